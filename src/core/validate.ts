@@ -1,0 +1,140 @@
+/**
+ * Declarative validation of option objects, used by every public entry point.
+ *
+ * A function lists the constraints of its options once ({@link OptionSpec}); {@link resolveOptions}
+ * checks the caller's object against them, fills in the documented defaults, and throws an
+ * {@link ArgumentError} that names the option, what was expected and what was received. Unknown
+ * option names are refused too, since a misspelt option silently ignored gives a wrong answer.
+ *
+ * @module
+ */
+import { ArgumentError, describeValue } from './errors.js';
+
+/** One constraint on an option's value. */
+export type Constraint =
+  | {
+      kind: 'number';
+      min?: number;
+      max?: number;
+      minExclusive?: boolean;
+      maxExclusive?: boolean;
+      integer?: boolean;
+    }
+  | { kind: 'boolean' }
+  | { kind: 'string'; oneOf: readonly string[] }
+  | { kind: 'function' }
+  | { kind: 'object' }
+  /** Anything non-null: checked by the caller (tensors, arrays of several accepted forms). */
+  | { kind: 'any' };
+
+/** The specification of one option: its constraint and, when it has one, its default. */
+export interface OptionSpec<T = unknown> {
+  /** What the value must satisfy. */
+  constraint: Constraint;
+  /** The value used when the caller gives none; omit for options that may stay `undefined`. */
+  default?: T;
+}
+
+/** Maps each option name of `T` to its specification. */
+export type OptionSpecs<T> = { [K in keyof T]-?: OptionSpec<T[K]> };
+
+/**
+ * Checks a value against a constraint and throws an {@link ArgumentError} naming `name` when it
+ * fails. `name` is the argument as the message should show it (see {@link argName}).
+ *
+ * @internal
+ */
+export function checkConstraint(name: string, value: unknown, c: Constraint): void {
+  const fail = (expected: string): never => {
+    throw new ArgumentError(`${name} must be ${expected}. Received: ${describeValue(value)}.`);
+  };
+  switch (c.kind) {
+    case 'number': {
+      if (typeof value !== 'number' || Number.isNaN(value)) fail('a number');
+      const v = value as number;
+      if (
+        !Number.isFinite(v) &&
+        !(c.max === Number.POSITIVE_INFINITY && v === Number.POSITIVE_INFINITY)
+      ) {
+        fail('a finite number');
+      }
+      if (c.integer && !Number.isInteger(v)) fail('an integer');
+      const lo = c.min;
+      const hi = c.max;
+      const range = `in ${lo === undefined ? '(-∞' : c.minExclusive ? `(${lo}` : `[${lo}`}, ${hi === undefined ? '∞)' : c.maxExclusive ? `${hi})` : `${hi}]`}`;
+      if (lo !== undefined && (c.minExclusive ? v <= lo : v < lo))
+        fail(`${c.integer ? 'an integer' : 'a number'} ${range}`);
+      if (hi !== undefined && (c.maxExclusive ? v >= hi : v > hi))
+        fail(`${c.integer ? 'an integer' : 'a number'} ${range}`);
+      return;
+    }
+    case 'boolean':
+      if (typeof value !== 'boolean') fail('a boolean');
+      return;
+    case 'string':
+      if (typeof value !== 'string' || !c.oneOf.includes(value)) {
+        fail(`one of ${c.oneOf.map((s) => `'${s}'`).join(', ')}`);
+      }
+      return;
+    case 'function':
+      if (typeof value !== 'function') fail('a function');
+      return;
+    case 'object':
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) fail('an object');
+      return;
+    case 'any':
+      return;
+  }
+}
+
+/**
+ * Validates `options` against `specs` and returns a new object with every default filled in.
+ *
+ * @param fn - the public function's name, for messages (`'softmaxCrossEntropy'`).
+ * @param options - what the caller passed (`undefined` means all defaults).
+ * @param specs - one entry per option.
+ * @throws {@link ArgumentError} for an unknown option, or a value outside its constraint.
+ * @internal
+ */
+export function resolveOptions<T extends object>(
+  fn: string,
+  options: Partial<T> | undefined,
+  specs: OptionSpecs<T>,
+): T {
+  if (
+    options !== undefined &&
+    (typeof options !== 'object' || options === null || Array.isArray(options))
+  ) {
+    throw new ArgumentError(
+      `${fn}: \`options\` must be an object. Received: ${describeValue(options)}.`,
+    );
+  }
+  const given = (options ?? {}) as Record<string, unknown>;
+  const table = specs as Record<string, OptionSpec>;
+  for (const key of Object.keys(given)) {
+    if (!(key in table)) {
+      const known = Object.keys(table).join(', ');
+      throw new ArgumentError(`${fn}: unknown option \`${key}\`. Known options: ${known}.`);
+    }
+  }
+  const out: Record<string, unknown> = {};
+  for (const [key, spec] of Object.entries(table)) {
+    const value = given[key];
+    if (value === undefined) {
+      if (spec.default !== undefined) out[key] = spec.default;
+      continue;
+    }
+    checkConstraint(argName(fn, key), value, spec.constraint);
+    out[key] = value;
+  }
+  return out as T;
+}
+
+/**
+ * Formats an argument's name for messages: `` fn: `name` ``.
+ *
+ * @internal
+ */
+export function argName(fn: string, name: string): string {
+  return `${fn}: \`${name}\``;
+}

@@ -1,0 +1,11 @@
+/**
+ * tfjs-medkit: medical-AI building blocks for TensorFlow.js.
+ *
+ * This entry decides what is public: each module's exports are re-exported here, and each
+ * module also has its own subpath (`tfjs-medkit/losses`, …). File-system helpers live only in
+ * `tfjs-medkit/node`, so this entry stays importable in browsers.
+ *
+ * @packageDocumentation
+ */
+export * from './core/index.js';
+export * from './losses/index.js';
