@@ -45,6 +45,17 @@ export interface UnitTerms {
 }
 
 /**
+ * `numerator / denominator`, or 0 where the denominator is 0. (tfjs's `divNoNan` cannot be
+ * differentiated: its mask compares a tensor derived from the numerator, and `Equal` has no
+ * gradient. Here the mask depends on the denominator alone, which never carries gradient.)
+ */
+function safeDivide(numerator: tf.Tensor, denominator: tf.Tensor): tf.Tensor {
+  const isZero = tf.equal(denominator, 0);
+  const quotient = tf.div(numerator, tf.where(isZero, tf.onesLike(denominator), denominator));
+  return tf.where(isZero, tf.zeros(quotient.shape), quotient);
+}
+
+/**
  * Applies sample weights, the ignore mask and the reduction (see {@link Reduction}).
  *
  * @internal
@@ -55,16 +66,16 @@ export function reduceLoss(terms: UnitTerms, reduction: Reduction): tf.Tensor {
   if (sampleWeight) loss = tf.mul(loss, sampleWeight);
   // `where`, not a product: an ignored unit's loss may be non-finite, and 0·∞ is NaN.
   const countedBool = counted ? tf.cast(counted, 'bool') : undefined;
-  if (countedBool) loss = tf.where(countedBool, loss, tf.zerosLike(loss));
+  if (countedBool) loss = tf.where(countedBool, loss, tf.zeros(loss.shape));
   if (reduction === 'none') return loss;
   const total = tf.sum(loss);
   if (reduction === 'sum') return total;
   const countedF = countedBool ? tf.cast(countedBool, 'float32') : undefined;
   if (reduction === 'mean') {
     const n = countedF ? tf.sum(countedF) : tf.scalar(loss.size);
-    return tf.divNoNan(total, n);
+    return safeDivide(total, n);
   }
-  let weight: tf.Tensor = tf.onesLike(loss);
+  let weight: tf.Tensor = tf.ones(loss.shape);
   if (classWeight) weight = tf.mul(weight, classWeight);
   if (sampleWeight) weight = tf.mul(weight, sampleWeight);
   if (countedF) weight = tf.mul(weight, countedF);
@@ -72,5 +83,5 @@ export function reduceLoss(terms: UnitTerms, reduction: Reduction): tf.Tensor {
     reduction === 'weightedMean'
       ? tf.sum(weight)
       : tf.sum(tf.cast(tf.notEqual(weight, 0), 'float32'));
-  return tf.divNoNan(total, denominator);
+  return safeDivide(total, denominator);
 }
