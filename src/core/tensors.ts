@@ -53,6 +53,14 @@ export function toTensor(
     );
   }
   if (Array.isArray(x) || ArrayBuffer.isView(x) || typeof x === 'number') {
+    if (
+      Array.isArray(x) &&
+      !(x.flat(Number.POSITIVE_INFINITY) as unknown[]).every((v) => typeof v === 'number')
+    ) {
+      throw new ArgumentError(
+        `${name} must be a tensor or a (nested) array of numbers. Received: ${describeValue(x)}.`,
+      );
+    }
     try {
       return tf.tensor(x as tf.TensorLike, undefined, fallback);
     } catch (e) {

@@ -32,9 +32,13 @@ function readValues(t: tf.Tensor): ArrayLike<number> {
   return t.dataSync() as ArrayLike<number>;
 }
 
-/** Values of `x` when it is a plain array (free), or of a tensor when `sync` allows it. */
+/**
+ * The values to check: a plain array's own numbers (no device traffic), a tensor's values only
+ * when `sync` allows the read-back, otherwise none.
+ */
 function valuesToCheck(input: unknown, t: tf.Tensor, sync: boolean): ArrayLike<number> | undefined {
-  if (!isTensor(input)) return readValues(t); // built from a plain array: already on the CPU
+  if (Array.isArray(input)) return input.flat(Number.POSITIVE_INFINITY) as number[];
+  if (ArrayBuffer.isView(input)) return input as unknown as ArrayLike<number>;
   return sync ? readValues(t) : undefined;
 }
 
@@ -57,7 +61,8 @@ export function toLogits(
     );
   }
   assertNotEmpty(t, argName(fn, name));
-  if (checkValues) checkArrayValues(readValues(t), argName(fn, name), finite, 'finite numbers');
+  const values = valuesToCheck(x, t, checkValues);
+  if (values) checkArrayValues(values, argName(fn, name), finite, 'finite numbers');
   return t;
 }
 
@@ -103,7 +108,7 @@ export function toSparseLabels(
   checkValues: boolean,
 ): SparseLabels {
   const name = argName(fn, 'labels');
-  const raw = toTensor(labels, name, NUMERIC, 'int32');
+  const raw = toTensor(labels, name, NUMERIC); // float first: 0.5 must be seen, not truncated
   const unitShape = logits.shape.slice(0, -1);
   let y = raw;
   if (!shapesEqual(y.shape, unitShape)) {
