@@ -603,12 +603,14 @@ describeBackends('losses: inside model.fit', () => {
     const fromLibrary: string[] = [];
     const record = <T extends object, K extends keyof T>(target: T, method: K) => {
       const original = target[method] as (...a: unknown[]) => unknown;
-      vi.spyOn(target, method).mockImplementation(function (this: unknown, ...args: unknown[]) {
-        const stack = new Error().stack ?? '';
-        if (/[\\/]src[\\/](losses|core)[\\/]/.test(stack))
-          fromLibrary.push(`${String(method)}: ${stack}`);
-        return original.apply(this, args);
-      } as never);
+      vi.spyOn(target as Record<string, () => unknown>, method as string).mockImplementation(
+        function (this: unknown, ...args: unknown[]) {
+          const stack = new Error().stack ?? '';
+          if (/[\\/]src[\\/](losses|core)[\\/]/.test(stack))
+            fromLibrary.push(`${String(method)}: ${stack}`);
+          return original.apply(this, args);
+        } as never,
+      );
     };
     record(tf.Tensor.prototype, 'dataSync');
     record(tf.Tensor.prototype, 'arraySync');
