@@ -1,0 +1,22 @@
+/**
+ * `tfjs-medkit/node`: the parts that need Node's file system or terminal (Deno too): saving and
+ * loading models on disk without tfjs-node, and the terminal progress reporter. The rest of the
+ * library never imports `node:` modules, so it runs in browsers.
+ *
+ * @module
+ */
+export {
+  type LoadModelOptions,
+  loadModel,
+  type SaveModelOptions,
+  type SaveModelResult,
+  saveModel,
+} from './model-files.js';
+export {
+  formatDuration,
+  formatProgress,
+  type ProgressStream,
+  type TerminalProgressOptions,
+  terminalProgress,
+} from './progress-reporter.js';
+export type { StoredLossOrMetric, StoredTrainingConfig } from './training-config.js';
