@@ -18,6 +18,7 @@ export {
   type LossConfig,
   type LossName,
   type LossOptions,
+  type LossOptionsMap,
   lossFromConfig,
   type MedkitLoss,
 } from './loss-config.js';

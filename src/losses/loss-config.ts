@@ -13,10 +13,15 @@ import { argName, type OptionSpecs, resolveOptions } from '../core/validate.js';
 import { sigmoidFocalLoss, softmaxFocalLoss, sparseSoftmaxFocalLoss } from './focal-loss.js';
 import {
   CROSS_ENTROPY_SPECS,
+  type CrossEntropyOptions,
   FOCAL_SPECS,
+  type FocalOptions,
   PROBABILITY_SPECS,
+  type ProbabilityCrossEntropyOptions,
   SIGMOID_SPECS,
+  type SigmoidCrossEntropyOptions,
   SPARSE_SPECS,
+  type SparseCrossEntropyOptions,
 } from './options.js';
 import {
   binaryCrossEntropy,
@@ -29,7 +34,7 @@ import { softmaxCrossEntropy, sparseSoftmaxCrossEntropy } from './softmax-cross-
 type LossFunction = (labels: tf.Tensor, predictions: tf.Tensor, options?: never) => tf.Tensor;
 
 /** Each serialisable loss: its function and its option table. */
-const REGISTRY = {
+const REGISTRY: Record<LossName, { fn: LossFunction; specs: OptionSpecs<object> }> = {
   softmaxCrossEntropy: { fn: softmaxCrossEntropy, specs: CROSS_ENTROPY_SPECS },
   sparseSoftmaxCrossEntropy: { fn: sparseSoftmaxCrossEntropy, specs: SPARSE_SPECS },
   sigmoidCrossEntropy: { fn: sigmoidCrossEntropy, specs: SIGMOID_SPECS },
@@ -48,15 +53,35 @@ const REGISTRY = {
     fn: sparseSoftmaxFocalLoss,
     specs: { ...SPARSE_SPECS, ...FOCAL_SPECS },
   },
-} as const;
+};
+
+/** The option object of each of the library's losses, by name. */
+export interface LossOptionsMap {
+  /** {@link softmaxCrossEntropy}'s options. */
+  softmaxCrossEntropy: CrossEntropyOptions;
+  /** {@link sparseSoftmaxCrossEntropy}'s options. */
+  sparseSoftmaxCrossEntropy: SparseCrossEntropyOptions;
+  /** {@link sigmoidCrossEntropy}'s options. */
+  sigmoidCrossEntropy: SigmoidCrossEntropyOptions;
+  /** {@link categoricalCrossEntropy}'s options. */
+  categoricalCrossEntropy: CrossEntropyOptions & ProbabilityCrossEntropyOptions;
+  /** {@link sparseCategoricalCrossEntropy}'s options. */
+  sparseCategoricalCrossEntropy: SparseCrossEntropyOptions & ProbabilityCrossEntropyOptions;
+  /** {@link binaryCrossEntropy}'s options. */
+  binaryCrossEntropy: SigmoidCrossEntropyOptions & ProbabilityCrossEntropyOptions;
+  /** {@link sigmoidFocalLoss}'s options. */
+  sigmoidFocalLoss: SigmoidCrossEntropyOptions & FocalOptions;
+  /** {@link softmaxFocalLoss}'s options. */
+  softmaxFocalLoss: CrossEntropyOptions & FocalOptions;
+  /** {@link sparseSoftmaxFocalLoss}'s options. */
+  sparseSoftmaxFocalLoss: SparseCrossEntropyOptions & FocalOptions;
+}
 
 /** The name of one of the library's losses. */
-export type LossName = keyof typeof REGISTRY;
+export type LossName = keyof LossOptionsMap;
 
 /** The option object of the loss called `N`. */
-export type LossOptions<N extends LossName> = NonNullable<
-  Parameters<(typeof REGISTRY)[N]['fn']>[2]
->;
+export type LossOptions<N extends LossName> = LossOptionsMap[N];
 
 /** A JSON value: what a loss config may hold. */
 export type JsonValue =
@@ -123,8 +148,8 @@ function toJson(fn: string, key: string, value: unknown): JsonValue {
  * ```
  */
 export function createLoss<N extends LossName>(name: N, options?: LossOptions<N>): MedkitLoss {
-  const entry = REGISTRY[name] as { fn: LossFunction; specs: OptionSpecs<object> } | undefined;
-  if (!entry || !Object.hasOwn(REGISTRY, name)) {
+  const entry = Object.hasOwn(REGISTRY, name) ? REGISTRY[name] : undefined;
+  if (!entry) {
     throw new ArgumentError(
       `createLoss: \`name\` must be one of ${LOSS_NAMES.join(', ')}. Received: ${describeValue(name)}.`,
     );

@@ -19,4 +19,9 @@ export {
   type TerminalProgressOptions,
   terminalProgress,
 } from './progress-reporter.js';
-export type { StoredLossOrMetric, StoredTrainingConfig } from './training-config.js';
+export type {
+  StoredLossOrMetric,
+  StoredMedkitLoss,
+  StoredOptimizer,
+  StoredTrainingConfig,
+} from './training-config.js';

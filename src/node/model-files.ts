@@ -74,7 +74,7 @@ function asBytes(data: tf.io.WeightData | undefined): Uint8Array {
  * @param directory - the folder; created if missing; existing files of the same names are replaced.
  * @param options - see {@link SaveModelOptions}.
  * @returns the files written and whether the compile arguments were stored.
- * @throws {@link ArgumentError} for a non-model or an empty path.
+ * @throws `ArgumentError` (a `MedkitError`) for a non-model or an empty path.
  *
  * @example
  * ```ts
@@ -204,7 +204,7 @@ async function readWeights(
  * @param directory - the folder holding `model.json`.
  * @param options - see {@link LoadModelOptions}.
  * @returns the model, compiled when a training config was stored and `compile` is true.
- * @throws {@link FormatError} for a missing, corrupt or truncated file, or a topology tfjs-layers
+ * @throws `FormatError` (a `MedkitError`) for a missing, corrupt or truncated file, or a topology tfjs-layers
  *   cannot build.
  *
  * @example

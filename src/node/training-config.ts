@@ -10,13 +10,27 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { FormatError } from '../core/errors.js';
 import { isMedkitLoss, type LossConfig, lossFromConfig } from '../losses/loss-config.js';
 
+/** A library loss or metric as stored: its {@link LossConfig}. */
+export interface StoredMedkitLoss {
+  /** The loss's name and options. */
+  medkit: LossConfig;
+}
+
 /** A loss or metric as stored: a tfjs-layers name (`'accuracy'`) or a library loss's config. */
-export type StoredLossOrMetric = string | { medkit: LossConfig };
+export type StoredLossOrMetric = string | StoredMedkitLoss;
+
+/** An optimizer as stored: what tfjs's serialization needs to rebuild it. */
+export interface StoredOptimizer {
+  /** The optimizer's registered class name (`'Adam'`). */
+  className: string;
+  /** Its `getConfig()` (learning rate, betas, …). */
+  config: tf.serialization.ConfigDict;
+}
 
 /** The compile arguments of a model, as stored in its `model.json`. */
 export interface StoredTrainingConfig {
   /** The optimizer's class name and `getConfig()`. */
-  optimizer: { className: string; config: tf.serialization.ConfigDict };
+  optimizer: StoredOptimizer;
   /** The loss, or one per output. */
   loss: StoredLossOrMetric | StoredLossOrMetric[];
   /** The metrics. */
