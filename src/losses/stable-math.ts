@@ -10,7 +10,12 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-import '../core/gradients.js';
+// tfjs-core keeps its gradient functions in a side-effect module that only the union package and
+// tfjs-layers import; with tfjs-core alone, `tf.grad` of these losses fails ("gradient function
+// not found for Sum"). tfjs-layers, the other peer dependency, registers all of them in each of
+// its builds. A bare import of an external package in a module that is used survives
+// tree-shaking (the package itself is `sideEffects: false`).
+import '@tensorflow/tfjs-layers';
 
 /*
  * log(1 + x) accurate for tiny x on every backend (wasm's Log1p is log(1 + x) and returns 0 for

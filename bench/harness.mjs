@@ -1,0 +1,49 @@
+/**
+ * Shared helpers for the benchmarks: timing loops and running an anchor script (PyTorch,
+ * scikit-learn through Debian's /usr/bin/python3) in the same run.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+
+const PYTHON = process.env.MEDKIT_ANCHOR_PYTHON ?? '/usr/bin/python3';
+const INSTALL_HINT =
+  'apt-get install -y python3-torch python3-sklearn python3-rdkit rdkit-data python3-pydicom python3-gdcm python3-nibabel plink2';
+
+/**
+ * Runs bench/anchors/<script> with Debian's Python and returns its JSON line, or undefined (with
+ * a note saying how to install the anchors) when it cannot run.
+ */
+export function runAnchor(script, args = []) {
+  const path = new URL(`./anchors/${script}`, import.meta.url).pathname;
+  if (!existsSync(PYTHON)) {
+    console.log(`anchor ${script}: ${PYTHON} not found; install the anchors with: ${INSTALL_HINT}`);
+    return undefined;
+  }
+  try {
+    const env = { ...process.env };
+    delete env.OPENBLAS_CORETYPE; // as ../shared/bench/README.md asks, for timing numpy/torch
+    delete env.OPENBLAS_L2_SIZE;
+    const out = execFileSync(PYTHON, [path, ...args], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }).toString();
+    return JSON.parse(out.trim().split('\n').at(-1));
+  } catch (e) {
+    console.log(
+      `anchor ${script} did not run (${String(e.message).split('\n')[0]}); install the anchors with: ${INSTALL_HINT}`,
+    );
+    return undefined;
+  }
+}
+
+/** Calls `fn` for at least `seconds` after a warm-up and returns calls per second. */
+export async function timeIt(fn, seconds = 1.5, warmup = 5) {
+  for (let i = 0; i < warmup; i++) await fn();
+  let reps = 0;
+  const t0 = performance.now();
+  while (performance.now() - t0 < seconds * 1000) {
+    await fn();
+    reps++;
+  }
+  return reps / ((performance.now() - t0) / 1000);
+}
