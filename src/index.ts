@@ -7,5 +7,7 @@
  *
  * @packageDocumentation
  */
+
+export * from './backend/index.js';
 export * from './core/index.js';
 export * from './losses/index.js';

@@ -1,0 +1,8 @@
+/**
+ * Training on every backend: the kernels and gradients tfjs's backends lack for training, and a
+ * check that lists what a model's training step needs before it starts.
+ *
+ * @module
+ */
+export { checkTrainingSupport } from './check-training-support.js';
+export { registerTrainingKernels } from './register-training-kernels.js';

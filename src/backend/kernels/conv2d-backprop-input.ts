@@ -1,0 +1,120 @@
+/**
+ * `Conv2DBackpropInput` composed from a backend's own `Conv2D` (tfjs-backend-wasm's own kernel
+ * is a plain loop; its Conv2D runs on XNNPACK).
+ *
+ *   dx[b, ih, iw, ci] = Σ_{kh, kw, co} dy[b, oh, ow, co] · W[kh, kw, ci, co],  ih = oh·s + kh·d − p_top
+ *
+ * For stride 1 this is a convolution of dy with the kernel rotated by 180° and its channel axes
+ * swapped ([fh, fw, co, ci]), dilation d, padded by (fh − 1)·d − p_top on top. For stride s > 1,
+ * dy is first spread out with s − 1 zeros between rows and columns (a reshape, a pad and a
+ * reshape), which turns the strided case into the stride-1 one.
+ *
+ * @module
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { callKernel, type KernelBackend, release } from '../kernel-calls.js';
+
+interface Attrs {
+  strides: [number, number] | number;
+  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+  dataFormat: 'NHWC' | 'NCHW';
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+  inputShape: [number, number, number, number];
+}
+
+/** Builds the kernel function for `backendName`. @internal */
+export function conv2dBackpropInputComposed(backendName: string): tf.KernelFunc {
+  return (args) => {
+    const { inputs, backend, attrs } = args;
+    const b = backend as unknown as KernelBackend;
+    const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
+    const a = attrs as unknown as Attrs;
+    const info = tf.backend_util.computeConv2DInfo(
+      a.inputShape,
+      filter.shape as [number, number, number, number],
+      a.strides,
+      1,
+      a.pad,
+      a.dimRoundingMode,
+    );
+    const {
+      filterHeight: fh,
+      filterWidth: fw,
+      strideHeight: sh,
+      strideWidth: sw,
+      inHeight: H,
+      inWidth: W,
+    } = info;
+    const { outHeight: oh, outWidth: ow, batchSize: B, outChannels: co } = info;
+    const padTop = fh - 1 - info.padInfo.top;
+    const padLeft = fw - 1 - info.padInfo.left;
+    if (a.dataFormat === 'NCHW' || padTop < 0 || padLeft < 0) {
+      // explicit padding wider than the kernel: the backend's own kernel handles it
+      return callKernel('Conv2DBackpropInput', backendName, b, inputs as never, attrs as never);
+    }
+    let spread = dy;
+    if (sh > 1 || sw > 1) {
+      const r = callKernel('Reshape', backendName, b, { x: dy }, { shape: [B, oh, 1, ow, 1, co] });
+      const p = callKernel(
+        'PadV2',
+        backendName,
+        b,
+        { x: r },
+        {
+          paddings: [
+            [0, 0],
+            [0, 0],
+            [0, sh - 1],
+            [0, 0],
+            [0, sw - 1],
+            [0, 0],
+          ],
+          constantValue: 0,
+        },
+      );
+      spread = callKernel(
+        'Reshape',
+        backendName,
+        b,
+        { x: p },
+        { shape: [B, oh * sh, ow * sw, co] },
+      );
+      release(b, r, p);
+    }
+    const rows = spread.shape[1]!;
+    const cols = spread.shape[2]!;
+    const padBottom = Math.max(0, H + fh - 1 - rows - padTop);
+    const padRight = Math.max(0, W + fw - 1 - cols - padLeft);
+    const flipped = callKernel('Reverse', backendName, b, { x: filter }, { dims: [0, 1] });
+    const kernel = callKernel('Transpose', backendName, b, { x: flipped }, { perm: [0, 1, 3, 2] });
+    const conv = callKernel(
+      'Conv2D',
+      backendName,
+      b,
+      { x: spread, filter: kernel },
+      {
+        strides: [1, 1],
+        dilations: [1, 1],
+        pad: [
+          [0, 0],
+          [padTop, padBottom],
+          [padLeft, padRight],
+          [0, 0],
+        ],
+        dataFormat: 'NHWC',
+      },
+    );
+    release(b, flipped, kernel);
+    if (spread !== dy) release(b, spread);
+    if (conv.shape[1] === H && conv.shape[2] === W) return conv;
+    const out = callKernel(
+      'Slice',
+      backendName,
+      b,
+      { x: conv },
+      { begin: [0, 0, 0, 0], size: [-1, H, W, -1] },
+    );
+    release(b, conv);
+    return out;
+  };
+}

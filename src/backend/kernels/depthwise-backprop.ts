@@ -1,0 +1,197 @@
+/**
+ * The two depthwise-convolution gradient kernels, with dilation, for backends whose tensors live
+ * in JavaScript-visible memory (cpu: plain typed arrays; wasm: views on the WebAssembly heap, so
+ * nothing is copied). tfjs-backend-wasm has neither kernel; tfjs-backend-cpu's accept a
+ * `dilations` attribute but ignore it in their loops.
+ *
+ *   y[b, oh, ow, c·m + q] = Σ_{kh, kw} x[b, oh·s + kh·d − p_top, ow·s + kw·d − p_left, c] · W[kh, kw, c, q]
+ *   dW[kh, kw, c, q] = Σ_{b, oh, ow} x[b, ih, iw, c] · dy[b, oh, ow, c·m + q]
+ *   dx[b, ih, iw, c] = Σ_{oh, ow, kh, kw, q : ih = oh·s + kh·d − p_top, …} dy[b, oh, ow, c·m + q] · W[kh, kw, c, q]
+ *
+ * @module
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+/** Reads inputs and allocates an output on one kind of backend. */
+interface Access {
+  /** Allocates a zeroed float32 output, then returns it with fresh views of the inputs. */
+  output(
+    shape: number[],
+    inputs: tf.TensorInfo[],
+  ): { out: tf.TensorInfo; outValues: Float32Array; values: Float32Array[] };
+}
+
+interface CpuBackendLike {
+  data: { get(id: tf.DataId): { values: Float32Array } };
+  makeTensorInfo(shape: number[], dtype: tf.DataType, values: Float32Array): tf.TensorInfo;
+}
+interface WasmBackendLike {
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  typedArrayFromHeap(info: tf.TensorInfo): Float32Array;
+}
+
+function accessFor(backendName: string, backend: unknown): Access {
+  if (backendName === 'wasm') {
+    const b = backend as WasmBackendLike;
+    return {
+      output(shape, inputs) {
+        const out = b.makeOutput(shape, 'float32'); // may grow the heap: read the inputs after it
+        const outValues = b.typedArrayFromHeap(out);
+        outValues.fill(0);
+        return { out, outValues, values: inputs.map((i) => b.typedArrayFromHeap(i)) };
+      },
+    };
+  }
+  const b = backend as CpuBackendLike;
+  return {
+    output(shape, inputs) {
+      const outValues = new Float32Array(shape.reduce((p, d) => p * d, 1));
+      const out = b.makeTensorInfo(shape, 'float32', outValues);
+      return { out, outValues, values: inputs.map((i) => b.data.get(i.dataId).values) };
+    },
+  };
+}
+
+interface DepthwiseAttrs {
+  strides: [number, number] | number;
+  dilations: [number, number] | number;
+  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+}
+
+/** `DepthwiseConv2dNativeBackpropFilter` with dilation. @internal */
+export function depthwiseBackpropFilter(backendName: string): tf.KernelFunc {
+  return ({ inputs, backend, attrs }) => {
+    const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+    const a = attrs as unknown as DepthwiseAttrs & {
+      filterShape: [number, number, number, number];
+    };
+    const info = tf.backend_util.computeConv2DInfo(
+      x.shape as [number, number, number, number],
+      a.filterShape,
+      a.strides,
+      a.dilations ?? 1,
+      a.pad,
+      a.dimRoundingMode,
+      true,
+    );
+    const {
+      batchSize: B,
+      inHeight: H,
+      inWidth: W,
+      inChannels: C,
+      outHeight: OH,
+      outWidth: OW,
+    } = info;
+    const {
+      filterHeight: FH,
+      filterWidth: FW,
+      strideHeight: SH,
+      strideWidth: SW,
+      dilationHeight: DH,
+      dilationWidth: DW,
+    } = info;
+    const M = info.outChannels / C;
+    const top = info.padInfo.top;
+    const left = info.padInfo.left;
+    const {
+      out,
+      outValues: dw,
+      values,
+    } = accessFor(backendName, backend).output(a.filterShape, [x, dy]);
+    const [xv, dyv] = values as [Float32Array, Float32Array];
+    const OC = C * M;
+    for (let kh = 0; kh < FH; kh++) {
+      for (let kw = 0; kw < FW; kw++) {
+        const base = (kh * FW + kw) * OC;
+        for (let b = 0; b < B; b++) {
+          for (let oh = 0; oh < OH; oh++) {
+            const ih = oh * SH + kh * DH - top;
+            if (ih < 0 || ih >= H) continue;
+            for (let ow = 0; ow < OW; ow++) {
+              const iw = ow * SW + kw * DW - left;
+              if (iw < 0 || iw >= W) continue;
+              const xo = ((b * H + ih) * W + iw) * C;
+              const yo = ((b * OH + oh) * OW + ow) * OC;
+              for (let c = 0; c < C; c++) {
+                const xval = xv[xo + c]!;
+                const wo = base + c * M;
+                const yc = yo + c * M;
+                for (let q = 0; q < M; q++) dw[wo + q]! += xval * dyv[yc + q]!;
+              }
+            }
+          }
+        }
+      }
+    }
+    return out;
+  };
+}
+
+/** `DepthwiseConv2dNativeBackpropInput` with dilation. @internal */
+export function depthwiseBackpropInput(backendName: string): tf.KernelFunc {
+  return ({ inputs, backend, attrs }) => {
+    const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
+    const a = attrs as unknown as DepthwiseAttrs & { inputShape: [number, number, number, number] };
+    const info = tf.backend_util.computeConv2DInfo(
+      a.inputShape,
+      filter.shape as [number, number, number, number],
+      a.strides,
+      a.dilations ?? 1,
+      a.pad,
+      a.dimRoundingMode,
+      true,
+    );
+    const {
+      batchSize: B,
+      inHeight: H,
+      inWidth: W,
+      inChannels: C,
+      outHeight: OH,
+      outWidth: OW,
+    } = info;
+    const {
+      filterHeight: FH,
+      filterWidth: FW,
+      strideHeight: SH,
+      strideWidth: SW,
+      dilationHeight: DH,
+      dilationWidth: DW,
+    } = info;
+    const M = info.outChannels / C;
+    const top = info.padInfo.top;
+    const left = info.padInfo.left;
+    const {
+      out,
+      outValues: dx,
+      values,
+    } = accessFor(backendName, backend).output(a.inputShape, [dy, filter]);
+    const [dyv, wv] = values as [Float32Array, Float32Array];
+    const OC = C * M;
+    for (let b = 0; b < B; b++) {
+      for (let oh = 0; oh < OH; oh++) {
+        for (let ow = 0; ow < OW; ow++) {
+          const yo = ((b * OH + oh) * OW + ow) * OC;
+          for (let kh = 0; kh < FH; kh++) {
+            const ih = oh * SH + kh * DH - top;
+            if (ih < 0 || ih >= H) continue;
+            for (let kw = 0; kw < FW; kw++) {
+              const iw = ow * SW + kw * DW - left;
+              if (iw < 0 || iw >= W) continue;
+              const xo = ((b * H + ih) * W + iw) * C;
+              const wo = (kh * FW + kw) * OC;
+              for (let c = 0; c < C; c++) {
+                let sum = 0;
+                const yc = yo + c * M;
+                const wc = wo + c * M;
+                for (let q = 0; q < M; q++) sum += dyv[yc + q]! * wv[wc + q]!;
+                dx[xo + c]! += sum;
+              }
+            }
+          }
+        }
+      }
+    }
+    return out;
+  };
+}

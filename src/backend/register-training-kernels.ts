@@ -1,0 +1,148 @@
+/**
+ * `registerTrainingKernels()`: makes the library's models train on the wasm backend (and faster
+ * on cpu) by registering the kernels tfjs-backend-wasm lacks, replacing its slow training
+ * kernels with compositions of its fast ones, and registering gradients for dilated
+ * convolutions.
+ *
+ * @module
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { registerDilatedGradients } from './dilated-gradients.js';
+import { rememberOriginal } from './kernel-calls.js';
+import { batchMatMulTransposeFree } from './kernels/batch-mat-mul.js';
+import { conv2dBackpropFilterComposed } from './kernels/conv2d-backprop-filter.js';
+import { conv2dBackpropInputComposed } from './kernels/conv2d-backprop-input.js';
+import { depthwiseBackpropFilter, depthwiseBackpropInput } from './kernels/depthwise-backprop.js';
+import { unsortedSegmentSumComposed } from './kernels/unsorted-segment-sum.js';
+
+/** One kernel the library provides for a backend. */
+interface Provided {
+  kernelName: string;
+  make: (backendName: string) => tf.KernelFunc;
+  /** True when it replaces a kernel the backend has (whose original it may call). */
+  replaces: boolean;
+}
+
+/** What the library registers, per backend. */
+const PROVIDED: Record<string, Provided[]> = {
+  wasm: [
+    { kernelName: 'Conv2DBackpropFilter', make: conv2dBackpropFilterComposed, replaces: false },
+    {
+      kernelName: 'DepthwiseConv2dNativeBackpropFilter',
+      make: depthwiseBackpropFilter,
+      replaces: false,
+    },
+    {
+      kernelName: 'DepthwiseConv2dNativeBackpropInput',
+      make: depthwiseBackpropInput,
+      replaces: false,
+    },
+    { kernelName: 'UnsortedSegmentSum', make: unsortedSegmentSumComposed, replaces: false },
+    { kernelName: 'Conv2DBackpropInput', make: conv2dBackpropInputComposed, replaces: true },
+    { kernelName: 'BatchMatMul', make: batchMatMulTransposeFree, replaces: true },
+  ],
+  cpu: [
+    {
+      kernelName: 'DepthwiseConv2dNativeBackpropFilter',
+      make: depthwiseBackpropFilter,
+      replaces: true,
+    },
+    {
+      kernelName: 'DepthwiseConv2dNativeBackpropInput',
+      make: depthwiseBackpropInput,
+      replaces: true,
+    },
+  ],
+};
+
+const done = new Set<string>(); // `${backend}/${kernel}`
+const registeredFns = new Map<string, tf.KernelFunc>();
+let hooked = false;
+
+/** True when the backend's own kernels have been registered (its module was imported). */
+function backendLoaded(backendName: string): boolean {
+  return tf.getKernel('Conv2D', backendName) !== undefined;
+}
+
+function register(backendName: string, p: Provided): void {
+  const key = `${backendName}/${p.kernelName}`;
+  const current = tf.getKernel(p.kernelName, backendName);
+  if (done.has(key) && current?.kernelFunc === registeredFns.get(key)) return;
+  if (p.replaces) {
+    if (!backendLoaded(backendName) || !current) return; // applied when the backend is first set
+    rememberOriginal(p.kernelName, backendName);
+    tf.unregisterKernel(p.kernelName, backendName);
+  } else if (current && !done.has(key)) {
+    return; // the backend has its own now: keep it
+  } else if (current) {
+    tf.unregisterKernel(p.kernelName, backendName);
+  }
+  const kernelFunc = p.make(backendName);
+  // wasm kernels bind their WebAssembly functions in a setupFunc run when the backend starts: a
+  // replacement registered before that must carry the original's, or the original never works
+  const setupFunc = p.replaces ? current?.setupFunc : undefined;
+  tf.registerKernel({
+    kernelName: p.kernelName,
+    backendName,
+    kernelFunc,
+    ...(setupFunc ? { setupFunc } : {}),
+  });
+  registeredFns.set(key, kernelFunc);
+  done.add(key);
+}
+
+function applyAll(): void {
+  for (const [backendName, list] of Object.entries(PROVIDED))
+    for (const p of list) register(backendName, p);
+}
+
+/** Re-applies the replacements when a backend imported after the first call is first set. */
+function hookSetBackend(): void {
+  if (hooked) return;
+  hooked = true;
+  const engine = tf.engine();
+  const original = engine.setBackend.bind(engine);
+  engine.setBackend = async (name: string) => {
+    const ok = await original(name);
+    if (ok) applyAll();
+    return ok;
+  };
+}
+
+/**
+ * Registers the training kernels and gradients the library's models need on every backend.
+ *
+ * - wasm: adds `Conv2DBackpropFilter`, `DepthwiseConv2dNativeBackpropFilter`,
+ *   `DepthwiseConv2dNativeBackpropInput` and `UnsortedSegmentSum` (which tfjs-backend-wasm lacks),
+ *   and replaces `Conv2DBackpropInput` and `BatchMatMul` with compositions of its fast kernels
+ *   (XNNPACK convolution; untransposed products). No training step copies data to JavaScript.
+ * - cpu: dilation-aware depthwise backprop kernels.
+ * - every backend: gradients for dilated `conv2d` and `depthwiseConv2d`, which tfjs-core lacks.
+ *
+ * Synchronous and idempotent. Backends imported before the call get their kernels at once;
+ * a backend imported later gets them when it is first set with `tf.setBackend`.
+ *
+ * @returns the names of the kernels and gradients registered so far (the same list on every
+ *   call, unless a backend was loaded in between).
+ *
+ * @example
+ * ```ts
+ * import '@tensorflow/tfjs-backend-wasm';
+ * import { registerTrainingKernels } from 'tfjs-medkit';
+ * registerTrainingKernels(); // ['BatchMatMul', 'Conv2D', 'Conv2DBackpropFilter', …]
+ * await tf.setBackend('wasm');
+ * await model.fit(x, y);      // conv layers now train on wasm
+ * ```
+ */
+export function registerTrainingKernels(): string[] {
+  const gradients = registerDilatedGradients();
+  applyAll();
+  hookSetBackend();
+  const kernels = [...done].map((k) => k.split('/')[1]!);
+  return [...new Set([...kernels, ...gradients])].sort();
+}
+
+/** The kernels the library registered, as `backend/kernel`. @internal */
+export function registeredTrainingKernels(): string[] {
+  return [...done].sort();
+}

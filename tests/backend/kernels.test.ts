@@ -1,0 +1,277 @@
+/**
+ * The training kernels and gradients against a float64 reference (the definition, summed term by
+ * term) and against the stock cpu backend: conv2d and depthwise conv2d gradients for kernels
+ * 1/3/5/7, strides 1/2/3, dilations 1/2, valid/same/explicit padding, odd sizes (property-based,
+ * fast-check); transposed matrix products; the gather gradient. Tolerance: 1e-4 relative to the
+ * largest gradient. `npm run test:full` runs the large sweep.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import fc from 'fast-check';
+import { beforeAll, expect, it } from 'vitest';
+import { registerTrainingKernels } from '../../src/index.js';
+import { describeBackends, expectNoLeak } from '../helpers/backends.js';
+import { expectClose } from '../helpers/close.js';
+import { type ConvCase, convGrads, maxAbs, outSize } from '../helpers/conv-reference.js';
+
+const FULL = process.env.MEDKIT_FULL === '1';
+const RUNS = FULL ? 300 : 40;
+
+beforeAll(() => {
+  registerTrainingKernels();
+});
+
+/** Random conv cases of a few MFLOP at most. */
+function convCase(
+  depthwise: boolean,
+  dilated: boolean,
+): fc.Arbitrary<ConvCase & { padding: 'valid' | 'same' | 'explicit' }> {
+  return fc
+    .record({
+      batch: fc.integer({ min: 1, max: FULL ? 8 : 3 }),
+      height: fc.integer({ min: 1, max: FULL ? 17 : 9 }),
+      width: fc.integer({ min: 1, max: FULL ? 17 : 9 }),
+      inChannels: fc.integer({ min: 1, max: FULL ? 16 : 5 }),
+      out: fc.integer({ min: 1, max: depthwise ? 3 : FULL ? 16 : 6 }),
+      kh: fc.constantFrom(1, 3, 5, 7),
+      kw: fc.constantFrom(1, 3, 5),
+      stride: dilated ? fc.constant(1) : fc.constantFrom(1, 2, 3),
+      dilation: dilated ? fc.constantFrom(2, 3) : fc.constant(1),
+      padding: fc.constantFrom('valid', 'same', 'explicit') as fc.Arbitrary<
+        'valid' | 'same' | 'explicit'
+      >,
+      explicit: fc.tuple(fc.nat(3), fc.nat(3), fc.nat(3), fc.nat(3)),
+    })
+    .map((r) => {
+      const base = {
+        batch: r.batch,
+        height: r.height,
+        width: r.width,
+        inChannels: r.inChannels,
+        out: r.out,
+        kernel: [r.kh, r.kw] as [number, number],
+        stride: [r.stride, r.stride] as [number, number],
+        dilation: [r.dilation, r.dilation] as [number, number],
+        padding: r.padding,
+      };
+      let pads: [number, number, number, number] = [0, 0, 0, 0];
+      if (r.padding === 'explicit') pads = r.explicit;
+      if (r.padding === 'same') {
+        const info = tf.backend_util.computeConv2DInfo(
+          [r.batch, r.height, r.width, r.inChannels],
+          [r.kh, r.kw, r.inChannels, r.out],
+          [r.stride, r.stride],
+          [r.dilation, r.dilation],
+          'same',
+        );
+        pads = [info.padInfo.top, info.padInfo.bottom, info.padInfo.left, info.padInfo.right];
+      }
+      return { ...base, pads };
+    })
+    .filter((c) => outSize(c)[0] >= 1 && outSize(c)[1] >= 1);
+}
+
+function run(c: ConvCase & { padding: string }, depthwise: boolean) {
+  const x = tf.randomNormal([c.batch, c.height, c.width, c.inChannels], 0, 1, 'float32', 1);
+  const w = tf.randomNormal([...c.kernel, c.inChannels, c.out], 0, 1, 'float32', 2);
+  const pad =
+    c.padding === 'explicit'
+      ? ([
+          [0, 0],
+          [c.pads[0], c.pads[1]],
+          [c.pads[2], c.pads[3]],
+          [0, 0],
+        ] as tf.backend_util.ExplicitPadding)
+      : (c.padding as 'valid' | 'same');
+  const f = (xi: tf.Tensor4D, wi: tf.Tensor4D) =>
+    depthwise
+      ? tf.depthwiseConv2d(xi, wi, c.stride, pad, 'NHWC', c.dilation)
+      : tf.conv2d(xi, wi, c.stride, pad, 'NHWC', c.dilation);
+  const y = f(x, w);
+  const dy = tf.randomNormal(y.shape, 0, 1, 'float32', 3);
+  const [gx, gw] = tf.grads((xi: tf.Tensor, wi: tf.Tensor) =>
+    tf.sum(tf.mul(f(xi as tf.Tensor4D, wi as tf.Tensor4D), dy)),
+  )([x, w]);
+  const ref = convGrads(
+    c,
+    x.dataSync() as Float32Array,
+    w.dataSync() as Float32Array,
+    dy.dataSync() as Float32Array,
+    depthwise,
+  );
+  expect(y.shape).toEqual(ref.outShape);
+  const describe = JSON.stringify(c);
+  expectClose(
+    gx!,
+    Array.from(ref.dx),
+    { rtol: 0, atol: 1e-4 * Math.max(1, maxAbs(ref.dx)) },
+    `dx ${describe}`,
+  );
+  expectClose(
+    gw!,
+    Array.from(ref.dw),
+    { rtol: 0, atol: 1e-4 * Math.max(1, maxAbs(ref.dw)) },
+    `dW ${describe}`,
+  );
+  tf.dispose([x, w, y, dy, gx!, gw!]);
+}
+
+describeBackends('training kernels', (backend) => {
+  it('conv2d gradients equal the reference (kernel 1-7, stride 1-3, all paddings)', () => {
+    fc.assert(
+      fc.property(convCase(false, false), (c) => run(c, false)),
+      { numRuns: RUNS, seed: 42 },
+    );
+  });
+
+  it('dilated conv2d gradients (tfjs-core has none) equal the reference', () => {
+    fc.assert(
+      fc.property(convCase(false, true), (c) => run(c, false)),
+      { numRuns: RUNS, seed: 43 },
+    );
+  });
+
+  it('depthwise conv2d gradients equal the reference', () => {
+    fc.assert(
+      fc.property(convCase(true, false), (c) => run(c, true)),
+      { numRuns: RUNS, seed: 44 },
+    );
+  });
+
+  it('dilated depthwise conv2d gradients equal the reference', () => {
+    fc.assert(
+      fc.property(convCase(true, true), (c) => run(c, true)),
+      { numRuns: RUNS, seed: 45 },
+    );
+  });
+
+  it('the seed CNN layer shapes: 64 channels, 28×28', () => {
+    run(
+      {
+        batch: 4,
+        height: 14,
+        width: 14,
+        inChannels: 32,
+        out: 64,
+        kernel: [3, 3],
+        stride: [1, 1],
+        dilation: [1, 1],
+        pads: [1, 1, 1, 1],
+        padding: 'same',
+      },
+      false,
+    );
+    run(
+      {
+        batch: 4,
+        height: 28,
+        width: 28,
+        inChannels: 1,
+        out: 32,
+        kernel: [3, 3],
+        stride: [1, 1],
+        dilation: [1, 1],
+        pads: [0, 0, 0, 0],
+        padding: 'valid',
+      },
+      false,
+    );
+  });
+
+  it('transposed matrix products equal plain ones', () => {
+    const a = tf.randomNormal([3, 7, 5], 0, 1, 'float32', 4);
+    const b = tf.randomNormal([3, 7, 6], 0, 1, 'float32', 5);
+    const ref = tf.matMul(tf.transpose(a, [0, 2, 1]), b).arraySync();
+    expectClose(tf.matMul(a, b, true, false), (ref as number[][][]).flat(2), {
+      rtol: 1e-5,
+      atol: 1e-5,
+    });
+    const c = tf.randomNormal([6, 5], 0, 1, 'float32', 6);
+    const d = tf.randomNormal([4, 5], 0, 1, 'float32', 7);
+    const ref2 = tf.matMul(c, tf.transpose(d)).arraySync() as number[][];
+    expectClose(tf.matMul(c, d, false, true), ref2.flat(), { rtol: 1e-5, atol: 1e-5 });
+    const e = tf.randomNormal([4, 6], 0, 1, 'float32', 8);
+    const f = tf.randomNormal([5, 4], 0, 1, 'float32', 9);
+    const ref3 = tf.matMul(tf.transpose(e), tf.transpose(f)).arraySync() as number[][];
+    expectClose(tf.matMul(e, f, true, true), ref3.flat(), { rtol: 1e-5, atol: 1e-5 });
+    tf.dispose([a, b, c, d, e, f]);
+  });
+
+  it('gather gradient (UnsortedSegmentSum) sums repeated rows', () => {
+    const table = tf.tensor2d([
+      [1, 2],
+      [3, 4],
+      [5, 6],
+    ]);
+    const g = tf.grad((t: tf.Tensor) =>
+      tf.sum(
+        tf.mul(
+          tf.gather(t, tf.tensor1d([2, 0, 2, 2], 'int32')),
+          tf.tensor2d([
+            [1, 1],
+            [2, 2],
+            [3, 3],
+            [4, 4],
+          ]),
+        ),
+      ),
+    )(table);
+    expectClose(g, [2, 2, 0, 0, 8, 8]);
+    tf.dispose([table, g]);
+  });
+
+  it(`registers what ${backend} lacks, idempotently`, () => {
+    const first = registerTrainingKernels();
+    expect(registerTrainingKernels()).toEqual(first);
+    expect(first).toEqual(
+      expect.arrayContaining(['Conv2D', 'Conv2DBackpropFilter', 'UnsortedSegmentSum']),
+    );
+    expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')).toBeDefined();
+  });
+
+  it('leaves no tensor behind over many steps', async () => {
+    const x = tf.randomNormal([2, 9, 9, 3], 0, 1, 'float32', 8);
+    const w = tf.variable(tf.randomNormal([3, 3, 3, 4], 0, 0.1, 'float32', 9));
+    const dwise = tf.variable(tf.randomNormal([3, 3, 4, 2], 0, 0.1, 'float32', 10));
+    const opt = tf.train.adam(0.01);
+    const step = () =>
+      opt.minimize(() => {
+        const h = tf.relu(tf.conv2d(x, w, 2, 'same'));
+        const d = tf.depthwiseConv2d(h as tf.Tensor4D, dwise, 1, 'same', 'NHWC', 2);
+        return tf.mean(tf.square(d)) as tf.Scalar;
+      });
+    step();
+    await expectNoLeak(() => {
+      for (let i = 0; i < 20; i++) step();
+    });
+    tf.dispose([x, w, dwise]);
+    opt.dispose();
+  });
+});
+
+describeBackends('undilated conv2d gradients against stock cpu', (backend) => {
+  it(`${backend} equals stock cpu to 1e-4 of the largest gradient`, async () => {
+    const shapes = [
+      { x: [4, 11, 13, 3], w: [3, 3, 3, 8], s: 2, pad: 'same' as const },
+      { x: [2, 10, 10, 8], w: [5, 5, 8, 4], s: 3, pad: 'valid' as const },
+      { x: [3, 7, 9, 2], w: [1, 1, 2, 5], s: 1, pad: 'valid' as const },
+    ];
+    for (const sh of shapes) {
+      const grads = async (name: string) => {
+        await tf.setBackend(name);
+        const x = tf.randomNormal(sh.x, 0, 1, 'float32', 11) as tf.Tensor4D;
+        const w = tf.randomNormal(sh.w, 0, 1, 'float32', 12) as tf.Tensor4D;
+        const [gx, gw] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+          tf.sum(tf.square(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, sh.s, sh.pad))),
+        )([x, w]);
+        const out = [Array.from(gx!.dataSync()), Array.from(gw!.dataSync())];
+        tf.dispose([x, w, gx!, gw!]);
+        return out;
+      };
+      const stock = await grads('cpu');
+      const mine = await grads(backend);
+      for (const i of [0, 1])
+        expectClose(mine[i]!, stock[i]!, { rtol: 0, atol: 1e-4 * maxAbs(stock[i]!) });
+    }
+    await tf.setBackend(backend);
+  });
+});
