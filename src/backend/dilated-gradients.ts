@@ -144,19 +144,15 @@ const depthwiseGrad: GradFunc = (dy, saved, attrs) => {
   };
   return {
     x: () =>
-      tf
-        .engine()
-        .runKernel('DepthwiseConv2dNativeBackpropInput', { dy: dy as tf.Tensor, filter }, {
-          ...common,
-          inputShape: x.shape,
-        } as never) as unknown as tf.Tensor,
+      tf.engine().runKernel('DepthwiseConv2dNativeBackpropInput', { dy: dy as tf.Tensor, filter }, {
+        ...common,
+        inputShape: x.shape,
+      } as never) as unknown as tf.Tensor,
     filter: () =>
-      tf
-        .engine()
-        .runKernel('DepthwiseConv2dNativeBackpropFilter', { x, dy: dy as tf.Tensor }, {
-          ...common,
-          filterShape: filter.shape,
-        } as never) as unknown as tf.Tensor,
+      tf.engine().runKernel('DepthwiseConv2dNativeBackpropFilter', { x, dy: dy as tf.Tensor }, {
+        ...common,
+        filterShape: filter.shape,
+      } as never) as unknown as tf.Tensor,
   };
 };
 

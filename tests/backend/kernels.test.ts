@@ -86,7 +86,7 @@ function run(c: ConvCase & { padding: string }, depthwise: boolean) {
     depthwise
       ? tf.depthwiseConv2d(xi, wi, c.stride, pad, 'NHWC', c.dilation)
       : tf.conv2d(xi, wi, c.stride, pad, 'NHWC', c.dilation);
-  const y = f(x, w);
+  const y = f(x as tf.Tensor4D, w as tf.Tensor4D);
   const dy = tf.randomNormal(y.shape, 0, 1, 'float32', 3);
   const [gx, gw] = tf.grads((xi: tf.Tensor, wi: tf.Tensor) =>
     tf.sum(tf.mul(f(xi as tf.Tensor4D, wi as tf.Tensor4D), dy)),
@@ -235,8 +235,15 @@ describeBackends('training kernels', (backend) => {
     const opt = tf.train.adam(0.01);
     const step = () =>
       opt.minimize(() => {
-        const h = tf.relu(tf.conv2d(x, w, 2, 'same'));
-        const d = tf.depthwiseConv2d(h as tf.Tensor4D, dwise, 1, 'same', 'NHWC', 2);
+        const h = tf.relu(tf.conv2d(x as tf.Tensor4D, w as tf.Variable<tf.Rank.R4>, 2, 'same'));
+        const d = tf.depthwiseConv2d(
+          h as tf.Tensor4D,
+          dwise as unknown as tf.Tensor4D,
+          1,
+          'same',
+          'NHWC',
+          2,
+        );
         return tf.mean(tf.square(d)) as tf.Scalar;
       });
     step();
@@ -250,7 +257,8 @@ describeBackends('training kernels', (backend) => {
 
 describeBackends('undilated conv2d gradients against stock cpu', (backend) => {
   it(`${backend} equals stock cpu to 1e-4 of the largest gradient`, async () => {
-    const shapes = [
+    type Shape4 = [number, number, number, number];
+    const shapes: { x: Shape4; w: Shape4; s: number; pad: 'same' | 'valid' }[] = [
       { x: [4, 11, 13, 3], w: [3, 3, 3, 8], s: 2, pad: 'same' as const },
       { x: [2, 10, 10, 8], w: [5, 5, 8, 4], s: 3, pad: 'valid' as const },
       { x: [3, 7, 9, 2], w: [1, 1, 2, 5], s: 1, pad: 'valid' as const },
