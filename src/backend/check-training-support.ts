@@ -53,6 +53,7 @@ const LAYER_KERNELS: Record<string, LayerNeeds> = {
   AveragePooling1D: { forward: ['AvgPool'], backward: ['AvgPoolGrad'] },
   AveragePooling2D: { forward: ['AvgPool'], backward: ['AvgPoolGrad'] },
   AveragePooling3D: { forward: ['AvgPool3D'], backward: ['AvgPool3DGrad'] },
+  Flatten: { forward: ['Reshape'], backward: [] },
   GlobalAveragePooling1D: { forward: ['Mean'], backward: [] },
   GlobalAveragePooling2D: { forward: ['Mean'], backward: [] },
   GlobalMaxPooling1D: { forward: ['Max'], backward: [] },

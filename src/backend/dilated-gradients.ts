@@ -21,8 +21,8 @@ let registered = false;
 /** Backends whose depthwise backprop kernels (the library's) honour dilation. */
 export const DILATION_AWARE_DEPTHWISE_BACKENDS: readonly string[] = ['cpu', 'wasm'];
 
-function pair(v: number | [number, number] | undefined): [number, number] {
-  if (v === undefined) return [1, 1];
+function pair(v: number | [number, number] | null | undefined): [number, number] {
+  if (v === undefined || v === null) return [1, 1];
   return typeof v === 'number' ? [v, v] : v;
 }
 

@@ -12,6 +12,7 @@ import { rememberOriginal } from './kernel-calls.js';
 import { batchMatMulTransposeFree } from './kernels/batch-mat-mul.js';
 import { conv2dBackpropFilterComposed } from './kernels/conv2d-backprop-filter.js';
 import { conv2dBackpropInputComposed } from './kernels/conv2d-backprop-input.js';
+import { conv3dBackpropFilter, conv3dBackpropInput } from './kernels/conv3d-backprop.js';
 import { depthwiseBackpropFilter, depthwiseBackpropInput } from './kernels/depthwise-backprop.js';
 import { unsortedSegmentSumComposed } from './kernels/unsorted-segment-sum.js';
 
@@ -40,6 +41,8 @@ const PROVIDED: Record<string, Provided[]> = {
     { kernelName: 'UnsortedSegmentSum', make: unsortedSegmentSumComposed, replaces: false },
     { kernelName: 'Conv2DBackpropInput', make: conv2dBackpropInputComposed, replaces: true },
     { kernelName: 'BatchMatMul', make: batchMatMulTransposeFree, replaces: true },
+    { kernelName: 'Conv3DBackpropInputV2', make: conv3dBackpropInput, replaces: true },
+    { kernelName: 'Conv3DBackpropFilterV2', make: conv3dBackpropFilter, replaces: true },
   ],
   cpu: [
     {
@@ -115,7 +118,8 @@ function hookSetBackend(): void {
  * - wasm: adds `Conv2DBackpropFilter`, `DepthwiseConv2dNativeBackpropFilter`,
  *   `DepthwiseConv2dNativeBackpropInput` and `UnsortedSegmentSum` (which tfjs-backend-wasm lacks),
  *   and replaces `Conv2DBackpropInput` and `BatchMatMul` with compositions of its fast kernels
- *   (XNNPACK convolution; untransposed products). No training step copies data to JavaScript.
+ *   (XNNPACK convolution; untransposed products), and replaces `Conv3DBackpropInputV2` and
+ *   `Conv3DBackpropFilterV2`, whose wasm versions return wrong gradients. No training step copies data to JavaScript.
  * - cpu: dilation-aware depthwise backprop kernels.
  * - every backend: gradients for dilated `conv2d` and `depthwiseConv2d`, which tfjs-core lacks.
  *

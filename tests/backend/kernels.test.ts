@@ -283,3 +283,75 @@ describeBackends('undilated conv2d gradients against stock cpu', (backend) => {
     await tf.setBackend(backend);
   });
 });
+
+/** Float64 reference of Σ dy·conv3d(x, w) gradients (stride s, explicit pads [front, top, left]). */
+function conv3dGrads(
+  xs: number[],
+  ws: number[],
+  x: Float32Array,
+  w: Float32Array,
+  dy: Float32Array,
+  out: number[],
+  s: number,
+  p: [number, number, number],
+) {
+  const [B, D, H, W, C] = xs as [number, number, number, number, number];
+  const [KD, KH, KW, , O] = ws as [number, number, number, number, number];
+  const [, OD, OH, OW] = out as [number, number, number, number];
+  const dx = new Float64Array(x.length);
+  const dw = new Float64Array(w.length);
+  for (let b = 0; b < B; b++)
+    for (let od = 0; od < OD; od++)
+      for (let oh = 0; oh < OH; oh++)
+        for (let ow = 0; ow < OW; ow++)
+          for (let kd = 0; kd < KD; kd++)
+            for (let kh = 0; kh < KH; kh++)
+              for (let kw = 0; kw < KW; kw++) {
+                const id = od * s + kd - p[0];
+                const ih = oh * s + kh - p[1];
+                const iw = ow * s + kw - p[2];
+                if (id < 0 || id >= D || ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
+                for (let c = 0; c < C; c++)
+                  for (let o = 0; o < O; o++) {
+                    const g = dy[(((b * OD + od) * OH + oh) * OW + ow) * O + o]!;
+                    const xi = (((b * D + id) * H + ih) * W + iw) * C + c;
+                    const wi = (((kd * KH + kh) * KW + kw) * C + c) * O + o;
+                    dx[xi]! += g * w[wi]!;
+                    dw[wi]! += g * x[xi]!;
+                  }
+              }
+  return { dx, dw };
+}
+
+describeBackends('conv3d gradients', () => {
+  it.each([
+    [1, 'same' as const],
+    [2, 'same' as const],
+    [1, 'valid' as const],
+    [2, 'valid' as const],
+  ])('stride %i, %s padding: dx and dW equal the reference', (stride, padding) => {
+    const xs: [number, number, number, number, number] = [2, 5, 6, 7, 3];
+    const ws: [number, number, number, number, number] = [3, 3, 2, 3, 4];
+    const x = tf.randomNormal(xs, 0, 1, 'float32', 21) as tf.Tensor5D;
+    const w = tf.randomNormal(ws, 0, 1, 'float32', 22) as tf.Tensor5D;
+    const y = tf.conv3d(x, w, stride, padding);
+    const dy = tf.randomNormal(y.shape, 0, 1, 'float32', 23);
+    const [gx, gw] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+      tf.sum(tf.mul(tf.conv3d(a as tf.Tensor5D, b as tf.Tensor5D, stride, padding), dy)),
+    )([x, w]);
+    const info = tf.backend_util.computeConv3DInfo(xs as never, ws as never, stride, 1, padding);
+    const ref = conv3dGrads(
+      xs,
+      ws,
+      x.dataSync() as Float32Array,
+      w.dataSync() as Float32Array,
+      dy.dataSync() as Float32Array,
+      y.shape,
+      stride,
+      [info.padInfo.front, info.padInfo.top, info.padInfo.left],
+    );
+    expectClose(gx!, Array.from(ref.dx), { rtol: 0, atol: 1e-4 * maxAbs(ref.dx) }, 'dx');
+    expectClose(gw!, Array.from(ref.dw), { rtol: 0, atol: 1e-4 * maxAbs(ref.dw) }, 'dW');
+    tf.dispose([x, w, y, dy, gx!, gw!]);
+  });
+});

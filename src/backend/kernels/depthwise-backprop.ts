@@ -11,46 +11,7 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-
-/** Reads inputs and allocates an output on one kind of backend. */
-interface Access {
-  /** Allocates a zeroed float32 output, then returns it with fresh views of the inputs. */
-  output(
-    shape: number[],
-    inputs: tf.TensorInfo[],
-  ): { out: tf.TensorInfo; outValues: Float32Array; values: Float32Array[] };
-}
-
-interface CpuBackendLike {
-  data: { get(id: tf.DataId): { values: Float32Array } };
-  makeTensorInfo(shape: number[], dtype: tf.DataType, values: Float32Array): tf.TensorInfo;
-}
-interface WasmBackendLike {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(info: tf.TensorInfo): Float32Array;
-}
-
-function accessFor(backendName: string, backend: unknown): Access {
-  if (backendName === 'wasm') {
-    const b = backend as WasmBackendLike;
-    return {
-      output(shape, inputs) {
-        const out = b.makeOutput(shape, 'float32'); // may grow the heap: read the inputs after it
-        const outValues = b.typedArrayFromHeap(out);
-        outValues.fill(0);
-        return { out, outValues, values: inputs.map((i) => b.typedArrayFromHeap(i)) };
-      },
-    };
-  }
-  const b = backend as CpuBackendLike;
-  return {
-    output(shape, inputs) {
-      const outValues = new Float32Array(shape.reduce((p, d) => p * d, 1));
-      const out = b.makeTensorInfo(shape, 'float32', outValues);
-      return { out, outValues, values: inputs.map((i) => b.data.get(i.dataId).values) };
-    },
-  };
-}
+import { accessFor } from './js-access.js';
 
 interface DepthwiseAttrs {
   strides: [number, number] | number;
