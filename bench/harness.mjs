@@ -14,7 +14,14 @@ const INSTALL_HINT =
  * a note saying how to install the anchors) when it cannot run.
  */
 export function runAnchor(script, args = []) {
-  const path = new URL(`./anchors/${script}`, import.meta.url).pathname;
+  // a bare name is one of bench/anchors/; a path is relative to the repository (../shared/bench/…)
+  const path = script.includes('/')
+    ? new URL(`../${script}`, import.meta.url).pathname
+    : new URL(`./anchors/${script}`, import.meta.url).pathname;
+  if (!existsSync(path)) {
+    console.log(`anchor ${script}: not found at ${path}`);
+    return undefined;
+  }
   if (!existsSync(PYTHON)) {
     console.log(`anchor ${script}: ${PYTHON} not found; install the anchors with: ${INSTALL_HINT}`);
     return undefined;
@@ -46,4 +53,23 @@ export async function timeIt(fn, seconds = 1.5, warmup = 5) {
     reps++;
   }
   return reps / ((performance.now() - t0) / 1000);
+}
+
+/** Sums tf.profile's kernel times by kernel name: the top `n` as "name ms (share)". */
+export async function kernelBreakdown(tf, fn, n = 8) {
+  const info = await tf.profile(fn);
+  const byName = new Map();
+  for (const k of info.kernels) {
+    const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
+    byName.set(k.name, (byName.get(k.name) ?? 0) + ms);
+  }
+  const total = [...byName.values()].reduce((a, b) => a + b, 0);
+  return [...byName]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, n)
+    .map(([name, ms]) => ({
+      kernel: name,
+      ms: Number(ms.toFixed(2)),
+      share: Number((ms / total).toFixed(3)),
+    }));
 }

@@ -355,3 +355,42 @@ describeBackends('conv3d gradients', () => {
     tf.dispose([x, w, y, dy, gx!, gw!]);
   });
 });
+
+describeBackends('max-pool gradient', (backend) => {
+  it.each([
+    [[2, 2], [2, 2], 'valid' as const],
+    [[3, 3], [2, 2], 'same' as const],
+    [[3, 2], [1, 2], 'valid' as const],
+    [[2, 2], [2, 2], 'same' as const],
+  ])(
+    `${backend}: pool %j stride %j %s equals stock cpu, ties included`,
+    async (pool, strides, pad) => {
+      // integer-valued inputs make ties common (as after a ReLU): the first maximum must win
+      const make = () =>
+        tf.floor(tf.mul(tf.randomUniform([2, 7, 9, 3], 0, 1, 'float32', 31), 3)) as tf.Tensor4D;
+      const run = () => {
+        const x = make();
+        const g = tf.grad((a: tf.Tensor) =>
+          tf.sum(
+            tf.mul(
+              tf.maxPool(
+                a as tf.Tensor4D,
+                pool as [number, number],
+                strides as [number, number],
+                pad,
+              ),
+              1.5,
+            ),
+          ),
+        )(x);
+        const out = Array.from(g.dataSync());
+        tf.dispose([x, g]);
+        return out;
+      };
+      await tf.setBackend('cpu');
+      const stock = run();
+      await tf.setBackend(backend);
+      expect(run()).toEqual(stock);
+    },
+  );
+});

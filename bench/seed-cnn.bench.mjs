@@ -1,0 +1,118 @@
+#!/usr/bin/env node
+/**
+ * Benchmark: the seed CNN (28×28×1 → conv32 → pool → conv64 → pool → fc128 → fc2, Adam 1e-3,
+ * batch 64), training and inference samples/s on wasm (with registerTrainingKernels) and on cpu
+ * (stock tfjs and with the library's kernels), against PyTorch on one thread
+ * (../shared/bench/seed_cnn_torch.py) in the same run; plus the kernel-time breakdown of one
+ * wasm training step. Targets (issue 3): wasm training ≥ 0.5× PyTorch, inference ≥ 1.0×.
+ *
+ *   node bench/seed-cnn.bench.mjs [--samples 1024] [--cpu-batches 2]
+ */
+import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-wasm';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { registerTrainingKernels } from 'tfjs-medkit';
+import { createLoss } from 'tfjs-medkit/losses';
+import { kernelBreakdown, runAnchor } from './harness.mjs';
+
+const { values: args } = parseArgs({
+  options: {
+    samples: { type: 'string', default: '1024' },
+    'cpu-batches': { type: 'string', default: '2' },
+  },
+});
+const SAMPLES = Number(args.samples);
+const BATCH = 64;
+
+function seedCnn() {
+  return tfl.sequential({
+    layers: [
+      tfl.layers.conv2d({
+        inputShape: [28, 28, 1],
+        filters: 32,
+        kernelSize: 3,
+        padding: 'same',
+        activation: 'relu',
+      }),
+      tfl.layers.maxPooling2d({ poolSize: 2 }),
+      tfl.layers.conv2d({ filters: 64, kernelSize: 3, padding: 'same', activation: 'relu' }),
+      tfl.layers.maxPooling2d({ poolSize: 2 }),
+      tfl.layers.flatten(),
+      tfl.layers.dense({ units: 128, activation: 'relu' }),
+      tfl.layers.dense({ units: 2 }),
+    ],
+  });
+}
+
+async function measure(backend, label, batches) {
+  await tf.setBackend(backend);
+  await tf.ready();
+  const model = seedCnn();
+  const optimizer = tf.train.adam(1e-3);
+  const loss = createLoss('sparseSoftmaxCrossEntropy');
+  const x = tf.randomNormal([SAMPLES, 28, 28, 1], 0, 1, 'float32', 1);
+  const y = tf.randomUniform([SAMPLES], 0, 2, 'int32', 2);
+  const step = (i) => {
+    const xb = tf.slice(x, [(i * BATCH) % SAMPLES, 0, 0, 0], [BATCH, -1, -1, -1]);
+    const yb = tf.slice(y, [(i * BATCH) % SAMPLES], [BATCH]);
+    const cost = optimizer.minimize(() => loss(yb, model.apply(xb, { training: true })), true);
+    cost.dataSync();
+    tf.dispose([xb, yb, cost]);
+  };
+  step(0); // warm-up
+  const steps = batches ?? (2 * SAMPLES) / BATCH;
+  let t = performance.now();
+  for (let i = 0; i < steps; i++) step(i + 1);
+  const train = (steps * BATCH) / ((performance.now() - t) / 1000);
+  const predict = (i) =>
+    tf.tidy(() =>
+      model.predict(tf.slice(x, [(i * BATCH) % SAMPLES, 0, 0, 0], [BATCH, -1, -1, -1])).dataSync(),
+    );
+  predict(0);
+  const inferSteps = batches ?? SAMPLES / BATCH;
+  t = performance.now();
+  for (let i = 0; i < inferSteps; i++) predict(i);
+  const infer = (inferSteps * BATCH) / ((performance.now() - t) / 1000);
+  let breakdown;
+  if (backend === 'wasm') breakdown = await kernelBreakdown(tf, () => step(3));
+  tf.dispose([x, y]);
+  model.dispose();
+  optimizer.dispose();
+  const result = {
+    bench: 'seed CNN',
+    backend: label,
+    batch: BATCH,
+    trainSamplesPerSec: Number(train.toFixed(1)),
+    inferSamplesPerSec: Number(infer.toFixed(1)),
+  };
+  console.log(JSON.stringify(result));
+  if (breakdown)
+    console.log(
+      JSON.stringify({ bench: 'seed CNN', backend: label, trainingStepKernels: breakdown }),
+    );
+  return result;
+}
+
+const anchor = runAnchor('../shared/bench/seed_cnn_torch.py', [
+  '--threads',
+  '1',
+  '--samples',
+  String(SAMPLES),
+]);
+if (anchor) console.log(JSON.stringify(anchor));
+const cpuBatches = Number(args['cpu-batches']);
+const results = [await measure('cpu', 'cpu (stock tfjs)', cpuBatches)];
+registerTrainingKernels();
+results.push(await measure('wasm', 'wasm (registerTrainingKernels)'));
+results.push(await measure('cpu', 'cpu (registerTrainingKernels)', cpuBatches));
+for (const r of results) {
+  if (!anchor) continue;
+  console.log(
+    `ratio ${r.backend}/PyTorch: training ${(r.trainSamplesPerSec / anchor.trainSamplesPerSec).toFixed(3)}, inference ${(r.inferSamplesPerSec / anchor.inferSamplesPerSec).toFixed(3)}`,
+  );
+}
+console.log(
+  `ratio wasm/stock cpu training: ${(results[1].trainSamplesPerSec / results[0].trainSamplesPerSec).toFixed(1)}×`,
+);
