@@ -15,6 +15,7 @@ import { conv2dBackpropInputComposed } from './kernels/conv2d-backprop-input.js'
 import { conv3dBackpropFilter, conv3dBackpropInput } from './kernels/conv3d-backprop.js';
 import { depthwiseBackpropFilter, depthwiseBackpropInput } from './kernels/depthwise-backprop.js';
 import { maxPoolGrad } from './kernels/max-pool-grad.js';
+import { sliceFromHeap } from './kernels/slice.js';
 import { unsortedSegmentSumComposed } from './kernels/unsorted-segment-sum.js';
 
 /** One kernel the library provides for a backend. */
@@ -45,6 +46,7 @@ const PROVIDED: Record<string, Provided[]> = {
     { kernelName: 'Conv3DBackpropInputV2', make: conv3dBackpropInput, replaces: true },
     { kernelName: 'Conv3DBackpropFilterV2', make: conv3dBackpropFilter, replaces: true },
     { kernelName: 'MaxPoolGrad', make: maxPoolGrad, replaces: true },
+    { kernelName: 'Slice', make: sliceFromHeap, replaces: true },
   ],
   cpu: [
     {
@@ -120,7 +122,8 @@ function hookSetBackend(): void {
  * - wasm: adds `Conv2DBackpropFilter`, `DepthwiseConv2dNativeBackpropFilter`,
  *   `DepthwiseConv2dNativeBackpropInput` and `UnsortedSegmentSum` (which tfjs-backend-wasm lacks),
  *   and replaces `Conv2DBackpropInput` and `BatchMatMul` with compositions of its fast kernels
- *   and `MaxPoolGrad` with a single pass
+ *   `MaxPoolGrad` with a single pass, and `Slice` with one that copies only the slice (the
+ *   stock one copies the whole input out of the heap first)
  *   (XNNPACK convolution; untransposed products), and replaces `Conv3DBackpropInputV2` and
  *   `Conv3DBackpropFilterV2`, whose wasm versions return wrong gradients. No training step copies data to JavaScript.
  * - cpu: dilation-aware depthwise backprop kernels.

@@ -394,3 +394,65 @@ describeBackends('max-pool gradient', (backend) => {
     },
   );
 });
+
+describeBackends('slice', (backend) => {
+  it(`${backend}: every rank, contiguous or not, int32 and bool too, equals the definition`, () => {
+    const cases: [number[], number[], number[]][] = [
+      [[7], [2], [3]],
+      [
+        [4096, 16],
+        [128, 0],
+        [64, 16],
+      ],
+      [
+        [5, 6],
+        [1, 2],
+        [3, -1],
+      ],
+      [
+        [3, 4, 5],
+        [1, 0, 2],
+        [2, 4, 2],
+      ],
+      [
+        [2, 3, 4, 5],
+        [0, 1, 1, 0],
+        [2, 2, 2, 5],
+      ],
+      [
+        [2, 3, 2, 3, 2],
+        [1, 0, 1, 1, 0],
+        [1, 3, 1, 2, 2],
+      ],
+      [
+        [4, 4],
+        [1, 1],
+        [0, 2],
+      ],
+    ];
+    for (const [shape, begin, size] of cases) {
+      for (const dtype of ['float32', 'int32', 'bool'] as const) {
+        const n = shape.reduce((a, b) => a * b, 1);
+        const values = Array.from({ length: n }, (_, i) => (dtype === 'bool' ? i % 3 === 0 : i));
+        const x = tf.tensor(values as number[], shape, dtype);
+        const got = tf.slice(x, begin, size);
+        const buf = x.bufferSync();
+        const size_ = size.map((s, d) => (s === -1 ? shape[d]! - begin[d]! : s));
+        const expected: number[] = [];
+        const total = size_.reduce((a, b) => a * b, 1);
+        for (let k = 0; k < total; k++) {
+          let rem = k;
+          const idx = size_.map(() => 0);
+          for (let d = size_.length - 1; d >= 0; d--) {
+            idx[d] = (rem % size_[d]!) + begin[d]!;
+            rem = Math.floor(rem / size_[d]!);
+          }
+          expected.push(Number(buf.get(...idx)));
+        }
+        expect(got.shape).toEqual(size_);
+        expect(Array.from(got.dataSync()).map(Number)).toEqual(expected);
+        tf.dispose([x, got]);
+      }
+    }
+  });
+});

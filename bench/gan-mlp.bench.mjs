@@ -1,0 +1,102 @@
+#!/usr/bin/env node
+/**
+ * Benchmark: one MLP GAN iteration (generator 64 → 256 → 256 → 512 tanh, discriminator
+ * 512 → 256 → 256 → 1 with LeakyReLU 0.2, batch 64, non-saturating loss through the library's
+ * sigmoid cross-entropy, one Adam step per network with explicit variable lists), on wasm before
+ * and after registerTrainingKernels() and on cpu, against ../shared/bench/gan_mlp_torch.py (one
+ * thread) in the same run. Target (issue 3): wasm ≥ 0.5× PyTorch.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-wasm';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { registerTrainingKernels } from 'tfjs-medkit';
+import { sigmoidCrossEntropy } from 'tfjs-medkit/losses';
+import { kernelBreakdown, runAnchor, timeIt } from './harness.mjs';
+
+const mlp = (sizes, last) =>
+  tfl.sequential({
+    layers: sizes
+      .slice(1)
+      .map((units, i) =>
+        tfl.layers.dense({
+          units,
+          ...(i === 0 ? { inputShape: [sizes[0]] } : {}),
+          activation: i === sizes.length - 2 ? last : 'linear',
+        }),
+      )
+      .flatMap((layer, i, all) =>
+        i < all.length - 1 ? [layer, tfl.layers.leakyReLU({ alpha: 0.2 })] : [layer],
+      ),
+  });
+
+async function measure(backend, label, seconds) {
+  await tf.setBackend(backend);
+  await tf.ready();
+  const G = mlp([64, 256, 256, 512], 'tanh');
+  const D = mlp([512, 256, 256, 1], 'linear');
+  const og = tf.train.adam(2e-4, 0.5, 0.999);
+  const od = tf.train.adam(2e-4, 0.5, 0.999);
+  const real = tf.sub(tf.mul(tf.randomUniform([4096, 512], 0, 1, 'float32', 1), 2), 1);
+  const ones = tf.ones([64, 1]);
+  const zeros = tf.zeros([64, 1]);
+  const gVars = G.trainableWeights.map((w) => w.read());
+  const dVars = D.trainableWeights.map((w) => w.read());
+  let i = 0;
+  const step = () => {
+    const x = tf.slice(real, [(i * 64) % 4096, 0], [64, 512]);
+    i++;
+    const dCost = od.minimize(
+      () => {
+        const fake = G.apply(tf.randomNormal([64, 64]), { training: true });
+        return tf.add(
+          sigmoidCrossEntropy(ones, D.apply(x, { training: true })),
+          sigmoidCrossEntropy(zeros, D.apply(fake, { training: true })),
+        );
+      },
+      true,
+      dVars,
+    );
+    const gCost = og.minimize(
+      () =>
+        sigmoidCrossEntropy(
+          ones,
+          D.apply(G.apply(tf.randomNormal([64, 64]), { training: true }), { training: true }),
+        ),
+      true,
+      gVars,
+    );
+    gCost.dataSync();
+    tf.dispose([x, dCost, gCost]);
+  };
+  const stepsPerSec = await timeIt(step, seconds, 3);
+  const breakdown = backend === 'wasm' ? await kernelBreakdown(tf, step, 5) : undefined;
+  tf.dispose([real, ones, zeros]);
+  G.dispose();
+  D.dispose();
+  const result = {
+    bench: 'MLP GAN iteration',
+    backend: label,
+    stepsPerSec: Number(stepsPerSec.toFixed(1)),
+  };
+  console.log(JSON.stringify(result));
+  if (breakdown)
+    console.log(
+      JSON.stringify({ bench: 'MLP GAN iteration', backend: label, stepKernels: breakdown }),
+    );
+  return result;
+}
+
+const anchor = runAnchor('../shared/bench/gan_mlp_torch.py', ['--threads', '1']);
+if (anchor) console.log(JSON.stringify(anchor));
+const results = [await measure('wasm', 'wasm (stock tfjs)', 3)];
+results.push(await measure('cpu', 'cpu (stock tfjs)', 3));
+registerTrainingKernels();
+results.push(await measure('wasm', 'wasm (registerTrainingKernels)', 3));
+for (const r of results) {
+  if (anchor)
+    console.log(`ratio ${r.backend}/PyTorch: ${(r.stepsPerSec / anchor.stepsPerSec).toFixed(3)}`);
+}
+console.log(
+  `ratio wasm registered/stock: ${(results[2].stepsPerSec / results[0].stepsPerSec).toFixed(2)}×`,
+);
