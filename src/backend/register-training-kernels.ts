@@ -12,10 +12,17 @@ import { rememberOriginal } from './kernel-calls.js';
 import { batchMatMulTransposeFree } from './kernels/batch-mat-mul.js';
 import { conv2dBackpropFilterComposed } from './kernels/conv2d-backprop-filter.js';
 import { conv2dBackpropInputComposed } from './kernels/conv2d-backprop-input.js';
+import {
+  conv2dBackpropFilterJs,
+  conv2dBackpropInputJs,
+  conv2dJs,
+  fusedConv2dJs,
+} from './kernels/conv2d-js.js';
 import { conv3dBackpropFilter, conv3dBackpropInput } from './kernels/conv3d-backprop.js';
 import { depthwiseBackpropFilter, depthwiseBackpropInput } from './kernels/depthwise-backprop.js';
 import { maxPoolGrad } from './kernels/max-pool-grad.js';
 import { sliceFromHeap } from './kernels/slice.js';
+import { sumLeadingOrTrailing } from './kernels/sum.js';
 import { unsortedSegmentSumComposed } from './kernels/unsorted-segment-sum.js';
 
 /** One kernel the library provides for a backend. */
@@ -49,6 +56,12 @@ const PROVIDED: Record<string, Provided[]> = {
     { kernelName: 'Slice', make: sliceFromHeap, replaces: true },
   ],
   cpu: [
+    { kernelName: 'Conv2D', make: conv2dJs, replaces: true },
+    { kernelName: 'FusedConv2D', make: fusedConv2dJs, replaces: true },
+    { kernelName: 'Conv2DBackpropInput', make: conv2dBackpropInputJs, replaces: true },
+    { kernelName: 'Conv2DBackpropFilter', make: conv2dBackpropFilterJs, replaces: true },
+    { kernelName: 'MaxPoolGrad', make: maxPoolGrad, replaces: true },
+    { kernelName: 'Sum', make: sumLeadingOrTrailing, replaces: true },
     {
       kernelName: 'DepthwiseConv2dNativeBackpropFilter',
       make: depthwiseBackpropFilter,
@@ -126,7 +139,9 @@ function hookSetBackend(): void {
  *   stock one copies the whole input out of the heap first)
  *   (XNNPACK convolution; untransposed products), and replaces `Conv3DBackpropInputV2` and
  *   `Conv3DBackpropFilterV2`, whose wasm versions return wrong gradients. No training step copies data to JavaScript.
- * - cpu: dilation-aware depthwise backprop kernels.
+ * - cpu: convolution forward, fused forward and both backprops as tight loops (the stock ones
+ *   run at ~45 MFLOP/s), a one-pass `MaxPoolGrad`, a transpose-free `Sum` over leading or trailing axes,
+ *   dilation-aware depthwise backprops.
  * - every backend: gradients for dilated `conv2d` and `depthwiseConv2d`, which tfjs-core lacks.
  *
  * Synchronous and idempotent. Backends imported before the call get their kernels at once;

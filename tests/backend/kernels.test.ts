@@ -8,6 +8,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import fc from 'fast-check';
 import { beforeAll, expect, it } from 'vitest';
+import { registeredTrainingKernels } from '../../src/backend/register-training-kernels.js';
 import { registerTrainingKernels } from '../../src/index.js';
 import { describeBackends, expectNoLeak } from '../helpers/backends.js';
 import { expectClose } from '../helpers/close.js';
@@ -226,6 +227,29 @@ describeBackends('training kernels', (backend) => {
       expect.arrayContaining(['Conv2D', 'Conv2DBackpropFilter', 'UnsortedSegmentSum']),
     );
     expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')).toBeDefined();
+    // every provided kernel is in place (a silently skipped registration fails here)
+    expect(registeredTrainingKernels()).toEqual(
+      [
+        'cpu/Conv2D',
+        'cpu/Conv2DBackpropFilter',
+        'cpu/Conv2DBackpropInput',
+        'cpu/DepthwiseConv2dNativeBackpropFilter',
+        'cpu/DepthwiseConv2dNativeBackpropInput',
+        'cpu/FusedConv2D',
+        'cpu/MaxPoolGrad',
+        'cpu/Sum',
+        'wasm/BatchMatMul',
+        'wasm/Conv2DBackpropFilter',
+        'wasm/Conv2DBackpropInput',
+        'wasm/Conv3DBackpropFilterV2',
+        'wasm/Conv3DBackpropInputV2',
+        'wasm/DepthwiseConv2dNativeBackpropFilter',
+        'wasm/DepthwiseConv2dNativeBackpropInput',
+        'wasm/MaxPoolGrad',
+        'wasm/Slice',
+        'wasm/UnsortedSegmentSum',
+      ].sort(),
+    );
   });
 
   it('leaves no tensor behind over many steps', async () => {
@@ -255,32 +279,58 @@ describeBackends('training kernels', (backend) => {
   });
 });
 
-describeBackends('undilated conv2d gradients against stock cpu', (backend) => {
-  it(`${backend} equals stock cpu to 1e-4 of the largest gradient`, async () => {
+// tfjs-backend-cpu's own kernels, captured before registerTrainingKernels() replaces them
+const STOCK_CPU = {
+  input: tf.getKernel('Conv2DBackpropInput', 'cpu')!.kernelFunc,
+  filter: tf.getKernel('Conv2DBackpropFilter', 'cpu')!.kernelFunc,
+};
+
+describeBackends('undilated conv2d gradients against stock tfjs-backend-cpu', (backend) => {
+  it(`${backend} equals the stock cpu kernels to 1e-4 of the largest gradient`, async () => {
     type Shape4 = [number, number, number, number];
     const shapes: { x: Shape4; w: Shape4; s: number; pad: 'same' | 'valid' }[] = [
-      { x: [4, 11, 13, 3], w: [3, 3, 3, 8], s: 2, pad: 'same' as const },
-      { x: [2, 10, 10, 8], w: [5, 5, 8, 4], s: 3, pad: 'valid' as const },
-      { x: [3, 7, 9, 2], w: [1, 1, 2, 5], s: 1, pad: 'valid' as const },
+      { x: [4, 11, 13, 3], w: [3, 3, 3, 8], s: 2, pad: 'same' },
+      { x: [2, 10, 10, 8], w: [5, 5, 8, 4], s: 3, pad: 'valid' },
+      { x: [3, 7, 9, 2], w: [1, 1, 2, 5], s: 1, pad: 'valid' },
     ];
     for (const sh of shapes) {
-      const grads = async (name: string) => {
-        await tf.setBackend(name);
-        const x = tf.randomNormal(sh.x, 0, 1, 'float32', 11) as tf.Tensor4D;
-        const w = tf.randomNormal(sh.w, 0, 1, 'float32', 12) as tf.Tensor4D;
-        const [gx, gw] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
-          tf.sum(tf.square(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, sh.s, sh.pad))),
-        )([x, w]);
-        const out = [Array.from(gx!.dataSync()), Array.from(gw!.dataSync())];
-        tf.dispose([x, w, gx!, gw!]);
-        return out;
+      await tf.setBackend('cpu');
+      const x = tf.randomNormal(sh.x, 0, 1, 'float32', 11) as tf.Tensor4D;
+      const w = tf.randomNormal(sh.w, 0, 1, 'float32', 12) as tf.Tensor4D;
+      const y = tf.conv2d(x, w, sh.s, sh.pad);
+      const dy = tf.randomNormal(y.shape, 0, 1, 'float32', 13);
+      const cpu = tf.backend() as unknown as {
+        readSync(id: tf.DataId): Float32Array;
+        disposeData(id: tf.DataId): void;
       };
-      const stock = await grads('cpu');
-      const mine = await grads(backend);
-      for (const i of [0, 1])
-        expectClose(mine[i]!, stock[i]!, { rtol: 0, atol: 1e-4 * maxAbs(stock[i]!) });
+      const attrs = { strides: [sh.s, sh.s], pad: sh.pad, dataFormat: 'NHWC' };
+      const stockDx = STOCK_CPU.input({
+        inputs: { dy, filter: w },
+        backend: cpu,
+        attrs: { ...attrs, inputShape: sh.x },
+      } as never) as tf.TensorInfo;
+      const stockDw = STOCK_CPU.filter({
+        inputs: { x, dy },
+        backend: cpu,
+        attrs: { ...attrs, filterShape: sh.w },
+      } as never) as tf.TensorInfo;
+      const stock = [
+        Array.from(cpu.readSync(stockDx.dataId)),
+        Array.from(cpu.readSync(stockDw.dataId)),
+      ];
+      cpu.disposeData(stockDx.dataId);
+      cpu.disposeData(stockDw.dataId);
+      const values = [x, w, dy].map((t) => ({ data: Array.from(t.dataSync()), shape: t.shape }));
+      tf.dispose([x, w, y, dy]);
+      await tf.setBackend(backend);
+      const [xb, wb, dyb] = values.map((v) => tf.tensor(v.data, v.shape));
+      const [gx, gw] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+        tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, sh.s, sh.pad), dyb!)),
+      )([xb!, wb!]);
+      expectClose(gx!, stock[0]!, { rtol: 0, atol: 1e-4 * maxAbs(stock[0]!) }, 'dx');
+      expectClose(gw!, stock[1]!, { rtol: 0, atol: 1e-4 * maxAbs(stock[1]!) }, 'dW');
+      tf.dispose([xb!, wb!, dyb!, gx!, gw!]);
     }
-    await tf.setBackend(backend);
   });
 });
 
@@ -454,5 +504,81 @@ describeBackends('slice', (backend) => {
         tf.dispose([x, got]);
       }
     }
+  });
+});
+
+describeBackends('fused conv2d', (backend) => {
+  it.each(['linear', 'relu', 'relu6', 'elu', 'sigmoid', 'leakyrelu', 'prelu'] as const)(
+    `${backend}: bias + %s equals conv, add and the activation`,
+    (activation) => {
+      const x = tf.randomNormal([2, 7, 6, 3], 0, 1, 'float32', 41) as tf.Tensor4D;
+      const w = tf.randomNormal([3, 3, 3, 5], 0, 1, 'float32', 42) as tf.Tensor4D;
+      const bias = tf.randomNormal([5], 0, 1, 'float32', 43);
+      const alpha = tf.randomUniform([5], 0, 0.3, 'float32', 44);
+      const fused = tf.fused.conv2d({
+        x,
+        filter: w,
+        strides: 2,
+        pad: 'same',
+        bias,
+        activation,
+        ...(activation === 'prelu' ? { preluActivationWeights: alpha } : {}),
+        ...(activation === 'leakyrelu' ? { leakyreluAlpha: 0.1 } : {}),
+      });
+      const z = tf.add(tf.conv2d(x, w, 2, 'same'), bias);
+      const acts: Record<string, () => tf.Tensor> = {
+        linear: () => z,
+        relu: () => tf.relu(z),
+        relu6: () => tf.relu6(z),
+        elu: () => tf.elu(z),
+        sigmoid: () => tf.sigmoid(z),
+        leakyrelu: () => tf.leakyRelu(z, 0.1),
+        prelu: () => tf.prelu(z, alpha),
+      };
+      expectClose(fused, acts[activation]!(), { rtol: 1e-5, atol: 1e-5 });
+      tf.dispose([x, w, bias, alpha, fused, z]);
+    },
+  );
+});
+
+describeBackends('sum', (backend) => {
+  it(`${backend}: every axis pattern and keepDims equals the definition`, () => {
+    const x = tf.randomNormal([3, 4, 5, 2], 0, 1, 'float32', 51);
+    const values = Array.from(x.dataSync());
+    const ref = (axes: number[]) => {
+      const shape = [3, 4, 5, 2];
+      const outShape = shape.map((d, i) => (axes.includes(i) ? 1 : d));
+      const out = new Float64Array(outShape.reduce((a, b) => a * b, 1));
+      values.forEach((v, flat) => {
+        let rem = flat;
+        const idx = [0, 0, 0, 0];
+        for (let d = 3; d >= 0; d--) {
+          idx[d] = rem % shape[d]!;
+          rem = Math.floor(rem / shape[d]!);
+        }
+        const o = idx.reduce((acc, iv, d) => acc * outShape[d]! + (axes.includes(d) ? 0 : iv), 0);
+        out[o]! += v;
+      });
+      return Array.from(out);
+    };
+    for (const axes of [[0], [0, 1, 2], [3], [2, 3], [1], [1, 2], [0, 1, 2, 3], [0, 3]]) {
+      for (const keepDims of [false, true]) {
+        const s = tf.sum(x, axes, keepDims);
+        expectClose(s, ref(axes), { rtol: 1e-5, atol: 1e-5 }, `axes ${axes}`);
+        expect(s.rank).toBe(keepDims ? 4 : 4 - axes.length);
+        s.dispose();
+      }
+    }
+    const ints = tf.tensor2d(
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      undefined,
+      'int32',
+    );
+    const si = tf.sum(ints, 0);
+    expect(Array.from(si.dataSync())).toEqual([4, 6]);
+    tf.dispose([x, ints, si]);
   });
 });

@@ -1,0 +1,56 @@
+/**
+ * `Sum` over leading or trailing axes for the cpu backend, without the transpose that
+ * tfjs-backend-cpu performs before every reduction. Bias gradients reduce dy [b, h, w, c] over its
+ * leading axes, which cost 13% of a seed-CNN training step on cpu. Float64 accumulation. Other
+ * axis patterns and non-float dtypes go to the backend's own kernel.
+ *
+ * @module
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { callKernel } from '../kernel-calls.js';
+import { accessFor } from './js-access.js';
+
+/** Builds the kernel function for `backendName`. @internal */
+export function sumLeadingOrTrailing(backendName: string): tf.KernelFunc {
+  return (args) => {
+    const { inputs, backend } = args;
+    const attrs = args.attrs ?? {};
+    const { x } = inputs as { x: tf.TensorInfo };
+    const rank = x.shape.length;
+    const axes = tf.util
+      .parseAxisParam(attrs.axis as number | number[], x.shape)
+      .sort((a, b) => a - b);
+    const keepDims = Boolean(attrs.keepDims);
+    const contiguous = axes.every((a, i) => i === 0 || a === axes[i - 1]! + 1);
+    const leading = contiguous && axes[0] === 0;
+    const trailing = contiguous && axes.at(-1) === rank - 1;
+    if (x.dtype !== 'float32' || axes.length === 0 || !(leading || trailing)) {
+      return callKernel('Sum', backendName, backend as never, inputs as never, attrs as never);
+    }
+    const reduced = axes.reduce((p, a) => p * x.shape[a]!, 1);
+    const kept = x.shape.reduce((p, d) => p * d, 1) / Math.max(1, reduced);
+    const outShape = keepDims
+      ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d))
+      : x.shape.filter((_, i) => !axes.includes(i));
+    const { out, outValues, values } = accessFor(backendName, backend).output(outShape, [x]);
+    const xv = values[0]!;
+    const acc = new Float64Array(kept);
+    if (leading) {
+      // x viewed as [reduced, kept]: column sums
+      for (let r = 0; r < reduced; r++) {
+        const o = r * kept;
+        for (let k = 0; k < kept; k++) acc[k]! += xv[o + k]!;
+      }
+    } else {
+      // x viewed as [kept, reduced]: row sums
+      for (let k = 0; k < kept; k++) {
+        let s = 0;
+        const o = k * reduced;
+        for (let r = 0; r < reduced; r++) s += xv[o + r]!;
+        acc[k] = s;
+      }
+    }
+    outValues.set(acc);
+    return out;
+  };
+}
