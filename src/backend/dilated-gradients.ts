@@ -26,6 +26,22 @@ function pair(v: number | [number, number] | null | undefined): [number, number]
   return typeof v === 'number' ? [v, v] : v;
 }
 
+/** The forward convolution's geometry, from the attributes tfjs recorded. */
+function forwardInfo(
+  x: tf.Tensor4D,
+  w: tf.Tensor4D,
+  attrs: tf.NamedAttrMap,
+): tf.backend_util.Conv2DInfo {
+  return tf.backend_util.computeConv2DInfo(
+    x.shape,
+    w.shape,
+    attrs.strides as [number, number],
+    pair(attrs.dilations as [number, number]),
+    attrs.pad as 'same',
+    attrs.dimRoundingMode as 'floor',
+  );
+}
+
 /** dx of a dilated, stride-1 conv2d. */
 function dilatedConvInputGrad(
   dy: tf.Tensor4D,
@@ -33,15 +49,8 @@ function dilatedConvInputGrad(
   w: tf.Tensor4D,
   attrs: tf.NamedAttrMap,
 ): tf.Tensor4D {
-  const [dh, dw] = pair(attrs.dilations as [number, number]);
-  const info = tf.backend_util.computeConv2DInfo(
-    x.shape,
-    w.shape,
-    attrs.strides as [number, number],
-    [dh, dw],
-    attrs.pad as 'same',
-    attrs.dimRoundingMode as 'floor',
-  );
+  const info = forwardInfo(x, w, attrs);
+  const { dilationHeight: dh, dilationWidth: dw } = info;
   const [, H, W] = x.shape;
   const [fh, fw] = w.shape;
   let top = (fh - 1) * dh - info.padInfo.top;
@@ -87,15 +96,8 @@ function dilatedConvFilterGrad(
   w: tf.Tensor4D,
   attrs: tf.NamedAttrMap,
 ): tf.Tensor4D {
-  const [dh, dw] = pair(attrs.dilations as [number, number]);
-  const info = tf.backend_util.computeConv2DInfo(
-    x.shape,
-    w.shape,
-    attrs.strides as [number, number],
-    [dh, dw],
-    attrs.pad as 'same',
-    attrs.dimRoundingMode as 'floor',
-  );
+  const info = forwardInfo(x, w, attrs);
+  const { dilationHeight: dh, dilationWidth: dw } = info;
   const [fh, fw] = w.shape;
   const { top, left } = info.padInfo;
   const bottom = Math.max(0, (fh - 1) * dh + info.outHeight - info.inHeight - top);

@@ -1,6 +1,6 @@
 /**
  * `registerTrainingKernels()`: makes the library's models train on the wasm backend (and faster
- * on cpu) by registering the kernels tfjs-backend-wasm lacks, replacing its slow training
+ * on cpu) by registering the kernels the wasm backend lacks, replacing its slow training
  * kernels with compositions of its fast ones, and registering gradients for dilated
  * convolutions.
  *
@@ -133,7 +133,7 @@ function hookSetBackend(): void {
  * Registers the training kernels and gradients the library's models need on every backend.
  *
  * - wasm: adds `Conv2DBackpropFilter`, `DepthwiseConv2dNativeBackpropFilter`,
- *   `DepthwiseConv2dNativeBackpropInput` and `UnsortedSegmentSum` (which tfjs-backend-wasm lacks),
+ *   `DepthwiseConv2dNativeBackpropInput` and `UnsortedSegmentSum` (which the wasm backend lacks),
  *   and replaces `Conv2DBackpropInput` and `BatchMatMul` with compositions of its fast kernels
  *   `MaxPoolGrad` with a single pass, and `Slice` with one that copies only the slice (the
  *   stock one copies the whole input out of the heap first)
@@ -152,7 +152,7 @@ function hookSetBackend(): void {
  *
  * @example
  * ```ts
- * import '@tensorflow/tfjs-backend-wasm';
+ * import '@tensorflow/the wasm backend';
  * import { registerTrainingKernels } from 'tfjs-medkit';
  * registerTrainingKernels(); // ['BatchMatMul', 'Conv2D', 'Conv2DBackpropFilter', …]
  * await tf.setBackend('wasm');

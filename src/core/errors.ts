@@ -16,7 +16,7 @@
  * try {
  *   sparseSoftmaxCrossEntropy([3], tf.zeros([1, 2]));
  * } catch (e) {
- *   if (e instanceof MedkitError) console.log(e.message);
+ *   if (e instanceof MedkitError) showToUser(e.message);
  * }
  * ```
  */

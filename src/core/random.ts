@@ -11,7 +11,7 @@
  */
 import { ArgumentError, describeValue } from './errors.js';
 
-/** A seed: any safe integer (negative too) or a bigint; it is reduced modulo 2^64. */
+/** A seed: a safe integer (negative too) or a bigint; it is reduced modulo 2^64. */
 export type Seed = number | bigint;
 
 const MASK64 = (1n << 64n) - 1n;

@@ -1,6 +1,6 @@
 /**
  * `tfjs-medkit/node`: the parts that need Node's file system or terminal (Deno too): saving and
- * loading models on disk without tfjs-node, and the terminal progress reporter. The rest of the
+ * loading models on disk without the native Node binding, and the terminal progress reporter. The rest of the
  * library never imports `node:` modules, so it runs in browsers.
  *
  * @module

@@ -1,9 +1,9 @@
 /**
  * Saving a tfjs-layers model to a folder on disk and loading it back, with `node:fs` (Node and
- * Deno) and no tfjs-node: built on `tf.io.withSaveHandler` and `tf.io.fromMemory`.
+ * Deno) and no native Node binding: built on `tf.io.withSaveHandler` and `tf.io.fromMemory`.
  *
  * The folder holds `model.json` (topology, weight manifest, metadata) and `weights.bin`, the same
- * layout as tfjs-node's `file://` handler, so `tf.loadLayersModel` elsewhere reads it too. The
+ * layout as the Node binding's `file://` handler, so `tf.loadLayersModel` elsewhere reads it too. The
  * compile arguments (optimizer, and the library's losses and metrics as `{ name, options }`) go
  * in `userDefinedMetadata.medkit`, and the optimizer's state in `optimizer.bin`, so a loaded model
  * is compiled as it was and resumes training where it stopped.

@@ -1,5 +1,5 @@
 /**
- * `BatchMatMul` without slow transposed products: tfjs-backend-wasm multiplies untransposed
+ * `BatchMatMul` without slow transposed products: the wasm backend multiplies untransposed
  * operands at ~34 GFLOP/s here but `transposeA` at ~1.7 and `transposeB` at ~3.4, and every dense
  * layer's backward pass asks for a transposed operand. Transposing explicitly (a copy) and calling
  * the untransposed product is far faster.

@@ -1,5 +1,5 @@
 /**
- * `Conv2DBackpropFilter` composed from a backend's own `Conv2D` and `Transpose` (tfjs-backend-wasm
+ * `Conv2DBackpropFilter` composed from a backend's own `Conv2D` and `Transpose` (the wasm backend
  * has no such kernel; its Conv2D runs on XNNPACK, so the composition is fast).
  *
  * The filter gradient of y = conv(x, W; stride s, dilation d, padding p) is

@@ -1,5 +1,5 @@
 /**
- * `Conv2DBackpropInput` composed from a backend's own `Conv2D` (tfjs-backend-wasm's own kernel
+ * `Conv2DBackpropInput` composed from a backend's own `Conv2D` (the wasm backend's own kernel
  * is a plain loop; its Conv2D runs on XNNPACK).
  *
  *   dx[b, ih, iw, ci] = Σ_{kh, kw, co} dy[b, oh, ow, co] · W[kh, kw, ci, co],  ih = oh·s + kh·d − p_top

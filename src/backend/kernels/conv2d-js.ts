@@ -1,5 +1,5 @@
 /**
- * Convolution kernels for the cpu backend, as tight JavaScript loops: tfjs-backend-cpu's own
+ * Convolution kernels for the cpu backend, as tight JavaScript loops: the cpu backend's own
  * convolutions index through buffer objects and run at ~45 MFLOP/s here, so a seed CNN trains at
  * ~2 samples/s. These keep every inner loop contiguous over channels (NHWC), skip zero inputs
  * (common after ReLU), and accumulate the filter gradient in float64.

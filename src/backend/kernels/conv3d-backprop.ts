@@ -1,7 +1,7 @@
 /**
  * The 3D convolution gradient kernels for the wasm backend, whose own `Conv3DBackpropInputV2`
  * returns wrong input gradients
- * (seen with tfjs-backend-wasm 4.22: 'same' padding, several channels; the filter gradient is
+ * (seen with the wasm backend 4.22: 'same' padding, several channels; the filter gradient is
  * right). Written as a loop over the WebAssembly heap, correct for every stride and padding:
  *
  *   dx[b, id, ih, iw, ci] = Σ dy[b, od, oh, ow, co] · W[kd, kh, kw, ci, co],
@@ -84,7 +84,7 @@ export function conv3dBackpropInput(backendName: string): tf.KernelFunc {
 
 /**
  * `Conv3DBackpropFilterV2` for the wasm backend, whose own kernel is wrong for strides > 1
- * (tfjs-backend-wasm 4.22):
+ * (the wasm backend 4.22):
  *
  *   dW[kd, kh, kw, ci, co] = Σ_{b, od, oh, ow} x[b, id, ih, iw, ci] · dy[b, od, oh, ow, co]
  *

@@ -1,7 +1,7 @@
 /**
  * The two depthwise-convolution gradient kernels, with dilation, for backends whose tensors live
  * in JavaScript-visible memory (cpu: plain typed arrays; wasm: views on the WebAssembly heap, so
- * nothing is copied). tfjs-backend-wasm has neither kernel; tfjs-backend-cpu's accept a
+ * nothing is copied). the wasm backend has neither kernel; the cpu backend's accept a
  * `dilations` attribute but ignore it in their loops.
  *
  *   y[b, oh, ow, c·m + q] = Σ_{kh, kw} x[b, oh·s + kh·d − p_top, ow·s + kw·d − p_left, c] · W[kh, kw, c, q]

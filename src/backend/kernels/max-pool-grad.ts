@@ -1,8 +1,8 @@
 /**
- * `MaxPoolGrad` as one pass over the WebAssembly heap: tfjs-backend-wasm's own kernel took a
+ * `MaxPoolGrad` as one pass over the WebAssembly heap: the wasm backend's own kernel took a
  * quarter of the seed CNN's training step (41 ms of 166 for batch 64 on this machine). The
  * gradient of each pooling window goes to its first maximum in row-major window order (strictly
- * greater wins, as tfjs-backend-cpu's `maxPoolPositions`); a window with no finite maximum
+ * greater wins, as the cpu backend's `maxPoolPositions`); a window with no finite maximum
  * (all −∞ or NaN) passes no gradient.
  *
  * @module

@@ -1,6 +1,6 @@
 /**
  * `Sum` over leading or trailing axes for the cpu backend, without the transpose that
- * tfjs-backend-cpu performs before every reduction. Bias gradients reduce dy [b, h, w, c] over its
+ * the cpu backend performs before every reduction. Bias gradients reduce dy [b, h, w, c] over its
  * leading axes, which cost 13% of a seed-CNN training step on cpu. Float64 accumulation. Other
  * axis patterns and non-float dtypes go to the backend's own kernel.
  *

@@ -23,7 +23,7 @@ export function unsortedSegmentSumComposed(backendName: string): tf.KernelFunc {
       segmentIds.dtype === 'int32'
         ? segmentIds
         : callKernel('Cast', backendName, b, { x: segmentIds }, { dtype: 'int32' });
-    // tfjs-backend-wasm's OneHot writes int32 values whatever dtype it is asked for (and labels
+    // the wasm backend's OneHot writes int32 values whatever dtype it is asked for (and labels
     // the output with that dtype), so ask for int32 and cast
     const oneHotInt = callKernel(
       'OneHot',
