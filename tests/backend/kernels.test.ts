@@ -3,7 +3,8 @@
  * term) and against the stock cpu backend: conv2d and depthwise conv2d gradients for kernels
  * 1/3/5/7, strides 1/2/3, dilations 1/2, valid/same/explicit padding, odd sizes (property-based,
  * fast-check); transposed matrix products; the gather gradient. Tolerance: 1e-4 relative to the
- * largest gradient. `npm run test:full` runs the large sweep.
+ * largest gradient. `npm run test:full` runs the large sweep (channels and batch up to 64, 300
+ * cases per property).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import fc from 'fast-check';
@@ -26,49 +27,57 @@ function convCase(
   depthwise: boolean,
   dilated: boolean,
 ): fc.Arbitrary<ConvCase & { padding: 'valid' | 'same' | 'explicit' }> {
-  return fc
-    .record({
-      batch: fc.integer({ min: 1, max: FULL ? 8 : 3 }),
-      height: fc.integer({ min: 1, max: FULL ? 17 : 9 }),
-      width: fc.integer({ min: 1, max: FULL ? 17 : 9 }),
-      inChannels: fc.integer({ min: 1, max: FULL ? 16 : 5 }),
-      out: fc.integer({ min: 1, max: depthwise ? 3 : FULL ? 16 : 6 }),
-      kh: fc.constantFrom(1, 3, 5, 7),
-      kw: fc.constantFrom(1, 3, 5),
-      stride: dilated ? fc.constant(1) : fc.constantFrom(1, 2, 3),
-      dilation: dilated ? fc.constantFrom(2, 3) : fc.constant(1),
-      padding: fc.constantFrom('valid', 'same', 'explicit') as fc.Arbitrary<
-        'valid' | 'same' | 'explicit'
-      >,
-      explicit: fc.tuple(fc.nat(3), fc.nat(3), fc.nat(3), fc.nat(3)),
-    })
-    .map((r) => {
-      const base = {
-        batch: r.batch,
-        height: r.height,
-        width: r.width,
-        inChannels: r.inChannels,
-        out: r.out,
-        kernel: [r.kh, r.kw] as [number, number],
-        stride: [r.stride, r.stride] as [number, number],
-        dilation: [r.dilation, r.dilation] as [number, number],
-        padding: r.padding,
-      };
-      let pads: [number, number, number, number] = [0, 0, 0, 0];
-      if (r.padding === 'explicit') pads = r.explicit;
-      if (r.padding === 'same') {
-        const info = tf.backend_util.computeConv2DInfo(
-          [r.batch, r.height, r.width, r.inChannels],
-          [r.kh, r.kw, r.inChannels, r.out],
-          [r.stride, r.stride],
-          [r.dilation, r.dilation],
-          'same',
-        );
-        pads = [info.padInfo.top, info.padInfo.bottom, info.padInfo.left, info.padInfo.right];
-      }
-      return { ...base, pads };
-    })
-    .filter((c) => outSize(c)[0] >= 1 && outSize(c)[1] >= 1);
+  return (
+    fc
+      .record({
+        batch: fc.integer({ min: 1, max: FULL ? 64 : 3 }),
+        height: fc.integer({ min: 1, max: FULL ? 17 : 9 }),
+        width: fc.integer({ min: 1, max: FULL ? 17 : 9 }),
+        inChannels: fc.integer({ min: 1, max: FULL ? 64 : 5 }),
+        out: fc.integer({ min: 1, max: depthwise ? 3 : FULL ? 64 : 6 }),
+        kh: fc.constantFrom(1, 3, 5, 7),
+        kw: fc.constantFrom(1, 3, 5),
+        stride: dilated ? fc.constant(1) : fc.constantFrom(1, 2, 3),
+        dilation: dilated ? fc.constantFrom(2, 3) : fc.constant(1),
+        padding: fc.constantFrom('valid', 'same', 'explicit') as fc.Arbitrary<
+          'valid' | 'same' | 'explicit'
+        >,
+        explicit: fc.tuple(fc.nat(3), fc.nat(3), fc.nat(3), fc.nat(3)),
+      })
+      .map((r) => {
+        const base = {
+          batch: r.batch,
+          height: r.height,
+          width: r.width,
+          inChannels: r.inChannels,
+          out: r.out,
+          kernel: [r.kh, r.kw] as [number, number],
+          stride: [r.stride, r.stride] as [number, number],
+          dilation: [r.dilation, r.dilation] as [number, number],
+          padding: r.padding,
+        };
+        let pads: [number, number, number, number] = [0, 0, 0, 0];
+        if (r.padding === 'explicit') pads = r.explicit;
+        if (r.padding === 'same') {
+          const info = tf.backend_util.computeConv2DInfo(
+            [r.batch, r.height, r.width, r.inChannels],
+            [r.kh, r.kw, r.inChannels, r.out],
+            [r.stride, r.stride],
+            [r.dilation, r.dilation],
+            'same',
+          );
+          pads = [info.padInfo.top, info.padInfo.bottom, info.padInfo.left, info.padInfo.right];
+        }
+        return { ...base, pads };
+      })
+      .filter((c) => outSize(c)[0] >= 1 && outSize(c)[1] >= 1)
+      // a budget per case (multiply-adds of the float64 reference), so the sweep stays minutes long
+      .filter(
+        (c) =>
+          c.batch * c.height * c.width * c.kernel[0] * c.kernel[1] * c.inChannels * c.out <=
+          (FULL ? 2e7 : 2e6),
+      )
+  );
 }
 
 function run(c: ConvCase & { padding: string }, depthwise: boolean) {
