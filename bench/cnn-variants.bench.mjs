@@ -19,7 +19,13 @@ const MODELS = {
     build: () =>
       tfl.sequential({
         layers: [
-          tfl.layers.conv3d({ inputShape: [32, 32, 32, 1], filters: 8, kernelSize: 3, padding: 'same', activation: 'relu' }),
+          tfl.layers.conv3d({
+            inputShape: [32, 32, 32, 1],
+            filters: 8,
+            kernelSize: 3,
+            padding: 'same',
+            activation: 'relu',
+          }),
           tfl.layers.maxPooling3d({ poolSize: 2 }),
           tfl.layers.conv3d({ filters: 16, kernelSize: 3, padding: 'same', activation: 'relu' }),
           tfl.layers.maxPooling3d({ poolSize: 2 }),
@@ -34,9 +40,27 @@ const MODELS = {
     build: () =>
       tfl.sequential({
         layers: [
-          tfl.layers.conv2d({ inputShape: [32, 32, 3], filters: 16, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu' }),
-          tfl.layers.separableConv2d({ filters: 32, kernelSize: 3, padding: 'same', activation: 'relu' }),
-          tfl.layers.separableConv2d({ filters: 64, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu' }),
+          tfl.layers.conv2d({
+            inputShape: [32, 32, 3],
+            filters: 16,
+            kernelSize: 3,
+            strides: 2,
+            padding: 'same',
+            activation: 'relu',
+          }),
+          tfl.layers.separableConv2d({
+            filters: 32,
+            kernelSize: 3,
+            padding: 'same',
+            activation: 'relu',
+          }),
+          tfl.layers.separableConv2d({
+            filters: 64,
+            kernelSize: 3,
+            strides: 2,
+            padding: 'same',
+            activation: 'relu',
+          }),
           tfl.layers.globalAveragePooling2d({}),
           tfl.layers.dense({ units: 2 }),
         ],
@@ -65,8 +89,18 @@ for (const [name, spec] of Object.entries(MODELS)) {
     const t = performance.now();
     for (let i = 0; i < steps; i++) step();
     const perSec = (steps * spec.batch) / ((performance.now() - t) / 1000);
-    console.log(JSON.stringify({ bench: `${name} CNN training`, backend, batch: spec.batch, trainSamplesPerSec: Number(perSec.toFixed(1)) }));
-    if (anchor) console.log(`ratio ${name} ${backend}/PyTorch: ${(perSec / anchor.trainSamplesPerSec).toFixed(3)}`);
+    console.log(
+      JSON.stringify({
+        bench: `${name} CNN training`,
+        backend,
+        batch: spec.batch,
+        trainSamplesPerSec: Number(perSec.toFixed(1)),
+      }),
+    );
+    if (anchor)
+      console.log(
+        `ratio ${name} ${backend}/PyTorch: ${(perSec / anchor.trainSamplesPerSec).toFixed(3)}`,
+      );
     tf.dispose([x, y]);
     model.dispose();
     optimizer.dispose();
