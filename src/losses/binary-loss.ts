@@ -12,6 +12,24 @@ import { toSampleWeights, toWeightVector } from './inputs.js';
 import { reduceLoss } from './reduction.js';
 
 /**
+ * The weighted Bernoulli negative log-likelihood `−[p·y·log P + (1 − y)·log Q]`, from the two
+ * log-probabilities (log σ(±z) for logits, clipped logs for probabilities); `posWeight` p
+ * broadcasts (undefined for 1).
+ *
+ * @internal
+ */
+export function bernoulliNll(
+  labels: tf.Tensor,
+  logPositive: tf.Tensor,
+  logNegative: tf.Tensor,
+  posWeight: tf.Tensor | undefined,
+): tf.Tensor {
+  const positive = tf.mul(labels, logPositive);
+  const negative = tf.mul(tf.sub(1, labels), logNegative);
+  return tf.neg(tf.add(posWeight ? tf.mul(positive, posWeight) : positive, negative));
+}
+
+/**
  * Per-element loss given smoothed labels `ỹ` and the positive weight (broadcastable, or
  * undefined for 1).
  *

@@ -29,6 +29,18 @@ export type ResolvedCrossEntropy = Required<
 export type CategoricalUnitLoss = (targetWeights: tf.Tensor) => tf.Tensor;
 
 /**
+ * Per-unit cross-entropy `−Σ_c a_c · log p_c` of target weights `a` against log-probabilities.
+ *
+ * @internal
+ */
+export function targetCrossEntropy(
+  targetWeights: tf.Tensor,
+  logProbabilities: tf.Tensor,
+): tf.Tensor {
+  return tf.neg(tf.sum(tf.mul(targetWeights, logProbabilities), -1));
+}
+
+/**
  * Runs the softmax-family pipeline for dense targets `y` of shape `[..., C]`.
  *
  * `unitLoss` returns per-unit losses of shape `[...]`. A unit's class weight (for

@@ -22,7 +22,8 @@ import {
   SPARSE_SPECS,
   type SparseCrossEntropyOptions,
 } from './options.js';
-import { logSigmoid, logSoftmax } from './stable-math.js';
+import { sigmoidUnitLoss } from './sigmoid-cross-entropy.js';
+import { logSoftmax } from './stable-math.js';
 
 type ResolvedFocal = { alpha: number | readonly number[] | null; gamma: number };
 
@@ -86,10 +87,7 @@ export function sigmoidFocalLoss(
     const z = toLogits(logits, fn, opts.checkValues);
     const y = toDenseLabels(labels, z, fn, opts.checkValues);
     return binaryLoss(fn, y, opts, (ys, pw) => {
-      const positive = tf.mul(ys, logSigmoid(z));
-      const ce = tf.neg(
-        tf.add(pw ? tf.mul(positive, pw) : positive, tf.mul(tf.sub(1, ys), logSigmoid(tf.neg(z)))),
-      );
+      const ce = sigmoidUnitLoss(ys, z, pw);
       const oneMinusPt = tf.add(
         tf.mul(ys, tf.sigmoid(tf.neg(z))),
         tf.mul(tf.sub(1, ys), tf.sigmoid(z)),
@@ -177,8 +175,13 @@ export function sparseSoftmaxFocalLoss(
   return tf.tidy(() => {
     const z = toLogits(logits, fn, opts.checkValues);
     checkAlpha(fn, opts.alpha, z.shape[z.rank - 1]!);
-    const { indices, counted } = toSparseLabels(labels, z, fn, opts.ignoreIndex, opts.checkValues);
-    const y = tf.cast(tf.oneHot(indices, z.shape[z.rank - 1]!), 'float32');
+    const { targets: y, counted } = toSparseLabels(
+      labels,
+      z,
+      fn,
+      opts.ignoreIndex,
+      opts.checkValues,
+    );
     return categoricalLoss(fn, y, counted, opts, (a) => categoricalFocalUnit(a, z, opts));
   });
 }

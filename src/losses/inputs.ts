@@ -6,13 +6,12 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { ArgumentError, ShapeError } from '../core/errors.js';
+import { ShapeError } from '../core/errors.js';
 import {
   assertNotEmpty,
   assertSameShape,
   checkArrayValues,
   formatShape,
-  isTensor,
   shapesEqual,
   type TensorInput,
   toTensor,
@@ -88,15 +87,16 @@ export function toDenseLabels(
 
 /** Class-index labels, resolved. @internal */
 export interface SparseLabels {
-  /** int32 class indices, ignored entries replaced by 0; shape: the logits' without the last axis. */
-  indices: tf.Tensor;
+  /** One-hot float32 targets, the logits' shape; all zero where the label is `ignoreIndex`. */
+  targets: tf.Tensor;
   /** bool mask of counted units, when `ignoreIndex` is set. */
   counted: tf.Tensor | undefined;
 }
 
 /**
- * Class-index labels for logits of shape `[..., C]`: an int32 tensor, a float tensor of whole
- * numbers, or a `number[]`, of shape `[...]` (a trailing axis of 1 is accepted too).
+ * Class-index labels for logits of shape `[..., C]` (an int32 tensor, a float tensor of whole
+ * numbers, or a `number[]`, of shape `[...]`; a trailing axis of 1 is accepted too), as one-hot
+ * targets of the logits' shape.
  *
  * @internal
  */
@@ -135,9 +135,11 @@ export function toSparseLabels(
     );
   }
   const asInt = y.dtype === 'int32' ? y : tf.cast(y, 'int32');
-  if (ignoreIndex === undefined) return { indices: asInt, counted: undefined };
+  const targets = tf.cast(tf.oneHot(asInt, numClasses), 'float32');
+  if (ignoreIndex === undefined) return { targets, counted: undefined };
+  // ignoreIndex may itself be a class index: zero its rows (reduceLoss masks them too)
   const counted = tf.notEqual(asInt, ignoreIndex);
-  return { indices: tf.where(counted, asInt, tf.zerosLike(asInt)), counted };
+  return { targets: tf.mul(targets, tf.expandDims(tf.cast(counted, 'float32'), -1)), counted };
 }
 
 /**
@@ -195,15 +197,4 @@ export function toSampleWeights(
   const values = valuesToCheck(x, tf32, checkValues);
   if (values) checkArrayValues(values, label, nonNegative, 'finite weights ≥ 0');
   return out;
-}
-
-/**
- * Throws when `x` is given but is not one of the accepted forms: used for options whose value
- * the option table only checks as `any`.
- *
- * @internal
- */
-export function assertVectorOrTensor(x: unknown, name: string, fn: string): void {
-  if (x === undefined || isTensor(x) || Array.isArray(x) || ArrayBuffer.isView(x)) return;
-  throw new ArgumentError(`${argName(fn, name)} must be a number[] or a tensor.`);
 }

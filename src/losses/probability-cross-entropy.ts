@@ -8,8 +8,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { TensorInput } from '../core/tensors.js';
 import { resolveOptions } from '../core/validate.js';
-import { binaryLoss } from './binary-loss.js';
-import { categoricalLoss, type ResolvedCrossEntropy } from './categorical-loss.js';
+import { bernoulliNll, binaryLoss } from './binary-loss.js';
+import {
+  categoricalLoss,
+  type ResolvedCrossEntropy,
+  targetCrossEntropy,
+} from './categorical-loss.js';
 import { toDenseLabels, toLogits, toSparseLabels } from './inputs.js';
 import {
   CROSS_ENTROPY_SPECS,
@@ -62,7 +66,7 @@ export function categoricalCrossEntropy(
     const p = toLogits(probabilities, fn, opts.checkValues, 'probabilities');
     const y = toDenseLabels(labels, p, fn, opts.checkValues);
     const logp = clippedLogProbabilities(p, opts.epsilon);
-    return categoricalLoss(fn, y, undefined, opts, (a) => tf.neg(tf.sum(tf.mul(a, logp), -1)));
+    return categoricalLoss(fn, y, undefined, opts, (a) => targetCrossEntropy(a, logp));
   });
 }
 
@@ -93,10 +97,15 @@ export function sparseCategoricalCrossEntropy(
   }) as ResolvedCrossEntropy & WithEpsilon & SparseCrossEntropyOptions;
   return tf.tidy(() => {
     const p = toLogits(probabilities, fn, opts.checkValues, 'probabilities');
-    const { indices, counted } = toSparseLabels(labels, p, fn, opts.ignoreIndex, opts.checkValues);
-    const y = tf.cast(tf.oneHot(indices, p.shape[p.rank - 1]!), 'float32');
+    const { targets: y, counted } = toSparseLabels(
+      labels,
+      p,
+      fn,
+      opts.ignoreIndex,
+      opts.checkValues,
+    );
     const logp = clippedLogProbabilities(p, opts.epsilon);
-    return categoricalLoss(fn, y, counted, opts, (a) => tf.neg(tf.sum(tf.mul(a, logp), -1)));
+    return categoricalLoss(fn, y, counted, opts, (a) => targetCrossEntropy(a, logp));
   });
 }
 
@@ -134,9 +143,6 @@ export function binaryCrossEntropy(
     const clipped = tf.clipByValue(p, opts.epsilon, 1 - opts.epsilon);
     const logP = tf.log(clipped);
     const log1mP = tf.log(tf.sub(1, clipped));
-    return binaryLoss(fn, y, opts, (ys, pw) => {
-      const positive = tf.mul(ys, logP);
-      return tf.neg(tf.add(pw ? tf.mul(positive, pw) : positive, tf.mul(tf.sub(1, ys), log1mP)));
-    });
+    return binaryLoss(fn, y, opts, (ys, pw) => bernoulliNll(ys, logP, log1mP, pw));
   });
 }

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { TensorInput } from '../core/tensors.js';
 import { resolveOptions } from '../core/validate.js';
-import { binaryLoss } from './binary-loss.js';
+import { bernoulliNll, binaryLoss } from './binary-loss.js';
 import type { ResolvedCrossEntropy } from './categorical-loss.js';
 import { toDenseLabels, toLogits } from './inputs.js';
 import { SIGMOID_SPECS, type SigmoidCrossEntropyOptions } from './options.js';
@@ -24,9 +24,7 @@ export function sigmoidUnitLoss(
   logits: tf.Tensor,
   posWeight: tf.Tensor | undefined,
 ): tf.Tensor {
-  const positive = tf.mul(labels, logSigmoid(logits));
-  const negative = tf.mul(tf.sub(1, labels), logSigmoid(tf.neg(logits)));
-  return tf.neg(tf.add(posWeight ? tf.mul(positive, posWeight) : positive, negative));
+  return bernoulliNll(labels, logSigmoid(logits), logSigmoid(tf.neg(logits)), posWeight);
 }
 
 /**

@@ -7,7 +7,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { TensorInput } from '../core/tensors.js';
 import { resolveOptions } from '../core/validate.js';
-import { categoricalLoss, type ResolvedCrossEntropy } from './categorical-loss.js';
+import {
+  categoricalLoss,
+  type ResolvedCrossEntropy,
+  targetCrossEntropy,
+} from './categorical-loss.js';
 import { toDenseLabels, toLogits, toSparseLabels } from './inputs.js';
 import {
   CROSS_ENTROPY_SPECS,
@@ -16,16 +20,6 @@ import {
   type SparseCrossEntropyOptions,
 } from './options.js';
 import { logSoftmax } from './stable-math.js';
-
-/**
- * Per-unit soft-target cross-entropy `−Σ_c a_c · log softmax(z)_c`; its gradient with respect to
- * the logits is `(Σ_c a_c)·softmax(z) − a` (softmax − target for a one-hot target).
- *
- * @internal
- */
-export function softTargetCrossEntropy(targetWeights: tf.Tensor, logits: tf.Tensor): tf.Tensor {
-  return tf.neg(tf.sum(tf.mul(targetWeights, logSoftmax(logits)), -1));
-}
 
 /**
  * Softmax cross-entropy between dense labels (one-hot or class probabilities) and logits.
@@ -60,7 +54,7 @@ export function softmaxCrossEntropy(
   return tf.tidy(() => {
     const z = toLogits(logits, fn, opts.checkValues);
     const y = toDenseLabels(labels, z, fn, opts.checkValues);
-    return categoricalLoss(fn, y, undefined, opts, (a) => softTargetCrossEntropy(a, z));
+    return categoricalLoss(fn, y, undefined, opts, (a) => targetCrossEntropy(a, logSoftmax(z)));
   });
 }
 
@@ -103,10 +97,9 @@ export function sparseSoftmaxCrossEntropy(
   return tf.tidy(() => {
     const checkValues = opts.checkValues ?? false;
     const z = toLogits(logits, fn, checkValues);
-    const { indices, counted } = toSparseLabels(labels, z, fn, opts.ignoreIndex, checkValues);
-    const y = tf.cast(tf.oneHot(indices, z.shape[z.rank - 1]!), 'float32');
-    return categoricalLoss(fn, y, counted, opts as ResolvedCrossEntropy, (a) =>
-      softTargetCrossEntropy(a, z),
+    const { targets, counted } = toSparseLabels(labels, z, fn, opts.ignoreIndex, checkValues);
+    return categoricalLoss(fn, targets, counted, opts as ResolvedCrossEntropy, (a) =>
+      targetCrossEntropy(a, logSoftmax(z)),
     );
   });
 }
