@@ -13,6 +13,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { BackendError } from '../core/errors.js';
+import { conv2dGeometry } from './kernels/conv-geometry.js';
 
 type GradFunc = tf.GradConfig['gradFunc'];
 const stock = new Map<string, tf.GradConfig>();
@@ -26,22 +27,6 @@ function pair(v: number | [number, number] | null | undefined): [number, number]
   return typeof v === 'number' ? [v, v] : v;
 }
 
-/** The forward convolution's geometry, from the attributes tfjs recorded. */
-function forwardInfo(
-  x: tf.Tensor4D,
-  w: tf.Tensor4D,
-  attrs: tf.NamedAttrMap,
-): tf.backend_util.Conv2DInfo {
-  return tf.backend_util.computeConv2DInfo(
-    x.shape,
-    w.shape,
-    attrs.strides as [number, number],
-    pair(attrs.dilations as [number, number]),
-    attrs.pad as 'same',
-    attrs.dimRoundingMode as 'floor',
-  );
-}
-
 /** dx of a dilated, stride-1 conv2d. */
 function dilatedConvInputGrad(
   dy: tf.Tensor4D,
@@ -49,7 +34,7 @@ function dilatedConvInputGrad(
   w: tf.Tensor4D,
   attrs: tf.NamedAttrMap,
 ): tf.Tensor4D {
-  const info = forwardInfo(x, w, attrs);
+  const info = conv2dGeometry(x.shape, w.shape, attrs);
   const { dilationHeight: dh, dilationWidth: dw } = info;
   const [, H, W] = x.shape;
   const [fh, fw] = w.shape;
@@ -96,7 +81,7 @@ function dilatedConvFilterGrad(
   w: tf.Tensor4D,
   attrs: tf.NamedAttrMap,
 ): tf.Tensor4D {
-  const info = forwardInfo(x, w, attrs);
+  const info = conv2dGeometry(x.shape, w.shape, attrs);
   const { dilationHeight: dh, dilationWidth: dw } = info;
   const [fh, fw] = w.shape;
   const { top, left } = info.padInfo;
@@ -178,9 +163,4 @@ export function registerDilatedGradients(): string[] {
 /** True once {@link registerDilatedGradients} ran. @internal */
 export function dilatedGradientsRegistered(): boolean {
   return registered;
-}
-
-/** tfjs-core's own gradient for `kernelName` (for tests comparing against stock tfjs). @internal */
-export function stockGradient(kernelName: string): tf.GradConfig | undefined {
-  return stock.get(kernelName) ?? tf.getGradient(kernelName);
 }

@@ -29,12 +29,6 @@ export function rememberOriginal(kernelName: string, backendName: string): void 
   if (config) originals.set(key, config.kernelFunc);
 }
 
-/** Forgets the captured originals (after the backend's kernels were registered anew). @internal */
-export function forgetOriginals(backendName: string): void {
-  for (const key of [...originals.keys()])
-    if (key.startsWith(`${backendName}_`)) originals.delete(key);
-}
-
 /**
  * Runs `backendName`'s own kernel `kernelName` (the original, when the library replaced it).
  *

@@ -13,17 +13,14 @@
  *
  * @module
  */
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import { callKernel, type KernelBackend, release } from '../kernel-calls.js';
+import { conv2dGeometry } from './conv-geometry.js';
 
-/** Attributes of tfjs's Conv2DBackpropFilter kernel (plus dilations, which tfjs never passes). */
+/** The attributes read here (strides, padding and dilations are read by conv2dGeometry). */
 interface Attrs {
-  strides: [number, number] | number;
-  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
   dataFormat: 'NHWC' | 'NCHW';
-  dimRoundingMode?: 'floor' | 'round' | 'ceil';
   filterShape: [number, number, number, number];
-  dilations?: [number, number] | number;
 }
 
 /** Builds the kernel function for `backendName`. @internal */
@@ -33,14 +30,7 @@ export function conv2dBackpropFilterComposed(backendName: string): tf.KernelFunc
     const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
     const a = attrs as unknown as Attrs;
     if (a.dataFormat === 'NCHW') throw new Error('Conv2DBackpropFilter: only NHWC is supported');
-    const info = tf.backend_util.computeConv2DInfo(
-      x.shape as [number, number, number, number],
-      a.filterShape,
-      a.strides,
-      a.dilations ?? 1,
-      a.pad,
-      a.dimRoundingMode,
-    );
+    const info = conv2dGeometry(x.shape, a.filterShape, attrs as never);
     const { filterHeight: fh, filterWidth: fw, strideHeight: sh, strideWidth: sw } = info;
     const {
       dilationHeight: dh,

@@ -11,14 +11,13 @@
  *
  * @module
  */
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import { callKernel, type KernelBackend, release } from '../kernel-calls.js';
+import { conv2dGeometry } from './conv-geometry.js';
 
+/** The attributes read here (strides and padding are read by conv2dGeometry). */
 interface Attrs {
-  strides: [number, number] | number;
-  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
   dataFormat: 'NHWC' | 'NCHW';
-  dimRoundingMode?: 'floor' | 'round' | 'ceil';
   inputShape: [number, number, number, number];
 }
 
@@ -29,14 +28,7 @@ export function conv2dBackpropInputComposed(backendName: string): tf.KernelFunc 
     const b = backend as unknown as KernelBackend;
     const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
     const a = attrs as unknown as Attrs;
-    const info = tf.backend_util.computeConv2DInfo(
-      a.inputShape,
-      filter.shape as [number, number, number, number],
-      a.strides,
-      1,
-      a.pad,
-      a.dimRoundingMode,
-    );
+    const info = conv2dGeometry(a.inputShape, filter.shape, { ...attrs, dilations: 1 });
     const {
       filterHeight: fh,
       filterWidth: fw,

@@ -13,22 +13,12 @@
  *
  * @module
  */
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import { callKernel, type KernelBackend, release } from '../kernel-calls.js';
+import { conv2dGeometry } from './conv-geometry.js';
 import { accessFor } from './js-access.js';
 
 type Info = tf.backend_util.Conv2DInfo;
-
-function convInfo(xShape: number[], wShape: number[], attrs: Record<string, unknown>): Info {
-  return tf.backend_util.computeConv2DInfo(
-    xShape as [number, number, number, number],
-    wShape as [number, number, number, number],
-    attrs.strides as [number, number],
-    (attrs.dilations as [number, number] | undefined) ?? 1,
-    attrs.pad as 'same',
-    attrs.dimRoundingMode as 'floor' | undefined,
-  );
-}
 
 /** y = conv(x, W) (+ bias), written into `y`. */
 function forward(
@@ -91,7 +81,7 @@ export function conv2dJs(backendName: string): tf.KernelFunc {
     const { x, filter } = inputs as { x: tf.TensorInfo; filter: tf.TensorInfo };
     if (attrs.dataFormat === 'NCHW')
       return callKernel('Conv2D', backendName, backend as never, inputs as never, attrs as never);
-    const info = convInfo(x.shape, filter.shape, attrs as Record<string, unknown>);
+    const info = conv2dGeometry(x.shape, filter.shape, attrs as Record<string, unknown>);
     const { out, outValues, values } = accessFor(backendName, backend).output(info.outShape, [
       x,
       filter,
@@ -132,7 +122,7 @@ export function fusedConv2dJs(backendName: string): tf.KernelFunc {
     ) {
       return callKernel('FusedConv2D', backendName, b, inputs as never, attrs as never);
     }
-    const info = convInfo(x!.shape, filter!.shape, attrs as Record<string, unknown>);
+    const info = conv2dGeometry(x!.shape, filter!.shape, attrs as Record<string, unknown>);
     const given = bias ? [x!, filter!, bias] : [x!, filter!];
     const { out, outValues, values } = accessFor(backendName, backend).output(info.outShape, given);
     let biasValues: Float32Array | undefined;
@@ -176,7 +166,7 @@ export function conv2dBackpropInputJs(backendName: string): tf.KernelFunc {
       );
     }
     const inputShape = attrs.inputShape as [number, number, number, number];
-    const info = convInfo(inputShape, filter.shape, { ...attrs, dilations: 1 });
+    const info = conv2dGeometry(inputShape, filter.shape, { ...attrs, dilations: 1 });
     const {
       batchSize: B,
       inHeight: H,
@@ -236,7 +226,7 @@ export function conv2dBackpropFilterJs(backendName: string): tf.KernelFunc {
       );
     }
     const filterShape = attrs.filterShape as [number, number, number, number];
-    const info = convInfo(x.shape, filterShape, { ...attrs, dilations: 1 });
+    const info = conv2dGeometry(x.shape, filterShape, { ...attrs, dilations: 1 });
     const {
       batchSize: B,
       inHeight: H,

@@ -9,25 +9,16 @@
  *
  * @module
  */
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
+import { conv3dGeometry } from './conv-geometry.js';
 import { accessFor } from './js-access.js';
 
 /** Builds the kernel function for `backendName`. @internal */
 export function conv3dBackpropInput(backendName: string): tf.KernelFunc {
   return ({ inputs, backend, attrs }) => {
     const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
-    const a = attrs as unknown as {
-      strides: [number, number, number] | number;
-      pad: 'valid' | 'same';
-      inputShape: [number, number, number, number, number];
-    };
-    const info = tf.backend_util.computeConv3DInfo(
-      a.inputShape,
-      filter.shape as [number, number, number, number, number],
-      a.strides,
-      1,
-      a.pad,
-    );
+    const a = attrs as unknown as { inputShape: [number, number, number, number, number] };
+    const info = conv3dGeometry(a.inputShape, filter.shape, attrs as never);
     const {
       batchSize: B,
       inDepth: D,
@@ -93,18 +84,8 @@ export function conv3dBackpropInput(backendName: string): tf.KernelFunc {
 export function conv3dBackpropFilter(backendName: string): tf.KernelFunc {
   return ({ inputs, backend, attrs }) => {
     const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
-    const a = attrs as unknown as {
-      strides: [number, number, number] | number;
-      pad: 'valid' | 'same';
-      filterShape: [number, number, number, number, number];
-    };
-    const info = tf.backend_util.computeConv3DInfo(
-      x.shape as [number, number, number, number, number],
-      a.filterShape,
-      a.strides,
-      1,
-      a.pad,
-    );
+    const a = attrs as unknown as { filterShape: [number, number, number, number, number] };
+    const info = conv3dGeometry(x.shape, a.filterShape, attrs as never);
     const {
       batchSize: B,
       inDepth: D,

@@ -10,32 +10,16 @@
  *
  * @module
  */
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
+import { conv2dGeometry } from './conv-geometry.js';
 import { accessFor } from './js-access.js';
-
-interface DepthwiseAttrs {
-  strides: [number, number] | number;
-  dilations: [number, number] | number;
-  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
-  dimRoundingMode?: 'floor' | 'round' | 'ceil';
-}
 
 /** `DepthwiseConv2dNativeBackpropFilter` with dilation. @internal */
 export function depthwiseBackpropFilter(backendName: string): tf.KernelFunc {
   return ({ inputs, backend, attrs }) => {
     const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
-    const a = attrs as unknown as DepthwiseAttrs & {
-      filterShape: [number, number, number, number];
-    };
-    const info = tf.backend_util.computeConv2DInfo(
-      x.shape as [number, number, number, number],
-      a.filterShape,
-      a.strides,
-      a.dilations ?? 1,
-      a.pad,
-      a.dimRoundingMode,
-      true,
-    );
+    const a = attrs as unknown as { filterShape: [number, number, number, number] };
+    const info = conv2dGeometry(x.shape, a.filterShape, attrs as never, true);
     const {
       batchSize: B,
       inHeight: H,
@@ -93,16 +77,8 @@ export function depthwiseBackpropFilter(backendName: string): tf.KernelFunc {
 export function depthwiseBackpropInput(backendName: string): tf.KernelFunc {
   return ({ inputs, backend, attrs }) => {
     const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
-    const a = attrs as unknown as DepthwiseAttrs & { inputShape: [number, number, number, number] };
-    const info = tf.backend_util.computeConv2DInfo(
-      a.inputShape,
-      filter.shape as [number, number, number, number],
-      a.strides,
-      a.dilations ?? 1,
-      a.pad,
-      a.dimRoundingMode,
-      true,
-    );
+    const a = attrs as unknown as { inputShape: [number, number, number, number] };
+    const info = conv2dGeometry(a.inputShape, filter.shape, attrs as never, true);
     const {
       batchSize: B,
       inHeight: H,

@@ -1,0 +1,49 @@
+/**
+ * The geometry of a convolution (output size, padding, strides, dilations) from a kernel's
+ * attributes, for every convolution kernel and gradient the library provides: one place that
+ * reads tfjs's attribute conventions.
+ *
+ * @module
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+/** The attributes tfjs's convolution kernels carry (backprop kernels omit `dilations`). */
+export type ConvAttrs = Record<string, unknown>;
+
+/**
+ * Conv2DInfo for an input of `xShape` and a filter of `wShape`, from `attrs` (`strides`, `pad`,
+ * `dimRoundingMode`, and `dilations`, 1 when absent or null).
+ *
+ * @internal
+ */
+export function conv2dGeometry(
+  xShape: readonly number[],
+  wShape: readonly number[],
+  attrs: ConvAttrs,
+  depthwise = false,
+): tf.backend_util.Conv2DInfo {
+  return tf.backend_util.computeConv2DInfo(
+    xShape as [number, number, number, number],
+    wShape as [number, number, number, number],
+    attrs.strides as [number, number] | number,
+    (attrs.dilations as [number, number] | number | null | undefined) ?? 1,
+    attrs.pad as 'same',
+    attrs.dimRoundingMode as 'floor' | undefined,
+    depthwise,
+  );
+}
+
+/** Conv3DInfo likewise (tfjs's 3D gradient kernels have no dilation). @internal */
+export function conv3dGeometry(
+  xShape: readonly number[],
+  wShape: readonly number[],
+  attrs: ConvAttrs,
+): tf.backend_util.Conv3DInfo {
+  return tf.backend_util.computeConv3DInfo(
+    xShape as [number, number, number, number, number],
+    wShape as [number, number, number, number, number],
+    attrs.strides as [number, number, number] | number,
+    1,
+    attrs.pad as 'same',
+  );
+}
