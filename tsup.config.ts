@@ -9,6 +9,7 @@ export default defineConfig({
   entry: {
     index: 'src/index.ts',
     'losses/index': 'src/losses/index.ts',
+    'metrics/index': 'src/metrics/index.ts',
     'node/index': 'src/node/index.ts',
   },
   format: ['esm', 'cjs'],
