@@ -10,6 +10,7 @@ export default defineConfig({
     index: 'src/index.ts',
     'losses/index': 'src/losses/index.ts',
     'metrics/index': 'src/metrics/index.ts',
+    'vision/index': 'src/vision/index.ts',
     'node/index': 'src/node/index.ts',
   },
   format: ['esm', 'cjs'],

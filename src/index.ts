@@ -12,3 +12,4 @@ export * from './backend/index.js';
 export * from './core/index.js';
 export * from './losses/index.js';
 export * from './metrics/index.js';
+export * from './vision/index.js';

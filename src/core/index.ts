@@ -12,4 +12,12 @@ export {
   type ProgressUpdate,
 } from './progress.js';
 export { Random, type Seed } from './random.js';
+export {
+  type CosineSchedule,
+  type LearningRateSchedule,
+  learningRateAt,
+  type SchedulePosition,
+  type StepSchedule,
+} from './schedule.js';
+export { type Split, type SplitOptions, splitIndices } from './split.js';
 export type { TensorInput, VectorInput } from './tensors.js';

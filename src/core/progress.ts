@@ -69,13 +69,14 @@ export class ProgressClock {
   /**
    * @param label - what is running, shown by reporters.
    * @param epochs - epochs planned.
-   * @param stepsPerEpoch - steps in one epoch.
+   * @param stepsPerEpoch - steps in one epoch; 0 while unknown (a streamed dataset before its
+   *   first epoch ends), and may be set once known.
    * @param now - the clock in milliseconds; defaults to `performance.now`.
    */
   constructor(
     readonly label: string,
     readonly epochs: number,
-    readonly stepsPerEpoch: number,
+    public stepsPerEpoch: number,
     private readonly now: () => number = () => performance.now(),
   ) {
     this.started = now();

@@ -1,0 +1,20 @@
+/**
+ * `tfjs-medkit/vision`: image diagnosis on CT, MRI and X-ray: classifier factories (2D and 3D),
+ * the classifier trainer, and explanations.
+ *
+ * @module
+ */
+export * from './models/index.js';
+export {
+  type AugmentContext,
+  type AugmentHook,
+  type ClassifierData,
+  type ClassLabels,
+  type EarlyStoppingOptions,
+  type StreamedData,
+  type TrainClassifierOptions,
+  type TrainHistory,
+  type TrainMetricName,
+  type TrainResult,
+  trainClassifier,
+} from './train.js';

@@ -1,0 +1,835 @@
+/**
+ * `trainClassifier`: trains an image classifier the way small, imbalanced medical data needs:
+ * seeded and repeatable (the library's RNG shuffles; dropout layers get a fresh seed each step),
+ * class weights, a stratified (and patient-grouped) validation split, learning-rate schedules
+ * with warm-up, early stopping with best-weights restore, a per-batch augmentation hook,
+ * typed progress events, cancellation with an AbortSignal, in-memory tensors or a streamed
+ * dataset larger than memory.
+ *
+ * It runs its own loop (`optimizer.minimize` over the model's trainable variables) rather than
+ * tfjs-layers' `fit`, which shuffles with `Math.random` and reuses one dropout seed for every
+ * step.
+ *
+ * @module
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { ArgumentError, describeValue, MedkitError, ShapeError } from '../core/errors.js';
+import type { ProgressCallback } from '../core/progress.js';
+import { ProgressClock } from '../core/progress.js';
+import { Random, type Seed } from '../core/random.js';
+import { type LearningRateSchedule, learningRateAt } from '../core/schedule.js';
+import { splitIndices } from '../core/split.js';
+import { formatShape, isTensor } from '../core/tensors.js';
+import { resolveOptions } from '../core/validate.js';
+import { computeClassWeights } from '../losses/class-weights.js';
+import type { MedkitLoss } from '../losses/loss-config.js';
+import { sparseCategoricalCrossEntropy } from '../losses/probability-cross-entropy.js';
+import { sparseSoftmaxCrossEntropy } from '../losses/softmax-cross-entropy.js';
+import { balancedAccuracy } from '../metrics/classification-scores.js';
+import { rocAuc } from '../metrics/roc.js';
+
+/** Integer class labels: a 1-D tensor or a plain array. */
+export type ClassLabels = tf.Tensor | readonly number[] | Int32Array;
+
+/** Samples in memory: `x` a float tensor `[n, ...inputShape]`, `y` one class index per sample. */
+export interface ClassifierData {
+  /** The inputs, `[n, height, width, channels]` or `[n, depth, height, width, channels]`. */
+  x: tf.Tensor;
+  /** Class indices in [0, numClasses), one per sample. */
+  y: ClassLabels;
+}
+
+/**
+ * A dataset streamed in batches (larger than memory): an async iterable of `{ x, y }` batches,
+ * or a function returning a fresh one for each epoch (an async generator can be iterated only
+ * once, so pass `() => generator()`). The trainer disposes each batch's tensors after its step.
+ */
+export type StreamedData = AsyncIterable<ClassifierData> | (() => AsyncIterable<ClassifierData>);
+
+/** What the augmentation hook is told about the batch it transforms. */
+export interface AugmentContext {
+  /** The epoch, 1-based. */
+  epoch: number;
+  /** The step within the epoch, 1-based. */
+  step: number;
+  /** The batch's labels. */
+  labels: Int32Array;
+  /** A generator seeded from the trainer's seed and the step: same seed, same augmentation. */
+  random: Random;
+}
+
+/**
+ * A per-batch augmentation: takes the batch's inputs and returns transformed inputs of the same
+ * shape (a new tensor; the trainer disposes it after the step). Runs on training batches only.
+ */
+export type AugmentHook = (x: tf.Tensor, context: AugmentContext) => tf.Tensor;
+
+/** The figures the trainer records each epoch, by name. */
+export type TrainMetricName =
+  | 'loss'
+  | 'accuracy'
+  | 'valLoss'
+  | 'valAccuracy'
+  | 'valAuc'
+  | 'valBalancedAccuracy';
+
+/** Options of early stopping. */
+export interface EarlyStoppingOptions {
+  /** The figure watched. Defaults to `'valLoss'` with validation data, else `'loss'`. */
+  monitor?: TrainMetricName;
+  /** Epochs without improvement before stopping. Defaults to 5. */
+  patience?: number;
+  /** The smallest change that counts as an improvement. Defaults to 0. */
+  minDelta?: number;
+  /** Put back the weights of the best epoch at the end. Defaults to `true`. */
+  restoreBestWeights?: boolean;
+}
+
+/** Options of {@link trainClassifier}. */
+export interface TrainClassifierOptions {
+  /** Passes over the training data. Defaults to 10. */
+  epochs?: number;
+  /** Samples per step (in-memory data). Defaults to 32. */
+  batchSize?: number;
+  /**
+   * `'adam'`, `'sgd'`, `'momentum'` (SGD with Nesterov momentum 0.9) or `'rmsprop'`, or a tfjs
+   * optimizer instance (which the trainer then does not dispose). Defaults to `'adam'`.
+   */
+  optimizer?: 'adam' | 'sgd' | 'momentum' | 'rmsprop' | tf.Optimizer;
+  /** The base learning rate (for a named optimizer). Defaults to 1e-3. */
+  learningRate?: number;
+  /** How the rate changes over the run; see {@link LearningRateSchedule}. Defaults to `'constant'`. */
+  schedule?: LearningRateSchedule;
+  /** Epochs of linear learning-rate warm-up. Defaults to 0. */
+  warmupEpochs?: number;
+  /**
+   * The loss of (labels, model output). Defaults to sparse softmax cross-entropy on logits
+   * (sparse categorical cross-entropy on probabilities when the model ends in a softmax),
+   * with `classWeight` and `labelSmoothing`. A {@link MedkitLoss} from `createLoss` is called
+   * with class indices for its sparse kinds and one-hot targets for the others.
+   */
+  loss?: MedkitLoss | ((labels: tf.Tensor, output: tf.Tensor) => tf.Tensor);
+  /**
+   * Per-class weights of the default loss: `'balanced'` (n / (k·n_c), scikit-learn's rule, on
+   * the training side), an array, or a map from class to weight. Defaults to none.
+   */
+  classWeight?: 'balanced' | readonly number[] | Readonly<Record<number, number>>;
+  /** Label smoothing of the default loss, in [0, 1). Defaults to 0. */
+  labelSmoothing?: number;
+  /**
+   * The share of samples held out for validation, stratified by class (and grouped by
+   * `groups`), drawn with `seed`. Defaults to 0 (none).
+   */
+  validationSplit?: number;
+  /** A group (patient) id per sample: the validation split keeps each group on one side. */
+  groups?: readonly (string | number)[];
+  /** Validation samples given explicitly (instead of `validationSplit`). */
+  validationData?: ClassifierData;
+  /** Stop when the monitored figure stops improving; `true` for the defaults. Defaults to off. */
+  earlyStopping?: boolean | EarlyStoppingOptions;
+  /** A per-batch augmentation of the training inputs. */
+  augment?: AugmentHook;
+  /** Receives typed progress events (start, epochStart, stepEnd, epochEnd, end). */
+  onProgress?: ProgressCallback;
+  /** Stops training at the next step when aborted; the result says `'aborted'`. */
+  signal?: AbortSignal;
+  /** The seed of shuffling, dropout, augmentation and the validation split. Defaults to 0. */
+  seed?: Seed;
+  /** Shuffle the training samples each epoch (in-memory data). Defaults to `true`. */
+  shuffle?: boolean;
+  /** Streamed data: batches per epoch, when known in advance (for progress and schedules). */
+  stepsPerEpoch?: number;
+}
+
+/** Per-epoch figures. Validation figures are present when there is validation data. */
+export interface TrainHistory {
+  /** Mean training loss of each epoch (over its steps, weighted by batch size). */
+  loss: number[];
+  /** Training accuracy of each epoch (running, in training mode). */
+  accuracy: number[];
+  /** The learning rate at the end of each epoch. */
+  learningRate: number[];
+  /** Validation loss (unweighted, inference mode). */
+  valLoss?: number[];
+  /** Validation accuracy. */
+  valAccuracy?: number[];
+  /**
+   * Validation ROC AUC: binary, or one-vs-rest macro for more classes (NaN in an epoch whose
+   * validation side lacks a class).
+   */
+  valAuc?: number[];
+  /** Validation balanced accuracy. */
+  valBalancedAccuracy?: number[];
+}
+
+/** What {@link trainClassifier} resolves to. */
+export interface TrainResult {
+  /** Per-epoch figures. */
+  history: TrainHistory;
+  /** Epochs run. */
+  epochs: number;
+  /** With early stopping: the best epoch (1-based), whose weights the model holds when restored. */
+  bestEpoch?: number;
+  /** Why training ended. */
+  stopReason: 'completed' | 'earlyStopping' | 'aborted';
+}
+
+const SPECS = {
+  epochs: { constraint: { kind: 'number', integer: true, min: 1 }, default: 10 },
+  batchSize: { constraint: { kind: 'number', integer: true, min: 1 }, default: 32 },
+  optimizer: { constraint: { kind: 'any' }, default: 'adam' },
+  learningRate: { constraint: { kind: 'number', min: 0, minExclusive: true }, default: 1e-3 },
+  schedule: { constraint: { kind: 'any' }, default: 'constant' },
+  warmupEpochs: { constraint: { kind: 'number', min: 0 }, default: 0 },
+  loss: { constraint: { kind: 'function' } },
+  classWeight: { constraint: { kind: 'any' } },
+  labelSmoothing: {
+    constraint: { kind: 'number', min: 0, max: 1, maxExclusive: true },
+    default: 0,
+  },
+  validationSplit: {
+    constraint: { kind: 'number', min: 0, max: 1, maxExclusive: true },
+    default: 0,
+  },
+  groups: { constraint: { kind: 'any' } },
+  validationData: { constraint: { kind: 'object' } },
+  earlyStopping: { constraint: { kind: 'any' } },
+  augment: { constraint: { kind: 'function' } },
+  onProgress: { constraint: { kind: 'function' } },
+  signal: { constraint: { kind: 'object' } },
+  seed: { constraint: { kind: 'any' }, default: 0 },
+  shuffle: { constraint: { kind: 'boolean' }, default: true },
+  stepsPerEpoch: { constraint: { kind: 'number', integer: true, min: 1 } },
+} as const;
+
+const FN = 'trainClassifier';
+const SEEDED_LAYERS = new Set([
+  'Dropout',
+  'SpatialDropout1D',
+  'SpatialDropout2D',
+  'GaussianNoise',
+  'GaussianDropout',
+  'AlphaDropout',
+]);
+
+/** The model's single input's per-sample shape and its number of classes. */
+function describeModel(model: tfl.LayersModel): {
+  inputShape: (number | null)[];
+  numClasses: number;
+  probabilities: boolean;
+} {
+  if (!(model instanceof tfl.LayersModel)) {
+    throw new ArgumentError(
+      `${FN}: \`model\` must be a tfjs-layers LayersModel. Received: ${describeValue(model)}.`,
+    );
+  }
+  if (model.inputs.length !== 1 || model.outputs.length !== 1) {
+    throw new ArgumentError(
+      `${FN}: \`model\` must have one input and one output. Received: ${model.inputs.length} inputs, ${model.outputs.length} outputs.`,
+    );
+  }
+  const out = model.outputs[0]!.shape;
+  const numClasses = out[out.length - 1];
+  if (out.length !== 2 || typeof numClasses !== 'number' || numClasses < 2) {
+    throw new ArgumentError(
+      `${FN}: the model's output must be [batch, numClasses] with numClasses ≥ 2 (one logit per class). Received: ${formatShape(out.map((d) => d ?? -1))}.`,
+    );
+  }
+  const last = model.layers[model.layers.length - 1];
+  const activation = (last?.getConfig() as { activation?: unknown } | undefined)?.activation;
+  return {
+    inputShape: model.inputs[0]!.shape.slice(1),
+    numClasses,
+    probabilities: activation === 'softmax',
+  };
+}
+
+/** Checks an input batch's shape against the model's input. */
+function checkInputs(x: unknown, inputShape: (number | null)[], what: string): tf.Tensor {
+  if (!isTensor(x)) {
+    throw new ArgumentError(`${FN}: ${what} must be a tensor. Received: ${describeValue(x)}.`);
+  }
+  if (x.isDisposed) throw new ArgumentError(`${FN}: ${what} is a disposed tensor.`);
+  if (x.dtype !== 'float32' && x.dtype !== 'int32') {
+    throw new ArgumentError(`${FN}: ${what} must be a float32 tensor. Received: dtype ${x.dtype}.`);
+  }
+  const shown = formatShape(inputShape.map((d) => d ?? -1)).replace(/-1/g, 'any');
+  if (x.rank !== inputShape.length + 1) {
+    throw new ShapeError(
+      `${FN}: ${what} must have rank ${inputShape.length + 1} ([samples, ...${shown}] for this model). Received: shape ${formatShape(x.shape)}.`,
+    );
+  }
+  inputShape.forEach((d, i) => {
+    if (d !== null && x.shape[i + 1] !== d) {
+      const axis = i === inputShape.length - 1 ? 'channels' : `axis ${i + 1}`;
+      throw new ShapeError(
+        `${FN}: ${what} does not fit the model's input ${shown} (${axis}: expected ${d}, received ${x.shape[i + 1]}). Received: shape ${formatShape(x.shape)}.`,
+      );
+    }
+  });
+  if (x.shape[0] === 0) throw new ShapeError(`${FN}: ${what} must not be empty.`);
+  return x;
+}
+
+/** Throws unless every input value is finite (one read, before training). */
+async function checkFinite(x: tf.Tensor, what: string): Promise<void> {
+  const ok = tf.tidy(() => tf.all(tf.isFinite(x)));
+  const [good] = await ok.data();
+  ok.dispose();
+  if (!good) {
+    throw new ArgumentError(
+      `${FN}: ${what} holds NaN or infinite values; clean or impute them first.`,
+    );
+  }
+}
+
+/** Reads labels and checks them against the number of classes. */
+async function readLabels(
+  y: unknown,
+  n: number,
+  numClasses: number,
+  what: string,
+): Promise<Int32Array> {
+  let values: ArrayLike<number>;
+  if (isTensor(y)) {
+    if (y.isDisposed) throw new ArgumentError(`${FN}: ${what} is a disposed tensor.`);
+    if (y.rank !== 1 && !(y.rank === 2 && y.shape[1] === 1)) {
+      throw new ShapeError(
+        `${FN}: ${what} must be 1-D class indices (one per sample). Received: shape ${formatShape(y.shape)}.`,
+      );
+    }
+    values = await y.data();
+  } else if (Array.isArray(y) || y instanceof Int32Array) {
+    values = y as ArrayLike<number>;
+  } else {
+    throw new ArgumentError(
+      `${FN}: ${what} must be a 1-D tensor or an array of class indices. Received: ${describeValue(y)}.`,
+    );
+  }
+  if (values.length !== n) {
+    throw new ShapeError(
+      `${FN}: ${what} must hold one label per sample (${n}). Received: ${values.length}.`,
+    );
+  }
+  const out = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const v = values[i]!;
+    if (!Number.isInteger(v) || v < 0 || v >= numClasses) {
+      throw new ArgumentError(
+        `${FN}: ${what} must hold class indices in [0, ${numClasses - 1}] (the model has ${numClasses} outputs). Received: ${describeValue(v)} at index ${i}.`,
+      );
+    }
+    out[i] = v;
+  }
+  return out;
+}
+
+function distinct(labels: Int32Array): number {
+  return new Set(labels).size;
+}
+
+/** Layers whose randomness takes a seed, including those inside nested models. */
+function seededLayers(model: tfl.LayersModel): { seed?: number }[] {
+  const out: { seed?: number }[] = [];
+  const visit = (layers: tfl.layers.Layer[]) => {
+    for (const l of layers) {
+      const inner = (l as unknown as { layers?: tfl.layers.Layer[] }).layers;
+      if (Array.isArray(inner)) visit(inner);
+      if (SEEDED_LAYERS.has(l.getClassName())) out.push(l as unknown as { seed?: number });
+    }
+  };
+  visit(model.layers);
+  return out;
+}
+
+function makeOptimizer(
+  choice: TrainClassifierOptions['optimizer'],
+  learningRate: number,
+): { optimizer: tf.Optimizer; owned: boolean } {
+  if (choice instanceof tf.Optimizer) return { optimizer: choice, owned: false };
+  switch (choice) {
+    case 'adam':
+    case undefined:
+      return { optimizer: tf.train.adam(learningRate), owned: true };
+    case 'sgd':
+      return { optimizer: tf.train.sgd(learningRate), owned: true };
+    case 'momentum':
+      return { optimizer: tf.train.momentum(learningRate, 0.9, true), owned: true };
+    case 'rmsprop':
+      return { optimizer: tf.train.rmsprop(learningRate), owned: true };
+    default:
+      throw new ArgumentError(
+        `${FN}: \`optimizer\` must be 'adam', 'sgd', 'momentum', 'rmsprop' or a tfjs Optimizer. Received: ${describeValue(choice)}.`,
+      );
+  }
+}
+
+function setLearningRate(optimizer: tf.Optimizer, rate: number): void {
+  const o = optimizer as unknown as {
+    setLearningRate?: (r: number) => void;
+    learningRate?: number;
+  };
+  if (typeof o.setLearningRate === 'function') o.setLearningRate(rate);
+  else if (typeof o.learningRate === 'number') o.learningRate = rate;
+}
+
+type LossFn = (labels: tf.Tensor, output: tf.Tensor) => tf.Tensor;
+
+function makeLoss(
+  o: TrainClassifierOptions,
+  numClasses: number,
+  probabilities: boolean,
+  classWeights: number[] | undefined,
+): { train: LossFn; validation: LossFn } {
+  if (o.loss !== undefined) {
+    if (classWeights !== undefined || (o.labelSmoothing ?? 0) > 0) {
+      throw new ArgumentError(
+        `${FN}: \`classWeight\` and \`labelSmoothing\` apply to the default loss; with your own \`loss\`, set them when you create it (createLoss(name, { classWeights, labelSmoothing })).`,
+      );
+    }
+    const user = o.loss;
+    const name = (user as Partial<MedkitLoss>).config?.name;
+    const sparse = name === undefined || name.startsWith('sparse');
+    const fn: LossFn = sparse
+      ? (labels, out) => user(labels, out)
+      : (labels, out) => user(tf.cast(tf.oneHot(labels, numClasses), 'float32'), out);
+    return { train: fn, validation: fn };
+  }
+  const base = probabilities ? sparseCategoricalCrossEntropy : sparseSoftmaxCrossEntropy;
+  return {
+    train: (labels, out) =>
+      base(labels, out, {
+        ...(classWeights ? { classWeights } : {}),
+        labelSmoothing: o.labelSmoothing ?? 0,
+      }),
+    validation: (labels, out) => base(labels, out),
+  };
+}
+
+function resolveClassWeights(
+  choice: TrainClassifierOptions['classWeight'],
+  trainLabels: Int32Array | undefined,
+  numClasses: number,
+): number[] | undefined {
+  if (choice === undefined) return undefined;
+  if (Array.isArray(choice)) {
+    if (choice.length !== numClasses || !choice.every((w) => Number.isFinite(w) && w >= 0)) {
+      throw new ArgumentError(
+        `${FN}: \`classWeight\` as an array must hold ${numClasses} weights ≥ 0 (one per class). Received: ${describeValue(choice)}.`,
+      );
+    }
+    return [...choice];
+  }
+  if (choice === 'balanced') {
+    if (!trainLabels) {
+      throw new ArgumentError(
+        `${FN}: \`classWeight: 'balanced'\` needs the labels up front; with streamed data, give the weights as an array.`,
+      );
+    }
+    return computeClassWeights(trainLabels, 'balanced', { numClasses });
+  }
+  if (typeof choice === 'object' && choice !== null) {
+    return computeClassWeights(trainLabels ?? [0], choice as Record<number, number>, {
+      numClasses,
+    });
+  }
+  throw new ArgumentError(
+    `${FN}: \`classWeight\` must be 'balanced', an array or a map of class → weight. Received: ${describeValue(choice)}.`,
+  );
+}
+
+/** Lets timers and abort signals run between steps. */
+function yieldToEventLoop(): Promise<void> {
+  const immediate = (globalThis as { setImmediate?: (cb: () => void) => unknown }).setImmediate;
+  return new Promise((resolve) => (immediate ? immediate(resolve) : setTimeout(resolve, 0)));
+}
+
+interface Validation {
+  x: tf.Tensor;
+  labels: Int32Array;
+  owned: boolean;
+}
+
+/** Inference-mode figures on the validation side. */
+async function validate(
+  model: tfl.LayersModel,
+  v: Validation,
+  batchSize: number,
+  lossFn: LossFn,
+  probabilities: boolean,
+): Promise<{ valLoss: number; valAccuracy: number; valAuc: number; valBalancedAccuracy: number }> {
+  const out = model.predict(v.x, { batchSize }) as tf.Tensor;
+  const labelsT = tf.tensor1d(v.labels, 'int32');
+  const [lossT, probsT] = tf.tidy(() => [
+    lossFn(labelsT, out),
+    probabilities ? out.clone() : tf.softmax(out),
+  ]) as [tf.Tensor, tf.Tensor];
+  const [lossV, probs] = await Promise.all([lossT.data(), probsT.data()]);
+  tf.dispose([out, labelsT, lossT, probsT]);
+  const n = v.labels.length;
+  const k = probsT.shape[1]!;
+  const pred = new Int32Array(n);
+  let right = 0;
+  for (let i = 0; i < n; i++) {
+    let best = 0;
+    for (let j = 1; j < k; j++) if (probs[i * k + j]! > probs[i * k + best]!) best = j;
+    pred[i] = best;
+    if (best === v.labels[i]) right++;
+  }
+  const labels = Array.from(v.labels);
+  let valAuc = Number.NaN;
+  const present = new Set(labels).size;
+  if (present === k) {
+    if (k === 2) {
+      valAuc = rocAuc(
+        labels,
+        Array.from({ length: n }, (_, i) => probs[2 * i + 1]!),
+      );
+    } else {
+      const rows = Array.from({ length: n }, (_, i) =>
+        Array.from(probs.subarray(i * k, (i + 1) * k)),
+      );
+      valAuc = rocAuc(labels, rows);
+    }
+  }
+  return {
+    valLoss: lossV[0]!,
+    valAccuracy: right / n,
+    valAuc,
+    valBalancedAccuracy: balancedAccuracy(labels, Array.from(pred)),
+  };
+}
+
+/**
+ * Trains a classifier (a tfjs-layers model with one output per class) on labelled images or
+ * volumes, and resolves to the per-epoch history.
+ *
+ * Each step: take a batch (a seeded permutation each epoch), apply `augment`, give every
+ * dropout/noise layer a fresh seed drawn from the run's generator, set the scheduled learning
+ * rate, and minimise the loss over the model's trainable weights in training mode (batch-norm
+ * statistics update). After each epoch: validation figures in inference mode, progress events,
+ * early stopping. The same seed on the same backend repeats a run exactly, given a model built
+ * with seeded initialisers (the library's factories take `seed`).
+ *
+ * @param model - a tfjs-layers model, `[batch, ...inputShape] → [batch, numClasses]`, logits
+ *   or softmax probabilities.
+ * @param data - `{ x, y }` in memory, or a {@link StreamedData} of batches.
+ * @param options - see {@link TrainClassifierOptions}.
+ * @returns the history, the epochs run, the best epoch, and why training stopped.
+ * @throws {@link ShapeError} when `x` does not fit the model's input, or sizes disagree;
+ *   {@link ArgumentError} for labels outside [0, numClasses), a single class, empty data,
+ *   NaN/infinite inputs, or a bad option. Checked before the first step.
+ *
+ * @example
+ * ```ts
+ * const model = createSimpleCnn({ inputShape: [28, 28, 1], numClasses: 2, seed: 1 });
+ * const { history } = await trainClassifier(model, { x, y }, {
+ *   epochs: 20, batchSize: 32, seed: 1, validationSplit: 0.2, classWeight: 'balanced',
+ *   schedule: 'cosine', earlyStopping: { monitor: 'valAuc', patience: 5 },
+ * });
+ * history.valAuc; // one AUC per epoch
+ * ```
+ */
+export async function trainClassifier(
+  model: tfl.LayersModel,
+  data: ClassifierData | StreamedData,
+  options?: TrainClassifierOptions,
+): Promise<TrainResult> {
+  const o = resolveOptions<TrainClassifierOptions>(FN, options, SPECS);
+  const { inputShape, numClasses, probabilities } = describeModel(model);
+  const streamed =
+    typeof data === 'function' ||
+    (typeof data === 'object' && data !== null && Symbol.asyncIterator in data);
+  if (!streamed && (typeof data !== 'object' || data === null || !('x' in data))) {
+    throw new ArgumentError(
+      `${FN}: \`data\` must be { x, y } or an async iterable of { x, y } batches. Received: ${describeValue(data)}.`,
+    );
+  }
+  if (o.validationSplit && o.validationData) {
+    throw new ArgumentError(`${FN}: give \`validationSplit\` or \`validationData\`, not both.`);
+  }
+  if (streamed && o.validationSplit) {
+    throw new ArgumentError(
+      `${FN}: \`validationSplit\` needs in-memory data; with streamed data pass \`validationData\`.`,
+    );
+  }
+  if (o.groups !== undefined && !o.validationSplit) {
+    throw new ArgumentError(`${FN}: \`groups\` only applies with \`validationSplit\`.`);
+  }
+  const seed = o.seed ?? 0;
+  const rng = new Random(seed);
+  const splitSeed = rng.nextUint32();
+  const batchSize = o.batchSize ?? 32;
+  const epochs = o.epochs ?? 10;
+
+  // Data, checked before anything trains.
+  let trainX: tf.Tensor | undefined;
+  let trainLabels: Int32Array | undefined;
+  let ownTrainX = false;
+  let validation: Validation | undefined;
+  const cleanup: tf.Tensor[] = [];
+  try {
+    if (!streamed) {
+      const d = data as ClassifierData;
+      const x = checkInputs(d.x, inputShape, '`data.x`');
+      const labels = await readLabels(d.y, x.shape[0]!, numClasses, '`data.y`');
+      if (distinct(labels) < 2) {
+        throw new ArgumentError(
+          `${FN}: \`data.y\` holds a single class (${labels[0]}); a classifier needs at least two.`,
+        );
+      }
+      await checkFinite(x, '`data.x`');
+      const xf = x.dtype === 'float32' ? x : tf.cast(x, 'float32');
+      if (xf !== x) cleanup.push(xf);
+      if (o.validationSplit) {
+        const { train, test } = splitIndices(labels, {
+          testSize: o.validationSplit,
+          seed: splitSeed,
+          ...(o.groups ? { groups: o.groups } : {}),
+        });
+        trainX = tf.tidy(() => tf.gather(xf, tf.tensor1d(train, 'int32')));
+        ownTrainX = true;
+        trainLabels = Int32Array.from(train, (i) => labels[i]!);
+        const vx = tf.tidy(() => tf.gather(xf, tf.tensor1d(test, 'int32')));
+        validation = { x: vx, labels: Int32Array.from(test, (i) => labels[i]!), owned: true };
+      } else {
+        trainX = xf;
+        trainLabels = labels;
+      }
+    }
+    if (o.validationData) {
+      const v = o.validationData;
+      const vx = checkInputs(v.x, inputShape, '`validationData.x`');
+      const vLabels = await readLabels(v.y, vx.shape[0]!, numClasses, '`validationData.y`');
+      await checkFinite(vx, '`validationData.x`');
+      validation = { x: vx, labels: vLabels, owned: false };
+    }
+    const classWeights = resolveClassWeights(o.classWeight, trainLabels, numClasses);
+    const loss = makeLoss(o, numClasses, probabilities, classWeights);
+    const stopping =
+      o.earlyStopping === true
+        ? {}
+        : o.earlyStopping && typeof o.earlyStopping === 'object'
+          ? o.earlyStopping
+          : undefined;
+    const monitor: TrainMetricName = stopping?.monitor ?? (validation ? 'valLoss' : 'loss');
+    if (stopping && monitor.startsWith('val') && !validation) {
+      throw new ArgumentError(
+        `${FN}: early stopping on '${monitor}' needs validation data (\`validationSplit\` or \`validationData\`).`,
+      );
+    }
+    const minimise = monitor === 'loss' || monitor === 'valLoss';
+    const patience = stopping?.patience ?? 5;
+    const minDelta = stopping?.minDelta ?? 0;
+    const { optimizer, owned } = makeOptimizer(o.optimizer, o.learningRate ?? 1e-3);
+    const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+    const noisy = seededLayers(model);
+    const n = trainX?.shape[0] ?? 0;
+    let stepsPerEpoch = streamed ? (o.stepsPerEpoch ?? 0) : Math.ceil(n / batchSize);
+    const clock = new ProgressClock('train', epochs, stepsPerEpoch);
+    const emit = async (
+      type: Parameters<ProgressClock['event']>[0],
+      u: Parameters<ProgressClock['event']>[1],
+    ) => {
+      if (o.onProgress) await o.onProgress(clock.event(type, u));
+    };
+
+    const history: TrainHistory = { loss: [], accuracy: [], learningRate: [] };
+    if (validation) {
+      history.valLoss = [];
+      history.valAccuracy = [];
+      history.valAuc = [];
+      history.valBalancedAccuracy = [];
+    }
+    let best = minimise ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY;
+    let bestEpoch = 0;
+    let bestWeights: tf.Tensor[] | undefined;
+    let sinceBest = 0;
+    let stopReason: TrainResult['stopReason'] = 'completed';
+    let completed = 0;
+    let rate = o.learningRate ?? 1e-3;
+
+    await emit('start', { epoch: 0, step: 0 });
+    let epochsRun = 0;
+    try {
+      for (let epoch = 1; epoch <= epochs && stopReason === 'completed'; epoch++) {
+        await emit('epochStart', { epoch, step: 0 });
+        let lossSum = 0;
+        let rightSum = 0;
+        let seen = 0;
+        let step = 0;
+        const batches = streamed
+          ? streamBatches(data as StreamedData, inputShape, numClasses)
+          : memoryBatches(trainX!, trainLabels!, batchSize, o.shuffle ?? true, rng);
+        for await (const batch of batches) {
+          if (o.signal?.aborted) {
+            tf.dispose([batch.x]);
+            stopReason = 'aborted';
+            break;
+          }
+          step++;
+          const warmupSteps = Math.round((o.warmupEpochs ?? 0) * stepsPerEpoch);
+          rate = learningRateAt(
+            o.schedule ?? 'constant',
+            o.learningRate ?? 1e-3,
+            { epoch, step: completed, totalSteps: epochs * stepsPerEpoch, stepsPerEpoch },
+            warmupSteps,
+          );
+          setLearningRate(optimizer, rate);
+          const stepSeed = rng.nextUint32();
+          let x = batch.x;
+          if (o.augment) {
+            const context: AugmentContext = {
+              epoch,
+              step,
+              labels: batch.labels,
+              random: new Random(stepSeed),
+            };
+            const augmented = o.augment(batch.x, context);
+            if (!isTensor(augmented) || !augmented.shape.every((d, i) => d === batch.x.shape[i])) {
+              tf.dispose(batch.x);
+              throw new ShapeError(
+                `${FN}: \`augment\` must return a tensor of the batch's shape ${formatShape(batch.x.shape)}. Received: ${describeValue(augmented)}.`,
+              );
+            }
+            x = augmented;
+          }
+          for (const layer of noisy) layer.seed = 1 + (rng.nextUint32() % 2147483646);
+          const labelsT = tf.tensor1d(batch.labels, 'int32');
+          let right: tf.Tensor | undefined;
+          const cost = optimizer.minimize(
+            () => {
+              const out = model.apply(x, { training: true }) as tf.Tensor;
+              right = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(out, -1), labelsT), 'int32')));
+              return loss.train(labelsT, out) as tf.Scalar;
+            },
+            true,
+            variables,
+          );
+          const [c, r] = await Promise.all([cost!.data(), right!.data()]);
+          tf.dispose([cost!, right!, labelsT, batch.x]);
+          if (x !== batch.x) x.dispose();
+          const size = batch.labels.length;
+          if (!Number.isFinite(c[0]!)) {
+            throw new MedkitError(
+              `${FN}: the loss became ${c[0]} at epoch ${epoch}, step ${step}; lower the learning rate (now ${rate}) or check the inputs' scale.`,
+            );
+          }
+          lossSum += c[0]! * size;
+          rightSum += r[0]!;
+          seen += size;
+          completed++;
+          await emit('stepEnd', { epoch, step, loss: c[0]!, metrics: { learningRate: rate } });
+          await yieldToEventLoop();
+        }
+        if (stopReason === 'aborted') break;
+        if (seen === 0) throw new ArgumentError(`${FN}: the data gave no batch in epoch ${epoch}.`);
+        if (streamed && stepsPerEpoch === 0) {
+          stepsPerEpoch = step;
+          clock.stepsPerEpoch = step;
+        }
+        epochsRun = epoch;
+        history.loss.push(lossSum / seen);
+        history.accuracy.push(rightSum / seen);
+        history.learningRate.push(rate);
+        const figures: Record<string, number> = { loss: lossSum / seen, accuracy: rightSum / seen };
+        if (validation) {
+          const v = await validate(model, validation, batchSize, loss.validation, probabilities);
+          history.valLoss!.push(v.valLoss);
+          history.valAccuracy!.push(v.valAccuracy);
+          history.valAuc!.push(v.valAuc);
+          history.valBalancedAccuracy!.push(v.valBalancedAccuracy);
+          Object.assign(figures, v);
+        }
+        await emit('epochEnd', { epoch, step, loss: lossSum / seen, metrics: figures });
+        if (stopping) {
+          const value = figures[monitor]!;
+          const improved = minimise ? value < best - minDelta : value > best + minDelta;
+          if (improved) {
+            best = value;
+            bestEpoch = epoch;
+            sinceBest = 0;
+            if (stopping.restoreBestWeights ?? true) {
+              tf.dispose(bestWeights ?? []);
+              bestWeights = model.getWeights().map((w) => tf.keep(w.clone()));
+            }
+          } else if (++sinceBest >= patience) {
+            stopReason = 'earlyStopping';
+          }
+        }
+      }
+      if (bestWeights && bestEpoch !== epochsRun && epochsRun > 0) model.setWeights(bestWeights);
+    } finally {
+      tf.dispose(bestWeights ?? []);
+      if (owned) optimizer.dispose();
+    }
+    await emit('end', {
+      epoch: epochsRun,
+      step: stepsPerEpoch,
+      ...(history.loss.length ? { loss: history.loss[history.loss.length - 1]! } : {}),
+    });
+    return {
+      history,
+      epochs: epochsRun,
+      ...(stopping && bestEpoch > 0 ? { bestEpoch } : {}),
+      stopReason,
+    };
+  } finally {
+    if (ownTrainX && trainX) trainX.dispose();
+    if (validation?.owned) validation.x.dispose();
+    tf.dispose(cleanup);
+  }
+}
+
+interface HostBatch {
+  x: tf.Tensor;
+  labels: Int32Array;
+}
+
+/** Batches of in-memory samples in a seeded order. */
+async function* memoryBatches(
+  x: tf.Tensor,
+  labels: Int32Array,
+  batchSize: number,
+  shuffle: boolean,
+  rng: Random,
+): AsyncGenerator<HostBatch> {
+  const n = labels.length;
+  const order = shuffle ? rng.permutation(n) : Int32Array.from({ length: n }, (_, i) => i);
+  for (let start = 0; start < n; start += batchSize) {
+    const idx = order.subarray(start, Math.min(n, start + batchSize));
+    const xb = tf.tidy(() => tf.gather(x, tf.tensor1d(idx, 'int32')));
+    yield { x: xb, labels: Int32Array.from(idx, (i) => labels[i]!) };
+  }
+}
+
+/** Batches of a streamed dataset, checked one by one. */
+async function* streamBatches(
+  data: StreamedData,
+  inputShape: (number | null)[],
+  numClasses: number,
+): AsyncGenerator<HostBatch> {
+  const iterable = typeof data === 'function' ? data() : data;
+  let index = 0;
+  for await (const batch of iterable) {
+    index++;
+    const what = `streamed batch ${index}`;
+    try {
+      const x = checkInputs(batch?.x, inputShape, `${what} \`x\``);
+      const labels = await readLabels(batch.y, x.shape[0]!, numClasses, `${what} \`y\``);
+      await checkFinite(x, `${what} \`x\``);
+      if (isTensor(batch.y)) batch.y.dispose();
+      let xf = x;
+      if (x.dtype !== 'float32') {
+        xf = tf.cast(x, 'float32');
+        x.dispose();
+      }
+      yield { x: xf, labels };
+    } catch (e) {
+      if (batch && isTensor(batch.x)) batch.x.dispose();
+      if (batch && isTensor(batch.y)) batch.y.dispose();
+      throw e;
+    }
+  }
+}
