@@ -4,6 +4,7 @@
  *
  * @module
  */
+export * from './explain/index.js';
 export * from './models/index.js';
 export {
   type AugmentContext,

@@ -5,11 +5,18 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Random } from '../../src/core/index.js';
 
-/** Where the patch sits: rows/columns (and slices for volumes) [start, end). */
-export const PATCH = { rows: [1, 3], cols: [5, 7], slices: [2, 4] } as const;
+/** Where the patch sits in a `size`-pixel image: rows/columns (and slices) as [start, end). */
+export function patchRegion(size: number): {
+  rows: [number, number];
+  cols: [number, number];
+  slices: [number, number];
+} {
+  const e = size / 8;
+  return { rows: [e, 3 * e], cols: [5 * e, 7 * e], slices: [2 * e, 4 * e] };
+}
 
 /**
- * `n` images of `size`×`size` (or volumes of `size`³ when `volume`), one channel, noise in
+ * `n` images of `size`×`size` (a multiple of 8) (or volumes of `size`³ when `volume`), one channel, noise in
  * [0, 0.3); class 1 (every other sample) adds 0.8 on the patch.
  */
 export function patchImages(
@@ -19,6 +26,7 @@ export function patchImages(
   volume = false,
 ): { x: tf.Tensor; y: tf.Tensor1D; labels: number[] } {
   const rng = new Random(seed);
+  const PATCH = patchRegion(size);
   const per = volume ? size ** 3 : size ** 2;
   const data = new Float32Array(n * per);
   const labels: number[] = [];
