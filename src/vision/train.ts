@@ -14,6 +14,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { checkTrainingSupport } from '../backend/check-training-support.js';
 import { ArgumentError, describeValue, MedkitError, ShapeError } from '../core/errors.js';
 import type { ProgressCallback } from '../core/progress.js';
 import { ProgressClock } from '../core/progress.js';
@@ -519,7 +520,8 @@ async function validate(
  * @returns the history, the epochs run, the best epoch, and why training stopped.
  * @throws {@link ShapeError} when `x` does not fit the model's input, or sizes disagree;
  *   {@link ArgumentError} for labels outside [0, numClasses), a single class, empty data,
- *   NaN/infinite inputs, or a bad option. Checked before the first step.
+ *   NaN/infinite inputs, or a bad option; {@link BackendError} when the backend lacks a kernel
+ *   or gradient the model needs (see `checkTrainingSupport`). Checked before the first step.
  *
  * @example
  * ```ts
@@ -538,6 +540,8 @@ export async function trainClassifier(
 ): Promise<TrainResult> {
   const o = resolveOptions<TrainClassifierOptions>(FN, options, SPECS);
   const { inputShape, numClasses, probabilities } = describeModel(model);
+  // Every kernel and gradient the step needs, or one error naming what is missing.
+  checkTrainingSupport(model);
   const streamed =
     typeof data === 'function' ||
     (typeof data === 'object' && data !== null && Symbol.asyncIterator in data);
