@@ -102,6 +102,10 @@ describeBackends('explanations find the patch', () => {
   });
 
   it('gradCam on a named layer and on a batch; default class = top class', async () => {
+    const single = tf.expandDims(image, 0);
+    const one = await gradCam(model, single);
+    expect(one.shape).toEqual([SIZE, SIZE]); // a batch of one gives one map, as for one image
+    tf.dispose([single, one]);
     const batch = tf.stack([image, image]);
     const maps = await gradCam(model, batch, { layerName: 'simple_cnn_conv1' });
     expect(maps.shape).toEqual([2, SIZE, SIZE]);
@@ -150,7 +154,9 @@ describeBackends('explanations find the patch', () => {
 });
 
 describe('Grad-CAM in 3D and through residual connections', () => {
-  it('a 3D CNN: [d, h, w] map with its peak on the patch', { timeout: 120_000 }, async () => {
+  it('a 3D CNN: Grad-CAM, occlusion and saliency maps [d, h, w] peak on the patch', {
+    timeout: 120_000,
+  }, async () => {
     await tf.setBackend('wasm');
     const model = await trained(
       () =>
@@ -170,6 +176,16 @@ describe('Grad-CAM in 3D and through residual connections', () => {
     const map = await onlyResult(() => gradCam(model, volume, { classIndex: 1 }));
     expect(map.shape).toEqual([SIZE, SIZE, SIZE]);
     expect(onPatch(await peak(map), 2)).toBe(true);
+    // occlusion and saliency work on volumes too
+    const occluded = await onlyResult(() =>
+      occlusionSensitivity(model, volume, { patchSize: 4, stride: 2, classIndex: 1 }),
+    );
+    expect(occluded.shape).toEqual([SIZE, SIZE, SIZE]);
+    expect(onPatch(await peak(occluded), 2)).toBe(true);
+    const salient = await onlyResult(() => saliencyMap(model, volume, { classIndex: 1 }));
+    expect(salient.shape).toEqual([SIZE, SIZE, SIZE]);
+    expect(onPatch(await peak(salient), 2)).toBe(true);
+    tf.dispose([occluded, salient]);
     tf.dispose([x, y, volume, map]);
     model.dispose();
   });

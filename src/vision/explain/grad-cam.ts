@@ -74,8 +74,8 @@ function targetLayer(
  *   probabilities; logits give the sharper maps).
  * @param image - one image `[h, w, c]` / volume `[d, h, w, c]`, or a batch of them.
  * @param options - see {@link GradCamOptions}.
- * @returns a float32 tensor of the input's spatial size (`[h, w]`, `[d, h, w]`, or with a batch
- *   axis for a batch) with values in [0, 1]; the caller disposes it.
+ * @returns a float32 tensor of the input's spatial size (`[h, w]` or `[d, h, w]`; for a batch of
+ *   n > 1 images `[n, h, w]` / `[n, d, h, w]`) with values in [0, 1]; the caller disposes it.
  * @throws {@link ArgumentError} for an unknown layer or one without feature maps, a class index
  *   out of range, NaN pixels; {@link ShapeError} for an image that does not fit the model.
  *
@@ -133,7 +133,7 @@ export async function gradCam(
     });
     const map = toHeatmap(heat, input.spatial);
     heat.dispose();
-    if (!input.single) return map;
+    if (!input.single && input.batch.shape[0]! > 1) return map;
     const one = tf.squeeze(map, [0]);
     map.dispose();
     return one;

@@ -40,7 +40,8 @@ function origins(size: number, patch: number, stride: number): number[] {
  * patch positions that cover it, rectified and scaled to [0, 1].
  *
  * @param model - a tfjs-layers classifier (logits, or probabilities with `probabilities: true`).
- * @param image - one image `[h, w, c]` or volume `[d, h, w, c]` (the model's input shape).
+ * @param image - one image `[h, w, c]` or volume `[d, h, w, c]` (the model's input shape), or a
+ *   batch of one.
  * @param options - see {@link OcclusionOptions}.
  * @returns a float32 tensor `[h, w]` (or `[d, h, w]`) in [0, 1]; the caller disposes it.
  * @throws {@link ArgumentError} for a patch larger than the image, a class index out of range,
@@ -67,7 +68,7 @@ export async function occlusionSensitivity(
   });
   const input = await checkExplainInput(fn, model, image);
   try {
-    if (!input.single) {
+    if (input.batch.shape[0]! > 1) {
       throw new ArgumentError(
         `${fn}: explains one image at a time; pass \`image\` without a batch axis.`,
       );

@@ -29,8 +29,8 @@ export interface SaliencyOptions {
  * @param model - a tfjs-layers classifier.
  * @param image - one image `[h, w, c]` / volume `[d, h, w, c]`, or a batch.
  * @param options - see {@link SaliencyOptions}.
- * @returns a float32 tensor `[h, w]` / `[d, h, w]` (batch axis first for a batch); the caller
- *   disposes it.
+ * @returns a float32 tensor `[h, w]` / `[d, h, w]` (batch axis first for a batch of n > 1); the
+ *   caller disposes it.
  * @throws {@link ArgumentError} for a class index out of range or NaN pixels;
  *   {@link ShapeError} for an image that does not fit the model.
  *
@@ -80,7 +80,7 @@ export async function saliencyMap(
     });
     const map = toHeatmap(raw, input.spatial);
     raw.dispose();
-    if (!input.single) return map;
+    if (!input.single && input.batch.shape[0]! > 1) return map;
     const one = tf.squeeze(map, [0]);
     map.dispose();
     return one;
