@@ -15,7 +15,8 @@ import { createSimpleCnn, trainClassifier } from '../../src/vision/index.js';
 import { describeBackends } from '../helpers/backends.js';
 
 const rows = gunzipSync(
-  readFileSync(new URL('../../../shared/data/images/digits_8x8.csv.gz', import.meta.url)),
+  // the copy bundled with the demo: ../shared/data/images/digits_8x8.csv.gz, byte for byte
+  readFileSync(new URL('../../examples/data/digits_8x8.csv.gz', import.meta.url)),
 )
   .toString()
   .trim()
