@@ -11,6 +11,7 @@ export default defineConfig({
     'losses/index': 'src/losses/index.ts',
     'metrics/index': 'src/metrics/index.ts',
     'vision/index': 'src/vision/index.ts',
+    'genomics/index': 'src/genomics/index.ts',
     'node/index': 'src/node/index.ts',
   },
   format: ['esm', 'cjs'],

@@ -1,0 +1,17 @@
+/**
+ * `tfjs-medkit/genomics`: the personalised-treatment workload: reading genotypes from VCF.
+ *
+ * @module
+ */
+export {
+  type ReadVcfOptions,
+  readVcf,
+  readVcfBlocks,
+  type SkippedLine,
+  type VcfBlock,
+  type VcfData,
+  type VcfHeader,
+  type VcfRegion,
+  type VcfSource,
+  type VcfVariant,
+} from './vcf.js';
