@@ -3,6 +3,15 @@
  *
  * @module
  */
+
+export {
+  type FeatureMatrix,
+  type LabelVector,
+  type LogisticPenalty,
+  LogisticRegression,
+  type LogisticRegressionJson,
+  type LogisticRegressionOptions,
+} from './classifier.js';
 export {
   type ReadVcfOptions,
   readVcf,

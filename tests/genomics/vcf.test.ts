@@ -27,7 +27,7 @@ const file = (name: string) =>
 
 const HEADER =
   '##fileformat=VCFv4.2\n##contig=<ID=1>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tA\tB\tC\n';
-const vcf = (...lines: string[]) => HEADER + lines.join('\n') + '\n';
+const vcf = (...lines: string[]) => `${HEADER + lines.join('\n')}\n`;
 
 describe('readVcf equals plink2 on real files', () => {
   it.each(['gatk', 'freebayes', 'bcftools'])('%s', async (name) => {

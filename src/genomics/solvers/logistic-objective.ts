@@ -1,0 +1,196 @@
+/**
+ * The penalised logistic objective scikit-learn minimises, with its gradient, for binary (one
+ * column of weights) and multinomial (one per class) models:
+ *
+ *   F(W, b) = Σ_i s_i·ℓ_i + (1 − ρ)/(2C)·‖W‖² + ρ/C·‖W‖₁
+ *
+ * with ℓ_i = log(1 + e^{z_i}) − y_i·z_i (binary, z_i = x_i·w + b) or
+ * ℓ_i = log Σ_k e^{z_ik} − z_{i,y_i} (multinomial), s_i the sample × class weights, and the
+ * intercepts unpenalised. The L1 part is handed to the solver as per-coordinate strengths.
+ * Parameters are laid out class by class: [w_k (p values), b_k].
+ *
+ * @module
+ */
+import type { SmoothObjective } from './owlqn.js';
+
+/** A dense row-major design matrix in double precision. @internal */
+export interface Design {
+  data: Float64Array;
+  rows: number;
+  cols: number;
+}
+
+/** What defines the problem. @internal */
+export interface LogisticProblem {
+  X: Design;
+  /** Class index per sample (binary: 0/1). */
+  y: Int32Array;
+  /** s_i per sample. */
+  weights: Float64Array;
+  /** Columns of weights: 1 for binary, K for multinomial. */
+  columns: number;
+  fitIntercept: boolean;
+  /** (1 − ρ)/C. */
+  l2: number;
+  /** ρ/C. */
+  l1: number;
+}
+
+/** log(1 + e^z) without overflow or cancellation. */
+export function log1pExp(z: number): number {
+  return z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z));
+}
+
+/** Parameters per class block. @internal */
+export function blockSize(p: LogisticProblem): number {
+  return p.X.cols + (p.fitIntercept ? 1 : 0);
+}
+
+/** Linear scores z (rows × columns) for parameters `x`. @internal */
+export function scores(
+  p: LogisticProblem | { X: Design; columns: number; fitIntercept: boolean },
+  x: Float64Array,
+  out?: Float64Array,
+): Float64Array {
+  const { rows, cols, data } = p.X;
+  const K = p.columns;
+  const b = cols + (p.fitIntercept ? 1 : 0);
+  const z = out ?? new Float64Array(rows * K);
+  for (let i = 0; i < rows; i++) {
+    const row = i * cols;
+    for (let k = 0; k < K; k++) {
+      const w = k * b;
+      let s = p.fitIntercept ? x[w + cols]! : 0;
+      for (let j = 0; j < cols; j++) s += data[row + j]! * x[w + j]!;
+      z[i * K + k] = s;
+    }
+  }
+  return z;
+}
+
+/** The smooth part (loss + L2) with its gradient. @internal */
+export function smoothObjective(p: LogisticProblem): SmoothObjective {
+  const { rows, cols, data } = p.X;
+  const K = p.columns;
+  const b = blockSize(p);
+  const z = new Float64Array(rows * K);
+  const r = new Float64Array(rows * K); // residuals s_i·(p_ik − y_ik)
+  return (x, grad) => {
+    scores(p, x, z);
+    let loss = 0;
+    if (K === 1) {
+      for (let i = 0; i < rows; i++) {
+        const zi = z[i]!;
+        const yi = p.y[i]!;
+        const s = p.weights[i]!;
+        loss += s * (log1pExp(zi) - yi * zi);
+        const prob = zi >= 0 ? 1 / (1 + Math.exp(-zi)) : Math.exp(zi) / (1 + Math.exp(zi));
+        r[i] = s * (prob - yi);
+      }
+    } else {
+      for (let i = 0; i < rows; i++) {
+        let max = Number.NEGATIVE_INFINITY;
+        for (let k = 0; k < K; k++) max = Math.max(max, z[i * K + k]!);
+        let sum = 0;
+        for (let k = 0; k < K; k++) sum += Math.exp(z[i * K + k]! - max);
+        const lse = max + Math.log(sum);
+        const s = p.weights[i]!;
+        const yi = p.y[i]!;
+        loss += s * (lse - z[i * K + yi]!);
+        for (let k = 0; k < K; k++)
+          r[i * K + k] = s * (Math.exp(z[i * K + k]! - lse) - (k === yi ? 1 : 0));
+      }
+    }
+    grad.fill(0);
+    for (let i = 0; i < rows; i++) {
+      const row = i * cols;
+      for (let k = 0; k < K; k++) {
+        const ri = r[i * K + k]!;
+        if (ri === 0) continue;
+        const w = k * b;
+        for (let j = 0; j < cols; j++) grad[w + j]! += ri * data[row + j]!;
+        if (p.fitIntercept) grad[w + cols]! += ri;
+      }
+    }
+    let penalty = 0;
+    if (p.l2 > 0) {
+      for (let k = 0; k < K; k++) {
+        for (let j = 0; j < cols; j++) {
+          const v = x[k * b + j]!;
+          penalty += v * v;
+          grad[k * b + j]! += p.l2 * v;
+        }
+      }
+    }
+    return loss + 0.5 * p.l2 * penalty;
+  };
+}
+
+/** The per-coordinate L1 strengths (0 on intercepts), or undefined without L1. @internal */
+export function l1Strengths(p: LogisticProblem): Float64Array | undefined {
+  if (p.l1 <= 0) return undefined;
+  const b = blockSize(p);
+  const out = new Float64Array(b * p.columns);
+  for (let k = 0; k < p.columns; k++) for (let j = 0; j < p.X.cols; j++) out[k * b + j] = p.l1;
+  return out;
+}
+
+/**
+ * The Hessian of the smooth part at `x`, as a product operator v ↦ H·v (for Newton-CG): binary
+ * H = Xᵀ·diag(s·σ(1−σ))·X + L2; multinomial, per sample, the softmax Jacobian
+ * diag(p) − p·pᵀ between the class blocks.
+ *
+ * @internal
+ */
+export function hessianOperator(
+  p: LogisticProblem,
+  x: Float64Array,
+): (v: Float64Array, out: Float64Array) => void {
+  const { rows, cols, data } = p.X;
+  const K = p.columns;
+  const b = blockSize(p);
+  const z = scores(p, x);
+  const prob = new Float64Array(rows * K);
+  for (let i = 0; i < rows; i++) {
+    if (K === 1) {
+      const zi = z[i]!;
+      prob[i] = zi >= 0 ? 1 / (1 + Math.exp(-zi)) : Math.exp(zi) / (1 + Math.exp(zi));
+    } else {
+      let max = Number.NEGATIVE_INFINITY;
+      for (let k = 0; k < K; k++) max = Math.max(max, z[i * K + k]!);
+      let sum = 0;
+      for (let k = 0; k < K; k++) sum += Math.exp(z[i * K + k]! - max);
+      for (let k = 0; k < K; k++) prob[i * K + k] = Math.exp(z[i * K + k]! - max) / sum;
+    }
+  }
+  const u = new Float64Array(rows * K);
+  const t = new Float64Array(rows * K);
+  return (v, out) => {
+    scores(p, v, u);
+    for (let i = 0; i < rows; i++) {
+      const s = p.weights[i]!;
+      if (K === 1) {
+        const q = prob[i]!;
+        t[i] = s * q * (1 - q) * u[i]!;
+      } else {
+        let a = 0;
+        for (let k = 0; k < K; k++) a += prob[i * K + k]! * u[i * K + k]!;
+        for (let k = 0; k < K; k++) t[i * K + k] = s * prob[i * K + k]! * (u[i * K + k]! - a);
+      }
+    }
+    out.fill(0);
+    for (let i = 0; i < rows; i++) {
+      const row = i * cols;
+      for (let k = 0; k < K; k++) {
+        const ti = t[i * K + k]!;
+        if (ti === 0) continue;
+        const w = k * b;
+        for (let j = 0; j < cols; j++) out[w + j]! += ti * data[row + j]!;
+        if (p.fitIntercept) out[w + cols]! += ti;
+      }
+    }
+    if (p.l2 > 0)
+      for (let k = 0; k < K; k++)
+        for (let j = 0; j < cols; j++) out[k * b + j]! += p.l2 * v[k * b + j]!;
+  };
+}
