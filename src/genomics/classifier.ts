@@ -11,6 +11,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError, describeValue, FormatError, ShapeError } from '../core/errors.js';
 import { isTensor } from '../core/tensors.js';
 import { resolveOptions } from '../core/validate.js';
+import type { DenseMatrix } from './preprocess.js';
 import {
   blockSize,
   type Design,
@@ -53,8 +54,11 @@ export interface LogisticRegressionOptions {
   onWarning?: (message: string) => void;
 }
 
-/** Features: one row per sample, as arrays or a 2-D tensor. */
-export type FeatureMatrix = readonly (readonly number[])[] | tf.Tensor2D | tf.Tensor;
+/**
+ * Features: one row per sample, as arrays, a 2-D tensor, or a dense row-major matrix
+ * `{ data, rows, cols }` (as `encodeGenotypes` and `GenotypeStandardizer` return).
+ */
+export type FeatureMatrix = readonly (readonly number[])[] | tf.Tensor2D | tf.Tensor | DenseMatrix;
 
 /** Labels: one per sample, as an array or a 1-D tensor. */
 export type LabelVector = readonly number[] | Int32Array | Float64Array | Float32Array | tf.Tensor;
@@ -123,9 +127,24 @@ async function toDesign(X: unknown, name: string): Promise<Design> {
         data[i * cols + j] = v;
       }
     });
+  } else if (
+    X !== null &&
+    typeof X === 'object' &&
+    ArrayBuffer.isView((X as { data?: unknown }).data) &&
+    Number.isInteger((X as { rows?: unknown }).rows) &&
+    Number.isInteger((X as { cols?: unknown }).cols)
+  ) {
+    const dense = X as DenseMatrix;
+    ({ rows, cols } = dense);
+    if (dense.data.length !== rows * cols) {
+      throw new ShapeError(
+        `${name} holds ${dense.data.length} values, not rows × cols = ${rows * cols}.`,
+      );
+    }
+    data = Float64Array.from(dense.data);
   } else {
     throw new ArgumentError(
-      `${name} must be an array of rows or a 2-D tensor. Received: ${describeValue(X)}.`,
+      `${name} must be an array of rows, a 2-D tensor or { data, rows, cols }. Received: ${describeValue(X)}.`,
     );
   }
   if (rows === 0 || cols === 0)

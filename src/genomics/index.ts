@@ -12,6 +12,22 @@ export {
   type LogisticRegressionJson,
   type LogisticRegressionOptions,
 } from './classifier.js';
+export { hardyWeinbergExact } from './hardy-weinberg.js';
+export {
+  type DenseMatrix,
+  type EncodeOptions,
+  encodeGenotypes,
+  type GenotypeEncoding,
+  type GenotypeMatrix,
+  GenotypeStandardizer,
+  type QcOptions,
+  type QcRemoved,
+  type QcResult,
+  qcFilter,
+  sampleCallRates,
+  summarizeVariants,
+  type VariantSummary,
+} from './preprocess.js';
 export {
   type ReadVcfOptions,
   readVcf,
