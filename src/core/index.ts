@@ -3,6 +3,8 @@
  *
  * @module
  */
+
+export { chiSquareSf, normalTwoSidedP } from './distributions.js';
 export { ArgumentError, BackendError, FormatError, MedkitError, ShapeError } from './errors.js';
 export {
   type ProgressCallback,

@@ -5,6 +5,13 @@
  */
 
 export {
+  type AssociationError,
+  type AssociationOptions,
+  type AssociationResult,
+  adjustPValues,
+  associationScan,
+} from './association.js';
+export {
   type FeatureMatrix,
   type LabelVector,
   type LogisticPenalty,
