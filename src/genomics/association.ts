@@ -385,7 +385,7 @@ export function associationScan(
       firth = true;
     }
     if (firth) fit = logisticFit(X, y, nv, k, start, true, Math.max(maxIter, 100));
-    if (!fit || !fit.converged) {
+    if (!fit?.converged) {
       results.push(empty(v, nv, 'not-converged'));
       continue;
     }

@@ -141,7 +141,8 @@ describe('adjustPValues', () => {
     expect(adjustPValues([0.01, 0.04, 0.03], 'bonferroni')).toEqual([0.03, 0.12, 0.09]);
     const bh = adjustPValues([0.01, 0.04, 0.03, 0.5], 'bh');
     // R: p.adjust(c(.01,.04,.03,.5), "BH") = 0.04 0.0533 0.0533 0.5
-    [0.04, (0.04 * 4) / 3, (0.04 * 4) / 3, 0.5].forEach((e, i) => expect(bh[i]).toBeCloseTo(e, 12));
+    const expected = [0.04, (0.04 * 4) / 3, (0.04 * 4) / 3, 0.5];
+    for (const [i, e] of expected.entries()) expect(bh[i]).toBeCloseTo(e, 12);
     const withNaN = adjustPValues([0.01, Number.NaN], 'bonferroni');
     expect(withNaN[0]).toBe(0.01);
     expect(Number.isNaN(withNaN[1]!)).toBe(true);
