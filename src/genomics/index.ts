@@ -19,6 +19,15 @@ export {
   type LogisticRegressionJson,
   type LogisticRegressionOptions,
 } from './classifier.js';
+export {
+  type Contribution,
+  type ExplainPatientOptions,
+  explainPatient,
+  type PatientExplanation,
+  planForRisk,
+  type RiskBand,
+  type TreatmentPolicy,
+} from './explain.js';
 export { hardyWeinbergExact } from './hardy-weinberg.js';
 export {
   type DenseMatrix,
@@ -35,6 +44,7 @@ export {
   summarizeVariants,
   type VariantSummary,
 } from './preprocess.js';
+export { type SimulateCohortOptions, type SimulatedCohort, simulateCohort } from './simulate.js';
 export {
   type ReadVcfOptions,
   readVcf,
