@@ -3,7 +3,9 @@
  * tfjs-medkit end-to-end demo (the README's main job), on bundled data:
  *   1. tabular diagnosis: malignant vs benign tumours (examples/breast-cancer.mjs), three losses;
  *   2. image classification: a CNN on real 8×8 scans with training, clinical metrics, Grad-CAM
- *      and save/load (examples/image-diagnosis.mjs).
+ *      and save/load (examples/image-diagnosis.mjs);
+ *   3. genomics: VCF → QC → association scan → sparse risk model → one patient's explanation
+ *      (examples/genomics.mjs).
  *
  *   node examples/demo.mjs [--backend wasm|cpu] [--epochs N]   (--epochs caps both parts)
  *
@@ -15,6 +17,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { registerTrainingKernels } from 'tfjs-medkit';
 import { breastCancerDemo } from './breast-cancer.mjs';
+import { genomicsDemo } from './genomics.mjs';
 import { imageDiagnosisDemo } from './image-diagnosis.mjs';
 
 const { values: args } = parseArgs({
@@ -30,3 +33,4 @@ console.log(`backend: ${tf.getBackend()}`);
 const cap = args.epochs === undefined ? undefined : Number(args.epochs);
 await breastCancerDemo({ epochs: Math.min(40, cap ?? 40) });
 await imageDiagnosisDemo({ epochs: Math.min(12, cap ?? 12) });
+await genomicsDemo();
