@@ -506,6 +506,10 @@ async function validate(
  * Trains a classifier (a tfjs-layers model with one output per class) on labelled images or
  * volumes, and resolves to the per-epoch history.
  *
+ * The model need not be compiled: the trainer sets up its own optimizer (Adam, learning rate
+ * 1e-3, by default) and loss (sparse softmax cross-entropy on logits), disposes the optimizer's
+ * state when it returns, and leaves the model's own `compile` configuration as it was.
+ *
  * Each step: take a batch (a seeded permutation each epoch), apply `augment`, give every
  * dropout/noise layer a fresh seed drawn from the run's generator, set the scheduled learning
  * rate, and minimise the loss over the model's trainable weights in training mode (batch-norm
