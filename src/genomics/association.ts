@@ -156,10 +156,12 @@ function logisticFit(
     for (let i = 0; i < n; i++) {
       let z = 0;
       for (let j = 0; j < k; j++) z += X[i * k + j]! * b[j]!;
-      const pi = z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z));
+      // one exponential per sample: e = e^{−|z|}, σ(z) and log(1 + e^z) both follow from it
+      const e = Math.exp(-Math.abs(z));
+      const pi = z >= 0 ? 1 / (1 + e) : e / (1 + e);
       p[i] = pi;
       w[i] = pi * (1 - pi);
-      ll += y[i]! * z - (z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z)));
+      ll += y[i]! * z - (Math.max(z, 0) + Math.log1p(e));
       for (let a = 0; a < k; a++) {
         const xa = X[i * k + a]! * w[i]!;
         for (let c = 0; c <= a; c++) info[a * k + c]! += xa * X[i * k + c]!;
@@ -325,6 +327,22 @@ export function associationScan(
   const maxIter = o.maxIter ?? 25;
   const results: AssociationResult[] = [];
   const nan = Number.NaN;
+  // the null model (intercept + covariates) on every sample with a known phenotype
+  const nullStart = new Float64Array(k);
+  {
+    const X0 = new Float64Array(known.length * (k - 1));
+    const y0 = new Float64Array(known.length);
+    known.forEach((i, r) => {
+      X0[r * (k - 1)] = 1;
+      for (let j = 0; j < c; j++) X0[r * (k - 1) + 1 + j] = cov![i]![j]!;
+      y0[r] = phenotype[i]!;
+    });
+    const fit0 = logisticFit(X0, y0, known.length, k - 1, new Float64Array(k - 1), false, maxIter);
+    if (fit0?.converged) {
+      nullStart[0] = fit0.beta[0]!;
+      for (let j = 0; j < c; j++) nullStart[2 + j] = fit0.beta[1 + j]!;
+    }
+  }
   const empty = (variant: number, used: number, error: AssociationError): AssociationResult => ({
     variant,
     n: used,
@@ -373,7 +391,8 @@ export function associationScan(
       }
     });
     const separated = carriersCases === 0 || carriersCases === carriers;
-    const start = new Float64Array(k);
+    // start from the covariates-only fit: a few Newton steps then suffice
+    const start = nullStart;
     let fit: Fit | undefined;
     let firth = o.firth === 'always';
     if (!firth && !separated) fit = logisticFit(X, y, nv, k, start, false, maxIter);
