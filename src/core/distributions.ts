@@ -107,3 +107,58 @@ export function chiSquareSf(x: number, df: number): number {
   if (!Number.isFinite(x)) return 0;
   return Math.min(1, gammaQ(df / 2, x / 2));
 }
+
+/**
+ * The |z| whose two-sided standard normal p-value is `p`: the inverse of
+ * {@link normalTwoSidedP} (Acklam's rational approximation, refined by Newton steps).
+ *
+ * @param p - a p-value in (0, 1].
+ * @returns |z| ≥ 0.
+ * @throws {@link ArgumentError} for p outside (0, 1].
+ *
+ * @example
+ * ```ts
+ * normalTwoSidedZ(0.05); // 1.959963984540054
+ * ```
+ */
+export function normalTwoSidedZ(p: number): number {
+  if (!(p > 0 && p <= 1))
+    throw new ArgumentError(
+      `normalTwoSidedZ: \`p\` must be in (0, 1]. Received: ${describeValue(p)}.`,
+    );
+  // Acklam: the lower-tail quantile of q = p/2
+  const q = p / 2;
+  const a = [
+    -39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716,
+    2.506628277459239,
+  ];
+  const b = [
+    -54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972,
+    -13.28068155288572,
+  ];
+  const c = [
+    -0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734,
+    4.374664141464968, 2.938163982698783,
+  ];
+  const d = [0.007784695709041462, 0.3224671290700398, 2.445134137142996, 3.754408661907416];
+  let x: number;
+  if (q < 0.02425) {
+    const t = Math.sqrt(-2 * Math.log(q));
+    x =
+      (((((c[0]! * t + c[1]!) * t + c[2]!) * t + c[3]!) * t + c[4]!) * t + c[5]!) /
+      ((((d[0]! * t + d[1]!) * t + d[2]!) * t + d[3]!) * t + 1);
+  } else {
+    const t = q - 0.5;
+    const r = t * t;
+    x =
+      ((((((a[0]! * r + a[1]!) * r + a[2]!) * r + a[3]!) * r + a[4]!) * r + a[5]!) * t) /
+      (((((b[0]! * r + b[1]!) * r + b[2]!) * r + b[3]!) * r + b[4]!) * r + 1);
+  }
+  let z = Math.abs(x);
+  for (let i = 0; i < 3; i++) {
+    const density = (2 * Math.exp(-(z * z) / 2)) / Math.sqrt(2 * Math.PI);
+    if (density === 0) break;
+    z += (normalTwoSidedP(z) - p) / density;
+  }
+  return Math.max(0, z);
+}

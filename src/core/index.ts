@@ -4,7 +4,7 @@
  * @module
  */
 
-export { chiSquareSf, normalTwoSidedP } from './distributions.js';
+export { chiSquareSf, normalTwoSidedP, normalTwoSidedZ } from './distributions.js';
 export { ArgumentError, BackendError, FormatError, MedkitError, ShapeError } from './errors.js';
 export {
   type ProgressCallback,

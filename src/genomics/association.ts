@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { chiSquareSf, normalTwoSidedP } from '../core/distributions.js';
+import { chiSquareSf, normalTwoSidedP, normalTwoSidedZ } from '../core/distributions.js';
 import { ArgumentError, describeValue, ShapeError } from '../core/errors.js';
 import { resolveOptions } from '../core/validate.js';
 import type { GenotypeMatrix } from './preprocess.js';
@@ -313,7 +313,7 @@ export function associationScan(
     });
   }
   const k = 2 + c;
-  const zCrit = Math.SQRT2 * inverseErfc(1 - (o.confidence ?? 0.95));
+  const zCrit = normalTwoSidedZ(1 - (o.confidence ?? 0.95));
   const encode = (g: number) =>
     o.encoding === 'dominant'
       ? g > 0
@@ -441,20 +441,6 @@ export function associationScan(
     });
   }
   return results;
-}
-
-/** erfc⁻¹ by Newton's method on normalTwoSidedP (for the interval's critical value). */
-function inverseErfc(q: number): number {
-  // z with P(|Z| ≥ z) = q, then erfc⁻¹(q) = z/√2
-  let z = 1.96;
-  for (let i = 0; i < 50; i++) {
-    const f = normalTwoSidedP(z) - q;
-    const density = (2 * Math.exp(-(z * z) / 2)) / Math.sqrt(2 * Math.PI);
-    const next = z + f / density;
-    if (Math.abs(next - z) < 1e-15) break;
-    z = next;
-  }
-  return z / Math.SQRT2;
 }
 
 /**

@@ -31,6 +31,17 @@ export {
 export { hardyWeinbergExact } from './hardy-weinberg.js';
 export { type GenotypePcs, genotypePcs, type PcaOptions } from './pca.js';
 export {
+  type ChromosomeSpan,
+  type ManhattanData,
+  type ManhattanPoint,
+  manhattanData,
+  manhattanSvg,
+  type PlotOptions,
+  type QqData,
+  qqData,
+  qqSvg,
+} from './plots.js';
+export {
   type DenseMatrix,
   type EncodeOptions,
   encodeGenotypes,

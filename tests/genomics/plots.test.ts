@@ -1,0 +1,67 @@
+/**
+ * Manhattan and QQ data and their SVG renderings: genome layout in natural chromosome order,
+ * expected quantiles, λ_GC against its definition (and ≈ 1 under the null), well-formed SVG.
+ */
+import { describe, expect, it } from 'vitest';
+import { chiSquareSf, MedkitError, Random } from '../../src/core/index.js';
+import { manhattanData, manhattanSvg, qqData, qqSvg } from '../../src/genomics/index.js';
+
+describe('manhattanData', () => {
+  it('lays chromosomes end to end in natural order; −log10 p on y', () => {
+    const variants = [
+      { chrom: 'chr10', pos: 500 },
+      { chrom: 'chr2', pos: 100 },
+      { chrom: 'chrX', pos: 50 },
+      { chrom: 'chr2', pos: 300 },
+      { chrom: 'chr1', pos: 10 },
+    ];
+    const d = manhattanData([0.5, 1e-10, 0.01, Number.NaN, 1], variants);
+    expect(d.chromosomes.map((c) => c.name)).toEqual(['chr1', 'chr2', 'chr10', 'chrX']);
+    expect(d.points).toHaveLength(4);
+    const byVariant = new Map(d.points.map((p) => [p.variant, p]));
+    expect(byVariant.get(1)!.y).toBeCloseTo(10, 12);
+    expect(byVariant.get(4)!.x).toBeLessThan(byVariant.get(1)!.x);
+    expect(byVariant.get(1)!.x).toBeLessThan(byVariant.get(0)!.x);
+    expect(byVariant.get(0)!.x).toBeLessThan(byVariant.get(2)!.x);
+    expect(() => manhattanData([0.5], variants)).toThrow(/one p-value per variant/);
+  });
+});
+
+describe('qqData', () => {
+  it('λ_GC is the median χ²₁ over 0.4549; ≈ 1 for uniform p-values', () => {
+    const rng = new Random(4);
+    const p = Array.from({ length: 20001 }, () => rng.uniform(1e-12, 1));
+    const q = qqData(p);
+    expect(q.lambda).toBeGreaterThan(0.95);
+    expect(q.lambda).toBeLessThan(1.05);
+    // the definition: the χ²₁ statistic x with P(χ²₁ ≥ x) = median p
+    const median = [...p].sort((a, b) => a - b)[10000]!;
+    const x = q.lambda * 0.4549364231195724;
+    expect(chiSquareSf(x, 1)).toBeCloseTo(median, 10);
+    expect(q.expected[0]).toBeCloseTo(-Math.log10(0.5 / 20001), 12);
+    expect(q.observed[0]).toBeGreaterThanOrEqual(q.observed[1]!);
+    // inflated statistics give λ > 1
+    expect(qqData(p.map((v) => v / 3)).lambda).toBeGreaterThan(1.5);
+    expect(() => qqData([])).toThrow(MedkitError);
+    expect(() => qqData([0])).toThrow(/\(0, 1\]/);
+  });
+});
+
+describe('SVG', () => {
+  it('renders both plots as SVG documents with a point per value', () => {
+    const variants = Array.from({ length: 30 }, (_, i) => ({
+      chrom: String(1 + (i % 3)),
+      pos: 1000 + i * 10,
+    }));
+    const p = variants.map((_, i) => (i === 7 ? 1e-9 : (i + 1) / 31));
+    const m = manhattanSvg(manhattanData(p, variants), { title: 'scan <test>' });
+    expect(m.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
+    expect(m.trim().endsWith('</svg>')).toBe(true);
+    expect(m.match(/<circle /g)).toHaveLength(30);
+    expect(m).toContain('scan &lt;test&gt;');
+    expect(m).toContain('stroke-dasharray'); // the significance line
+    const q = qqSvg(qqData(p));
+    expect(q.match(/<circle /g)).toHaveLength(30);
+    expect(q).toMatch(/λ_GC = \d\.\d{3}/);
+  });
+});
