@@ -21,5 +21,5 @@ export {
   type SchedulePosition,
   type StepSchedule,
 } from './schedule.js';
-export { type Split, type SplitOptions, splitIndices } from './split.js';
+export { type Split, type SplitOptions, splitIndices, stratifiedFolds } from './split.js';
 export type { TensorInput, VectorInput } from './tensors.js';

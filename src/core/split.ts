@@ -138,3 +138,48 @@ export function splitIndices(labels: ArrayLike<number>, options?: SplitOptions):
   }
   return { train, test };
 }
+
+/**
+ * Stratified k-fold assignment: each class's samples are shuffled (seeded) and dealt round-robin
+ * to the folds, so every fold holds each class in proportion (±1).
+ *
+ * @param labels - class labels, one per sample.
+ * @param folds - the number of folds (≥ 2, at most the smallest class's size is advised).
+ * @param seed - the shuffle's seed. Defaults to 0.
+ * @returns the fold (0 … folds − 1) of each sample.
+ * @throws {@link ArgumentError} for fewer than 2 folds or more folds than samples.
+ *
+ * @example
+ * ```ts
+ * const fold = stratifiedFolds([0, 0, 0, 1, 1, 1], 3); // each fold: one 0 and one 1
+ * ```
+ */
+export function stratifiedFolds(
+  labels: ArrayLike<number>,
+  folds: number,
+  seed: Seed = 0,
+): Int32Array {
+  const fn = 'stratifiedFolds';
+  if (!Number.isInteger(folds) || folds < 2 || folds > labels.length) {
+    throw new ArgumentError(
+      `${fn}: \`folds\` must be an integer in [2, ${labels.length}]. Received: ${describeValue(folds)}.`,
+    );
+  }
+  const rng = new Random(seed);
+  const byClass = new Map<number, number[]>();
+  for (let i = 0; i < labels.length; i++) {
+    const list = byClass.get(labels[i]!);
+    if (list) list.push(i);
+    else byClass.set(labels[i]!, [i]);
+  }
+  const out = new Int32Array(labels.length);
+  let next = 0;
+  for (const [, members] of [...byClass].sort((a, b) => a[0] - b[0])) {
+    rng.shuffle(members);
+    for (const i of members) {
+      out[i] = next;
+      next = (next + 1) % folds;
+    }
+  }
+  return out;
+}

@@ -446,6 +446,17 @@ export class LogisticRegression {
     return (await this.predictLogProba(X)).map((row) => classes[row.indexOf(Math.max(...row))]!);
   }
 
+  /**
+   * Takes another fitted model's coefficients as this one's starting point (with `warmStart`):
+   * how the regularisation path moves from one C to the next.
+   *
+   * @internal
+   */
+  startFrom(other: LogisticRegression): this {
+    if (other.fitted) this.fitted = { ...other.fitted };
+    return this;
+  }
+
   /** The fitted model as JSON (options, classes, coefficients, intercepts). */
   toJSON(): LogisticRegressionJson {
     const f = this.require('coef');

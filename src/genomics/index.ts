@@ -58,6 +58,14 @@ export {
 } from './preprocess.js';
 export { type SimulateCohortOptions, type SimulatedCohort, simulateCohort } from './simulate.js';
 export {
+  type CGrid,
+  type CrossValidateOptions,
+  type CrossValidation,
+  crossValidateC,
+  type PathPoint,
+  regularizationPath,
+} from './validation.js';
+export {
   type ReadVcfOptions,
   readVcf,
   readVcfBlocks,
