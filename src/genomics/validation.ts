@@ -36,7 +36,8 @@ function grid(Cs: CGrid, fn: string): number[] {
 
 function rowsOf(X: DenseMatrix, idx: readonly number[]): DenseMatrix {
   const data = new Float64Array(idx.length * X.cols);
-  idx.forEach((i, r) => data.set(X.data.subarray(i * X.cols, (i + 1) * X.cols), r * X.cols));
+  for (const [r, i] of idx.entries())
+    data.set(X.data.subarray(i * X.cols, (i + 1) * X.cols), r * X.cols);
   return { data, rows: idx.length, cols: X.cols };
 }
 
@@ -156,7 +157,7 @@ export async function crossValidateC(
   for (let f = 0; f < (o.folds ?? 5); f++) {
     const train: number[] = [];
     const test: number[] = [];
-    fold.forEach((k, i) => (k === f ? test : train).push(i));
+    for (const [i, k] of fold.entries()) (k === f ? test : train).push(i);
     const path = await regularizationPath(
       rowsOf(X, train),
       train.map((i) => y[i]!),

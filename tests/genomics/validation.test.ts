@@ -59,7 +59,8 @@ describe('regularizationPath', () => {
       converged: true,
     });
     const [a, b] = [await fromPath.predictProba(probe), await cold.predictProba(probe)];
-    a.forEach((row, i) => expect(Math.abs(row[1]! - b[i]![1]!)).toBeLessThan(1e-5));
+    const worst = Math.max(...a.map((row, i) => Math.abs(row[1]! - b[i]![1]!)));
+    expect(worst).toBeLessThan(1e-5);
     await expect(regularizationPath(x, y, [0, 1])).rejects.toThrow(/positive/);
   });
 });
