@@ -29,6 +29,7 @@ export {
   type TreatmentPolicy,
 } from './explain.js';
 export { hardyWeinbergExact } from './hardy-weinberg.js';
+export { type LdPruneOptions, ldPrune } from './ld-prune.js';
 export { type GenotypePcs, genotypePcs, type PcaOptions } from './pca.js';
 export {
   type ChromosomeSpan,
