@@ -5,6 +5,7 @@
  * @module
  */
 export * from './explain/index.js';
+export * from './io/index.js';
 export * from './models/index.js';
 export {
   type AugmentContext,
