@@ -116,7 +116,7 @@ describe.each(fixture.cases)('LogisticRegression equals scikit-learn: $name', (c
   it('same optimum: probabilities, coefficients, intercepts, objective', async () => {
     const { X, y } = dataOf(c);
     const sw = c.sampleWeight ? fixture.sampleWeight : undefined;
-    const model = await new LogisticRegression(optionsOf(c, { tol: 1e-6, maxIter: 20000 })).fit(
+    const model = await new LogisticRegression(optionsOf(c, { tol: 1e-6, maxIter: 20000, onWarning: () => {} })).fit(
       X,
       y,
       sw,
