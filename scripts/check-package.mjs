@@ -52,7 +52,9 @@ try {
       dereference: true,
     });
   }
+  // the package's own dependencies, then the peers' dependencies
   for (const dep of [
+    ...Object.keys(pkg.dependencies ?? {}),
     'long',
     'seedrandom',
     '@types/seedrandom',

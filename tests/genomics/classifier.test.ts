@@ -116,11 +116,9 @@ describe.each(fixture.cases)('LogisticRegression equals scikit-learn: $name', (c
   it('same optimum: probabilities, coefficients, intercepts, objective', async () => {
     const { X, y } = dataOf(c);
     const sw = c.sampleWeight ? fixture.sampleWeight : undefined;
-    const model = await new LogisticRegression(optionsOf(c, { tol: 1e-6, maxIter: 20000, onWarning: () => {} })).fit(
-      X,
-      y,
-      sw,
-    );
+    const model = await new LogisticRegression(
+      optionsOf(c, { tol: 1e-6, maxIter: 20000, onWarning: () => {} }),
+    ).fit(X, y, sw);
     expect(model.classes).toEqual(c.classes);
     const proba = await model.predictProba(X);
     // our objective is at most scikit-learn's (both minimise the same function)

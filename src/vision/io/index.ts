@@ -3,4 +3,11 @@
  *
  * @module
  */
+export {
+  type DicomAttributes,
+  type DicomBulkValue,
+  type DicomImage,
+  type DicomValue,
+  readDicom,
+} from './dicom.js';
 export { type NiftiHeader, type NiftiImage, readNifti } from './nifti.js';

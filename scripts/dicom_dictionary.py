@@ -1,0 +1,30 @@
+#!/usr/bin/python3
+"""Generates src/vision/io/dicom-dictionary.ts from pydicom's copy of the DICOM data dictionary
+(Debian python3-pydicom, PS3.6): tag → [VR, keyword] for every element with a keyword (the
+repeating-group elements 50xx/60xx/7Fxx are left out). Implicit-VR files need the VR; `meta`
+is keyed by keyword. Run from the repository root: /usr/bin/python3 scripts/dicom_dictionary.py
+"""
+import pydicom
+from pydicom._dicom_dict import DicomDictionary
+
+entries = []
+for tag, (vr, vm, name, retired, keyword) in sorted(DicomDictionary.items()):
+    if not keyword:
+        continue
+    entries.append(f"  {tag:08x}: ['{vr.split(' ')[0]}', '{keyword}'],")
+with open("src/vision/io/dicom-dictionary.ts", "w") as f:
+    f.write(f"""/**
+ * The DICOM data dictionary (PS3.6) as tag → [VR, keyword], generated from pydicom
+ * {pydicom.__version__} by scripts/dicom_dictionary.py; do not edit by hand.
+ *
+ * @module
+ */
+
+/** @internal */
+export const DICOM_DICTIONARY: Readonly<Record<string, readonly [vr: string, keyword: string]>> = {{
+""")
+    for e in entries:
+        tag, rest = e.strip().split(":", 1)
+        f.write(f"  x{tag}:{rest}\n")
+    f.write("};\n")
+print(f"wrote {len(entries)} entries")
