@@ -20,13 +20,14 @@ import { DICOM_DICTIONARY } from './dicom-dictionary.js';
 const dicomParser = ((dicomParserNamespace as unknown as { default?: typeof dicomParserNamespace })
   .default ?? dicomParserNamespace) as typeof dicomParserNamespace;
 
+/** A bulk binary value (OB, OW, UN without a known VR, pixel data): only its length is kept. */
+export interface DicomBulkValue {
+  /** The value's length in bytes. */
+  bytes: number;
+}
+
 /** An attribute's value: numbers and strings (arrays when multi-valued), nested items for sequences. */
-export type DicomValue =
-  | string
-  | number
-  | (string | number)[]
-  | DicomAttributes[]
-  | { bytes: number };
+export type DicomValue = string | number | (string | number)[] | DicomAttributes[] | DicomBulkValue;
 
 /** Attributes keyed by DICOM keyword (`PatientName`, `Rows`, …; private ones by tag `x00091001`). */
 export type DicomAttributes = { [keyword: string]: DicomValue };
