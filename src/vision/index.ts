@@ -7,6 +7,7 @@
 export * from './explain/index.js';
 export * from './io/index.js';
 export * from './models/index.js';
+export * from './preprocess/index.js';
 export {
   type AugmentContext,
   type AugmentHook,

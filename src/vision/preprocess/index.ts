@@ -1,0 +1,25 @@
+/**
+ * Intensity and spatial preprocessing of medical images.
+ *
+ * @module
+ */
+export {
+  centerCrop,
+  type PadOrCropOptions,
+  type ResampleOptions,
+  resampleToSpacing,
+  resizeWithPadOrCrop,
+} from './geometry.js';
+export {
+  CT_WINDOWS,
+  type CtWindow,
+  type CtWindowName,
+  type NormalizeOptions,
+  normalizeIntensity,
+  type PercentileScaleOptions,
+  type ScaleRangeOptions,
+  scaleIntensityPercentiles,
+  scaleIntensityRange,
+  type WindowSpec,
+  windowIntensity,
+} from './intensity.js';
