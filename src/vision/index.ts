@@ -4,6 +4,7 @@
  *
  * @module
  */
+export * from './augment/index.js';
 export * from './explain/index.js';
 export * from './io/index.js';
 export * from './models/index.js';
