@@ -23,3 +23,4 @@ export {
   type WindowSpec,
   windowIntensity,
 } from './intensity.js';
+export { type OrientedVolume, reorientToCanonical } from './orientation.js';

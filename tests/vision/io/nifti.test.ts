@@ -9,7 +9,7 @@ import { gzipSync } from 'node:zlib';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { FormatError, MedkitError } from '../../../src/core/index.js';
-import { readNifti } from '../../../src/vision/index.js';
+import { readNifti, reorientToCanonical } from '../../../src/vision/index.js';
 import { describeBackends, expectNoLeak } from '../../helpers/backends.js';
 import { expectClose } from '../../helpers/close.js';
 
@@ -163,5 +163,36 @@ describe('malformed NIfTI gets a FormatError, fast', () => {
     await expect(readNifti(new Uint8Array(gzipSync(Buffer.from('x'.repeat(400)))))).rejects.toThrow(
       /not a NIfTI file/,
     );
+  });
+});
+
+describe('reorientToCanonical equals nibabel.as_closest_canonical', () => {
+  it.each(
+    Object.entries(fixture.files).filter(([, r]) => (r as Ref & { canonical?: unknown }).canonical),
+  )('%s', async (name, ref) => {
+    const canonical = (
+      ref as Ref & {
+        canonical: { shape: number[]; affine: number[][]; first: number[]; zooms: number[] };
+      }
+    ).canonical;
+    const img = await readNifti(file(name));
+    const ras = reorientToCanonical(img);
+    try {
+      expect(ras.volume.shape).toEqual(canonical.shape);
+      expectClose(ras.affine, canonical.affine, { rtol: 1e-6, atol: 1e-5 });
+      expectClose(ras.spacing.slice(0, 3), canonical.zooms, { rtol: 1e-6 });
+      const v = await ras.volume.data();
+      const [nx, ny, nz] = canonical.shape as [number, number, number];
+      const first = canonical.first.map((_, f) => {
+        const i = f % nx;
+        const j = Math.floor(f / nx) % ny;
+        const k = Math.floor(f / (nx * ny));
+        return v[(i * ny + j) * nz + k]!;
+      });
+      expectClose(first, canonical.first, { rtol: 1e-6, atol: 1e-6 });
+    } finally {
+      img.volume.dispose();
+      ras.volume.dispose();
+    }
   });
 });
