@@ -5,6 +5,9 @@
  */
 export {
   centerCrop,
+  cropForeground,
+  type ForegroundCrop,
+  type ForegroundOptions,
   type PadOrCropOptions,
   type ResampleOptions,
   resampleToSpacing,

@@ -9,6 +9,7 @@ import { MedkitError } from '../../../src/core/index.js';
 import {
   CT_WINDOWS,
   centerCrop,
+  cropForeground,
   normalizeIntensity,
   resampleToSpacing,
   resizeWithPadOrCrop,
@@ -122,6 +123,34 @@ describeBackends('preprocessing', () => {
         -1, 1, 2, 3, -1, -1, 4, 5, 6, -1,
       ]);
     });
+    x.dispose();
+  });
+});
+
+describeBackends('cropForeground', () => {
+  it('crops to the bounding box of the foreground, with a margin, inside the image', async () => {
+    const x = tf.tidy(() =>
+      tf.pad(tf.ones([2, 3]), [
+        [2, 1],
+        [1, 4],
+      ]),
+    );
+    const { image, start, end } = await cropForeground(x);
+    expect([start, end]).toEqual([
+      [2, 1],
+      [4, 4],
+    ]);
+    expect(image.shape).toEqual([2, 3]);
+    image.dispose();
+    const wide = await cropForeground(x, { margin: 3 });
+    expect([wide.start, wide.end]).toEqual([
+      [0, 0],
+      [5, 7],
+    ]);
+    wide.image.dispose();
+    const none = await cropForeground(tf.zeros([3, 3]));
+    expect(none.image.shape).toEqual([3, 3]);
+    none.image.dispose();
     x.dispose();
   });
 });
