@@ -1,10 +1,22 @@
 /**
  * `tfjs-medkit/node`: the parts that need Node's file system or terminal (Deno too): saving and
- * loading models on disk without the native Node binding, and the terminal progress reporter. The rest of the
+ * loading models on disk without the native Node binding, labelled image folders, and the
+ * terminal progress reporter. The rest of the
  * library never imports `node:` modules, so it runs in browsers.
  *
  * @module
  */
+export {
+  type FolderBatch,
+  type FolderBatchOptions,
+  type FolderSplit,
+  type FolderSplitOptions,
+  type ImageEntry,
+  type ImageFolderDataset,
+  type ImageFolderOptions,
+  loadImageFolder,
+  type SampleTransform,
+} from './image-folder.js';
 export {
   type LoadModelOptions,
   loadModel,

@@ -234,7 +234,7 @@ export async function cropForeground(
   tf.dispose(profiles);
   const start: number[] = [];
   const end: number[] = [];
-  hits.forEach((h, a) => {
+  hits.forEach((h) => {
     let first = h.findIndex((v) => v !== 0);
     let last = h.length - 1 - [...h].reverse().findIndex((v) => v !== 0);
     if (first < 0) {
