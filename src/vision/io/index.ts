@@ -10,4 +10,5 @@ export {
   type DicomValue,
   readDicom,
 } from './dicom.js';
+export { type DicomVolume, readDicomSeries } from './dicom-series.js';
 export { type NiftiHeader, type NiftiImage, readNifti } from './nifti.js';

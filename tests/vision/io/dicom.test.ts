@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { FormatError, MedkitError } from '../../../src/core/index.js';
-import { readDicom } from '../../../src/vision/index.js';
+import { readDicom, readDicomSeries } from '../../../src/vision/index.js';
 import { describeBackends, expectNoLeak } from '../../helpers/backends.js';
 import { expectClose } from '../../helpers/close.js';
 
@@ -112,5 +112,42 @@ describe('malformed DICOM gets a FormatError, promptly', () => {
 
   it('refuses what is not bytes', async () => {
     await expect(readDicom([1, 2] as never)).rejects.toThrow(MedkitError);
+  });
+});
+
+describe('readDicomSeries', () => {
+  const series = (k: number) => file(`series/file${k}.dcm`);
+  const expected = JSON.parse(
+    readFileSync(new URL('../../fixtures/dicom/series/expected.json', import.meta.url), 'utf8'),
+  ) as {
+    sliceSpacing: number;
+    firstPixel: number[];
+    z0: number;
+  };
+
+  it('sorts slices along the normal and stacks them with their spacing', async () => {
+    const before = tf.memory().numTensors;
+    const { volume, spacing, positions } = await readDicomSeries([0, 1, 2, 3, 4].map(series));
+    expect(tf.memory().numTensors).toBe(before + 1);
+    expect(volume.shape).toEqual([5, 128, 128]);
+    expectClose(spacing, [expected.sliceSpacing, 0.661468, 0.661468], { rtol: 1e-6 });
+    expectClose(
+      positions,
+      [0, 1, 2, 3, 4].map((s) => expected.z0 + 2.5 * s),
+      { rtol: 1e-6 },
+    );
+    const v = await volume.data();
+    expectClose(
+      [0, 1, 2, 3, 4].map((s) => v[s * 128 * 128]!),
+      expected.firstPixel,
+      { rtol: 1e-6 },
+    );
+    volume.dispose();
+  });
+
+  it('refuses an empty list, duplicate positions, and slices of another size', async () => {
+    await expect(readDicomSeries([])).rejects.toThrow(MedkitError);
+    await expect(readDicomSeries([series(0), series(0)])).rejects.toThrow(/share the position/);
+    await expect(readDicomSeries([series(0), file('MR_small.dcm')])).rejects.toThrow(FormatError);
   });
 });
