@@ -12,6 +12,7 @@ export default defineConfig({
     'metrics/index': 'src/metrics/index.ts',
     'vision/index': 'src/vision/index.ts',
     'genomics/index': 'src/genomics/index.ts',
+    'generative/index': 'src/generative/index.ts',
     'node/index': 'src/node/index.ts',
   },
   format: ['esm', 'cjs'],

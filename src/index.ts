@@ -10,6 +10,7 @@
 
 export * from './backend/index.js';
 export * from './core/index.js';
+export * from './generative/index.js';
 export * from './genomics/index.js';
 export * from './losses/index.js';
 export * from './metrics/index.js';
