@@ -18,3 +18,11 @@ export {
   gradientPenalty,
   r1Penalty,
 } from './gradient-penalty.js';
+export {
+  type GanData,
+  type GanFitOptions,
+  type GanFitResult,
+  type GanHistory,
+  GanTrainer,
+  type GanTrainerOptions,
+} from './trainer.js';

@@ -1,0 +1,383 @@
+/**
+ * `GanTrainer`: trains a generator and a discriminator (any tfjs-layers models) against each
+ * other with its own loop over explicit variable lists, one optimizer per network (the Keras
+ * `trainable`-flag recipe silently fails to train the discriminator in tfjs): n critic steps per
+ * generator step, any adversarial loss, WGAN-GP or R1 penalties, conditional GANs (a label or
+ * property vector fed to both networks), an exponential moving average of the generator's
+ * weights, typed progress events, an AbortSignal, and seeded noise so a run repeats.
+ *
+ * @module
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { ArgumentError, describeValue, MedkitError, ShapeError } from '../core/errors.js';
+import { type ProgressCallback, ProgressClock } from '../core/progress.js';
+import { Random, type Seed } from '../core/random.js';
+import { formatShape, isTensor } from '../core/tensors.js';
+import { resolveOptions } from '../core/validate.js';
+import {
+  type AdversarialLoss,
+  type AdversarialLossKind,
+  adversarialLoss,
+} from './adversarial-losses.js';
+import { gradientPenalty, r1Penalty } from './gradient-penalty.js';
+
+/** Options of {@link GanTrainer}. */
+export interface GanTrainerOptions {
+  /** Maps noise `[n, latentDim]` (and a condition `[n, c]` when conditional) to samples. */
+  generator: tfl.LayersModel;
+  /** Maps samples (and the condition) to one logit per sample `[n, 1]` or `[n]`. */
+  discriminator: tfl.LayersModel;
+  /** The adversarial loss: a kind or an {@link adversarialLoss} pair. Defaults to `'non-saturating'`. */
+  loss?: AdversarialLossKind | AdversarialLoss;
+  /** Critic (discriminator) steps per generator step. Defaults to 1 (5 is usual for WGAN-GP). */
+  criticSteps?: number;
+  /** λ of WGAN-GP's gradient penalty (10 in the paper). Defaults to 0 (none). */
+  gradientPenaltyWeight?: number;
+  /** γ of the R1 penalty (added as γ/2·R1). Defaults to 0 (none). */
+  r1Weight?: number;
+  /** The generator's optimizer. Defaults to Adam(2e-4, β1 0.5, β2 0.999). */
+  generatorOptimizer?: tf.Optimizer;
+  /** The discriminator's optimizer. Defaults to Adam(2e-4, β1 0.5, β2 0.999). */
+  discriminatorOptimizer?: tf.Optimizer;
+  /** Decay of the moving average of the generator's weights (e.g. 0.999); 0 for none. Defaults to 0. */
+  emaDecay?: number;
+  /** The seed of the noise and of the penalties' interpolates. Defaults to 0. */
+  seed?: Seed;
+}
+
+/** Training data: real samples, with a condition per sample for a conditional GAN. */
+export interface GanData {
+  /** Real samples `[n, …]`. */
+  x: tf.Tensor;
+  /** Conditions `[n, c]` (one-hot labels or property values), for a conditional GAN. */
+  condition?: tf.Tensor;
+}
+
+/** Options of {@link GanTrainer.fit}. */
+export interface GanFitOptions {
+  /** Passes over the data. Defaults to 10. */
+  epochs?: number;
+  /** Real samples per step. Defaults to 64. */
+  batchSize?: number;
+  /** Receives typed progress events. */
+  onProgress?: ProgressCallback;
+  /** Stops at the next step when aborted. */
+  signal?: AbortSignal;
+}
+
+/** What {@link GanTrainer.fit} resolves to. */
+export interface GanFitResult {
+  /** Per-step losses. */
+  history: GanHistory;
+  /** Why training ended. */
+  stopReason: 'completed' | 'aborted';
+}
+
+/** Per-step losses of a fit. */
+export interface GanHistory {
+  /** The discriminator's loss (penalties included) after each generator step. */
+  discriminatorLoss: number[];
+  /** The generator's loss of each generator step. */
+  generatorLoss: number[];
+}
+
+const FN = 'GanTrainer';
+
+/**
+ * Adversarial training of a generator and a discriminator.
+ *
+ * Each step draws a batch of real samples (a seeded permutation per epoch), then `criticSteps`
+ * times minimises the discriminator's loss (plus λ·GP and γ/2·R1) over the discriminator's
+ * variables with fresh seeded noise, then once the generator's loss over the generator's
+ * variables, then updates the moving average of the generator's weights.
+ *
+ * @example
+ * ```ts
+ * const trainer = new GanTrainer({ generator, discriminator, loss: 'wasserstein', criticSteps: 5, gradientPenaltyWeight: 10, seed: 1 });
+ * const { history } = await trainer.fit({ x: molecules }, { epochs: 50, batchSize: 64 });
+ * const samples = trainer.sample(100, { seed: 7 });
+ * trainer.dispose();
+ * ```
+ */
+export class GanTrainer {
+  /** The generator. */
+  readonly generator: tfl.LayersModel;
+  /** The discriminator. */
+  readonly discriminator: tfl.LayersModel;
+  /** The noise dimension (the generator's first input's size). */
+  readonly latentDim: number;
+  /** Whether both networks take a condition as their second input. */
+  readonly conditional: boolean;
+  private readonly loss: AdversarialLoss;
+  private readonly options: GanTrainerOptions;
+  private readonly gOpt: tf.Optimizer;
+  private readonly dOpt: tf.Optimizer;
+  private readonly ownOptimizers: tf.Optimizer[] = [];
+  private readonly rng: Random;
+  private ema?: tf.Variable[];
+  private steps = 0;
+
+  /**
+   * @param options - see {@link GanTrainerOptions}.
+   * @throws {@link ArgumentError} for models that are not tfjs-layers models, a generator whose
+   *   output does not fit the discriminator's input, an unknown loss, or bad weights.
+   */
+  constructor(options: GanTrainerOptions) {
+    const o = resolveOptions<GanTrainerOptions>(FN, options, {
+      generator: { constraint: { kind: 'object' } },
+      discriminator: { constraint: { kind: 'object' } },
+      loss: { constraint: { kind: 'any' }, default: 'non-saturating' },
+      criticSteps: { constraint: { kind: 'number', integer: true, min: 1 }, default: 1 },
+      gradientPenaltyWeight: { constraint: { kind: 'number', min: 0 }, default: 0 },
+      r1Weight: { constraint: { kind: 'number', min: 0 }, default: 0 },
+      generatorOptimizer: { constraint: { kind: 'object' } },
+      discriminatorOptimizer: { constraint: { kind: 'object' } },
+      emaDecay: { constraint: { kind: 'number', min: 0, max: 1, maxExclusive: true }, default: 0 },
+      seed: { constraint: { kind: 'any' }, default: 0 },
+    });
+    const { generator: G, discriminator: D } = o;
+    if (!(G instanceof tfl.LayersModel) || !(D instanceof tfl.LayersModel)) {
+      throw new ArgumentError(
+        `${FN}: \`generator\` and \`discriminator\` must be tfjs-layers models.`,
+      );
+    }
+    this.conditional = G.inputs.length === 2;
+    if (G.inputs.length !== D.inputs.length || G.inputs.length > 2) {
+      throw new ArgumentError(
+        `${FN}: the generator and discriminator must both take one input, or both two (samples or noise, and a condition). Received: ${G.inputs.length} and ${D.inputs.length}.`,
+      );
+    }
+    const latent = G.inputs[0]!.shape;
+    if (latent.length !== 2 || typeof latent[1] !== 'number') {
+      throw new ArgumentError(
+        `${FN}: the generator's first input must be noise [batch, latentDim]. Received: ${formatShape(latent.map((d) => d ?? -1))}.`,
+      );
+    }
+    this.latentDim = latent[1];
+    const gOut = G.outputs[0]!.shape.slice(1);
+    const dIn = D.inputs[0]!.shape.slice(1);
+    if (gOut.length !== dIn.length || gOut.some((d, i) => d !== dIn[i])) {
+      throw new ShapeError(
+        `${FN}: the generator's output ${formatShape(gOut.map((d) => d ?? -1))} does not fit the discriminator's input ${formatShape(dIn.map((d) => d ?? -1))}.`,
+      );
+    }
+    this.loss = typeof o.loss === 'string' ? adversarialLoss(o.loss) : (o.loss as AdversarialLoss);
+    if (!this.loss || typeof this.loss.discriminator !== 'function') {
+      throw new ArgumentError(
+        `${FN}: \`loss\` must be an adversarial loss kind or adversarialLoss(...). Received: ${describeValue(o.loss)}.`,
+      );
+    }
+    const adam = () => {
+      const opt = tf.train.adam(2e-4, 0.5, 0.999);
+      this.ownOptimizers.push(opt);
+      return opt;
+    };
+    this.gOpt = o.generatorOptimizer ?? adam();
+    this.dOpt = o.discriminatorOptimizer ?? adam();
+    this.generator = G;
+    this.discriminator = D;
+    this.options = o;
+    this.rng = new Random(o.seed ?? 0);
+  }
+
+  private noise(n: number, seed: number): tf.Tensor {
+    return tf.randomNormal([n, this.latentDim], 0, 1, 'float32', seed);
+  }
+
+  private run(
+    model: tfl.LayersModel,
+    x: tf.Tensor,
+    condition: tf.Tensor | undefined,
+    training: boolean,
+  ): tf.Tensor {
+    const out = model.apply(this.conditional ? [x, condition!] : x, { training }) as tf.Tensor;
+    // the discriminator's [n, 1] logits as [n]; the generator's samples as they are
+    return model === this.discriminator && out.rank === 2 && out.shape[1] === 1
+      ? tf.reshape(out, [-1])
+      : out;
+  }
+
+  /** One step on a real batch; returns [discriminator loss, generator loss]. */
+  private async step(real: tf.Tensor, condition: tf.Tensor | undefined): Promise<[number, number]> {
+    const n = real.shape[0]!;
+    const dVars = this.discriminator.trainableWeights.map((w) => w.read() as tf.Variable);
+    const gVars = this.generator.trainableWeights.map((w) => w.read() as tf.Variable);
+    const o = this.options;
+    let dLoss: tf.Scalar | null = null;
+    for (let k = 0; k < (o.criticSteps ?? 1); k++) {
+      const seed = this.rng.tfSeed();
+      const gpSeed = this.rng.nextUint32();
+      tf.dispose(dLoss ?? []);
+      dLoss = this.dOpt.minimize(
+        () => {
+          const fake = tf.tidy(() =>
+            this.run(this.generator, this.noise(n, seed), condition, true),
+          );
+          const critic = (x: tf.Tensor) => this.run(this.discriminator, x, condition, true);
+          let total = this.loss.discriminator(critic(real), critic(fake));
+          if (o.gradientPenaltyWeight)
+            total = tf.add(
+              total,
+              tf.mul(
+                o.gradientPenaltyWeight,
+                gradientPenalty(critic, real, fake, { seed: gpSeed }),
+              ),
+            );
+          if (o.r1Weight) total = tf.add(total, tf.mul(o.r1Weight / 2, r1Penalty(critic, real)));
+          return total as tf.Scalar;
+        },
+        true,
+        dVars,
+      );
+    }
+    const seed = this.rng.tfSeed();
+    const gLoss = this.gOpt.minimize(
+      () => {
+        const fake = this.run(this.generator, this.noise(n, seed), condition, true);
+        const fakeLogits = this.run(this.discriminator, fake, condition, true);
+        const realLogits =
+          this.loss.kind === 'relativistic-average'
+            ? this.run(this.discriminator, real, condition, true)
+            : undefined;
+        return this.loss.generator(fakeLogits, realLogits);
+      },
+      true,
+      gVars,
+    );
+    this.updateEma();
+    this.steps++;
+    const [d, g] = await Promise.all([dLoss!.data(), gLoss!.data()]);
+    tf.dispose([dLoss!, gLoss!]);
+    if (!Number.isFinite(d[0]!) || !Number.isFinite(g[0]!)) {
+      throw new MedkitError(
+        `${FN}: a loss became ${d[0]} / ${g[0]} at step ${this.steps}; lower the learning rates or add a gradient penalty.`,
+      );
+    }
+    return [d[0]!, g[0]!];
+  }
+
+  private updateEma(): void {
+    const decay = this.options.emaDecay ?? 0;
+    if (decay <= 0) return;
+    const weights = this.generator.getWeights();
+    if (!this.ema) {
+      this.ema = weights.map((w) => tf.variable(w.clone(), false));
+      return;
+    }
+    tf.tidy(() => {
+      for (const [i, e] of this.ema!.entries()) {
+        e.assign(tf.add(tf.mul(e, decay), tf.mul(weights[i]!, 1 - decay)));
+      }
+    });
+  }
+
+  /**
+   * Trains on real samples.
+   *
+   * @param data - `{ x }`, or `{ x, condition }` for a conditional GAN.
+   * @param options - see {@link GanFitOptions}.
+   * @returns the per-step losses and why it stopped.
+   * @throws {@link ShapeError} when `x` does not fit the discriminator or the condition does not
+   *   fit the networks; {@link ArgumentError} for NaN samples or a missing condition.
+   */
+  async fit(data: GanData, options?: GanFitOptions): Promise<GanFitResult> {
+    const o = resolveOptions<GanFitOptions>(`${FN}.fit`, options, {
+      epochs: { constraint: { kind: 'number', integer: true, min: 1 }, default: 10 },
+      batchSize: { constraint: { kind: 'number', integer: true, min: 1 }, default: 64 },
+      onProgress: { constraint: { kind: 'function' } },
+      signal: { constraint: { kind: 'object' } },
+    });
+    const x = data?.x;
+    if (!isTensor(x) || x.shape[0] === 0)
+      throw new ArgumentError(`${FN}.fit: \`data.x\` must be a non-empty tensor of real samples.`);
+    const dIn = this.discriminator.inputs[0]!.shape.slice(1);
+    if (x.rank !== dIn.length + 1 || dIn.some((d, i) => d !== null && d !== x.shape[i + 1])) {
+      throw new ShapeError(
+        `${FN}.fit: \`data.x\` ${formatShape(x.shape)} does not fit the discriminator's input ${formatShape(dIn.map((d) => d ?? -1))}.`,
+      );
+    }
+    if (this.conditional && !isTensor(data.condition))
+      throw new ArgumentError(`${FN}.fit: a conditional GAN needs \`data.condition\`.`);
+    const finite = tf.tidy(() => tf.all(tf.isFinite(x)));
+    const ok = (await finite.data())[0];
+    finite.dispose();
+    if (!ok) throw new ArgumentError(`${FN}.fit: \`data.x\` holds NaN or infinite values.`);
+    const n = x.shape[0]!;
+    const batchSize = Math.min(o.batchSize ?? 64, n);
+    const steps = Math.floor(n / batchSize);
+    const clock = new ProgressClock('gan', o.epochs ?? 10, steps);
+    const history: GanHistory = { discriminatorLoss: [], generatorLoss: [] };
+    await o.onProgress?.(clock.event('start', { epoch: 0, step: 0 }));
+    for (let epoch = 1; epoch <= (o.epochs ?? 10); epoch++) {
+      const order = this.rng.permutation(n);
+      for (let s = 0; s < steps; s++) {
+        if (o.signal?.aborted) {
+          await o.onProgress?.(clock.event('end', { epoch, step: s }));
+          return { history, stopReason: 'aborted' };
+        }
+        const idx = tf.tensor1d(order.subarray(s * batchSize, (s + 1) * batchSize), 'int32');
+        const real = tf.gather(x, idx);
+        const condition = this.conditional ? tf.gather(data.condition!, idx) : undefined;
+        try {
+          const [d, g] = await this.step(real, condition);
+          history.discriminatorLoss.push(d);
+          history.generatorLoss.push(g);
+          await o.onProgress?.(
+            clock.event('stepEnd', {
+              epoch,
+              step: s + 1,
+              loss: g,
+              metrics: { discriminatorLoss: d },
+            }),
+          );
+        } finally {
+          tf.dispose([idx, real, ...(condition ? [condition] : [])]);
+        }
+      }
+      await o.onProgress?.(clock.event('epochEnd', { epoch, step: steps }));
+    }
+    await o.onProgress?.(clock.event('end', { epoch: o.epochs ?? 10, step: steps }));
+    return { history, stopReason: 'completed' };
+  }
+
+  /**
+   * Generates `n` samples from seeded noise, with the moving-average weights when there are any
+   * (and `useEma` is not false).
+   *
+   * @param n - how many.
+   * @param options - `seed` (default 0), `condition` `[n, c]` for a conditional GAN, `useEma`.
+   * @returns a new tensor of samples.
+   * @throws {@link ArgumentError} for a conditional GAN without a condition.
+   */
+  sample(
+    n: number,
+    options: { seed?: Seed; condition?: tf.Tensor; useEma?: boolean } = {},
+  ): tf.Tensor {
+    if (!Number.isInteger(n) || n < 1)
+      throw new ArgumentError(
+        `${FN}.sample: \`n\` must be an integer ≥ 1. Received: ${describeValue(n)}.`,
+      );
+    if (this.conditional && !isTensor(options.condition))
+      throw new ArgumentError(`${FN}.sample: a conditional GAN needs \`condition\`.`);
+    const seed = new Random(options.seed ?? 0).tfSeed();
+    const swap = this.ema && options.useEma !== false;
+    const saved = swap ? this.generator.getWeights().map((w) => w.clone()) : [];
+    try {
+      if (swap) this.generator.setWeights(this.ema!);
+      return tf.tidy(() => this.run(this.generator, this.noise(n, seed), options.condition, false));
+    } finally {
+      if (swap) {
+        this.generator.setWeights(saved);
+        tf.dispose(saved);
+      }
+    }
+  }
+
+  /** Disposes the trainer's optimizers (those it created) and moving averages; the models stay. */
+  dispose(): void {
+    for (const opt of this.ownOptimizers) opt.dispose();
+    tf.dispose(this.ema ?? []);
+    this.ema = undefined;
+  }
+}
