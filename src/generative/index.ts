@@ -18,6 +18,7 @@ export {
   gradientPenalty,
   r1Penalty,
 } from './gradient-penalty.js';
+export * from './molecules/index.js';
 export {
   type GanData,
   type GanFitOptions,

@@ -1,0 +1,13 @@
+/**
+ * Molecule representations for generative models.
+ *
+ * @module
+ */
+export {
+  buildVocabulary,
+  decodeSmiles,
+  encodeSmiles,
+  type SmilesVocabulary,
+  SPECIAL_TOKENS,
+  tokenizeSmiles,
+} from './smiles-tokenizer.js';
