@@ -9,5 +9,6 @@ export {
   encodeSmiles,
   type SmilesVocabulary,
   SPECIAL_TOKENS,
+  type SpecialTokens,
   tokenizeSmiles,
 } from './smiles-tokenizer.js';

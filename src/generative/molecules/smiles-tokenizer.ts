@@ -10,8 +10,18 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError, describeValue, FormatError } from '../../core/errors.js';
 
+/** The special tokens of a vocabulary. */
+export interface SpecialTokens {
+  /** Padding after the end of a sequence (index 0). */
+  readonly pad: '<pad>';
+  /** The start of a sequence (index 1). */
+  readonly start: '<s>';
+  /** The end of a sequence (index 2). */
+  readonly end: '</s>';
+}
+
 /** The special tokens: padding, start and end of a sequence. */
-export const SPECIAL_TOKENS = { pad: '<pad>', start: '<s>', end: '</s>' } as const;
+export const SPECIAL_TOKENS: SpecialTokens = { pad: '<pad>', start: '<s>', end: '</s>' };
 
 const TWO_LETTER = new Set(['Cl', 'Br']);
 const ORGANIC = new Set(['B', 'C', 'N', 'O', 'P', 'S', 'F', 'I', 'b', 'c', 'n', 'o', 'p', 's']);
