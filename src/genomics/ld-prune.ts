@@ -8,7 +8,7 @@
  */
 import { ArgumentError, describeValue, ShapeError } from '../core/errors.js';
 import { resolveOptions } from '../core/validate.js';
-import type { GenotypeMatrix } from './preprocess.js';
+import { alleleFrequencies, type GenotypeMatrix } from './preprocess.js';
 
 /** Options of {@link ldPrune}. */
 export interface LdPruneOptions {
@@ -96,20 +96,7 @@ export function ldPrune(matrix: GenotypeMatrix, options?: LdPruneOptions): numbe
   if (step > window)
     throw new ArgumentError(`${fn}: \`step\` (${step}) must not exceed \`window\` (${window}).`);
   const threshold = o.r2 ?? 0.2;
-  const maf = new Float64Array(m);
-  for (let v = 0; v < m; v++) {
-    let sum = 0;
-    let called = 0;
-    for (let s = 0; s < n; s++) {
-      const g = genotypes[s * m + v]!;
-      if (g >= 0) {
-        sum += g;
-        called++;
-      }
-    }
-    const p = called > 0 ? sum / (2 * called) : 0;
-    maf[v] = Math.min(p, 1 - p);
-  }
+  const maf = alleleFrequencies(matrix).map((p) => Math.min(p, 1 - p));
   const kept = new Uint8Array(m).fill(1);
   // chromosome runs
   const runs: [number, number][] = [];

@@ -11,7 +11,7 @@
 import { ArgumentError, describeValue } from '../core/errors.js';
 import { Random, type Seed } from '../core/random.js';
 import { resolveOptions } from '../core/validate.js';
-import type { GenotypeMatrix } from './preprocess.js';
+import { alleleFrequencies, type GenotypeMatrix } from './preprocess.js';
 
 /** Options of {@link genotypePcs}. */
 export interface PcaOptions {
@@ -127,17 +127,9 @@ export function genotypePcs(matrix: GenotypeMatrix, options?: PcaOptions): Genot
   const centre = new Float64Array(m);
   const scale = new Float64Array(m);
   let used = 0;
+  const freq = alleleFrequencies(matrix);
   for (let v = 0; v < m; v++) {
-    let sum = 0;
-    let called = 0;
-    for (let s = 0; s < n; s++) {
-      const g = genotypes[s * m + v]!;
-      if (g >= 0) {
-        sum += g;
-        called++;
-      }
-    }
-    const p = called > 0 ? sum / (2 * called) : 0;
+    const p = freq[v]!;
     const variance = 2 * p * (1 - p);
     if (variance > 0) {
       centre[v] = 2 * p;

@@ -156,6 +156,19 @@ const esc = (s: string) =>
   s.replace(/[<>&"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;' })[c]!);
 const fmt = (v: number) => (Math.round(v * 10) / 10).toString();
 
+/** The opening of an SVG document: the root element, a white background, the title. */
+function svgOpening(width: number, height: number, title: string | undefined): string[] {
+  const parts = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">`,
+    `<rect width="${width}" height="${height}" fill="white"/>`,
+  ];
+  if (title)
+    parts.push(
+      `<text x="${width / 2}" y="18" text-anchor="middle" font-size="14">${esc(title)}</text>`,
+    );
+  return parts;
+}
+
 /**
  * Renders a Manhattan plot as an SVG document (alternating colours per chromosome, a dashed line
  * at the significance threshold).
@@ -177,14 +190,7 @@ export function manhattanSvg(data: ManhattanData, options: PlotOptions = {}): st
   const colour = new Map(
     data.chromosomes.map((c, i) => [c.name, i % 2 === 0 ? '#1f4e79' : '#7fa7d1']),
   );
-  const parts = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">`,
-    `<rect width="${width}" height="${height}" fill="white"/>`,
-  ];
-  if (options.title)
-    parts.push(
-      `<text x="${width / 2}" y="18" text-anchor="middle" font-size="14">${esc(options.title)}</text>`,
-    );
+  const parts = svgOpening(width, height, options.title);
   parts.push(
     `<line x1="${m.left}" y1="${sy(0)}" x2="${width - m.right}" y2="${sy(0)}" stroke="black"/>`,
   );
@@ -227,14 +233,7 @@ export function qqSvg(data: QqData, options: PlotOptions = {}): string {
   const max = Math.max(1, ...data.expected, ...data.observed) * 1.05;
   const sx = (x: number) => m.left + (x / max) * (width - m.left - m.right);
   const sy = (y: number) => height - m.bottom - (y / max) * (height - m.top - m.bottom);
-  const parts = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">`,
-    `<rect width="${width}" height="${height}" fill="white"/>`,
-  ];
-  if (options.title)
-    parts.push(
-      `<text x="${width / 2}" y="18" text-anchor="middle" font-size="14">${esc(options.title)}</text>`,
-    );
+  const parts = svgOpening(width, height, options.title);
   parts.push(
     `<line x1="${sx(0)}" y1="${sy(0)}" x2="${fmt(sx(max))}" y2="${fmt(sy(max))}" stroke="#c00000"/>`,
   );

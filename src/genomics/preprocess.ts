@@ -139,6 +139,28 @@ export function summarizeVariants(matrix: GenotypeMatrix): VariantSummary {
 }
 
 /**
+ * The alternate-allele frequency of each variant among its called alleles (0 when none is
+ * called).
+ *
+ * @internal
+ */
+export function alleleFrequencies(matrix: GenotypeMatrix): Float64Array {
+  const { genotypes, samples: n, variants: m } = matrix;
+  const sum = new Float64Array(m);
+  const called = new Float64Array(m);
+  for (let s = 0; s < n; s++) {
+    for (let v = 0; v < m; v++) {
+      const g = genotypes[s * m + v]!;
+      if (g >= 0) {
+        sum[v]! += g;
+        called[v]! += 2;
+      }
+    }
+  }
+  return sum.map((x, v) => (called[v]! > 0 ? x / called[v]! : 0));
+}
+
+/**
  * The share of variants called for each sample.
  *
  * @throws {@link ShapeError} when the sizes disagree.

@@ -188,3 +188,16 @@ export function classLogOdds(
     return tf.sum(tf.sub(chosen, others)) as tf.Scalar;
   });
 }
+
+/**
+ * The map to return: `[h, w]` (or `[d, h, w]`) for one image or a batch of one, the batch
+ * otherwise. Disposes `map` when it squeezes it.
+ *
+ * @internal
+ */
+export function returnedMap(map: tf.Tensor, input: ExplainInput): tf.Tensor {
+  if (!input.single && input.batch.shape[0]! > 1) return map;
+  const one = tf.squeeze(map, [0]);
+  map.dispose();
+  return one;
+}

@@ -14,7 +14,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { ArgumentError, describeValue } from '../../core/errors.js';
 import { resolveOptions } from '../../core/validate.js';
-import { checkExplainInput, classesToExplain, classLogOdds, toHeatmap } from './explain-inputs.js';
+import {
+  checkExplainInput,
+  classesToExplain,
+  classLogOdds,
+  returnedMap,
+  toHeatmap,
+} from './explain-inputs.js';
 import { evaluateSymbolic } from './graph.js';
 
 /** Options of {@link gradCam}. */
@@ -133,10 +139,7 @@ export async function gradCam(
     });
     const map = toHeatmap(heat, input.spatial);
     heat.dispose();
-    if (!input.single && input.batch.shape[0]! > 1) return map;
-    const one = tf.squeeze(map, [0]);
-    map.dispose();
-    return one;
+    return returnedMap(map, input);
   } finally {
     input.batch.dispose();
   }

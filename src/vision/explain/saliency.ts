@@ -9,7 +9,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { Random, type Seed } from '../../core/random.js';
 import { resolveOptions } from '../../core/validate.js';
-import { checkExplainInput, classesToExplain, classLogOdds, toHeatmap } from './explain-inputs.js';
+import {
+  checkExplainInput,
+  classesToExplain,
+  classLogOdds,
+  returnedMap,
+  toHeatmap,
+} from './explain-inputs.js';
 
 /** Options of {@link saliencyMap}. */
 export interface SaliencyOptions {
@@ -80,10 +86,7 @@ export async function saliencyMap(
     });
     const map = toHeatmap(raw, input.spatial);
     raw.dispose();
-    if (!input.single && input.batch.shape[0]! > 1) return map;
-    const one = tf.squeeze(map, [0]);
-    map.dispose();
-    return one;
+    return returnedMap(map, input);
   } finally {
     input.batch.dispose();
   }

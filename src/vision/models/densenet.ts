@@ -8,7 +8,13 @@
  */
 import * as tfl from '@tensorflow/tfjs-layers';
 import { ArgumentError, describeValue } from '../../core/errors.js';
-import { type ClassifierBaseOptions, chain, LayerKit, resolveModelOptions } from './layer-kit.js';
+import {
+  type ClassifierBaseOptions,
+  chain,
+  chooseStem,
+  LayerKit,
+  resolveModelOptions,
+} from './layer-kit.js';
 
 /** Options of {@link createDenseNet}. */
 export interface DenseNetOptions extends ClassifierBaseOptions {
@@ -75,13 +81,7 @@ export function createDenseNet(options: DenseNetOptions): tfl.LayersModel {
   }
   const k = o.growthRate ?? 32;
   const theta = o.compression ?? 0.5;
-  const spatial = o.inputShape.slice(0, -1);
-  const stem =
-    o.stem === 'auto' || o.stem === undefined
-      ? spatial.every((d) => d >= 112)
-        ? 'imagenet'
-        : 'small'
-      : o.stem;
+  const stem = chooseStem(o.stem, o.inputShape);
   const kit = new LayerKit(o.rank, o.name ?? 'densenet', o.seed ?? 0);
   const input = tfl.input({ shape: [...o.inputShape], name: kit.name('input') });
   let h =

@@ -248,3 +248,12 @@ export function chain(x: tfl.SymbolicTensor, ...layers: Applicable[]): tfl.Symbo
   for (const l of layers) h = l.apply(h) as tfl.SymbolicTensor;
   return h;
 }
+
+/** The stem a network uses: the ImageNet one when every spatial side is ≥ 112 (for `'auto'`). @internal */
+export function chooseStem(
+  stem: 'auto' | 'imagenet' | 'small' | undefined,
+  inputShape: readonly number[],
+): 'imagenet' | 'small' {
+  if (stem === 'imagenet' || stem === 'small') return stem;
+  return inputShape.slice(0, -1).every((d) => d >= 112) ? 'imagenet' : 'small';
+}

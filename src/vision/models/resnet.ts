@@ -8,7 +8,13 @@
  */
 import * as tfl from '@tensorflow/tfjs-layers';
 import { ArgumentError, describeValue } from '../../core/errors.js';
-import { type ClassifierBaseOptions, chain, LayerKit, resolveModelOptions } from './layer-kit.js';
+import {
+  type ClassifierBaseOptions,
+  chain,
+  chooseStem,
+  LayerKit,
+  resolveModelOptions,
+} from './layer-kit.js';
 
 /** The residual block kinds. */
 export type ResNetBlock = 'basic' | 'bottleneck';
@@ -104,13 +110,7 @@ export function createResNet(options: ResNetOptions): tfl.LayersModel {
     }
     ({ stages, block } = preset);
   }
-  const spatial = o.inputShape.slice(0, -1);
-  const stem =
-    o.stem === 'auto' || o.stem === undefined
-      ? spatial.every((d) => d >= 112)
-        ? 'imagenet'
-        : 'small'
-      : o.stem;
+  const stem = chooseStem(o.stem, o.inputShape);
   const base = o.baseFilters ?? 64;
   const kit = new LayerKit(
     o.rank,
