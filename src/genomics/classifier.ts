@@ -141,7 +141,8 @@ async function toDesign(X: unknown, name: string): Promise<Design> {
         `${name} holds ${dense.data.length} values, not rows × cols = ${rows * cols}.`,
       );
     }
-    data = Float64Array.from(dense.data);
+    // read only, so a Float64Array is used as it is (no copy of a large genotype matrix)
+    data = dense.data instanceof Float64Array ? dense.data : Float64Array.from(dense.data);
   } else {
     throw new ArgumentError(
       `${name} must be an array of rows, a 2-D tensor or { data, rows, cols }. Received: ${describeValue(X)}.`,
@@ -345,9 +346,14 @@ export class LogisticRegression {
     // smooth problems: Newton-CG (few iterations, exact); L1 and elastic net: OWL-QN
     const l1 = l1Strengths(problem);
     const budget = { tol: this.options.tol, maxIter: this.options.maxIter };
-    const result = l1
-      ? minimize(smoothObjective(problem), x0, { l1, ...budget })
-      : minimizeNewton(smoothObjective(problem), (x) => hessianOperator(problem, x), x0, budget);
+    // Newton-CG where a Hessian-vector product is cheap relative to the gain (more samples than
+    // features); L-BFGS for wide data (genotypes: many variants, fewer people), where each CG step
+    // costs as much as a gradient
+    const wide = design.cols > design.rows;
+    const result =
+      l1 || wide
+        ? minimize(smoothObjective(problem), x0, { ...(l1 ? { l1 } : {}), ...budget })
+        : minimizeNewton(smoothObjective(problem), (x) => hessianOperator(problem, x), x0, budget);
     const coef: number[][] = [];
     const intercept: number[] = [];
     for (let k = 0; k < problem.columns; k++) {
