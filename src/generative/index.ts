@@ -26,4 +26,6 @@ export {
   type GanHistory,
   GanTrainer,
   type GanTrainerOptions,
+  type GanTrainerState,
+  type NamedWeight,
 } from './trainer.js';

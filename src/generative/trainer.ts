@@ -54,6 +54,32 @@ export interface GanData {
   condition?: tf.Tensor;
 }
 
+/** A named weight of an optimizer (tfjs's `NamedTensor`). */
+export interface NamedWeight {
+  /** The weight's name. */
+  name: string;
+  /** Its value. */
+  tensor: tf.Tensor;
+}
+
+/**
+ * A snapshot of a trainer's own state, for checkpoints: the optimizers' slots, the moving
+ * averages, the generator of noise and the step count (the networks' weights are saved with the
+ * models). Its tensors are copies the holder disposes.
+ */
+export interface GanTrainerState {
+  /** Generator steps taken. */
+  step: number;
+  /** The noise generator's state. */
+  random: number[];
+  /** The generator optimizer's weights. */
+  generatorOptimizer: NamedWeight[];
+  /** The discriminator optimizer's weights. */
+  discriminatorOptimizer: NamedWeight[];
+  /** The moving averages of the generator's weights, when kept. */
+  ema?: tf.Tensor[];
+}
+
 /** Options of {@link GanTrainer.fit}. */
 export interface GanFitOptions {
   /** Passes over the data. Defaults to 10. */
@@ -114,7 +140,7 @@ export class GanTrainer {
   private readonly gOpt: tf.Optimizer;
   private readonly dOpt: tf.Optimizer;
   private readonly ownOptimizers: tf.Optimizer[] = [];
-  private readonly rng: Random;
+  private rng: Random;
   private ema?: tf.Variable[];
   private steps = 0;
 
@@ -199,7 +225,10 @@ export class GanTrainer {
   }
 
   /** One step on a real batch; returns [discriminator loss, generator loss]. */
-  private async step(real: tf.Tensor, condition: tf.Tensor | undefined): Promise<[number, number]> {
+  private async trainStep(
+    real: tf.Tensor,
+    condition: tf.Tensor | undefined,
+  ): Promise<[number, number]> {
     const n = real.shape[0]!;
     const dVars = this.discriminator.trainableWeights.map((w) => w.read() as tf.Variable);
     const gVars = this.generator.trainableWeights.map((w) => w.read() as tf.Variable);
@@ -320,7 +349,7 @@ export class GanTrainer {
         const real = tf.gather(x, idx);
         const condition = this.conditional ? tf.gather(data.condition!, idx) : undefined;
         try {
-          const [d, g] = await this.step(real, condition);
+          const [d, g] = await this.trainStep(real, condition);
           history.discriminatorLoss.push(d);
           history.generatorLoss.push(g);
           await o.onProgress?.(
@@ -372,6 +401,55 @@ export class GanTrainer {
         tf.dispose(saved);
       }
     }
+  }
+
+  /** Generator steps taken so far. */
+  get step(): number {
+    return this.steps;
+  }
+
+  /**
+   * A copy of the trainer's own state (see {@link GanTrainerState}); `tfjs-medkit/node`'s
+   * `saveGanCheckpoint` writes it next to the models.
+   */
+  async getState(): Promise<GanTrainerState> {
+    const copy = async (opt: tf.Optimizer) =>
+      (await opt.getWeights()).map((w) => ({ name: w.name, tensor: w.tensor.clone() }));
+    return {
+      step: this.steps,
+      random: this.rng.getState(),
+      generatorOptimizer: await copy(this.gOpt),
+      discriminatorOptimizer: await copy(this.dOpt),
+      ...(this.ema ? { ema: this.ema.map((e) => e.clone()) } : {}),
+    };
+  }
+
+  /**
+   * Restores a state from {@link GanTrainer.getState} (on a trainer over the same networks, e.g.
+   * loaded from a checkpoint): training then continues exactly as it would have. Does not dispose
+   * `state`.
+   *
+   * @throws {@link ArgumentError} for a state that is not one `getState` returned.
+   */
+  async setState(state: GanTrainerState): Promise<void> {
+    if (
+      !state ||
+      !Number.isInteger(state.step) ||
+      !Array.isArray(state.generatorOptimizer) ||
+      !Array.isArray(state.discriminatorOptimizer)
+    ) {
+      throw new ArgumentError(
+        `${FN}.setState: \`state\` must be one GanTrainer.getState returned.`,
+      );
+    }
+    this.rng = Random.fromState(state.random);
+    this.steps = state.step;
+    // Optimizers copy what they are given into variables of their own (`tensor.variable()`), and
+    // so does tf.variable: the state stays the caller's.
+    await this.gOpt.setWeights(state.generatorOptimizer);
+    await this.dOpt.setWeights(state.discriminatorOptimizer);
+    tf.dispose(this.ema ?? []);
+    this.ema = state.ema?.map((e) => tf.variable(e, false));
   }
 
   /** Disposes the trainer's optimizers (those it created) and moving averages; the models stay. */

@@ -7,6 +7,12 @@
  * @module
  */
 export {
+  type GanModels,
+  loadGanModels,
+  restoreGanState,
+  saveGanCheckpoint,
+} from './gan-checkpoint.js';
+export {
   type FolderBatch,
   type FolderBatchOptions,
   type FolderSplit,
