@@ -1,6 +1,6 @@
 /**
- * `tfjs-medkit/generative`: the drug-discovery workload's GAN building blocks: the adversarial
- * losses and the gradient penalties.
+ * `tfjs-medkit/generative`: the drug-discovery workload: the adversarial losses and gradient
+ * penalties, the GAN trainer, SMILES representations and the molecule metrics (RDKit).
  *
  * @module
  */

@@ -3,6 +3,15 @@
  *
  * @module
  */
+
+export { type MoleculeMetrics, type MoleculeMetricsOptions, moleculeMetrics } from './metrics.js';
+export {
+  type LoadRdkitOptions,
+  loadRdkit,
+  type RdkitModule,
+  type RdkitMol,
+  useRdkit,
+} from './rdkit.js';
 export {
   buildVocabulary,
   decodeSmiles,

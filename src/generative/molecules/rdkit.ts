@@ -1,0 +1,94 @@
+/**
+ * RDKit's WebAssembly build (`@rdkit/rdkit`, an optional peer dependency), loaded once, lazily,
+ * the same way in Node, Deno and browsers.
+ *
+ * @module
+ */
+import { ArgumentError, BackendError } from '../../core/errors.js';
+
+/** The part of an RDKit `JSMol` the library uses. */
+export interface RdkitMol {
+  /** Whether the molecule parsed and sanitised. */
+  is_valid(): boolean;
+  /** Canonical SMILES. */
+  get_smiles(): string;
+  /** Morgan fingerprint, packed 8 bits a byte; `details` is JSON `{ radius, nBits }`. */
+  get_morgan_fp_as_uint8array(details: string): Uint8Array;
+  /** Frees the molecule's WebAssembly memory. */
+  delete(): void;
+}
+
+/** The part of RDKit's module (`initRDKitModule()`'s result) the library uses. */
+export interface RdkitModule {
+  /** Parses SMILES (or a molfile); `null` when RDKit rejects it. */
+  get_mol(input: string, details?: string): RdkitMol | null;
+  /** RDKit's version. */
+  version(): string;
+}
+
+/** Options of {@link loadRdkit}. */
+export interface LoadRdkitOptions {
+  /**
+   * Where the browser finds `RDKit_minimal.wasm` (Emscripten's `locateFile`), when it is not
+   * served next to the script. Node and Deno find it themselves.
+   */
+  locateFile?: (file: string) => string;
+}
+
+let loading: Promise<RdkitModule> | undefined;
+let given: RdkitModule | undefined;
+
+/**
+ * Loads RDKit's WebAssembly build once and returns it; later calls return the same module.
+ *
+ * @throws `BackendError` when `@rdkit/rdkit` is not installed or does not start.
+ * @example
+ * ```ts
+ * const rdkit = await loadRdkit();
+ * const mol = rdkit.get_mol('c1ccccc1O');
+ * console.log(mol?.get_smiles()); // Oc1ccccc1
+ * mol?.delete();
+ * ```
+ */
+export function loadRdkit(options: LoadRdkitOptions = {}): Promise<RdkitModule> {
+  if (given) return Promise.resolve(given);
+  loading ??= (async () => {
+    let init: (o?: object) => Promise<RdkitModule>;
+    try {
+      const mod = (await import('@rdkit/rdkit')) as unknown as { default?: unknown };
+      init = (mod.default ?? mod) as typeof init;
+    } catch (e) {
+      throw new BackendError(
+        'Molecule chemistry needs RDKit: install the optional peer dependency `@rdkit/rdkit` (npm i @rdkit/rdkit).',
+        { cause: e },
+      );
+    }
+    try {
+      return await init(options.locateFile ? { locateFile: options.locateFile } : {});
+    } catch (e) {
+      throw new BackendError(`RDKit's WebAssembly module did not start: ${(e as Error).message}.`, {
+        cause: e,
+      });
+    }
+  })();
+  loading.catch(() => {
+    loading = undefined;
+  });
+  return loading;
+}
+
+/**
+ * Uses an RDKit module the application has already started (e.g. one loaded from a CDN) instead
+ * of importing `@rdkit/rdkit`.
+ *
+ * @example
+ * ```ts
+ * useRdkit(await window.initRDKitModule());
+ * ```
+ */
+export function useRdkit(module: RdkitModule): void {
+  if (typeof module?.get_mol !== 'function') {
+    throw new ArgumentError('useRdkit: `module` must be the result of initRDKitModule().');
+  }
+  given = module;
+}
