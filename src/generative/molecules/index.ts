@@ -4,6 +4,14 @@
  * @module
  */
 
+export {
+  type DrugLikeness,
+  type DrugLikenessOptions,
+  drugLikeness,
+  type QedProperties,
+  type QedWeights,
+  qedFromProperties,
+} from './drug-likeness.js';
 export { type MoleculeMetrics, type MoleculeMetricsOptions, moleculeMetrics } from './metrics.js';
 export {
   type LoadRdkitOptions,

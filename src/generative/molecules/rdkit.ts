@@ -14,6 +14,16 @@ export interface RdkitMol {
   get_smiles(): string;
   /** Morgan fingerprint, packed 8 bits a byte; `details` is JSON `{ radius, nBits }`. */
   get_morgan_fp_as_uint8array(details: string): Uint8Array;
+  /** RDKit's descriptors as JSON (`amw`, `CrippenClogP`, `tpsa`, `NumHBD`, …). */
+  get_descriptors(): string;
+  /** The molecule as RDKit's JSON (atoms and bonds). */
+  get_json(): string;
+  /** All matches of a query molecule, as JSON `[{ atoms, bonds }]` (`{}` for none). */
+  get_substruct_matches(query: RdkitMol): string;
+  /** Atom count (heavy atoms and explicit hydrogens). */
+  get_num_atoms(): number;
+  /** Removes explicit hydrogens. */
+  remove_hs_in_place(): void;
   /** Frees the molecule's WebAssembly memory. */
   delete(): void;
 }
@@ -22,6 +32,8 @@ export interface RdkitMol {
 export interface RdkitModule {
   /** Parses SMILES (or a molfile); `null` when RDKit rejects it. */
   get_mol(input: string, details?: string): RdkitMol | null;
+  /** Parses SMARTS into a query molecule; `null` when RDKit rejects it. */
+  get_qmol(smarts: string): RdkitMol | null;
   /** RDKit's version. */
   version(): string;
 }
