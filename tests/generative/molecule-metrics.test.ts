@@ -6,7 +6,13 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ArgumentError } from '../../src/core/index.js';
-import { loadRdkit, moleculeMetrics, useRdkit } from '../../src/generative/index.js';
+import {
+  loadRdkit,
+  moleculeMetrics,
+  propertyDistances,
+  useRdkit,
+  wasserstein1d,
+} from '../../src/generative/index.js';
 
 interface Case {
   generated: string[];
@@ -22,7 +28,13 @@ interface Case {
 }
 const fixture = JSON.parse(
   readFileSync(new URL('../fixtures/molecule-metrics-rdkit.json', import.meta.url), 'utf8'),
-) as Record<'mixed' | 'nci300', Case>;
+) as Record<'mixed' | 'nci300', Case> & {
+  distances: {
+    generated: string[];
+    training: string[];
+    expected: { logP: number; qed: number; molecularWeight: number };
+  };
+};
 
 describe('moleculeMetrics', () => {
   for (const name of ['mixed', 'nci300'] as const) {
@@ -78,5 +90,30 @@ describe('moleculeMetrics', () => {
     const b = await loadRdkit();
     expect(a).toBe(b);
     expect(a.version()).toMatch(/^\d{4}\./);
+  });
+});
+
+describe('propertyDistances', () => {
+  it("equals scipy's Wasserstein distances over RDKit's logP, QED and molecular weight", async () => {
+    const { generated, training, expected } = fixture.distances;
+    const d = await propertyDistances(generated, training);
+    expect(d.logP).toBeCloseTo(expected.logP, 6);
+    expect(d.qed).toBeCloseTo(expected.qed, 4);
+    // RDKit WASM reports the average weight to six significant digits
+    expect(Math.abs(d.molecularWeight - expected.molecularWeight)).toBeLessThan(1e-3);
+    const same = await propertyDistances(training, training);
+    expect(same).toEqual({ logP: 0, qed: 0, molecularWeight: 0 });
+  });
+
+  it('wasserstein1d: shifts, unequal sizes, errors', async () => {
+    expect(wasserstein1d([0, 1, 3], [5, 6, 8])).toBeCloseTo(5, 12);
+    expect(wasserstein1d([0, 1], [0, 0, 1, 1])).toBe(0);
+    expect(wasserstein1d([0], [1, 3])).toBeCloseTo(2, 12);
+    expect(() => wasserstein1d([], [1])).toThrow(ArgumentError);
+    expect(() => wasserstein1d([Number.NaN], [1])).toThrow(/finite/);
+    await expect(propertyDistances(['C1CC', ''], ['CCO'])).rejects.toThrow(
+      /generated` has no valid/,
+    );
+    await expect(propertyDistances(['CCO'], 'CCO' as never)).rejects.toThrow(ArgumentError);
   });
 });

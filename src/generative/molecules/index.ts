@@ -12,7 +12,14 @@ export {
   type QedWeights,
   qedFromProperties,
 } from './drug-likeness.js';
-export { type MoleculeMetrics, type MoleculeMetricsOptions, moleculeMetrics } from './metrics.js';
+export {
+  type MoleculeMetrics,
+  type MoleculeMetricsOptions,
+  moleculeMetrics,
+  type PropertyDistances,
+  propertyDistances,
+  wasserstein1d,
+} from './metrics.js';
 export {
   type LoadRdkitOptions,
   loadRdkit,
