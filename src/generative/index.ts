@@ -18,6 +18,14 @@ export {
   gradientPenalty,
   r1Penalty,
 } from './gradient-penalty.js';
+export {
+  createDcgan,
+  createMlpGan,
+  type DcganOptions,
+  type GanModels,
+  type GeneratorOutput,
+  type MlpGanOptions,
+} from './models.js';
 export * from './molecules/index.js';
 export {
   type GanData,

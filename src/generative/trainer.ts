@@ -10,6 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { checkTrainingSupport } from '../backend/check-training-support.js';
 import { ArgumentError, describeValue, MedkitError, ShapeError } from '../core/errors.js';
 import { type ProgressCallback, ProgressClock } from '../core/progress.js';
 import { Random, type Seed } from '../core/random.js';
@@ -332,6 +333,9 @@ export class GanTrainer {
     const ok = (await finite.data())[0];
     finite.dispose();
     if (!ok) throw new ArgumentError(`${FN}.fit: \`data.x\` holds NaN or infinite values.`);
+    // a missing kernel or gradient (e.g. wasm's convolution backprops) fails here, named
+    checkTrainingSupport(this.generator);
+    checkTrainingSupport(this.discriminator);
     const n = x.shape[0]!;
     const batchSize = Math.min(o.batchSize ?? 64, n);
     const steps = Math.floor(n / batchSize);

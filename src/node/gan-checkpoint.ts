@@ -8,18 +8,10 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import type * as tfl from '@tensorflow/tfjs-layers';
 import { FormatError } from '../core/errors.js';
+import type { GanModels } from '../generative/models.js';
 import type { GanTrainer, GanTrainerState } from '../generative/trainer.js';
 import { loadModel, saveModel } from './model-files.js';
-
-/** The two networks of a GAN checkpoint. */
-export interface GanModels {
-  /** The generator. */
-  generator: tfl.LayersModel;
-  /** The discriminator (critic). */
-  discriminator: tfl.LayersModel;
-}
 
 interface StoredState {
   format: 'tfjs-medkit-gan-state';

@@ -7,7 +7,6 @@
  * @module
  */
 export {
-  type GanModels,
   loadGanModels,
   restoreGanState,
   saveGanCheckpoint,
