@@ -13,6 +13,15 @@ export {
   qedFromProperties,
 } from './drug-likeness.js';
 export {
+  type DecodeGraphOptions,
+  decodeMoleculeGraphs,
+  type EncodeGraphOptions,
+  encodeMoleculeGraphs,
+  type MoleculeGraphSpec,
+  type MoleculeGraphs,
+  type SkippedMolecule,
+} from './graph.js';
+export {
   type MoleculeMetrics,
   type MoleculeMetricsOptions,
   moleculeMetrics,

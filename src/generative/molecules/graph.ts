@@ -1,0 +1,428 @@
+/**
+ * Molecular graphs, MolGAN style: atom types one-hot `[maxAtoms, atomTypes + 1]` (the last
+ * column: no atom) and bond types one-hot `[maxAtoms, maxAtoms, 4]` (none, single, double,
+ * triple; Kekulé form). Encoding goes through RDKit; decoding builds a molfile RDKit sanitises,
+ * optionally under valence masks so that every decoded graph is a valid molecule.
+ *
+ * @module
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { ArgumentError, FormatError, ShapeError } from '../../core/errors.js';
+import { loadRdkit } from './rdkit.js';
+
+/** What a graph encoding holds: which elements, and how many atoms at most. */
+export interface MoleculeGraphSpec {
+  /** Element symbols, e.g. `['C', 'N', 'O', 'F', 'S', 'Cl', 'Br']`. */
+  atomTypes: string[];
+  /** Heavy atoms at most. */
+  maxAtoms: number;
+}
+
+/** A molecule {@link encodeMoleculeGraphs} skipped. */
+export interface SkippedMolecule {
+  /** Its position in the input. */
+  index: number;
+  /** The SMILES given. */
+  smiles: string;
+  /** Why: RDKit rejects it, an element not in the spec, too many atoms, a charge, … */
+  reason: string;
+}
+
+/** A batch of encoded graphs. */
+export interface MoleculeGraphs {
+  /** `[n, maxAtoms, atomTypes.length + 1]` one-hot; the last column marks "no atom". */
+  atoms: tf.Tensor3D;
+  /** `[n, maxAtoms, maxAtoms, 4]` one-hot, symmetric: none, single, double, triple. */
+  bonds: tf.Tensor4D;
+  /** The SMILES encoded, in order (the skipped ones left out). */
+  smiles: string[];
+  /** What was not encoded and why (with `onUnsupported: 'skip'`). */
+  skipped: SkippedMolecule[];
+}
+
+/** Options of {@link encodeMoleculeGraphs}. */
+export interface EncodeGraphOptions {
+  /**
+   * What to do with a SMILES RDKit rejects, or a molecule the spec cannot hold (another element,
+   * too many atoms, a charge, a radical, an isotope): skip and report it (the default), or throw.
+   */
+  onUnsupported?: 'skip' | 'error';
+}
+
+/** Options of {@link decodeMoleculeGraphs}. */
+export interface DecodeGraphOptions {
+  /**
+   * Decode under valence masks (default true): atoms by their most probable type, up to the first
+   * "no atom" (which the first atom cannot be); then each atom
+   * joins the molecule built so far by its most probable bond that both atoms' remaining valence
+   * allows (an atom that cannot join ends the molecule); then every further bond more probable
+   * than "none" is added, most probable first, where valences allow. Every decoded graph is then
+   * one connected molecule RDKit accepts (so a salt's fragments come back joined). With `false`, plain argmax: what RDKit rejects
+   * decodes to `''` (invalid).
+   */
+  constrained?: boolean;
+}
+
+// Highest valence RDKit's default model allows a neutral atom of each element.
+const MAX_VALENCE: Record<string, number> = {
+  H: 1,
+  B: 3,
+  C: 4,
+  N: 3,
+  O: 2,
+  F: 1,
+  Si: 4,
+  P: 5,
+  S: 6,
+  Cl: 1,
+  Se: 6,
+  Br: 1,
+  I: 1,
+};
+const ELEMENTS = [
+  'H',
+  'He',
+  'Li',
+  'Be',
+  'B',
+  'C',
+  'N',
+  'O',
+  'F',
+  'Ne',
+  'Na',
+  'Mg',
+  'Al',
+  'Si',
+  'P',
+  'S',
+  'Cl',
+  'Ar',
+  'K',
+  'Ca',
+  'Sc',
+  'Ti',
+  'V',
+  'Cr',
+  'Mn',
+  'Fe',
+  'Co',
+  'Ni',
+  'Cu',
+  'Zn',
+  'Ga',
+  'Ge',
+  'As',
+  'Se',
+  'Br',
+  'Kr',
+  'Rb',
+  'Sr',
+  'Y',
+  'Zr',
+  'Nb',
+  'Mo',
+  'Tc',
+  'Ru',
+  'Rh',
+  'Pd',
+  'Ag',
+  'Cd',
+  'In',
+  'Sn',
+  'Sb',
+  'Te',
+  'I',
+];
+
+function checkSpec(fn: string, spec: MoleculeGraphSpec): void {
+  if (!spec || !Array.isArray(spec.atomTypes) || spec.atomTypes.length === 0) {
+    throw new ArgumentError(
+      `${fn}: \`spec.atomTypes\` must be a non-empty array of element symbols.`,
+    );
+  }
+  for (const a of spec.atomTypes) {
+    if (!(a in MAX_VALENCE)) {
+      throw new ArgumentError(
+        `${fn}: atom type ${JSON.stringify(a)} is not supported; use ${Object.keys(MAX_VALENCE).join(', ')}.`,
+      );
+    }
+  }
+  if (new Set(spec.atomTypes).size !== spec.atomTypes.length) {
+    throw new ArgumentError(`${fn}: \`spec.atomTypes\` repeats an element.`);
+  }
+  if (!Number.isInteger(spec.maxAtoms) || spec.maxAtoms < 1 || spec.maxAtoms > 256) {
+    throw new ArgumentError(
+      `${fn}: \`spec.maxAtoms\` must be an integer in [1, 256]; received ${spec.maxAtoms}.`,
+    );
+  }
+}
+
+interface RdkitJsonAtom {
+  z?: number;
+  chg?: number;
+  nRad?: number;
+  isotope?: number;
+}
+
+/**
+ * Encodes SMILES as MolGAN-style graphs (Kekulé bonds, hydrogens implicit).
+ *
+ * @throws `ArgumentError` for a bad spec or input; `FormatError` for an unsupported molecule with
+ * `onUnsupported: 'error'`; `BackendError` when `@rdkit/rdkit` is missing.
+ * @example
+ * ```ts
+ * const spec = { atomTypes: ['C', 'N', 'O'], maxAtoms: 9 };
+ * const g = await encodeMoleculeGraphs(['CCO', 'c1ccncc1'], spec);
+ * g.atoms.shape; // [2, 9, 4]
+ * ```
+ */
+export async function encodeMoleculeGraphs(
+  smiles: readonly string[],
+  spec: MoleculeGraphSpec,
+  options: EncodeGraphOptions = {},
+): Promise<MoleculeGraphs> {
+  const fn = 'encodeMoleculeGraphs';
+  checkSpec(fn, spec);
+  if (!Array.isArray(smiles) || smiles.some((s) => typeof s !== 'string')) {
+    throw new ArgumentError(`${fn}: \`smiles\` must be an array of strings.`);
+  }
+  const onUnsupported = options.onUnsupported ?? 'skip';
+  if (onUnsupported !== 'skip' && onUnsupported !== 'error') {
+    throw new ArgumentError(`${fn}: \`onUnsupported\` must be 'skip' or 'error'.`);
+  }
+  const rdkit = await loadRdkit();
+  const { maxAtoms } = spec;
+  const types = spec.atomTypes.length;
+  const kept: { atoms: number[]; bonds: [number, number, number][] }[] = [];
+  const keptSmiles: string[] = [];
+  const skipped: MoleculeGraphs['skipped'] = [];
+  smiles.forEach((s, index) => {
+    const reason = (() => {
+      if (s.trim() === '') return 'empty';
+      const mol = rdkit.get_mol(s);
+      if (!mol) return 'RDKit rejects it';
+      try {
+        const json = JSON.parse(mol.get_json()) as {
+          molecules: {
+            atoms: RdkitJsonAtom[];
+            bonds?: { bo?: number; atoms: [number, number] }[];
+          }[];
+        };
+        const { atoms, bonds = [] } = json.molecules[0]!;
+        if (atoms.length === 0) return 'no atoms';
+        if (atoms.length > maxAtoms) return `${atoms.length} atoms, more than maxAtoms ${maxAtoms}`;
+        const idx: number[] = [];
+        for (const a of atoms) {
+          const symbol = ELEMENTS[(a.z ?? 6) - 1] ?? `Z=${a.z}`;
+          const t = spec.atomTypes.indexOf(symbol);
+          if (t < 0) return `element ${symbol} is not in atomTypes`;
+          if (a.chg) return 'a charged atom';
+          if (a.nRad) return 'a radical';
+          if (a.isotope) return 'an isotope';
+          idx.push(t);
+        }
+        const b: [number, number, number][] = [];
+        for (const bond of bonds) {
+          const order = bond.bo ?? 1;
+          if (order !== 1 && order !== 2 && order !== 3) return `a bond of order ${order}`;
+          b.push([bond.atoms[0], bond.atoms[1], order]);
+        }
+        kept.push({ atoms: idx, bonds: b });
+        keptSmiles.push(s);
+        return undefined;
+      } finally {
+        mol.delete();
+      }
+    })();
+    if (reason !== undefined) {
+      if (onUnsupported === 'error') {
+        throw new FormatError(
+          `${fn}: smiles[${index}] (${JSON.stringify(s)}) cannot be encoded: ${reason}.`,
+        );
+      }
+      skipped.push({ index, smiles: s, reason });
+    }
+  });
+  const n = kept.length;
+  const atoms = new Float32Array(n * maxAtoms * (types + 1));
+  const bonds = new Float32Array(n * maxAtoms * maxAtoms * 4);
+  kept.forEach((m, k) => {
+    for (let i = 0; i < maxAtoms; i++) {
+      atoms[(k * maxAtoms + i) * (types + 1) + (i < m.atoms.length ? m.atoms[i]! : types)] = 1;
+      for (let j = 0; j < maxAtoms; j++) bonds[((k * maxAtoms + i) * maxAtoms + j) * 4] = 1;
+    }
+    for (const [i, j, order] of m.bonds) {
+      for (const [a, b] of [
+        [i, j],
+        [j, i],
+      ] as const) {
+        const at = ((k * maxAtoms + a) * maxAtoms + b) * 4;
+        bonds[at] = 0;
+        bonds[at + order] = 1;
+      }
+    }
+  });
+  return {
+    atoms: tf.tensor3d(atoms, [n, maxAtoms, types + 1]),
+    bonds: tf.tensor4d(bonds, [n, maxAtoms, maxAtoms, 4]),
+    smiles: keptSmiles,
+    skipped,
+  };
+}
+
+/**
+ * Decodes graphs (one-hot or probabilities, e.g. a generator's softmax outputs) to canonical
+ * SMILES; `''` where RDKit rejects the result (only possible with `constrained: false`).
+ *
+ * @throws `ShapeError` when the tensors do not fit the spec; `ArgumentError` for a bad spec.
+ * @example
+ * ```ts
+ * const smiles = await decodeMoleculeGraphs(g.atoms, g.bonds, spec); // ['CCO', 'c1ccncc1']
+ * ```
+ */
+export async function decodeMoleculeGraphs(
+  atoms: tf.Tensor,
+  bonds: tf.Tensor,
+  spec: MoleculeGraphSpec,
+  options: DecodeGraphOptions = {},
+): Promise<string[]> {
+  const fn = 'decodeMoleculeGraphs';
+  checkSpec(fn, spec);
+  const { maxAtoms } = spec;
+  const types = spec.atomTypes.length;
+  if (!(atoms instanceof tf.Tensor) || !(bonds instanceof tf.Tensor)) {
+    throw new ArgumentError(`${fn}: \`atoms\` and \`bonds\` must be tensors.`);
+  }
+  const n = atoms.shape[0]!;
+  if (
+    atoms.rank !== 3 ||
+    atoms.shape[1] !== maxAtoms ||
+    atoms.shape[2] !== types + 1 ||
+    bonds.rank !== 4 ||
+    bonds.shape[0] !== n ||
+    bonds.shape[1] !== maxAtoms ||
+    bonds.shape[2] !== maxAtoms ||
+    bonds.shape[3] !== 4
+  ) {
+    throw new ShapeError(
+      `${fn}: expected atoms [n, ${maxAtoms}, ${types + 1}] and bonds [n, ${maxAtoms}, ${maxAtoms}, 4]; received [${atoms.shape}] and [${bonds.shape}].`,
+    );
+  }
+  const a = await atoms.data();
+  const b = await bonds.data();
+  const constrained = options.constrained ?? true;
+  const rdkit = await loadRdkit();
+  const out: string[] = [];
+  for (let k = 0; k < n; k++) {
+    const atomType: number[] = [];
+    for (let i = 0; i < maxAtoms; i++) {
+      // constrained: the first atom cannot be "no atom" (a molecule has one at least)
+      const last = constrained && i === 0 ? types - 1 : types;
+      let best = 0;
+      for (let t = 1; t <= last; t++)
+        if (a[(k * maxAtoms + i) * (types + 1) + t]! > a[(k * maxAtoms + i) * (types + 1) + best]!)
+          best = t;
+      if (best < types) atomType.push(best);
+      else if (constrained)
+        break; // the first "no atom" ends the molecule
+      else atomType.push(-1);
+    }
+    const present = atomType.map((t, i) => (t >= 0 ? i : -1)).filter((i) => i >= 0);
+    // bond probabilities, symmetrised
+    const p = (i: number, j: number, order: number) =>
+      (b[((k * maxAtoms + i) * maxAtoms + j) * 4 + order]! +
+        b[((k * maxAtoms + j) * maxAtoms + i) * 4 + order]!) /
+      2;
+    const chosen: [number, number, number][] = [];
+    if (constrained) {
+      const left = present.map((i) => MAX_VALENCE[spec.atomTypes[atomType[i]!]!]!);
+      const bonded = new Set<string>();
+      let count = present.length;
+      for (let u = 1; u < present.length; u++) {
+        let best: [number, number, number] | undefined;
+        let bestP = -Infinity;
+        for (let v = 0; v < u; v++) {
+          for (let order = 1; order <= 3; order++) {
+            if (left[u]! < order || left[v]! < order) continue;
+            const q = p(present[u]!, present[v]!, order);
+            if (q > bestP) {
+              bestP = q;
+              best = [u, v, order];
+            }
+          }
+        }
+        if (!best) {
+          count = u; // nothing left to bond to: the molecule ends here
+          break;
+        }
+        const [x, y, order] = best;
+        left[x]! -= order;
+        left[y]! -= order;
+        bonded.add(`${y},${x}`);
+        chosen.push(best);
+      }
+      const extra: [number, number, number, number][] = [];
+      for (let u = 0; u < count; u++) {
+        for (let v = 0; v < u; v++) {
+          if (bonded.has(`${v},${u}`)) continue;
+          for (let order = 1; order <= 3; order++) {
+            const q = p(present[u]!, present[v]!, order);
+            if (q > p(present[u]!, present[v]!, 0)) extra.push([q, u, v, order]);
+          }
+        }
+      }
+      extra.sort((x, y) => y[0] - x[0]);
+      for (const [, u, v, order] of extra) {
+        if (bonded.has(`${v},${u}`) || left[u]! < order || left[v]! < order) continue;
+        left[u]! -= order;
+        left[v]! -= order;
+        bonded.add(`${v},${u}`);
+        chosen.push([u, v, order]);
+      }
+      present.length = count;
+    } else {
+      for (let u = 0; u < present.length; u++) {
+        for (let v = 0; v < u; v++) {
+          let best = 0;
+          for (let order = 1; order <= 3; order++)
+            if (p(present[u]!, present[v]!, order) > p(present[u]!, present[v]!, best))
+              best = order;
+          if (best > 0) chosen.push([u, v, best]);
+        }
+      }
+    }
+    if (present.length === 0) {
+      out.push('');
+      continue;
+    }
+    const molfile = [
+      '',
+      '  tfjs-medkit',
+      '',
+      `${pad(present.length, 3)}${pad(chosen.length, 3)}  0  0  0  0  0  0  0  0999 V2000`,
+      ...present.map(
+        (i) =>
+          `    0.0000    0.0000    0.0000 ${spec.atomTypes[atomType[i]!]!.padEnd(3)} 0  0  0  0  0  0  0  0  0  0  0  0`,
+      ),
+      ...chosen.map(([u, v, order]) => `${pad(u + 1, 3)}${pad(v + 1, 3)}${pad(order, 3)}  0`),
+      'M  END',
+      '',
+    ].join('\n');
+    const mol = rdkit.get_mol(molfile);
+    if (!mol) {
+      out.push('');
+      continue;
+    }
+    try {
+      out.push(mol.is_valid() ? mol.get_smiles() : '');
+    } finally {
+      mol.delete();
+    }
+  }
+  return out;
+}
+
+function pad(x: number, width: number): string {
+  return String(x).padStart(width);
+}
