@@ -4,13 +4,16 @@
  * 512 → 256 → 256 → 1 with LeakyReLU 0.2, batch 64, non-saturating loss through the library's
  * sigmoid cross-entropy, one Adam step per network with explicit variable lists), on wasm before
  * and after registerTrainingKernels() and on cpu, against ../shared/bench/gan_mlp_torch.py (one
- * thread) in the same run. Target (issue 3): wasm ≥ 0.5× PyTorch.
+ * thread) in the same run. Target (issue 3): wasm ≥ 0.5× PyTorch. Then the same networks from
+ * createMlpGan trained by GanTrainer.fit (the library's whole step: seeded noise, shuffling,
+ * progress, the moving average off), as issue 7 asks.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { registerTrainingKernels } from 'tfjs-medkit';
+import { createMlpGan, GanTrainer } from 'tfjs-medkit/generative';
 import { sigmoidCrossEntropy } from 'tfjs-medkit/losses';
 import { kernelBreakdown, runAnchor, timeIt } from './harness.mjs';
 
@@ -87,12 +90,49 @@ async function measure(backend, label, seconds) {
   return result;
 }
 
+async function measureTrainer(backend, label) {
+  await tf.setBackend(backend);
+  await tf.ready();
+  const { generator, discriminator } = createMlpGan({
+    dataShape: [512],
+    latentDim: 64,
+    hidden: [256, 256],
+    outputActivation: 'tanh',
+  });
+  const trainer = new GanTrainer({
+    generator,
+    discriminator,
+    generatorOptimizer: tf.train.adam(2e-4, 0.5, 0.999),
+    discriminatorOptimizer: tf.train.adam(2e-4, 0.5, 0.999),
+    seed: 1,
+  });
+  const real = tf.sub(tf.mul(tf.randomUniform([4096, 512], 0, 1, 'float32', 1), 2), 1);
+  await trainer.fit({ x: real }, { epochs: 1, batchSize: 64 }); // warm-up: 64 steps
+  const epochs = 3;
+  const t = performance.now();
+  await trainer.fit({ x: real }, { epochs, batchSize: 64 });
+  const stepsPerSec = (epochs * 64) / ((performance.now() - t) / 1000);
+  trainer.dispose();
+  generator.dispose();
+  discriminator.dispose();
+  real.dispose();
+  const result = {
+    bench: 'GanTrainer step',
+    backend: label,
+    stepsPerSec: Number(stepsPerSec.toFixed(1)),
+  };
+  console.log(JSON.stringify(result));
+  return result;
+}
+
 const anchor = runAnchor('../shared/bench/gan_mlp_torch.py', ['--threads', '1']);
 if (anchor) console.log(JSON.stringify(anchor));
 const results = [await measure('wasm', 'wasm (stock tfjs)', 3)];
 results.push(await measure('cpu', 'cpu (stock tfjs)', 3));
 registerTrainingKernels();
 results.push(await measure('wasm', 'wasm (registerTrainingKernels)', 3));
+results.push(await measureTrainer('wasm', 'GanTrainer wasm (registerTrainingKernels)'));
+results.push(await measureTrainer('cpu', 'GanTrainer cpu'));
 for (const r of results) {
   if (anchor)
     console.log(`ratio ${r.backend}/PyTorch: ${(r.stepsPerSec / anchor.stepsPerSec).toFixed(3)}`);
