@@ -13,9 +13,8 @@ import {
   type MetricScores,
   type MetricVector,
   type NumericArray,
-  type Values,
   vector,
-  withValues,
+  withLabelledValues,
 } from './inputs.js';
 
 /** A metric of labels and scores (or predictions) computed on plain arrays, e.g. {@link rocAuc}. */
@@ -87,7 +86,7 @@ function quantile(sorted: number[], q: number): number {
  * @example
  * ```ts
  * const ci = bootstrapCi(rocAuc, yTrue, yScore, { seed: 1 });
- * console.log(`AUC ${ci.estimate.toFixed(3)} (95% CI ${ci.lower.toFixed(3)}–${ci.upper.toFixed(3)})`);
+ * const { estimate, lower, upper } = ci; // the AUC and its 95% interval
  * ```
  */
 export function bootstrapCi(
@@ -113,63 +112,55 @@ export function bootstrapCi(
     throw new ArgumentError(`${fn}: \`metric\` must be a function of (yTrue, yScore).`);
   }
   const o = resolveOptions<BootstrapOptions>(fn, options, SPECS);
-  return withValues(
-    fn,
-    [
-      ['yTrue', yTrue],
-      ['yScore', yScore],
-    ],
-    ([t, s]) => {
-      const labels = Array.from(vector(t as Values, `${fn}: \`yTrue\``));
-      const sv = s as Values;
-      const n = labels.length;
-      if (sv.shape[0] !== n) {
-        throw new ArgumentError(
-          `${fn}: \`yScore\` must have one value or row per sample (${n}). Received: ${sv.shape[0]}.`,
-        );
+  return withLabelledValues(fn, yTrue, ['yScore', yScore], undefined, (t, sv) => {
+    const labels = Array.from(vector(t, `${fn}: \`yTrue\``));
+    const n = labels.length;
+    if (sv.shape[0] !== n) {
+      throw new ArgumentError(
+        `${fn}: \`yScore\` must have one value or row per sample (${n}). Received: ${sv.shape[0]}.`,
+      );
+    }
+    const k = sv.shape.length === 2 ? sv.shape[1]! : 0;
+    const row = (i: number): number | number[] =>
+      k === 0 ? sv.data[i]! : Array.from(sv.data.subarray(i * k, (i + 1) * k));
+    const take = (idx: number[]) => {
+      const yt = idx.map((i) => labels[i]!);
+      const ys = idx.map(row);
+      return metric(yt, ys as number[] | number[][]);
+    };
+    const all = Array.from({ length: n }, (_, i) => i);
+    const estimate = take(all);
+    const groups: number[][] = [];
+    if (o.stratified) {
+      const byClass = new Map<number, number[]>();
+      for (const i of all) {
+        const g = byClass.get(labels[i]!);
+        if (g) g.push(i);
+        else byClass.set(labels[i]!, [i]);
       }
-      const k = sv.shape.length === 2 ? sv.shape[1]! : 0;
-      const row = (i: number): number | number[] =>
-        k === 0 ? sv.data[i]! : Array.from(sv.data.subarray(i * k, (i + 1) * k));
-      const take = (idx: number[]) => {
-        const yt = idx.map((i) => labels[i]!);
-        const ys = idx.map(row);
-        return metric(yt, ys as number[] | number[][]);
-      };
-      const all = Array.from({ length: n }, (_, i) => i);
-      const estimate = take(all);
-      const groups: number[][] = [];
-      if (o.stratified) {
-        const byClass = new Map<number, number[]>();
-        for (const i of all) {
-          const g = byClass.get(labels[i]!);
-          if (g) g.push(i);
-          else byClass.set(labels[i]!, [i]);
-        }
-        groups.push(...[...byClass.entries()].sort((a, b) => a[0] - b[0]).map(([, g]) => g));
-      } else {
-        groups.push(all);
-      }
-      const rng = new Random(o.seed ?? 0);
-      const values: number[] = [];
-      const nResamples = o.nResamples ?? 1000;
-      for (let r = 0; r < nResamples; r++) {
-        const idx: number[] = [];
-        for (const g of groups) for (let j = 0; j < g.length; j++) idx.push(g[rng.int(g.length)]!);
-        values.push(take(idx));
-      }
-      values.sort((a, b) => a - b);
-      const c = o.confidence ?? 0.95;
-      const mean = values.reduce((a, b) => a + b, 0) / values.length;
-      const variance = values.reduce((a, v) => a + (v - mean) ** 2, 0) / (values.length - 1);
-      return {
-        estimate,
-        lower: quantile(values, (1 - c) / 2),
-        upper: quantile(values, (1 + c) / 2),
-        confidence: c,
-        standardError: Math.sqrt(variance),
-        nResamples,
-      };
-    },
-  );
+      groups.push(...[...byClass.entries()].sort((a, b) => a[0] - b[0]).map(([, g]) => g));
+    } else {
+      groups.push(all);
+    }
+    const rng = new Random(o.seed ?? 0);
+    const values: number[] = [];
+    const nResamples = o.nResamples ?? 1000;
+    for (let r = 0; r < nResamples; r++) {
+      const idx: number[] = [];
+      for (const g of groups) for (let j = 0; j < g.length; j++) idx.push(g[rng.int(g.length)]!);
+      values.push(take(idx));
+    }
+    values.sort((a, b) => a - b);
+    const c = o.confidence ?? 0.95;
+    const mean = values.reduce((a, b) => a + b, 0) / values.length;
+    const variance = values.reduce((a, v) => a + (v - mean) ** 2, 0) / (values.length - 1);
+    return {
+      estimate,
+      lower: quantile(values, (1 - c) / 2),
+      upper: quantile(values, (1 + c) / 2),
+      confidence: c,
+      standardError: Math.sqrt(variance),
+      nResamples,
+    };
+  });
 }

@@ -14,10 +14,9 @@ import {
   type MetricScores,
   type MetricVector,
   type NumericArray,
-  type Values,
   vector,
   weights,
-  withValues,
+  withLabelledValues,
 } from './inputs.js';
 
 /** Options of {@link calibrationCurve}. */
@@ -170,28 +169,21 @@ export function calibrationCurve(
 ): CalibrationCurve | Promise<CalibrationCurve> {
   const fn = 'calibrationCurve';
   const o = resolveOptions<CalibrationCurveOptions>(fn, options, BIN_SPECS);
-  return withValues(
-    fn,
-    [
-      ['yTrue', yTrue],
-      ['yProb', yProb],
-    ],
-    ([t, s]) => {
-      const p = binaryProblem(fn, t as Values, s as Values, undefined, o.positiveLabel, false);
-      checkProbabilities(p.score, `${fn}: \`yProb\``);
-      const edges = binEdges(p.score, o.nBins ?? 5, o.strategy ?? 'uniform');
-      const hit = Float64Array.from(p.isPositive);
-      const { sumProb, sumHit, total } = binStats(p.score, hit, undefined, edges);
-      const out: CalibrationCurve = { probTrue: [], probPred: [], counts: [] };
-      total.forEach((c, b) => {
-        if (c === 0) return;
-        out.probTrue.push(sumHit[b]! / c);
-        out.probPred.push(sumProb[b]! / c);
-        out.counts.push(c);
-      });
-      return out;
-    },
-  );
+  return withLabelledValues(fn, yTrue, ['yProb', yProb], undefined, (t, s) => {
+    const p = binaryProblem(fn, t, s, undefined, o.positiveLabel, false);
+    checkProbabilities(p.score, `${fn}: \`yProb\``);
+    const edges = binEdges(p.score, o.nBins ?? 5, o.strategy ?? 'uniform');
+    const hit = Float64Array.from(p.isPositive);
+    const { sumProb, sumHit, total } = binStats(p.score, hit, undefined, edges);
+    const out: CalibrationCurve = { probTrue: [], probPred: [], counts: [] };
+    total.forEach((c, b) => {
+      if (c === 0) return;
+      out.probTrue.push(sumHit[b]! / c);
+      out.probPred.push(sumProb[b]! / c);
+      out.counts.push(c);
+    });
+    return out;
+  });
 }
 
 /**
@@ -230,55 +222,47 @@ export function expectedCalibrationError(
 ): number | Promise<number> {
   const fn = 'expectedCalibrationError';
   const o = resolveOptions<CalibrationErrorOptions>(fn, options, BIN_SPECS);
-  return withValues(
-    fn,
-    [
-      ['yTrue', yTrue],
-      ['yProb', yProb],
-    ],
-    ([t, s]) => {
-      const sv = s as Values;
-      let conf: Float64Array;
-      let hit: Float64Array;
-      if (sv.shape.length === 2 && sv.shape[1]! > 1) {
-        const labels = vector(t as Values, `${fn}: \`yTrue\``);
-        const [n, k] = sv.shape as [number, number];
-        if (n !== labels.length) {
+  return withLabelledValues(fn, yTrue, ['yProb', yProb], undefined, (t, sv) => {
+    let conf: Float64Array;
+    let hit: Float64Array;
+    if (sv.shape.length === 2 && sv.shape[1]! > 1) {
+      const labels = vector(t, `${fn}: \`yTrue\``);
+      const [n, k] = sv.shape as [number, number];
+      if (n !== labels.length) {
+        throw new ArgumentError(
+          `${fn}: \`yProb\` must have one row per sample (${labels.length}). Received: ${n} rows.`,
+        );
+      }
+      checkProbabilities(sv.data, `${fn}: \`yProb\``);
+      conf = new Float64Array(n);
+      hit = new Float64Array(n);
+      for (let i = 0; i < n; i++) {
+        let best = 0;
+        for (let j = 1; j < k; j++) if (sv.data[i * k + j]! > sv.data[i * k + best]!) best = j;
+        conf[i] = sv.data[i * k + best]!;
+        const label = labels[i]!;
+        if (!Number.isInteger(label) || label < 0 || label >= k) {
           throw new ArgumentError(
-            `${fn}: \`yProb\` must have one row per sample (${labels.length}). Received: ${n} rows.`,
+            `${fn}: \`yTrue\` must hold class indices in [0, ${k - 1}] for ${k} probability columns. Received: ${label} at index ${i}.`,
           );
         }
-        checkProbabilities(sv.data, `${fn}: \`yProb\``);
-        conf = new Float64Array(n);
-        hit = new Float64Array(n);
-        for (let i = 0; i < n; i++) {
-          let best = 0;
-          for (let j = 1; j < k; j++) if (sv.data[i * k + j]! > sv.data[i * k + best]!) best = j;
-          conf[i] = sv.data[i * k + best]!;
-          const label = labels[i]!;
-          if (!Number.isInteger(label) || label < 0 || label >= k) {
-            throw new ArgumentError(
-              `${fn}: \`yTrue\` must hold class indices in [0, ${k - 1}] for ${k} probability columns. Received: ${label} at index ${i}.`,
-            );
-          }
-          hit[i] = best === label ? 1 : 0;
-        }
-      } else {
-        const p = binaryProblem(fn, t as Values, sv, undefined, o.positiveLabel, false);
-        checkProbabilities(p.score, `${fn}: \`yProb\``);
-        conf = p.score;
-        hit = Float64Array.from(p.isPositive);
+        hit[i] = best === label ? 1 : 0;
       }
-      const edges = binEdges(conf, o.nBins ?? 10, o.strategy ?? 'uniform');
-      const { sumProb, sumHit, total } = binStats(conf, hit, undefined, edges);
-      const n = conf.length;
-      let ece = 0;
-      total.forEach((c, b) => {
-        if (c > 0) ece += (c / n) * Math.abs(sumHit[b]! / c - sumProb[b]! / c);
-      });
-      return ece;
-    },
-  );
+    } else {
+      const p = binaryProblem(fn, t, sv, undefined, o.positiveLabel, false);
+      checkProbabilities(p.score, `${fn}: \`yProb\``);
+      conf = p.score;
+      hit = Float64Array.from(p.isPositive);
+    }
+    const edges = binEdges(conf, o.nBins ?? 10, o.strategy ?? 'uniform');
+    const { sumProb, sumHit, total } = binStats(conf, hit, undefined, edges);
+    const n = conf.length;
+    let ece = 0;
+    total.forEach((c, b) => {
+      if (c > 0) ece += (c / n) * Math.abs(sumHit[b]! / c - sumProb[b]! / c);
+    });
+    return ece;
+  });
 }
 
 /**
@@ -317,27 +301,19 @@ export function brierScore(
     positiveLabel: { constraint: { kind: 'number' } },
     sampleWeight: { constraint: { kind: 'any' } },
   });
-  return withValues(
-    fn,
-    [
-      ['yTrue', yTrue],
-      ['yProb', yProb],
-      ['sampleWeight', o.sampleWeight],
-    ],
-    ([t, s, w]) => {
-      const n = (t as Values).data.length;
-      const wv = weights(w, `${fn}: \`sampleWeight\``, n);
-      const p = binaryProblem(fn, t as Values, s as Values, wv, o.positiveLabel, false);
-      checkProbabilities(p.score, `${fn}: \`yProb\``);
-      let sum = 0;
-      let total = 0;
-      for (let i = 0; i < n; i++) {
-        const wi = wv ? wv[i]! : 1;
-        const d = p.score[i]! - p.isPositive[i]!;
-        sum += wi * d * d;
-        total += wi;
-      }
-      return sum / total;
-    },
-  );
+  return withLabelledValues(fn, yTrue, ['yProb', yProb], o.sampleWeight, (t, s, w) => {
+    const n = t.data.length;
+    const wv = weights(w, `${fn}: \`sampleWeight\``, n);
+    const p = binaryProblem(fn, t, s, wv, o.positiveLabel, false);
+    checkProbabilities(p.score, `${fn}: \`yProb\``);
+    let sum = 0;
+    let total = 0;
+    for (let i = 0; i < n; i++) {
+      const wi = wv ? wv[i]! : 1;
+      const d = p.score[i]! - p.isPositive[i]!;
+      sum += wi * d * d;
+      total += wi;
+    }
+    return sum / total;
+  });
 }

@@ -11,7 +11,7 @@
 import { ArgumentError } from '../core/errors.js';
 import { resolveOptions } from '../core/validate.js';
 import { countMatrix, type LabelPairs, labelPairs } from './confusion-matrix.js';
-import { type MetricVector, type NumericArray, type Values, withValues } from './inputs.js';
+import { type MetricVector, type NumericArray, withLabelledValues } from './inputs.js';
 
 /** How per-class values become one number. */
 export type ScoreAverage = 'binary' | 'macro' | 'micro' | 'weighted';
@@ -184,19 +184,11 @@ function thresholdMetric(
   options: ScoreOptions | undefined,
 ): number | Promise<number> {
   const o = resolveOptions<ScoreOptions>(fn, options, SCORE_SPECS);
-  return withValues(
-    fn,
-    [
-      ['yTrue', yTrue],
-      ['yPred', yPred],
-      ['sampleWeight', o.sampleWeight],
-    ],
-    ([t, p, w]) => {
-      const pairs = labelPairs(fn, t as Values, p as Values, w, o.labels);
-      if (o.average === 'binary') return scoreOf(kind, binaryCounts(fn, pairs, o.positiveLabel));
-      return average(kind, perClass(countMatrix(pairs)), o.average ?? 'macro');
-    },
-  );
+  return withLabelledValues(fn, yTrue, ['yPred', yPred], o.sampleWeight, (t, p, w) => {
+    const pairs = labelPairs(fn, t, p, w, o.labels);
+    if (o.average === 'binary') return scoreOf(kind, binaryCounts(fn, pairs, o.positiveLabel));
+    return average(kind, perClass(countMatrix(pairs)), o.average ?? 'macro');
+  });
 }
 
 /**
@@ -400,14 +392,8 @@ export function accuracy(
 ): number | Promise<number> {
   const fn = 'accuracy';
   const o = resolveOptions<AccuracyOptions>(fn, options, ACCURACY_SPECS);
-  return withValues(
-    fn,
-    [
-      ['yTrue', yTrue],
-      ['yPred', yPred],
-      ['sampleWeight', o.sampleWeight],
-    ],
-    ([t, p, w]) => accuracyOf(labelPairs(fn, t as Values, p as Values, w, undefined)),
+  return withLabelledValues(fn, yTrue, ['yPred', yPred], o.sampleWeight, (t, p, w) =>
+    accuracyOf(labelPairs(fn, t, p, w, undefined)),
   );
 }
 
@@ -464,14 +450,8 @@ export function balancedAccuracy(
 ): number | Promise<number> {
   const fn = 'balancedAccuracy';
   const o = resolveOptions<AccuracyOptions>(fn, options, ACCURACY_SPECS);
-  return withValues(
-    fn,
-    [
-      ['yTrue', yTrue],
-      ['yPred', yPred],
-      ['sampleWeight', o.sampleWeight],
-    ],
-    ([t, p, w]) => balancedOf(labelPairs(fn, t as Values, p as Values, w, undefined)),
+  return withLabelledValues(fn, yTrue, ['yPred', yPred], o.sampleWeight, (t, p, w) =>
+    balancedOf(labelPairs(fn, t, p, w, undefined)),
   );
 }
 
@@ -519,37 +499,29 @@ export function classificationReport(
     labels: { constraint: { kind: 'any' } },
     sampleWeight: { constraint: { kind: 'any' } },
   });
-  return withValues(
-    fn,
-    [
-      ['yTrue', yTrue],
-      ['yPred', yPred],
-      ['sampleWeight', o.sampleWeight],
-    ],
-    ([t, p, w]) => {
-      const pairs = labelPairs(fn, t as Values, p as Values, w, o.labels);
-      const m = countMatrix(pairs);
-      const counts = perClass(m);
-      const avg = (how: 'macro' | 'weighted'): AveragedScores => ({
-        sensitivity: average('sensitivity', counts, how),
-        specificity: average('specificity', counts, how),
-        precision: average('precision', counts, how),
-        npv: average('npv', counts, how),
-        f1: average('f1', counts, how),
-      });
-      return {
-        labels: pairs.labels,
-        sensitivity: counts.map((c) => scoreOf('sensitivity', c)),
-        specificity: counts.map((c) => scoreOf('specificity', c)),
-        precision: counts.map((c) => scoreOf('precision', c)),
-        npv: counts.map((c) => scoreOf('npv', c)),
-        f1: counts.map((c) => scoreOf('f1', c)),
-        support: counts.map((c) => c.tp + c.fn),
-        accuracy: accuracyOf(pairs),
-        balancedAccuracy: balancedOf(pairs),
-        macro: avg('macro'),
-        weighted: avg('weighted'),
-      };
-    },
-  );
+  return withLabelledValues(fn, yTrue, ['yPred', yPred], o.sampleWeight, (t, p, w) => {
+    const pairs = labelPairs(fn, t, p, w, o.labels);
+    const m = countMatrix(pairs);
+    const counts = perClass(m);
+    const avg = (how: 'macro' | 'weighted'): AveragedScores => ({
+      sensitivity: average('sensitivity', counts, how),
+      specificity: average('specificity', counts, how),
+      precision: average('precision', counts, how),
+      npv: average('npv', counts, how),
+      f1: average('f1', counts, how),
+    });
+    return {
+      labels: pairs.labels,
+      sensitivity: counts.map((c) => scoreOf('sensitivity', c)),
+      specificity: counts.map((c) => scoreOf('specificity', c)),
+      precision: counts.map((c) => scoreOf('precision', c)),
+      npv: counts.map((c) => scoreOf('npv', c)),
+      f1: counts.map((c) => scoreOf('f1', c)),
+      support: counts.map((c) => c.tp + c.fn),
+      accuracy: accuracyOf(pairs),
+      balancedAccuracy: balancedOf(pairs),
+      macro: avg('macro'),
+      weighted: avg('weighted'),
+    };
+  });
 }

@@ -14,7 +14,7 @@ import {
   type Values,
   vector,
   weights,
-  withValues,
+  withLabelledValues,
 } from './inputs.js';
 
 /** Options of {@link confusionMatrix}. */
@@ -125,32 +125,24 @@ export function confusionMatrix(
 ): number[][] | Promise<number[][]> {
   const fn = 'confusionMatrix';
   const o = resolveOptions<ConfusionMatrixOptions>(fn, options, SPECS);
-  return withValues(
-    fn,
-    [
-      ['yTrue', yTrue],
-      ['yPred', yPred],
-      ['sampleWeight', o.sampleWeight],
-    ],
-    ([t, p, w]) => {
-      const m = countMatrix(labelPairs(fn, t as Values, p as Values, w, o.labels));
-      const k = m.length;
-      const div = (v: number, d: number) => (d === 0 ? 0 : v / d);
-      if (o.normalize === 'true') {
-        return m.map((row) => {
-          const s = row.reduce((a, b) => a + b, 0);
-          return row.map((v) => div(v, s));
-        });
-      }
-      if (o.normalize === 'pred') {
-        const cols = Array.from({ length: k }, (_, j) => m.reduce((a, row) => a + row[j]!, 0));
-        return m.map((row) => row.map((v, j) => div(v, cols[j]!)));
-      }
-      if (o.normalize === 'all') {
-        const s = m.reduce((a, row) => a + row.reduce((x, y) => x + y, 0), 0);
-        return m.map((row) => row.map((v) => div(v, s)));
-      }
-      return m;
-    },
-  );
+  return withLabelledValues(fn, yTrue, ['yPred', yPred], o.sampleWeight, (t, p, w) => {
+    const m = countMatrix(labelPairs(fn, t, p, w, o.labels));
+    const k = m.length;
+    const div = (v: number, d: number) => (d === 0 ? 0 : v / d);
+    if (o.normalize === 'true') {
+      return m.map((row) => {
+        const s = row.reduce((a, b) => a + b, 0);
+        return row.map((v) => div(v, s));
+      });
+    }
+    if (o.normalize === 'pred') {
+      const cols = Array.from({ length: k }, (_, j) => m.reduce((a, row) => a + row[j]!, 0));
+      return m.map((row) => row.map((v, j) => div(v, cols[j]!)));
+    }
+    if (o.normalize === 'all') {
+      const s = m.reduce((a, row) => a + row.reduce((x, y) => x + y, 0), 0);
+      return m.map((row) => row.map((v) => div(v, s)));
+    }
+    return m;
+  });
 }

@@ -119,6 +119,30 @@ export function withValues<R>(
 }
 
 /**
+ * {@link withValues} for a metric's usual arguments: the true labels, the scores or predictions
+ * (named `name`), and optional sample weights.
+ *
+ * @internal
+ */
+export function withLabelledValues<R>(
+  fn: string,
+  yTrue: unknown,
+  [name, values]: readonly [name: string, values: unknown],
+  sampleWeight: unknown,
+  compute: (yTrue: Values, values: Values, sampleWeight: Values | undefined) => R,
+): R | Promise<R> {
+  return withValues(
+    fn,
+    [
+      ['yTrue', yTrue],
+      [name, values],
+      ['sampleWeight', sampleWeight],
+    ],
+    ([t, v, w]) => compute(t!, v!, w),
+  );
+}
+
+/**
  * Checks a per-sample vector: 1-D (or `[n, 1]`), non-empty, finite, and as long as `n` when
  * given. Returns the values.
  *

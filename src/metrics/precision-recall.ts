@@ -21,9 +21,8 @@ import {
   type MetricScores,
   type MetricVector,
   type NumericArray,
-  type Values,
   weights,
-  withValues,
+  withLabelledValues,
 } from './inputs.js';
 
 /** Options of {@link precisionRecallCurve}. */
@@ -131,19 +130,11 @@ export function precisionRecallCurve(
 ): PrecisionRecallCurve | Promise<PrecisionRecallCurve> {
   const fn = 'precisionRecallCurve';
   const o = resolveOptions<PrecisionRecallCurveOptions>(fn, options, CURVE_SPECS);
-  return withValues(
-    fn,
-    [
-      ['yTrue', yTrue],
-      ['yScore', yScore],
-      ['sampleWeight', o.sampleWeight],
-    ],
-    ([t, s, w]) => {
-      const n = (t as Values).data.length;
-      const wv = weights(w, `${fn}: \`sampleWeight\``, n);
-      return prOf(binaryProblem(fn, t as Values, s as Values, wv, o.positiveLabel, false));
-    },
-  );
+  return withLabelledValues(fn, yTrue, ['yScore', yScore], o.sampleWeight, (t, s, w) => {
+    const n = t.data.length;
+    const wv = weights(w, `${fn}: \`sampleWeight\``, n);
+    return prOf(binaryProblem(fn, t, s, wv, o.positiveLabel, false));
+  });
 }
 
 /**
@@ -181,43 +172,33 @@ export function averagePrecision(
 ): number | Promise<number> {
   const fn = 'averagePrecision';
   const o = resolveOptions<AveragePrecisionOptions>(fn, options, AP_SPECS);
-  return withValues(
-    fn,
-    [
-      ['yTrue', yTrue],
-      ['yScore', yScore],
-      ['sampleWeight', o.sampleWeight],
-    ],
-    ([t, s, w]) => {
-      const tv = t as Values;
-      const sv = s as Values;
-      const wv = weights(w, `${fn}: \`sampleWeight\``, tv.data.length);
-      if (sv.shape.length === 2 && (sv.shape[1]! > 2 || o.labels !== undefined)) {
-        const mp = multiclassProblem(fn, tv, sv, wv, o.labels);
-        const k = mp.classes.length;
-        const n = mp.labels.length;
-        if (o.average === 'micro') {
-          // Every (sample, class) pair is one binary decision.
-          const isPositive = new Uint8Array(n * k);
-          const wMicro = wv ? new Float64Array(n * k) : undefined;
-          for (let i = 0; i < n; i++) {
-            for (let j = 0; j < k; j++) {
-              isPositive[i * k + j] = mp.labels[i] === mp.classes[j] ? 1 : 0;
-              if (wMicro && wv) wMicro[i * k + j] = wv[i]!;
-            }
+  return withLabelledValues(fn, yTrue, ['yScore', yScore], o.sampleWeight, (tv, sv, w) => {
+    const wv = weights(w, `${fn}: \`sampleWeight\``, tv.data.length);
+    if (sv.shape.length === 2 && (sv.shape[1]! > 2 || o.labels !== undefined)) {
+      const mp = multiclassProblem(fn, tv, sv, wv, o.labels);
+      const k = mp.classes.length;
+      const n = mp.labels.length;
+      if (o.average === 'micro') {
+        // Every (sample, class) pair is one binary decision.
+        const isPositive = new Uint8Array(n * k);
+        const wMicro = wv ? new Float64Array(n * k) : undefined;
+        for (let i = 0; i < n; i++) {
+          for (let j = 0; j < k; j++) {
+            isPositive[i * k + j] = mp.labels[i] === mp.classes[j] ? 1 : 0;
+            if (wMicro && wv) wMicro[i * k + j] = wv[i]!;
           }
-          return apOf({ isPositive, score: mp.scores, weight: wMicro });
         }
-        const values: number[] = [];
-        const support: number[] = [];
-        for (let j = 0; j < k; j++) {
-          const p = oneVsRest(mp, j);
-          values.push(apOf(p));
-          support.push(positiveMass(p));
-        }
-        return averageOver(values, support, o.average ?? 'macro');
+        return apOf({ isPositive, score: mp.scores, weight: wMicro });
       }
-      return apOf(binaryProblem(fn, tv, sv, wv, o.positiveLabel, false));
-    },
-  );
+      const values: number[] = [];
+      const support: number[] = [];
+      for (let j = 0; j < k; j++) {
+        const p = oneVsRest(mp, j);
+        values.push(apOf(p));
+        support.push(positiveMass(p));
+      }
+      return averageOver(values, support, o.average ?? 'macro');
+    }
+    return apOf(binaryProblem(fn, tv, sv, wv, o.positiveLabel, false));
+  });
 }

@@ -22,9 +22,8 @@ import {
   type MetricScores,
   type MetricVector,
   type NumericArray,
-  type Values,
   weights,
-  withValues,
+  withLabelledValues,
 } from './inputs.js';
 
 /** Options of {@link rocCurve}. */
@@ -168,26 +167,18 @@ export function rocCurve(
 ): RocCurve | Promise<RocCurve> {
   const fn = 'rocCurve';
   const o = resolveOptions<RocCurveOptions>(fn, options, CURVE_SPECS);
-  return withValues(
-    fn,
-    [
-      ['yTrue', yTrue],
-      ['yScore', yScore],
-      ['sampleWeight', o.sampleWeight],
-    ],
-    ([t, s, w]) => {
-      const n = (t as Values).data.length;
-      const p = binaryProblem(
-        fn,
-        t as Values,
-        s as Values,
-        weights(w, `${fn}: \`sampleWeight\``, n),
-        o.positiveLabel,
-        true,
-      );
-      return rocOf(p, o.dropIntermediate ?? true, fn);
-    },
-  );
+  return withLabelledValues(fn, yTrue, ['yScore', yScore], o.sampleWeight, (t, s, w) => {
+    const n = t.data.length;
+    const p = binaryProblem(
+      fn,
+      t,
+      s,
+      weights(w, `${fn}: \`sampleWeight\``, n),
+      o.positiveLabel,
+      true,
+    );
+    return rocOf(p, o.dropIntermediate ?? true, fn);
+  });
 }
 
 /**
@@ -229,30 +220,20 @@ export function rocAuc(
 ): number | Promise<number> {
   const fn = 'rocAuc';
   const o = resolveOptions<RocAucOptions>(fn, options, AUC_SPECS);
-  return withValues(
-    fn,
-    [
-      ['yTrue', yTrue],
-      ['yScore', yScore],
-      ['sampleWeight', o.sampleWeight],
-    ],
-    ([t, s, w]) => {
-      const tv = t as Values;
-      const sv = s as Values;
-      const wv = weights(w, `${fn}: \`sampleWeight\``, tv.data.length);
-      if (sv.shape.length === 2 && (sv.shape[1]! > 2 || o.labels !== undefined)) {
-        const mp = multiclassProblem(fn, tv, sv, wv, o.labels);
-        const areas: number[] = [];
-        const support: number[] = [];
-        mp.classes.forEach((c, j) => {
-          const p = oneVsRest(mp, j);
-          areas.push(binaryAuc(p, undefined, `${fn} (class ${c} against the rest)`));
-          support.push(positiveMass(p));
-        });
-        return averageOver(areas, support, o.average ?? 'macro');
-      }
-      const p = binaryProblem(fn, tv, sv, wv, o.positiveLabel, true);
-      return binaryAuc(p, o.maxFpr, fn);
-    },
-  );
+  return withLabelledValues(fn, yTrue, ['yScore', yScore], o.sampleWeight, (tv, sv, w) => {
+    const wv = weights(w, `${fn}: \`sampleWeight\``, tv.data.length);
+    if (sv.shape.length === 2 && (sv.shape[1]! > 2 || o.labels !== undefined)) {
+      const mp = multiclassProblem(fn, tv, sv, wv, o.labels);
+      const areas: number[] = [];
+      const support: number[] = [];
+      mp.classes.forEach((c, j) => {
+        const p = oneVsRest(mp, j);
+        areas.push(binaryAuc(p, undefined, `${fn} (class ${c} against the rest)`));
+        support.push(positiveMass(p));
+      });
+      return averageOver(areas, support, o.average ?? 'macro');
+    }
+    const p = binaryProblem(fn, tv, sv, wv, o.positiveLabel, true);
+    return binaryAuc(p, o.maxFpr, fn);
+  });
 }

@@ -6,7 +6,14 @@
  */
 import { ArgumentError } from '../../core/errors.js';
 import { QED_ACCEPTOR_SMARTS, QED_ALERT_SMARTS } from './qed-smarts.js';
-import { loadRdkit, type RdkitModule, type RdkitMol } from './rdkit.js';
+import {
+  checkSmilesList,
+  loadRdkit,
+  moleculeJson,
+  type RdkitModule,
+  type RdkitMol,
+  withMolecule,
+} from './rdkit.js';
 
 /** The eight properties QED maps through its desirability functions (RDKit's definitions). */
 export interface QedProperties {
@@ -83,6 +90,14 @@ const ADS: Record<Name, readonly number[]> = {
   ALERTS: [0.01, 1199.094025, -0.09002883, 0.000000001, 0.185904477, 0.875193782, 417.725314],
 };
 
+function checkWeights(fn: string, weights: unknown): asserts weights is QedWeights {
+  if (typeof weights !== 'string' || !(weights in WEIGHTS)) {
+    throw new ArgumentError(
+      `${fn}: \`weights\` must be 'mean', 'max' or 'none'; received ${String(weights)}.`,
+    );
+  }
+}
+
 /** The desirability of one property value (RDKit's `ads`). */
 function desirability(x: number, p: readonly number[]): number {
   const [a, b, c, d, e, f, dmax] = p as [number, number, number, number, number, number, number];
@@ -100,11 +115,8 @@ function desirability(x: number, p: readonly number[]): number {
  * ```
  */
 export function qedFromProperties(properties: QedProperties, weights: QedWeights = 'mean'): number {
+  checkWeights('qed', weights);
   const w = WEIGHTS[weights];
-  if (!w)
-    throw new ArgumentError(
-      `qed: \`weights\` must be 'mean', 'max' or 'none'; received ${String(weights)}.`,
-    );
   let t = 0;
   let sum = 0;
   NAMES.forEach((name, i) => {
@@ -149,10 +161,7 @@ function matches(mol: RdkitMol, query: RdkitMol): number[][] {
 
 /** Rings left after deleting `removed` atoms: the cycle rank E − V + C of what remains. */
 function ringsWithout(mol: RdkitMol, removed: Set<number>): number {
-  const json = JSON.parse(mol.get_json()) as {
-    molecules: { atoms: unknown[]; bonds?: { atoms: [number, number] }[] }[];
-  };
-  const { atoms, bonds = [] } = json.molecules[0]!;
+  const { atoms, bonds } = moleculeJson(mol);
   const parent = atoms.map((_, i) => i);
   const find = (i: number): number => {
     while (parent[i] !== i) {
@@ -191,7 +200,8 @@ function ringsWithout(mol: RdkitMol, removed: Set<number>): number {
  * @example
  * ```ts
  * const [aspirin] = await drugLikeness(['CC(=O)Oc1ccccc1C(=O)O']);
- * console.log(aspirin?.qed.toFixed(3), aspirin?.lipinski.passes); // 0.550 true
+ * aspirin?.qed; // 0.5501…
+ * aspirin?.lipinski.passes; // true
  * ```
  */
 export async function drugLikeness(
@@ -199,51 +209,38 @@ export async function drugLikeness(
   options: DrugLikenessOptions = {},
 ): Promise<(DrugLikeness | null)[]> {
   const list = typeof smiles === 'string' ? [smiles] : smiles;
-  if (!Array.isArray(list))
-    throw new ArgumentError('drugLikeness: `smiles` must be a string or an array of strings.');
-  const bad = list.findIndex((s) => typeof s !== 'string');
-  if (bad >= 0) throw new ArgumentError(`drugLikeness: \`smiles[${bad}]\` is not a string.`);
+  checkSmilesList('drugLikeness', 'smiles', list, 'a string or an array of strings');
   const weights = options.weights ?? 'mean';
-  if (!(weights in WEIGHTS)) {
-    throw new ArgumentError(
-      `drugLikeness: \`weights\` must be 'mean', 'max' or 'none'; received ${String(weights)}.`,
-    );
-  }
+  checkWeights('drugLikeness', weights);
   const rdkit = await loadRdkit();
   const p = patterns(rdkit);
-  return list.map((s) => {
-    if (s.trim() === '') return null;
-    const mol = rdkit.get_mol(s);
-    if (!mol) return null;
-    try {
-      if (!mol.is_valid() || mol.get_num_atoms() === 0) return null;
-      mol.remove_hs_in_place();
-      const d = JSON.parse(mol.get_descriptors()) as Record<string, number>;
-      const removed = new Set(matches(mol, p.aliphaticRing).map((m) => m[0]!));
-      const properties: QedProperties = {
-        MW: d.amw!,
-        ALOGP: d.CrippenClogP!,
-        HBA: p.acceptors.reduce((n, q) => n + matches(mol, q).length, 0),
-        HBD: d.NumHBD!,
-        PSA: d.tpsa!,
-        ROTB: d.NumRotatableBonds!,
-        AROM: ringsWithout(mol, removed),
-        ALERTS: p.alerts.reduce((n, q) => n + (matches(mol, q).length > 0 ? 1 : 0), 0),
-      };
-      const lipinski = { mw: d.amw!, logP: d.CrippenClogP!, hbd: d.NumHBD!, hba: d.NumHBA! };
-      const violations =
-        Number(lipinski.mw > 500) +
-        Number(lipinski.logP > 5) +
-        Number(lipinski.hbd > 5) +
-        Number(lipinski.hba > 10);
-      return {
-        smiles: mol.get_smiles(),
-        qed: qedFromProperties(properties, weights),
-        properties,
-        lipinski: { ...lipinski, violations, passes: violations <= 1 },
-      };
-    } finally {
-      mol.delete();
-    }
-  });
+  const describe = (mol: RdkitMol): DrugLikeness | null => {
+    if (mol.get_num_atoms() === 0) return null;
+    mol.remove_hs_in_place();
+    const d = JSON.parse(mol.get_descriptors()) as Record<string, number>;
+    const removed = new Set(matches(mol, p.aliphaticRing).map((m) => m[0]!));
+    const properties: QedProperties = {
+      MW: d.amw!,
+      ALOGP: d.CrippenClogP!,
+      HBA: p.acceptors.reduce((n, q) => n + matches(mol, q).length, 0),
+      HBD: d.NumHBD!,
+      PSA: d.tpsa!,
+      ROTB: d.NumRotatableBonds!,
+      AROM: ringsWithout(mol, removed),
+      ALERTS: p.alerts.reduce((n, q) => n + (matches(mol, q).length > 0 ? 1 : 0), 0),
+    };
+    const lipinski = { mw: d.amw!, logP: d.CrippenClogP!, hbd: d.NumHBD!, hba: d.NumHBA! };
+    const violations =
+      Number(lipinski.mw > 500) +
+      Number(lipinski.logP > 5) +
+      Number(lipinski.hbd > 5) +
+      Number(lipinski.hba > 10);
+    return {
+      smiles: mol.get_smiles(),
+      qed: qedFromProperties(properties, weights),
+      properties,
+      lipinski: { ...lipinski, violations, passes: violations <= 1 },
+    };
+  };
+  return list.map((s) => withMolecule(rdkit, s, describe) ?? null);
 }

@@ -8,7 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError, FormatError, ShapeError } from '../../core/errors.js';
-import { loadRdkit } from './rdkit.js';
+import { checkSmilesList, loadRdkit, moleculeJson, type RdkitMol, withMolecule } from './rdkit.js';
 
 /** What a graph encoding holds: which elements, and how many atoms at most. */
 export interface MoleculeGraphSpec {
@@ -158,11 +158,36 @@ function checkSpec(fn: string, spec: MoleculeGraphSpec): void {
   }
 }
 
-interface RdkitJsonAtom {
-  z?: number;
-  chg?: number;
-  nRad?: number;
-  isotope?: number;
+interface AtomsAndBonds {
+  /** Atom-type indices into the spec. */
+  atoms: number[];
+  /** [atom, atom, order] */
+  bonds: [number, number, number][];
+}
+
+/** A molecule's graph under the spec, or why the spec cannot hold it. */
+function graphOf(mol: RdkitMol, spec: MoleculeGraphSpec): AtomsAndBonds | string {
+  const { atoms, bonds } = moleculeJson(mol);
+  if (atoms.length === 0) return 'no atoms';
+  if (atoms.length > spec.maxAtoms)
+    return `${atoms.length} atoms, more than maxAtoms ${spec.maxAtoms}`;
+  const types: number[] = [];
+  for (const a of atoms) {
+    const symbol = ELEMENTS[(a.z ?? 6) - 1] ?? `Z=${a.z}`;
+    const t = spec.atomTypes.indexOf(symbol);
+    if (t < 0) return `element ${symbol} is not in atomTypes`;
+    if (a.chg) return 'a charged atom';
+    if (a.nRad) return 'a radical';
+    if (a.isotope) return 'an isotope';
+    types.push(t);
+  }
+  const edges: [number, number, number][] = [];
+  for (const bond of bonds) {
+    const order = bond.bo ?? 1;
+    if (order !== 1 && order !== 2 && order !== 3) return `a bond of order ${order}`;
+    edges.push([bond.atoms[0], bond.atoms[1], order]);
+  }
+  return { atoms: types, bonds: edges };
 }
 
 /**
@@ -184,9 +209,7 @@ export async function encodeMoleculeGraphs(
 ): Promise<MoleculeGraphs> {
   const fn = 'encodeMoleculeGraphs';
   checkSpec(fn, spec);
-  if (!Array.isArray(smiles) || smiles.some((s) => typeof s !== 'string')) {
-    throw new ArgumentError(`${fn}: \`smiles\` must be an array of strings.`);
-  }
+  checkSmilesList(fn, 'smiles', smiles);
   const onUnsupported = options.onUnsupported ?? 'skip';
   if (onUnsupported !== 'skip' && onUnsupported !== 'error') {
     throw new ArgumentError(`${fn}: \`onUnsupported\` must be 'skip' or 'error'.`);
@@ -194,54 +217,23 @@ export async function encodeMoleculeGraphs(
   const rdkit = await loadRdkit();
   const { maxAtoms } = spec;
   const types = spec.atomTypes.length;
-  const kept: { atoms: number[]; bonds: [number, number, number][] }[] = [];
+  const kept: AtomsAndBonds[] = [];
   const keptSmiles: string[] = [];
   const skipped: MoleculeGraphs['skipped'] = [];
   smiles.forEach((s, index) => {
-    const reason = (() => {
-      if (s.trim() === '') return 'empty';
-      const mol = rdkit.get_mol(s);
-      if (!mol) return 'RDKit rejects it';
-      try {
-        const json = JSON.parse(mol.get_json()) as {
-          molecules: {
-            atoms: RdkitJsonAtom[];
-            bonds?: { bo?: number; atoms: [number, number] }[];
-          }[];
-        };
-        const { atoms, bonds = [] } = json.molecules[0]!;
-        if (atoms.length === 0) return 'no atoms';
-        if (atoms.length > maxAtoms) return `${atoms.length} atoms, more than maxAtoms ${maxAtoms}`;
-        const idx: number[] = [];
-        for (const a of atoms) {
-          const symbol = ELEMENTS[(a.z ?? 6) - 1] ?? `Z=${a.z}`;
-          const t = spec.atomTypes.indexOf(symbol);
-          if (t < 0) return `element ${symbol} is not in atomTypes`;
-          if (a.chg) return 'a charged atom';
-          if (a.nRad) return 'a radical';
-          if (a.isotope) return 'an isotope';
-          idx.push(t);
-        }
-        const b: [number, number, number][] = [];
-        for (const bond of bonds) {
-          const order = bond.bo ?? 1;
-          if (order !== 1 && order !== 2 && order !== 3) return `a bond of order ${order}`;
-          b.push([bond.atoms[0], bond.atoms[1], order]);
-        }
-        kept.push({ atoms: idx, bonds: b });
-        keptSmiles.push(s);
-        return undefined;
-      } finally {
-        mol.delete();
-      }
-    })();
-    if (reason !== undefined) {
-      if (onUnsupported === 'error') {
-        throw new FormatError(
-          `${fn}: smiles[${index}] (${JSON.stringify(s)}) cannot be encoded: ${reason}.`,
-        );
-      }
-      skipped.push({ index, smiles: s, reason });
+    const graph =
+      s.trim() === ''
+        ? 'empty'
+        : (withMolecule(rdkit, s, (mol) => graphOf(mol, spec)) ?? 'RDKit rejects it');
+    if (typeof graph !== 'string') {
+      kept.push(graph);
+      keptSmiles.push(s);
+    } else if (onUnsupported === 'error') {
+      throw new FormatError(
+        `${fn}: smiles[${index}] (${JSON.stringify(s)}) cannot be encoded: ${graph}.`,
+      );
+    } else {
+      skipped.push({ index, smiles: s, reason: graph });
     }
   });
   const n = kept.length;
@@ -366,9 +358,10 @@ export async function decodeMoleculeGraphs(
       for (let u = 0; u < count; u++) {
         for (let v = 0; v < u; v++) {
           if (bonded.has(`${v},${u}`)) continue;
+          const none = p(present[u]!, present[v]!, 0);
           for (let order = 1; order <= 3; order++) {
             const q = p(present[u]!, present[v]!, order);
-            if (q > p(present[u]!, present[v]!, 0)) extra.push([q, u, v, order]);
+            if (q > none) extra.push([q, u, v, order]);
           }
         }
       }
@@ -409,16 +402,7 @@ export async function decodeMoleculeGraphs(
       'M  END',
       '',
     ].join('\n');
-    const mol = rdkit.get_mol(molfile);
-    if (!mol) {
-      out.push('');
-      continue;
-    }
-    try {
-      out.push(mol.is_valid() ? mol.get_smiles() : '');
-    } finally {
-      mol.delete();
-    }
+    out.push(withMolecule(rdkit, molfile, (mol) => mol.get_smiles()) ?? '');
   }
   return out;
 }

@@ -6,7 +6,13 @@
  */
 import { ArgumentError } from '../../core/errors.js';
 import { drugLikeness } from './drug-likeness.js';
-import { loadRdkit, type RdkitModule } from './rdkit.js';
+import {
+  checkSmilesList,
+  loadRdkit,
+  type RdkitModule,
+  type RdkitMol,
+  withMolecule,
+} from './rdkit.js';
 
 /** What {@link moleculeMetrics} returns: four fractions in [0, 1] and the counts behind them. */
 export interface MoleculeMetrics {
@@ -60,8 +66,8 @@ export async function moleculeMetrics(
   training: readonly string[],
   options: MoleculeMetricsOptions = {},
 ): Promise<MoleculeMetrics> {
-  checkStrings('generated', generated);
-  checkStrings('training', training);
+  checkSmilesList('moleculeMetrics', 'generated', generated);
+  checkSmilesList('moleculeMetrics', 'training', training);
   const radius = options.radius ?? 2;
   const nBits = options.nBits ?? 2048;
   if (!Number.isInteger(radius) || radius < 0 || radius > 8) {
@@ -110,20 +116,14 @@ export async function moleculeMetrics(
 function canonicalize(
   rdkit: RdkitModule,
   smiles: string,
-  withMol?: (mol: ReturnType<RdkitModule['get_mol']> & object, canonical: string) => void,
+  withMol?: (mol: RdkitMol, canonical: string) => void,
 ): string | undefined {
-  if (smiles.trim() === '') return undefined;
-  const mol = rdkit.get_mol(smiles);
-  if (!mol) return undefined;
-  try {
-    if (!mol.is_valid()) return undefined;
+  return withMolecule(rdkit, smiles, (mol) => {
     const canonical = mol.get_smiles();
     if (canonical === '') return undefined;
     withMol?.(mol, canonical);
     return canonical;
-  } finally {
-    mol.delete();
-  }
+  });
 }
 
 /** 1 − mean Tanimoto over pairs i ≠ j; 0 with fewer than two fingerprints. */
@@ -158,16 +158,6 @@ function popcountAll(a: Uint32Array): number {
   return c;
 }
 
-function checkStrings(name: string, value: readonly string[], fn = 'moleculeMetrics'): void {
-  if (!Array.isArray(value)) {
-    throw new ArgumentError(`${fn}: \`${name}\` must be an array of SMILES strings.`);
-  }
-  const bad = value.findIndex((s) => typeof s !== 'string');
-  if (bad >= 0) {
-    throw new ArgumentError(`${fn}: \`${name}[${bad}]\` is not a string.`);
-  }
-}
-
 /** What {@link propertyDistances} returns: 1-D Wasserstein distances, in each property's units. */
 export interface PropertyDistances {
   /** Between the Crippen logP distributions. */
@@ -195,8 +185,8 @@ export async function propertyDistances(
   generated: readonly string[],
   training: readonly string[],
 ): Promise<PropertyDistances> {
-  checkStrings('generated', generated, 'propertyDistances');
-  checkStrings('training', training, 'propertyDistances');
+  checkSmilesList('propertyDistances', 'generated', generated);
+  checkSmilesList('propertyDistances', 'training', training);
   const [g, t] = [await drugLikeness(generated), await drugLikeness(training)];
   const values = (rows: typeof g, name: string) => {
     const valid = rows.filter((r) => r !== null);

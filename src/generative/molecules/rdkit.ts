@@ -47,6 +47,60 @@ export interface LoadRdkitOptions {
   locateFile?: (file: string) => string;
 }
 
+/**
+ * Parses `input` (SMILES or a molfile) and hands the molecule to `use`, freeing its WebAssembly
+ * memory afterwards; `undefined` for an empty string, or one RDKit rejects.
+ *
+ * @internal
+ */
+export function withMolecule<R>(
+  rdkit: RdkitModule,
+  input: string,
+  use: (mol: RdkitMol) => R,
+): R | undefined {
+  if (input.trim() === '') return undefined;
+  const mol = rdkit.get_mol(input);
+  if (!mol) return undefined;
+  try {
+    return mol.is_valid() ? use(mol) : undefined;
+  } finally {
+    mol.delete();
+  }
+}
+
+/**
+ * A molecule's atoms and bonds from RDKit's JSON (Kekulé bonds; an absent `z` is carbon, an
+ * absent `bo` a single bond).
+ *
+ * @internal
+ */
+export function moleculeJson(mol: RdkitMol): {
+  atoms: { z?: number; chg?: number; nRad?: number; isotope?: number }[];
+  bonds: { bo?: number; atoms: [number, number] }[];
+} {
+  const { molecules } = JSON.parse(mol.get_json()) as {
+    molecules: { atoms: []; bonds?: { bo?: number; atoms: [number, number] }[] }[];
+  };
+  return { atoms: molecules[0]!.atoms, bonds: molecules[0]!.bonds ?? [] };
+}
+
+/**
+ * Checks that `value` is an array of strings, naming the first element that is not.
+ *
+ * @throws `ArgumentError`.
+ * @internal
+ */
+export function checkSmilesList(
+  fn: string,
+  name: string,
+  value: unknown,
+  expected = 'an array of SMILES strings',
+): asserts value is readonly string[] {
+  if (!Array.isArray(value)) throw new ArgumentError(`${fn}: \`${name}\` must be ${expected}.`);
+  const bad = value.findIndex((s) => typeof s !== 'string');
+  if (bad >= 0) throw new ArgumentError(`${fn}: \`${name}[${bad}]\` is not a string.`);
+}
+
 let loading: Promise<RdkitModule> | undefined;
 let given: RdkitModule | undefined;
 
@@ -58,7 +112,7 @@ let given: RdkitModule | undefined;
  * ```ts
  * const rdkit = await loadRdkit();
  * const mol = rdkit.get_mol('c1ccccc1O');
- * console.log(mol?.get_smiles()); // Oc1ccccc1
+ * mol?.get_smiles(); // 'Oc1ccccc1'
  * mol?.delete();
  * ```
  */
