@@ -5,9 +5,12 @@
  *   2. image classification: a CNN on real 8×8 scans with training, clinical metrics, Grad-CAM
  *      and save/load (examples/image-diagnosis.mjs);
  *   3. genomics: VCF → QC → association scan → sparse risk model → one patient's explanation
- *      (examples/genomics.mjs).
+ *      (examples/genomics.mjs);
+ *   4. drug discovery: a molecular-graph GAN on real NCI compounds, scored by validity,
+ *      uniqueness, novelty, diversity and property distances beside two baselines
+ *      (examples/molecule-generation.mjs; run that file alone for the full 60-epoch run).
  *
- *   node examples/demo.mjs [--backend wasm|cpu] [--epochs N]   (--epochs caps both parts)
+ *   node examples/demo.mjs [--backend wasm|cpu] [--epochs N]   (--epochs caps every part)
  *
  * Runs against the built package (`npm run build` first; `npm run demo` does both).
  */
@@ -19,6 +22,7 @@ import { registerTrainingKernels } from 'tfjs-medkit';
 import { breastCancerDemo } from './breast-cancer.mjs';
 import { genomicsDemo } from './genomics.mjs';
 import { imageDiagnosisDemo } from './image-diagnosis.mjs';
+import { moleculeGenerationDemo } from './molecule-generation.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -34,3 +38,4 @@ const cap = args.epochs === undefined ? undefined : Number(args.epochs);
 await breastCancerDemo({ epochs: Math.min(40, cap ?? 40) });
 await imageDiagnosisDemo({ epochs: Math.min(12, cap ?? 12) });
 await genomicsDemo();
+await moleculeGenerationDemo({ epochs: Math.min(20, cap ?? 20), samples: 500 });

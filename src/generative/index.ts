@@ -21,10 +21,12 @@ export {
 export {
   createDcgan,
   createMlpGan,
+  createMoleculeGan,
   type DcganOptions,
   type GanModels,
   type GeneratorOutput,
   type MlpGanOptions,
+  type MoleculeGanOptions,
 } from './models.js';
 export * from './molecules/index.js';
 export {

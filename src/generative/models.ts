@@ -8,6 +8,7 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import { ArgumentError, describeValue } from '../core/errors.js';
 import { resolveOptions } from '../core/validate.js';
+import { type MoleculeGraphSpec, packedGraphSize } from './molecules/graph.js';
 
 /** A generator and a discriminator (logits out), ready for `GanTrainer`. */
 export interface GanModels {
@@ -62,8 +63,25 @@ export interface DcganOptions {
   seed?: number;
 }
 
+/** Options of {@link createMoleculeGan}. */
+export interface MoleculeGanOptions {
+  /** The graph encoding: element types and the most heavy atoms. */
+  spec: MoleculeGraphSpec;
+  /** Noise dimensions. Defaults to 32 (MolGAN's). */
+  latentDim?: number;
+  /** Hidden units of the generator (tanh); the discriminator uses them reversed. Defaults to [128, 256, 512]. */
+  hidden?: number[];
+  /** Width of a condition vector (e.g. a target property), for a conditional GAN. Defaults to 0. */
+  conditionDim?: number;
+  /** Dropout rate in the discriminator. Defaults to 0. */
+  dropout?: number;
+  /** Seed of the weight initialisers. Defaults to 0. */
+  seed?: number;
+}
+
 const FN_MLP = 'createMlpGan';
 const FN_DC = 'createDcgan';
+const FN_MOL = 'createMoleculeGan';
 
 function positiveIntegers(fn: string, name: string, value: unknown, allowEmpty = false): number[] {
   if (
@@ -268,5 +286,89 @@ export function createDcgan(options: DcganOptions): GanModels {
     outputs: logit,
     name: 'dcgan_discriminator',
   });
+  return { generator, discriminator };
+}
+
+/**
+ * A generator and discriminator for molecular graphs (MolGAN, De Cao & Kipf 2018, with an MLP
+ * critic in place of its relational GCN): the generator maps noise through tanh layers to two
+ * heads, a softmax over atom types (and "no atom") for each atom and a softmax over bond types
+ * (none, single, double, triple) for each atom pair i < j, returned packed as
+ * {@link packMoleculeGraphs} packs real molecules; the discriminator reads that vector (LeakyReLU
+ * 0.2 layers) and returns one logit. Decode samples with `unpackMoleculeGraphs` and
+ * `decodeMoleculeGraphs`.
+ *
+ * @throws `ArgumentError` for a bad option or spec.
+ * @example
+ * ```ts
+ * const spec = { atomTypes: ['C', 'N', 'O', 'F', 'S', 'Cl', 'Br'], maxAtoms: 20 };
+ * const { generator, discriminator } = createMoleculeGan({ spec, seed: 1 });
+ * const trainer = new GanTrainer({ generator, discriminator, loss: 'wasserstein', gradientPenaltyWeight: 10, criticSteps: 5 });
+ * ```
+ */
+export function createMoleculeGan(options: MoleculeGanOptions): GanModels {
+  const o = resolveOptions<MoleculeGanOptions>(FN_MOL, options, {
+    spec: { constraint: { kind: 'object' } },
+    latentDim: { constraint: { kind: 'number', integer: true, min: 1 }, default: 32 },
+    hidden: { constraint: { kind: 'any' }, default: [128, 256, 512] },
+    conditionDim: { constraint: { kind: 'number', integer: true, min: 0 }, default: 0 },
+    dropout: { constraint: { kind: 'number', min: 0, max: 1, maxExclusive: true }, default: 0 },
+    seed: { constraint: { kind: 'number', integer: true }, default: 0 },
+  });
+  const size = packedGraphSize(o.spec);
+  const hidden = positiveIntegers(FN_MOL, 'hidden', o.hidden);
+  const { maxAtoms } = o.spec;
+  const atomColumns = o.spec.atomTypes.length + 1;
+  const pairs = (maxAtoms * (maxAtoms - 1)) / 2;
+  const conditionDim = o.conditionDim ?? 0;
+  let seed = o.seed ?? 0;
+  const dense = (units: number, name: string, activation?: 'tanh') =>
+    tfl.layers.dense({
+      units,
+      name,
+      activation,
+      kernelInitializer: tfl.initializers.glorotUniform({ seed: seed++ }),
+    });
+  const apply = (layer: { apply: (x: tfl.SymbolicTensor) => unknown }, x: tfl.SymbolicTensor) =>
+    layer.apply(x) as tfl.SymbolicTensor;
+
+  const noise = tfl.input({ shape: [o.latentDim ?? 32], name: 'generator_noise' });
+  const g = withCondition(noise, conditionDim, 'generator');
+  let h = g.joined;
+  hidden.forEach((units, i) => {
+    h = apply(dense(units, `generator_dense${i + 1}`, 'tanh'), h);
+  });
+  // one softmax per atom and per atom pair, flattened back into the packed layout
+  const head = (name: string, rows: number, columns: number) =>
+    apply(
+      tfl.layers.flatten(),
+      apply(
+        tfl.layers.softmax({ axis: -1 }),
+        apply(
+          tfl.layers.reshape({ targetShape: [rows, columns] }),
+          apply(dense(rows * columns, name), h),
+        ),
+      ),
+    );
+  const packed = tfl.layers
+    .concatenate({ name: 'generator_graph' })
+    .apply([
+      head('generator_atoms', maxAtoms, atomColumns),
+      head('generator_bonds', pairs, 4),
+    ]) as tfl.SymbolicTensor;
+  const generator = tfl.model({ inputs: g.inputs, outputs: packed, name: 'molecule_generator' });
+
+  const sample = tfl.input({ shape: [size], name: 'discriminator_graph' });
+  const d = withCondition(sample, conditionDim, 'discriminator');
+  let x = d.joined;
+  [...hidden].reverse().forEach((units, i) => {
+    x = apply(
+      tfl.layers.leakyReLU({ alpha: 0.2 }),
+      apply(dense(units, `discriminator_dense${i + 1}`), x),
+    );
+    if ((o.dropout ?? 0) > 0) x = apply(tfl.layers.dropout({ rate: o.dropout!, seed: seed++ }), x);
+  });
+  x = apply(dense(1, 'discriminator_logit'), x);
+  const discriminator = tfl.model({ inputs: d.inputs, outputs: x, name: 'molecule_discriminator' });
   return { generator, discriminator };
 }

@@ -45,6 +45,14 @@ export interface GanTrainerOptions {
   emaDecay?: number;
   /** The seed of the noise and of the penalties' interpolates. Defaults to 0. */
   seed?: Seed;
+  /**
+   * A differentiable reward of generated samples (and the condition), one value per sample, e.g.
+   * a property model's prediction (MolGAN's reward network): the generator's loss becomes
+   * `loss − rewardWeight · mean(reward)`, steering generation towards high rewards.
+   */
+  reward?: (samples: tf.Tensor, condition?: tf.Tensor) => tf.Tensor;
+  /** The weight of `reward` in the generator's loss. Defaults to 1. */
+  rewardWeight?: number;
 }
 
 /** Training data: real samples, with a condition per sample for a conditional GAN. */
@@ -105,8 +113,10 @@ export interface GanFitResult {
 export interface GanHistory {
   /** The discriminator's loss (penalties included) after each generator step. */
   discriminatorLoss: number[];
-  /** The generator's loss of each generator step. */
+  /** The generator's loss of each generator step (the reward term included). */
   generatorLoss: number[];
+  /** The mean reward of each generator step's samples, when there is a `reward`. */
+  reward?: number[];
 }
 
 const FN = 'GanTrainer';
@@ -116,8 +126,8 @@ const FN = 'GanTrainer';
  *
  * Each step draws a batch of real samples (a seeded permutation per epoch), then `criticSteps`
  * times minimises the discriminator's loss (plus λ·GP and γ/2·R1) over the discriminator's
- * variables with fresh seeded noise, then once the generator's loss over the generator's
- * variables, then updates the moving average of the generator's weights.
+ * variables with fresh seeded noise, then once the generator's loss (less the weighted mean
+ * reward, when there is a `reward`) over the generator's variables, then updates the moving average of the generator's weights.
  *
  * @example
  * ```ts
@@ -162,6 +172,8 @@ export class GanTrainer {
       discriminatorOptimizer: { constraint: { kind: 'object' } },
       emaDecay: { constraint: { kind: 'number', min: 0, max: 1, maxExclusive: true }, default: 0 },
       seed: { constraint: { kind: 'any' }, default: 0 },
+      reward: { constraint: { kind: 'function' } },
+      rewardWeight: { constraint: { kind: 'number', min: 0 }, default: 1 },
     });
     const { generator: G, discriminator: D } = o;
     if (!(G instanceof tfl.LayersModel) || !(D instanceof tfl.LayersModel)) {
@@ -229,7 +241,7 @@ export class GanTrainer {
   private async trainStep(
     real: tf.Tensor,
     condition: tf.Tensor | undefined,
-  ): Promise<[number, number]> {
+  ): Promise<[number, number, number?]> {
     const n = real.shape[0]!;
     const dVars = this.discriminator.trainableWeights.map((w) => w.read() as tf.Variable);
     const gVars = this.generator.trainableWeights.map((w) => w.read() as tf.Variable);
@@ -262,6 +274,7 @@ export class GanTrainer {
       );
     }
     const seed = this.rng.tfSeed();
+    let meanReward: tf.Tensor | undefined;
     const gLoss = this.gOpt.minimize(
       () => {
         const fake = this.run(this.generator, this.noise(n, seed), condition, true);
@@ -270,21 +283,44 @@ export class GanTrainer {
           this.loss.kind === 'relativistic-average'
             ? this.run(this.discriminator, real, condition, true)
             : undefined;
-        return this.loss.generator(fakeLogits, realLogits);
+        const adversarial = this.loss.generator(fakeLogits, realLogits);
+        if (!o.reward) return adversarial;
+        meanReward = tf.keep(tf.mean(o.reward(fake, condition)));
+        return tf.sub(adversarial, tf.mul(o.rewardWeight ?? 1, meanReward)) as tf.Scalar;
       },
       true,
       gVars,
     );
     this.updateEma();
     this.steps++;
-    const [d, g] = await Promise.all([dLoss!.data(), gLoss!.data()]);
-    tf.dispose([dLoss!, gLoss!]);
+    const [d, g, r] = await Promise.all([
+      dLoss!.data(),
+      gLoss!.data(),
+      meanReward ? meanReward.data() : undefined,
+    ]);
+    tf.dispose([dLoss!, gLoss!, meanReward ?? []]);
     if (!Number.isFinite(d[0]!) || !Number.isFinite(g[0]!)) {
       throw new MedkitError(
         `${FN}: a loss became ${d[0]} / ${g[0]} at step ${this.steps}; lower the learning rates or add a gradient penalty.`,
       );
     }
-    return [d[0]!, g[0]!];
+    return r ? [d[0]!, g[0]!, r[0]!] : [d[0]!, g[0]!];
+  }
+
+  /** Calls the reward on two generated samples and checks it gives one value per sample. */
+  private checkReward(data: GanData): void {
+    const reward = this.options.reward;
+    if (!reward) return;
+    tf.tidy(() => {
+      const n = Math.min(2, data.x.shape[0]!);
+      const condition = this.conditional ? tf.slice(data.condition!, 0, n) : undefined;
+      const r = reward(this.run(this.generator, this.noise(n, 1), condition, false), condition);
+      if (!isTensor(r) || r.size !== n) {
+        throw new ShapeError(
+          `${FN}: \`reward\` must return one value per sample ([n] or [n, 1]); for ${n} samples it returned ${isTensor(r) ? formatShape(r.shape) : describeValue(r)}.`,
+        );
+      }
+    });
   }
 
   private updateEma(): void {
@@ -336,11 +372,16 @@ export class GanTrainer {
     // a missing kernel or gradient (e.g. wasm's convolution backprops) fails here, named
     checkTrainingSupport(this.generator);
     checkTrainingSupport(this.discriminator);
+    this.checkReward(data);
     const n = x.shape[0]!;
     const batchSize = Math.min(o.batchSize ?? 64, n);
     const steps = Math.floor(n / batchSize);
     const clock = new ProgressClock('gan', o.epochs ?? 10, steps);
-    const history: GanHistory = { discriminatorLoss: [], generatorLoss: [] };
+    const history: GanHistory = {
+      discriminatorLoss: [],
+      generatorLoss: [],
+      ...(this.options.reward ? { reward: [] } : {}),
+    };
     await o.onProgress?.(clock.event('start', { epoch: 0, step: 0 }));
     for (let epoch = 1; epoch <= (o.epochs ?? 10); epoch++) {
       const order = this.rng.permutation(n);
@@ -353,15 +394,16 @@ export class GanTrainer {
         const real = tf.gather(x, idx);
         const condition = this.conditional ? tf.gather(data.condition!, idx) : undefined;
         try {
-          const [d, g] = await this.trainStep(real, condition);
+          const [d, g, r] = await this.trainStep(real, condition);
           history.discriminatorLoss.push(d);
           history.generatorLoss.push(g);
+          if (r !== undefined) history.reward?.push(r);
           await o.onProgress?.(
             clock.event('stepEnd', {
               epoch,
               step: s + 1,
               loss: g,
-              metrics: { discriminatorLoss: d },
+              metrics: { discriminatorLoss: d, ...(r !== undefined ? { reward: r } : {}) },
             }),
           );
         } finally {

@@ -59,6 +59,44 @@ describe('GanTrainer', () => {
     tf.dispose(x);
   });
 
+  it('a reward steers the generator: higher samples when rewarded for them; recorded per step', async () => {
+    const run = async (rewardWeight: number) => {
+      seed = 40; // the same initial networks for both runs
+      const x = data();
+      const trainer = new GanTrainer({
+        generator: mlp([4], 16, 1),
+        discriminator: mlp([1], 16, 1),
+        generatorOptimizer: tf.train.adam(5e-3, 0.5),
+        discriminatorOptimizer: tf.train.adam(5e-3, 0.5),
+        reward: (samples) => tf.reshape(samples, [-1]),
+        rewardWeight,
+        seed: 1,
+      });
+      const { history } = await trainer.fit({ x }, { epochs: 10, batchSize: 64 });
+      const m = await mean(trainer.sample(256, { seed: 2 }));
+      trainer.dispose();
+      tf.dispose(x);
+      return { m, history };
+    };
+    const plain = await run(0);
+    const rewarded = await run(2);
+    expect(rewarded.history.reward).toHaveLength(80);
+    // the reward is the samples' mean: what was recorded is the mean of the step's samples
+    expect(rewarded.m).toBeGreaterThan(plain.m + 1);
+    expect(rewarded.history.reward!.at(-1)!).toBeGreaterThan(plain.m + 1);
+    const bad = new GanTrainer({
+      generator: mlp([4], 4, 1),
+      discriminator: mlp([1], 4, 1),
+      reward: () => tf.zeros([3]),
+    });
+    const x = data();
+    const before = tf.memory().numTensors;
+    await expect(bad.fit({ x }, { epochs: 1 })).rejects.toThrow(/one value per sample/);
+    expect(tf.memory().numTensors).toBe(before); // refused before the first step
+    bad.dispose();
+    tf.dispose(x);
+  });
+
   it('WGAN-GP with 3 critic steps moves towards the data; the same seed repeats', async () => {
     const x = data();
     const run = async () => {

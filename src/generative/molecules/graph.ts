@@ -7,7 +7,8 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { ArgumentError, FormatError, ShapeError } from '../../core/errors.js';
+import { ArgumentError, describeValue, FormatError, ShapeError } from '../../core/errors.js';
+import { Random, type Seed } from '../../core/random.js';
 import { checkSmilesList, loadRdkit, moleculeJson, type RdkitMol, withMolecule } from './rdkit.js';
 
 /** What a graph encoding holds: which elements, and how many atoms at most. */
@@ -40,6 +41,14 @@ export interface MoleculeGraphs {
   skipped: SkippedMolecule[];
 }
 
+/** Graph tensors without their SMILES: what {@link unpackMoleculeGraphs} returns. */
+export interface MoleculeGraphTensors {
+  /** `[n, maxAtoms, atomTypes.length + 1]`; the last column is "no atom". */
+  atoms: tf.Tensor3D;
+  /** `[n, maxAtoms, maxAtoms, 4]`, symmetric: none, single, double, triple. */
+  bonds: tf.Tensor4D;
+}
+
 /** Options of {@link encodeMoleculeGraphs}. */
 export interface EncodeGraphOptions {
   /**
@@ -52,15 +61,23 @@ export interface EncodeGraphOptions {
 /** Options of {@link decodeMoleculeGraphs}. */
 export interface DecodeGraphOptions {
   /**
-   * Decode under valence masks (default true): atoms by their most probable type, up to the first
-   * "no atom" (which the first atom cannot be); then each atom
-   * joins the molecule built so far by its most probable bond that both atoms' remaining valence
-   * allows (an atom that cannot join ends the molecule); then every further bond more probable
-   * than "none" is added, most probable first, where valences allow. Every decoded graph is then
-   * one connected molecule RDKit accepts (so a salt's fragments come back joined). With `false`, plain argmax: what RDKit rejects
-   * decodes to `''` (invalid).
+   * Decode under valence masks (default true): atoms in order up to the first "no atom" (which
+   * the first atom cannot be); then each atom joins the molecule built so far by a bond that both
+   * atoms' remaining valence allows (an atom that cannot join ends the molecule); then further
+   * bonds between atoms already joined, where valences allow. Every decoded graph is then one
+   * connected molecule RDKit accepts (so a salt's fragments come back joined). With `false`,
+   * plain argmax: what RDKit rejects decodes to `''` (invalid).
    */
   constrained?: boolean;
+  /**
+   * How each choice is made from the probabilities (constrained decoding only): `'argmax'` (the
+   * default) takes the most probable allowed atom type or bond, further bonds most probable first;
+   * `'sample'` draws each from the allowed choices in proportion to their probabilities (seeded),
+   * reading a generator's softmax outputs as the categorical distributions they are.
+   */
+  mode?: 'argmax' | 'sample';
+  /** The seed of `mode: 'sample'`. Defaults to 0. */
+  seed?: Seed;
 }
 
 // Highest valence RDKit's default model allows a neutral atom of each element.
@@ -304,17 +321,42 @@ export async function decodeMoleculeGraphs(
   const a = await atoms.data();
   const b = await bonds.data();
   const constrained = options.constrained ?? true;
+  const mode = options.mode ?? 'argmax';
+  if (mode !== 'argmax' && mode !== 'sample') {
+    throw new ArgumentError(
+      `${fn}: \`mode\` must be 'argmax' or 'sample'. Received: ${describeValue(mode)}.`,
+    );
+  }
+  if (mode === 'sample' && !constrained) {
+    throw new ArgumentError(`${fn}: \`mode: 'sample'\` needs constrained decoding.`);
+  }
+  const rng = new Random(options.seed ?? 0);
+  // the index of the choice: the largest weight, or one drawn in proportion to the weights
+  const choose = (weights: number[]): number => {
+    if (mode === 'argmax') {
+      let best = 0;
+      for (let i = 1; i < weights.length; i++) if (weights[i]! > weights[best]!) best = i;
+      return best;
+    }
+    let total = 0;
+    for (const w of weights) total += Math.max(w, 0);
+    if (!(total > 0)) return rng.int(weights.length);
+    let u = rng.nextFloat() * total;
+    for (let i = 0; i < weights.length; i++) {
+      u -= Math.max(weights[i]!, 0);
+      if (u < 0) return i;
+    }
+    return weights.length - 1;
+  };
   const rdkit = await loadRdkit();
   const out: string[] = [];
   for (let k = 0; k < n; k++) {
     const atomType: number[] = [];
     for (let i = 0; i < maxAtoms; i++) {
+      const at = (k * maxAtoms + i) * (types + 1);
       // constrained: the first atom cannot be "no atom" (a molecule has one at least)
       const last = constrained && i === 0 ? types - 1 : types;
-      let best = 0;
-      for (let t = 1; t <= last; t++)
-        if (a[(k * maxAtoms + i) * (types + 1) + t]! > a[(k * maxAtoms + i) * (types + 1) + best]!)
-          best = t;
+      const best = choose(Array.from(a.subarray(at, at + last + 1)));
       if (best < types) atomType.push(best);
       else if (constrained)
         break; // the first "no atom" ends the molecule
@@ -332,28 +374,27 @@ export async function decodeMoleculeGraphs(
       const bonded = new Set<string>();
       let count = present.length;
       for (let u = 1; u < present.length; u++) {
-        let best: [number, number, number] | undefined;
-        let bestP = -Infinity;
+        const candidates: [number, number, number][] = [];
+        const weights: number[] = [];
         for (let v = 0; v < u; v++) {
           for (let order = 1; order <= 3; order++) {
             if (left[u]! < order || left[v]! < order) continue;
-            const q = p(present[u]!, present[v]!, order);
-            if (q > bestP) {
-              bestP = q;
-              best = [u, v, order];
-            }
+            candidates.push([u, v, order]);
+            weights.push(p(present[u]!, present[v]!, order));
           }
         }
-        if (!best) {
+        if (candidates.length === 0) {
           count = u; // nothing left to bond to: the molecule ends here
           break;
         }
-        const [x, y, order] = best;
+        const pick = candidates[choose(weights)]!;
+        const [x, y, order] = pick;
         left[x]! -= order;
         left[y]! -= order;
         bonded.add(`${y},${x}`);
-        chosen.push(best);
+        chosen.push(pick);
       }
+      // further bonds: pairs in order of their most probable bond (argmax: orders too)
       const extra: [number, number, number, number][] = [];
       for (let u = 0; u < count; u++) {
         for (let v = 0; v < u; v++) {
@@ -361,13 +402,24 @@ export async function decodeMoleculeGraphs(
           const none = p(present[u]!, present[v]!, 0);
           for (let order = 1; order <= 3; order++) {
             const q = p(present[u]!, present[v]!, order);
-            if (q > none) extra.push([q, u, v, order]);
+            if (mode === 'sample' || q > none) extra.push([q, u, v, order]);
           }
         }
       }
       extra.sort((x, y) => y[0] - x[0]);
       for (const [, u, v, order] of extra) {
         if (bonded.has(`${v},${u}`) || left[u]! < order || left[v]! < order) continue;
+        if (mode === 'sample') {
+          // none or an allowed order, drawn once per pair
+          bonded.add(`${v},${u}`);
+          const orders = [0, 1, 2, 3].filter((o) => o === 0 || (left[u]! >= o && left[v]! >= o));
+          const drawn = orders[choose(orders.map((o) => p(present[u]!, present[v]!, o)))]!;
+          if (drawn === 0) continue;
+          left[u]! -= drawn;
+          left[v]! -= drawn;
+          chosen.push([u, v, drawn]);
+          continue;
+        }
         left[u]! -= order;
         left[v]! -= order;
         bonded.add(`${v},${u}`);
@@ -409,4 +461,115 @@ export async function decodeMoleculeGraphs(
 
 function pad(x: number, width: number): string {
   return String(x).padStart(width);
+}
+
+/**
+ * The length of one packed graph (see {@link packMoleculeGraphs}) under a spec:
+ * `maxAtoms · (atomTypes + 1) + maxAtoms · (maxAtoms − 1) / 2 · 4`.
+ *
+ * @throws `ArgumentError` for a bad spec.
+ */
+export function packedGraphSize(spec: MoleculeGraphSpec): number {
+  checkSpec('packedGraphSize', spec);
+  const { maxAtoms } = spec;
+  return maxAtoms * (spec.atomTypes.length + 1) + ((maxAtoms * (maxAtoms - 1)) / 2) * 4;
+}
+
+/** The flat index `i · maxAtoms + j` of each atom pair i < j, row by row. */
+function upperPairs(maxAtoms: number): Int32Array {
+  const out = new Int32Array((maxAtoms * (maxAtoms - 1)) / 2);
+  let k = 0;
+  for (let i = 0; i < maxAtoms; i++)
+    for (let j = i + 1; j < maxAtoms; j++) out[k++] = i * maxAtoms + j;
+  return out;
+}
+
+/**
+ * Packs graphs into one vector per molecule, the form a single-output generator produces and an
+ * MLP discriminator reads: the atom one-hots row by row, then the bond one-hots of each atom pair
+ * i < j (the diagonal and the mirrored half carry nothing new). Any backend; differentiable.
+ *
+ * @param atoms - `[n, maxAtoms, atomTypes + 1]`.
+ * @param bonds - `[n, maxAtoms, maxAtoms, 4]` (symmetric).
+ * @returns `[n, packedGraphSize(spec)]`.
+ * @throws `ShapeError` when the tensors do not fit each other.
+ * @example
+ * ```ts
+ * const g = await encodeMoleculeGraphs(smiles, spec);
+ * const x = packMoleculeGraphs(g.atoms, g.bonds); // GanTrainer's real samples
+ * ```
+ */
+export function packMoleculeGraphs(atoms: tf.Tensor, bonds: tf.Tensor): tf.Tensor2D {
+  const fn = 'packMoleculeGraphs';
+  if (!(atoms instanceof tf.Tensor) || !(bonds instanceof tf.Tensor)) {
+    throw new ArgumentError(`${fn}: \`atoms\` and \`bonds\` must be tensors.`);
+  }
+  const [n, maxAtoms] = atoms.shape;
+  if (
+    atoms.rank !== 3 ||
+    bonds.rank !== 4 ||
+    bonds.shape[0] !== n ||
+    bonds.shape[1] !== maxAtoms ||
+    bonds.shape[2] !== maxAtoms ||
+    bonds.shape[3] !== 4
+  ) {
+    throw new ShapeError(
+      `${fn}: expected atoms [n, maxAtoms, types] and bonds [n, maxAtoms, maxAtoms, 4]; received [${atoms.shape}] and [${bonds.shape}].`,
+    );
+  }
+  return tf.tidy(() => {
+    const pairs = tf.gather(
+      tf.reshape(bonds, [n!, maxAtoms! * maxAtoms!, 4]),
+      tf.tensor1d(upperPairs(maxAtoms!), 'int32'),
+      1,
+    );
+    return tf.concat([tf.reshape(atoms, [n!, -1]), tf.reshape(pairs, [n!, -1])], 1) as tf.Tensor2D;
+  });
+}
+
+/**
+ * The inverse of {@link packMoleculeGraphs}: atoms `[n, maxAtoms, atomTypes + 1]` and symmetric
+ * bonds `[n, maxAtoms, maxAtoms, 4]` (the diagonal "none"), ready for
+ * {@link decodeMoleculeGraphs}. The caller disposes both.
+ *
+ * @throws `ShapeError` when `packed` is not `[n, packedGraphSize(spec)]`; `ArgumentError` for a
+ *   bad spec.
+ */
+export function unpackMoleculeGraphs(
+  packed: tf.Tensor,
+  spec: MoleculeGraphSpec,
+): MoleculeGraphTensors {
+  const fn = 'unpackMoleculeGraphs';
+  const size = packedGraphSize(spec);
+  if (!(packed instanceof tf.Tensor) || packed.rank !== 2 || packed.shape[1] !== size) {
+    throw new ShapeError(
+      `${fn}: expected [n, ${size}] for this spec; received ${packed instanceof tf.Tensor ? `[${packed.shape}]` : describeValue(packed)}.`,
+    );
+  }
+  const { maxAtoms } = spec;
+  const n = packed.shape[0]!;
+  const atomSize = maxAtoms * (spec.atomTypes.length + 1);
+  const pairCount = (maxAtoms * (maxAtoms - 1)) / 2;
+  // where each (i, j) reads from: its pair i < j, the mirrored pair, or the "none" row (diagonal)
+  const source = new Int32Array(maxAtoms * maxAtoms).fill(pairCount);
+  upperPairs(maxAtoms).forEach((flat, k) => {
+    const i = Math.floor(flat / maxAtoms);
+    const j = flat % maxAtoms;
+    source[flat] = k;
+    source[j * maxAtoms + i] = k;
+  });
+  return tf.tidy(() => {
+    const [atomPart, pairPart] = tf.split(packed, [atomSize, pairCount * 4], 1);
+    const none = tf.tile(tf.tensor3d([1, 0, 0, 0], [1, 1, 4]), [n, 1, 1]);
+    const rows = tf.concat([tf.reshape(pairPart!, [n, pairCount, 4]), none], 1);
+    return {
+      atoms: tf.reshape(atomPart!, [n, maxAtoms, spec.atomTypes.length + 1]) as tf.Tensor3D,
+      bonds: tf.reshape(tf.gather(rows, tf.tensor1d(source, 'int32'), 1), [
+        n,
+        maxAtoms,
+        maxAtoms,
+        4,
+      ]) as tf.Tensor4D,
+    };
+  });
 }

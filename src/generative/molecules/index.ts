@@ -19,7 +19,11 @@ export {
   encodeMoleculeGraphs,
   type MoleculeGraphSpec,
   type MoleculeGraphs,
+  type MoleculeGraphTensors,
+  packedGraphSize,
+  packMoleculeGraphs,
   type SkippedMolecule,
+  unpackMoleculeGraphs,
 } from './graph.js';
 export {
   type MoleculeMetrics,
@@ -29,6 +33,14 @@ export {
   propertyDistances,
   wasserstein1d,
 } from './metrics.js';
+export {
+  fitPropertyModel,
+  type MorganFingerprintOptions,
+  type MorganFingerprints,
+  morganFingerprints,
+  type PropertyModelFit,
+  type PropertyModelOptions,
+} from './property-model.js';
 export {
   type LoadRdkitOptions,
   loadRdkit,

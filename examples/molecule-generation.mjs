@@ -1,0 +1,234 @@
+/**
+ * Part 4 of the demo, and a runnable example on its own: drug discovery with a molecular-graph
+ * GAN (MolGAN-style) trained on real NCI compounds (examples/data/nci_5k.smi, the first 5,000 of
+ * the NCI open database as RDKit ships them), scored with tfjs-medkit/generative's RDKit metrics.
+ *
+ * The subset: molecules of C, N, O, F, S, Cl, Br, neutral, with 10 to 20 heavy atoms
+ * (2,651 of the 4,999). The generator emits a softmax per atom and per atom pair; samples are
+ * read by valence-masked decoding (each atom type and bond drawn from the generator's
+ * probabilities among the choices valences still allow), so every decoded graph is one valid
+ * molecule by construction: validity measures the decoder, uniqueness and novelty the generator.
+ * Beside it: the same networks untrained (same decoding), and a trivial baseline (each training
+ * SMILES with its tokens shuffled).
+ *
+ * With `--guide` generation is steered towards drug-likeness as MolGAN does: a reward network
+ * (fitPropertyModel on packed graphs, sigmoid out) learns QED from the training molecules, then
+ * every 2 epochs from the generator's own samples and the QED RDKit gives their decodings; its
+ * prediction, weighted 10, is GanTrainer's `reward`. The mean QED of the samples is printed with and without.
+ *
+ *   node examples/molecule-generation.mjs [--backend wasm|cpu] [--epochs 60] [--samples 1000]
+ *        [--data file.smi] [--guide]
+ *
+ * Runs against the built package (`npm run build` first).
+ */
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs-core';
+import { Random } from 'tfjs-medkit';
+import {
+  createMoleculeGan,
+  decodeMoleculeGraphs,
+  drugLikeness,
+  encodeMoleculeGraphs,
+  fitPropertyModel,
+  GanTrainer,
+  moleculeMetrics,
+  packMoleculeGraphs,
+  propertyDistances,
+  tokenizeSmiles,
+  unpackMoleculeGraphs,
+} from 'tfjs-medkit/generative';
+
+/** The graph encoding of the example's subset. */
+export const NCI_SPEC = { atomTypes: ['C', 'N', 'O', 'F', 'S', 'Cl', 'Br'], maxAtoms: 20 };
+
+/** Reads SMILES (first column) from a .smi file. */
+async function readSmiles(path) {
+  return (await readFile(path, 'utf8'))
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/)[0])
+    .filter(Boolean);
+}
+
+/** The subset: molecules the spec holds with at least `minAtoms` heavy atoms, as packed graphs. */
+async function trainingSet(smiles, minAtoms) {
+  const g = await encodeMoleculeGraphs(smiles, NCI_SPEC);
+  const noAtom = NCI_SPEC.atomTypes.length;
+  const counts = tf.tidy(() =>
+    tf.sub(NCI_SPEC.maxAtoms, tf.sum(tf.gather(g.atoms, [noAtom], 2), [1, 2])),
+  );
+  const heavy = await counts.data();
+  const keep = [];
+  heavy.forEach((c, i) => {
+    if (c >= minAtoms) keep.push(i);
+  });
+  const x = tf.tidy(() => packMoleculeGraphs(tf.gather(g.atoms, keep), tf.gather(g.bonds, keep)));
+  tf.dispose([g.atoms, g.bonds, counts]);
+  return {
+    x,
+    smiles: keep.map((i) => g.smiles[i]),
+    skipped: g.skipped,
+    small: g.smiles.length - keep.length,
+  };
+}
+
+/** Samples `n` molecules and decodes them (valence-masked, drawn from the softmax outputs). */
+async function generate(trainer, n, { seed, mode = 'sample' }) {
+  const packed = trainer.sample(n, { seed });
+  const { atoms, bonds } = unpackMoleculeGraphs(packed, NCI_SPEC);
+  try {
+    return { smiles: await decodeMoleculeGraphs(atoms, bonds, NCI_SPEC, { mode, seed }), packed };
+  } finally {
+    tf.dispose([atoms, bonds]);
+  }
+}
+
+async function decodeOnly(trainer, n, options) {
+  const { smiles, packed } = await generate(trainer, n, options);
+  packed.dispose();
+  return smiles;
+}
+
+async function report(name, generated, training) {
+  const m = await moleculeMetrics(generated, training);
+  const d = m.valid > 0 ? await propertyDistances(generated, training) : null;
+  const q = (await drugLikeness(generated)).filter((r) => r !== null).map((r) => r.qed);
+  const f = (v, digits = 3) => (v === undefined ? '–' : v.toFixed(digits));
+  console.log(
+    `  ${name.padEnd(32)}${f(m.validity).padStart(6)}${f(m.uniqueness).padStart(8)}${f(m.novelty).padStart(8)}${f(m.internalDiversity).padStart(8)}${f(q.length ? mean(q) : undefined).padStart(8)}${f(d?.logP, 2).padStart(7)}${f(d?.qed).padStart(7)}${f(d?.molecularWeight, 1).padStart(7)}`,
+  );
+  return { ...m, meanQed: q.length ? mean(q) : 0, distances: d };
+}
+
+const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+/** A GAN over the example's spec, with the example's optimiser settings. */
+function ganTrainer(seed, reward) {
+  const { generator, discriminator } = createMoleculeGan({ spec: NCI_SPEC, seed });
+  const trainer = new GanTrainer({
+    generator,
+    discriminator,
+    loss: 'non-saturating',
+    generatorOptimizer: tf.train.adam(1e-3, 0.5, 0.9),
+    discriminatorOptimizer: tf.train.adam(1e-3, 0.5, 0.9),
+    seed,
+    ...(reward ? { reward, rewardWeight: 10 } : {}),
+  });
+  return {
+    trainer,
+    dispose() {
+      trainer.dispose();
+      generator.dispose();
+      discriminator.dispose();
+    },
+  };
+}
+
+/**
+ * Runs part 4: trains the GAN for `epochs` and prints the metrics table against the untrained
+ * networks and the shuffled-token baseline; with `guide`, also a QED-rewarded GAN.
+ */
+export async function moleculeGenerationDemo({
+  epochs = 60,
+  samples = 1000,
+  data = fileURLToPath(new URL('./data/nci_5k.smi', import.meta.url)),
+  guide = false,
+  seed = 1,
+} = {}) {
+  const all = await readSmiles(data);
+  const train = await trainingSet(all, 10);
+  console.log(
+    `\nDrug discovery: a molecular-graph GAN on ${train.smiles.length} NCI molecules (${all.length} read; ${train.skipped.length} outside C/N/O/F/S/Cl/Br, charged or over 20 heavy atoms, ${train.small} under 10)`,
+  );
+  const plain = ganTrainer(seed);
+  const untrained = await decodeOnly(plain.trainer, samples, { seed: 7 });
+  let start = performance.now();
+  await plain.trainer.fit({ x: train.x }, { epochs, batchSize: 64 });
+  const seconds = (performance.now() - start) / 1000;
+  console.log(`trained ${epochs} epochs in ${seconds.toFixed(0)} s on ${tf.getBackend()}`);
+
+  const rng = new Random(seed);
+  const shuffled = train.smiles
+    .slice(0, samples)
+    .map((s) => rng.shuffle(tokenizeSmiles(s)).join(''));
+  console.log(`  ${'model'.padEnd(32)}valid  unique   novel  IntDiv     QED  ΔlogP   ΔQED    ΔMW`);
+  const results = { seconds };
+  results.gan = await report(
+    'GAN (drawn from its softmax)',
+    await decodeOnly(plain.trainer, samples, { seed: 7 }),
+    train.smiles,
+  );
+  await report(
+    'GAN (most probable choices)',
+    await decodeOnly(plain.trainer, samples, { seed: 7, mode: 'argmax' }),
+    train.smiles,
+  );
+  plain.dispose();
+  await report('same networks, untrained', untrained, train.smiles);
+  await report('shuffled training tokens', shuffled, train.smiles);
+  await report('training set', train.smiles, train.smiles);
+
+  if (guide) {
+    // MolGAN's reward network: QED from packed graphs, refitted on the generator's own samples
+    const trainQed = (await drugLikeness(train.smiles)).map((r) => r.qed);
+    const { model: rewardNet } = await fitPropertyModel(train.x, trainQed, {
+      hidden: [128, 64],
+      outputActivation: 'sigmoid',
+      epochs: 10,
+      seed,
+    });
+    const reward = (x) => tf.reshape(rewardNet.apply(x), [-1]);
+    const guided = ganTrainer(seed, reward);
+    start = performance.now();
+    const every = 2; // refit the reward network on fresh samples every 2 epochs
+    for (let done = 0; done < epochs; done += every) {
+      await guided.trainer.fit(
+        { x: train.x },
+        { epochs: Math.min(every, epochs - done), batchSize: 64 },
+      );
+      const { smiles, packed } = await generate(guided.trainer, 512, { seed: 100 + done });
+      const qed = (await drugLikeness(smiles)).map((r) => r?.qed ?? 0);
+      await fitPropertyModel(packed, qed, { model: rewardNet, epochs: 5, seed: done });
+      packed.dispose();
+    }
+    console.log(`QED-guided GAN: ${((performance.now() - start) / 1000).toFixed(0)} s`);
+    results.guided = await report(
+      'GAN rewarded for QED',
+      await decodeOnly(guided.trainer, samples, { seed: 7 }),
+      train.smiles,
+    );
+    guided.dispose();
+    rewardNet.dispose();
+  }
+  console.log(
+    '  (Δ: Wasserstein distance to the training set. Published, MOSES data: CharRNN valid 0.975, ORGAN 0.873; MolGAN ≈1.0 valid but few unique)',
+  );
+  tf.dispose(train.x);
+  return results;
+}
+
+// run on its own: node examples/molecule-generation.mjs
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const { parseArgs } = await import('node:util');
+  const { values: args } = parseArgs({
+    options: {
+      backend: { type: 'string', default: 'wasm' },
+      epochs: { type: 'string', default: '60' },
+      samples: { type: 'string', default: '1000' },
+      data: { type: 'string' },
+      guide: { type: 'boolean', default: false },
+    },
+  });
+  await import('@tensorflow/tfjs-backend-cpu');
+  await import('@tensorflow/tfjs-backend-wasm');
+  const { registerTrainingKernels } = await import('tfjs-medkit');
+  registerTrainingKernels(); // wasm's fast transposed products for the dense layers' gradients
+  await tf.setBackend(args.backend);
+  await tf.ready();
+  await moleculeGenerationDemo({
+    epochs: Number(args.epochs),
+    samples: Number(args.samples),
+    guide: args.guide,
+    ...(args.data ? { data: args.data } : {}),
+  });
+}
