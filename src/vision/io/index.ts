@@ -11,4 +11,4 @@ export {
   readDicom,
 } from './dicom.js';
 export { type DicomVolume, readDicomSeries } from './dicom-series.js';
-export { type NiftiHeader, type NiftiImage, readNifti } from './nifti.js';
+export { type NiftiHeader, type NiftiImage, type ReadNiftiOptions, readNifti } from './nifti.js';

@@ -1,6 +1,6 @@
 /**
- * Reading NIfTI-1 and NIfTI-2 images (`.nii`, `.nii.gz`, detected from the bytes; either byte
- * order): the voxel values scaled by scl_slope/scl_inter, the voxel sizes, and the voxel-to-world
+ * Reading NIfTI-1 and NIfTI-2 images (`.nii`, `.nii.gz`, and `.hdr`/`.img` pairs, gzip detected
+ * from the bytes; either byte order): the voxel values scaled by scl_slope/scl_inter, the voxel sizes, and the voxel-to-world
  * affine chosen by nibabel's rule (sform when its code is set, else qform, else the Analyze
  * base affine). Bytes in, so it works in Node, Deno and browsers.
  *
@@ -50,6 +50,15 @@ export interface NiftiHeader {
   description: string;
 }
 
+/** Options of {@link readNifti}. */
+export interface ReadNiftiOptions {
+  /**
+   * The `.img` file's bytes (plain or gzip), when `bytes` is the header (`.hdr`) of a
+   * `.hdr`/`.img` pair (magic `ni1` / `ni2`); the voxels start at vox_offset in it.
+   */
+  image?: Uint8Array;
+}
+
 type Reader = (view: DataView, offset: number, little: boolean) => number;
 
 const DATATYPES: Record<number, { bytes: number; read: Reader; name: string }> = {
@@ -85,20 +94,26 @@ function quaternionToMatrix(b: number, c: number, d: number): number[][] {
 /**
  * Reads a NIfTI-1 or NIfTI-2 image from its bytes.
  *
- * @param bytes - the file's bytes (`.nii` or `.nii.gz`; gzip detected from the bytes).
+ * @param bytes - the file's bytes (`.nii` or `.nii.gz`; gzip detected from the bytes), or the
+ *   `.hdr` of a pair.
+ * @param options - `image`: the `.img` bytes of a pair.
  * @returns the scaled volume (float32 tensor), voxel sizes, affine and header.
  * @throws {@link FormatError} for bytes that are not NIfTI, a truncated header or voxel data,
- *   a `.hdr`/`.img` pair (`ni1`: pass a single-file `.nii`), dimensions out of range, or an
- *   unsupported datatype (complex, RGB), before allocating anything large;
- *   {@link ArgumentError} when `bytes` is not a `Uint8Array`.
+ *   a pair's header without its `image`, dimensions out of range, or an unsupported datatype
+ *   (complex, RGB), before allocating anything large; {@link ArgumentError} when `bytes` or
+ *   `image` is not a `Uint8Array`.
  *
  * @example
  * ```ts
  * const { volume, spacing, affine } = await readNifti(await readFile('t1.nii.gz'));
  * volume.shape; // [nx, ny, nz]
+ * const pair = await readNifti(await readFile('t1.hdr'), { image: await readFile('t1.img') });
  * ```
  */
-export async function readNifti(bytes: Uint8Array): Promise<NiftiImage> {
+export async function readNifti(
+  bytes: Uint8Array,
+  options: ReadNiftiOptions = {},
+): Promise<NiftiImage> {
   const fn = 'readNifti';
   if (!(bytes instanceof Uint8Array)) {
     throw new ArgumentError(
@@ -141,14 +156,26 @@ export async function readNifti(bytes: Uint8Array): Promise<NiftiImage> {
     return s;
   };
   const magic = version === 1 ? text(344, 4) : text(4, 4);
-  if (magic === 'ni1' || magic === 'ni2') {
+  const pair = magic === `ni${version}`;
+  if (!pair && magic !== `n+${version}`) {
     throw new FormatError(
-      `${fn}: this is the header of a .hdr/.img pair (magic '${magic}'); pass a single-file .nii.`,
+      `${fn}: the magic string is ${describeValue(magic)}, not 'n+${version}' (one file) or 'ni${version}' (a .hdr/.img pair).`,
     );
   }
-  if (magic !== (version === 1 ? 'n+1' : 'n+2')) {
+  const image = options?.image;
+  if (pair && image === undefined) {
     throw new FormatError(
-      `${fn}: the magic string is ${describeValue(magic)}, not 'n+${version}'.`,
+      `${fn}: this is the header of a .hdr/.img pair (magic 'ni${version}'); pass the .img file's bytes as \`image\`.`,
+    );
+  }
+  if (image !== undefined && !(image instanceof Uint8Array)) {
+    throw new ArgumentError(
+      `${fn}: \`image\` must be a Uint8Array of the .img file. Received: ${describeValue(image)}.`,
+    );
+  }
+  if (image !== undefined && !pair) {
+    throw new ArgumentError(
+      `${fn}: \`image\` is for the header of a .hdr/.img pair; this is a single-file NIfTI (magic 'n+${version}').`,
     );
   }
   const i16 = (o: number) => view.getInt16(o, le);
@@ -193,16 +220,19 @@ export async function readNifti(bytes: Uint8Array): Promise<NiftiImage> {
   }
   const count = shape.reduce((a, b) => a * b, 1);
   const start = Math.round(voxOffset);
-  if (!(start >= headerSize) && !(start === 0 && version === 1)) {
+  if (pair ? !(start >= 0) : !(start >= headerSize) && !(start === 0 && version === 1)) {
     throw new FormatError(`${fn}: vox_offset ${voxOffset} points inside the header.`);
   }
-  const first = start === 0 ? 352 : start;
+  const first = pair ? start : start === 0 ? 352 : start;
   const needed = count * type.bytes;
-  if (!Number.isSafeInteger(needed) || first + needed > raw.length) {
+  // a pair's voxels are in the .img file; gunzip only after the header has been checked
+  const data = pair ? (isGzip(image!) ? await gunzip(image!, fn) : image!) : raw;
+  if (!Number.isSafeInteger(needed) || first + needed > data.length) {
     throw new FormatError(
-      `${fn}: the header declares ${shape.join('×')} ${type.name} voxels (${needed} bytes from byte ${first}) but the file has ${raw.length - first} bytes of data; it is truncated or corrupt.`,
+      `${fn}: the header declares ${shape.join('×')} ${type.name} voxels (${needed} bytes from byte ${first}) but the ${pair ? '.img file' : 'file'} has ${Math.max(0, data.length - first)} bytes of data; it is truncated or corrupt.`,
     );
   }
+  const dataView = new DataView(data.buffer, data.byteOffset, data.byteLength);
   // scale, and reorder from the file's x-fastest layout to row-major [nx, ny, nz, …]
   const scaled = Number.isFinite(slope) && slope !== 0;
   const values = new Float32Array(count);
@@ -212,7 +242,7 @@ export async function readNifti(bytes: Uint8Array): Promise<NiftiImage> {
   const index = new Array<number>(ndim).fill(0);
   let target = 0;
   for (let f = 0; f < count; f++) {
-    const v = type.read(view, first + f * type.bytes, le);
+    const v = type.read(dataView, first + f * type.bytes, le);
     values[target] = scaled ? v * slope + intercept : v;
     // advance the file index (x fastest) and the row-major target with it
     for (let d = 0; d < ndim; d++) {

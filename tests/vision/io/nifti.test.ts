@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { FormatError, MedkitError } from '../../../src/core/index.js';
+import { ArgumentError, FormatError, MedkitError } from '../../../src/core/index.js';
 import { readNifti, reorientToCanonical } from '../../../src/vision/index.js';
 import { describeBackends, expectNoLeak } from '../../helpers/backends.js';
 import { expectClose } from '../../helpers/close.js';
@@ -33,10 +33,16 @@ const fixture = JSON.parse(
 const file = (name: string) =>
   new Uint8Array(readFileSync(new URL(`../../fixtures/nifti/${name}`, import.meta.url)));
 
+/** Reads a fixture; for a .hdr/.img pair, the header with the voxels of the .img beside it. */
+const open = (name: string) =>
+  name.includes('.hdr')
+    ? readNifti(file(name), { image: file(name.replace('.hdr', '.img')) })
+    : readNifti(file(name));
+
 describeBackends('readNifti equals nibabel', () => {
   it.each(Object.keys(fixture.files))('%s', async (name) => {
     const ref = fixture.files[name]!;
-    const img = await readNifti(file(name));
+    const img = await open(name);
     try {
       expect(img.header.version).toBe(ref.version);
       expect(img.volume.shape).toEqual(ref.shape);
@@ -166,6 +172,23 @@ describe('malformed NIfTI gets a FormatError, fast', () => {
   });
 });
 
+describe('readNifti on .hdr/.img pairs', () => {
+  it('refuses a short .img, an image for a single file, and an image that is not bytes', async () => {
+    const hdr = file('pair_int16_scaled.hdr');
+    const img = file('pair_int16_scaled.img');
+    await expect(readNifti(hdr, { image: img.slice(0, img.length - 2) })).rejects.toThrow(
+      /the .img file has 238 bytes of data; it is truncated/,
+    );
+    await expect(readNifti(hdr, { image: 'x' as never })).rejects.toThrow(ArgumentError);
+    await expect(readNifti(file('int8.nii'), { image: img })).rejects.toThrow(/single-file/);
+    await expect(
+      readNifti(file('pair_float32_qform.hdr.gz'), {
+        image: file('pair_float32_qform.img.gz').slice(0, 30),
+      }),
+    ).rejects.toThrow(/corrupt or truncated/);
+  });
+});
+
 describe('reorientToCanonical equals nibabel.as_closest_canonical', () => {
   it.each(
     Object.entries(fixture.files).filter(([, r]) => (r as Ref & { canonical?: unknown }).canonical),
@@ -175,7 +198,7 @@ describe('reorientToCanonical equals nibabel.as_closest_canonical', () => {
         canonical: { shape: number[]; affine: number[][]; first: number[]; zooms: number[] };
       }
     ).canonical;
-    const img = await readNifti(file(name));
+    const img = await open(name);
     const ras = reorientToCanonical(img);
     try {
       expect(ras.volume.shape).toEqual(canonical.shape);
