@@ -13,6 +13,7 @@ import { ArgumentError, describeValue, FormatError } from '../core/errors.js';
 import { Random, type Seed } from '../core/random.js';
 import { splitIndices } from '../core/split.js';
 import { readDicom } from '../vision/io/dicom.js';
+import { readImage } from '../vision/io/image.js';
 import { readNifti } from '../vision/io/nifti.js';
 
 /** One image of the dataset. */
@@ -90,7 +91,7 @@ export interface ImageFolderDataset {
   split(options?: FolderSplitOptions): FolderSplit;
   /** Streamed batches for `trainClassifier`: call once per epoch. */
   batches(options?: FolderBatchOptions): () => AsyncIterable<FolderBatch>;
-  /** Reads one image (DICOM or NIfTI, by extension) as a float32 tensor. */
+  /** Reads one image (DICOM, NIfTI, PNG or JPEG, by extension) as a float32 tensor. */
   read(entry: ImageEntry): Promise<tf.Tensor>;
 }
 
@@ -117,15 +118,21 @@ function csvFields(line: string): string[] {
   return out.map((s) => s.trim());
 }
 
-async function readImage(directory: string, entry: ImageEntry): Promise<tf.Tensor> {
+async function readEntry(directory: string, entry: ImageEntry): Promise<tf.Tensor> {
   const path = join(directory, entry.file);
   const bytes = new Uint8Array(await readFile(path));
   const name = entry.file.toLowerCase();
   if (name.endsWith('.nii') || name.endsWith('.nii.gz')) return (await readNifti(bytes)).volume;
+  if (name.endsWith('.hdr') || name.endsWith('.hdr.gz')) {
+    // a .hdr/.img pair: the voxels are in the .img (or .img.gz) beside the header
+    const image = new Uint8Array(await readFile(path.replace(/\.hdr(\.gz)?$/i, '.img$1')));
+    return (await readNifti(bytes, { image })).volume;
+  }
+  if (/\.(png|jpe?g)$/.test(name)) return (await readImage(bytes)).image;
   if (name.endsWith('.dcm') || name.endsWith('.dicom') || !name.includes('.'))
     return (await readDicom(bytes)).image;
   throw new FormatError(
-    `loadImageFolder: ${entry.file}: only DICOM (.dcm) and NIfTI (.nii, .nii.gz) files are read so far.`,
+    `loadImageFolder: ${entry.file}: not a file type it reads (DICOM .dcm or no extension, NIfTI .nii/.nii.gz/.hdr, PNG, JPEG).`,
   );
 }
 
@@ -164,7 +171,7 @@ function makeDataset(
         ),
       };
     },
-    read: (entry) => readImage(directory, entry),
+    read: (entry) => readEntry(directory, entry),
     batches(options = {}) {
       const batchSize = options.batchSize ?? 16;
       if (!Number.isInteger(batchSize) || batchSize < 1) {
@@ -185,7 +192,7 @@ function makeDataset(
             const samples: tf.Tensor[] = [];
             try {
               for (const entry of chunk) {
-                const image = await readImage(directory, entry);
+                const image = await readEntry(directory, entry);
                 const sample = tf.tidy(() => transform(image, entry));
                 image.dispose();
                 samples.push(sample);

@@ -88,6 +88,34 @@ describe('loadImageFolder', () => {
     model.dispose();
   });
 
+  it('reads PNG, JPEG and NIfTI .hdr/.img pairs too, and names a type it does not read', async () => {
+    const mixed = mkdtempSync(join(tmpdir(), 'medkit-mixed-'));
+    try {
+      const root = new URL('../fixtures/', import.meta.url).pathname;
+      copyFileSync(join(root, 'images/grey8.png'), join(mixed, 'a.png'));
+      copyFileSync(join(root, 'images/rgb444.jpg'), join(mixed, 'b.JPG'));
+      copyFileSync(join(root, 'nifti/pair_int16_scaled.hdr'), join(mixed, 'c.hdr'));
+      copyFileSync(join(root, 'nifti/pair_int16_scaled.img'), join(mixed, 'c.img'));
+      writeFileSync(join(mixed, 'd.tif'), 'x');
+      writeFileSync(join(mixed, 'labels.csv'), 'file,label\na.png,0\nb.JPG,1\nc.hdr,0\nd.tif,1\n');
+      const data = await loadImageFolder(mixed);
+      const shapes = [];
+      for (const e of data.entries.slice(0, 3)) {
+        const t = await data.read(e);
+        shapes.push(t.shape);
+        t.dispose();
+      }
+      expect(shapes).toEqual([
+        [9, 13],
+        [9, 13, 3],
+        [6, 5, 4],
+      ]);
+      await expect(data.read(data.entries[3]!)).rejects.toThrow(/not a file type it reads/);
+    } finally {
+      rmSync(mixed, { recursive: true, force: true });
+    }
+  });
+
   it('refuses a CSV without the columns, with empty cells, or with one class', async () => {
     const bad = mkdtempSync(join(tmpdir(), 'medkit-bad-'));
     try {

@@ -11,4 +11,11 @@ export {
   readDicom,
 } from './dicom.js';
 export { type DicomVolume, readDicomSeries } from './dicom-series.js';
+export {
+  type DecodedImage,
+  imageFromPixels,
+  type PixelSource,
+  type ReadImageOptions,
+  readImage,
+} from './image.js';
 export { type NiftiHeader, type NiftiImage, type ReadNiftiOptions, readNifti } from './nifti.js';
