@@ -3,7 +3,8 @@
  * dicom-parser (npm, zero dependencies), every attribute keyed by its DICOM keyword, and the
  * pixel data decoded to the modality-LUT output (rescale slope/intercept applied: Hounsfield
  * units for CT) as a float32 tensor. Transfer syntaxes: implicit and explicit VR little endian,
- * explicit VR big endian, deflated explicit little endian, RLE lossless; bits allocated
+ * explicit VR big endian, deflated explicit little endian, RLE lossless, and the JPEG family
+ * (baseline/extended 8-bit, lossless, JPEG-LS, JPEG 2000; see ./dicom-codecs.ts); bits allocated
  * 1/8/16/32, signed and unsigned, bits stored below bits allocated, one or three samples per
  * pixel (either planar configuration), any number of frames. Windowing and MONOCHROME1
  * inversion are display steps, not applied here.
@@ -14,6 +15,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { DataSet, Element } from 'dicom-parser';
 import * as dicomParserNamespace from 'dicom-parser';
 import { ArgumentError, describeValue, FormatError } from '../../core/errors.js';
+import { decodeJpegFamilyFrame, JPEG_SYNTAXES } from './dicom-codecs.js';
 import { DICOM_DICTIONARY } from './dicom-dictionary.js';
 
 // dicom-parser ships a UMD bundle: ESM loaders expose it as the default export
@@ -66,16 +68,6 @@ const STRING_VRS = new Set([
 const DEFLATED = '1.2.840.10008.1.2.1.99';
 const BIG_EXPLICIT = '1.2.840.10008.1.2.2';
 const RLE = '1.2.840.10008.1.2.5';
-const COMPRESSED: Record<string, string> = {
-  '1.2.840.10008.1.2.4.50': 'JPEG baseline',
-  '1.2.840.10008.1.2.4.51': 'JPEG extended',
-  '1.2.840.10008.1.2.4.57': 'JPEG lossless',
-  '1.2.840.10008.1.2.4.70': 'JPEG lossless (first-order prediction)',
-  '1.2.840.10008.1.2.4.80': 'JPEG-LS lossless',
-  '1.2.840.10008.1.2.4.81': 'JPEG-LS near-lossless',
-  '1.2.840.10008.1.2.4.90': 'JPEG 2000 lossless',
-  '1.2.840.10008.1.2.4.91': 'JPEG 2000',
-};
 
 /** The element's VR: as written, or the dictionary's for implicit VR and for UN (as pydicom). */
 function vrOf(el: Element): string | undefined {
@@ -206,8 +198,11 @@ function decodeRle(
  * @returns `{ image, meta, transferSyntax }`.
  * @throws {@link FormatError} for a missing preamble or meta header, a malformed or truncated
  *   data set (lengths past the end are caught before any allocation), truncated pixel data, a
- *   file without pixel data, or a JPEG-family transfer syntax (not supported yet: the message
- *   names it); {@link ArgumentError} when `bytes` is not a `Uint8Array`.
+ *   file without pixel data, or a compressed frame that cannot be decoded (a 12-bit JPEG
+ *   extended frame among them); `BackendError` when the frame's codec package (an optional peer
+ *   dependency: `jpeg-lossless-decoder-js`, `@cornerstonejs/codec-charls`,
+ *   `@cornerstonejs/codec-openjpeg`) is not installed; {@link ArgumentError} when `bytes` is not a
+ *   `Uint8Array`.
  *
  * @example
  * ```ts
@@ -256,11 +251,6 @@ export async function readDicom(bytes: Uint8Array): Promise<DicomImage> {
   const pixel = ds.elements.x7fe00010;
   if (!pixel)
     throw new FormatError(`${fn}: the file has no PixelData (7FE0,0010); it is not an image.`);
-  if (COMPRESSED[transferSyntax]) {
-    throw new FormatError(
-      `${fn}: transfer syntax ${transferSyntax} (${COMPRESSED[transferSyntax]}) needs a JPEG-family decoder, which readDicom does not have yet; convert the file to an uncompressed or RLE syntax (e.g. dcmdjpeg, gdcmconv --raw).`,
-    );
-  }
   const num = (tag: string, fallback?: number): number => {
     const v = ds.uint16(tag);
     if (v === undefined) {
@@ -300,7 +290,27 @@ export async function readDicom(bytes: Uint8Array): Promise<DicomImage> {
     if (signed && v >= 2 ** (bitsStored - 1)) v -= 2 ** bitsStored;
     return v;
   };
-  if (transferSyntax === RLE) {
+  // a decoded sample to its value: bits above BitsStored dropped, two's complement when signed
+  const storedValue = (raw: number): number => {
+    let v = raw % 2 ** bitsStored;
+    if (v < 0) v += 2 ** bitsStored;
+    if (signed && v >= 2 ** (bitsStored - 1)) v -= 2 ** bitsStored;
+    return v;
+  };
+  if (JPEG_SYNTAXES[transferSyntax]) {
+    if (bitsAllocated === 1)
+      throw new FormatError(
+        `${fn}: ${JPEG_SYNTAXES[transferSyntax]} with BitsAllocated 1 is not valid DICOM.`,
+      );
+    const photometric = ds.string('x00280004') ?? (samples === 3 ? 'RGB' : 'MONOCHROME2');
+    const layout = { rows, columns: cols, samples, bitsAllocated, photometric };
+    for (let f = 0; f < frames; f++) {
+      const frame = encapsulatedFrame(ds, pixel, f, frames, fn);
+      const decoded = await decodeJpegFamilyFrame(frame, transferSyntax, layout);
+      for (let i = 0; i < pixels * samples; i++)
+        values[f * pixels * samples + i] = storedValue(decoded[i]!);
+    }
+  } else if (transferSyntax === RLE) {
     if (bitsAllocated === 1)
       throw new FormatError(`${fn}: RLE with BitsAllocated 1 is not valid DICOM.`);
     for (let f = 0; f < frames; f++) {
