@@ -1,0 +1,136 @@
+#!/usr/bin/env node
+/**
+ * The browser side of the image readers, in a real Chromium: bundles a page script with esbuild
+ * (tfjs-core, the cpu backend and the built `tfjs-medkit/vision`), opens it headless through
+ * playwright-core, and checks that `imageFromPixels` reads a loaded `<img>` and an
+ * `ImageBitmap` (an RGB PNG: a canvas premultiplies alpha, so a translucent pixel's colour comes
+ * back rounded there), and that `readImage` and `readDicom` (uncompressed and 8-bit JPEG baseline)
+ * read bytes there, against the values Node reads from the same files.
+ *
+ *   npm run build && node scripts/browser-smoke.mjs [--chromium /usr/bin/chromium]
+ *
+ * Needs Chromium (Debian: apt-get install chromium); not part of `npm test` (CI has no browser).
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { build } from 'esbuild';
+import { chromium } from 'playwright-core';
+import { readDicom, readImage } from 'tfjs-medkit/vision';
+
+const { values: args } = parseArgs({
+  options: { chromium: { type: 'string', default: '/usr/bin/chromium' } },
+});
+const root = resolve(import.meta.dirname, '..');
+const fixture = (p) => new Uint8Array(readFileSync(join(root, 'tests/fixtures', p)));
+const files = {
+  png: fixture('images/rgba8.png'),
+  rgb: fixture('images/rgb8.png'),
+  jpeg: fixture('images/grey.jpg'),
+  dicom: fixture('dicom/MR_small.dcm'),
+  dicomJpeg: fixture('dicom/MR_small_jpeg_baseline_8bit.dcm'),
+};
+
+// what Node reads, to compare with
+await tf.setBackend('cpu');
+const summary = async (t) => {
+  const v = await t.data();
+  let sum = 0;
+  for (const x of v) sum += x;
+  return { shape: t.shape, sum, first: Array.from(v.slice(0, 6)) };
+};
+const expected = {
+  png: await summary((await readImage(files.png)).image),
+  rgb: await summary((await readImage(files.rgb)).image),
+  rgbGrey: await summary((await readImage(files.rgb, { channels: 'grey' })).image),
+  jpeg: await summary((await readImage(files.jpeg)).image),
+  dicom: await summary((await readDicom(files.dicom)).image),
+  dicomJpeg: await summary((await readDicom(files.dicomJpeg)).image),
+};
+
+const dir = mkdtempSync(join(tmpdir(), 'medkit-browser-'));
+const entry = join(dir, 'page.mjs');
+writeFileSync(
+  entry,
+  `import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { imageFromPixels, readDicom, readImage } from 'tfjs-medkit/vision';
+const summary = async (t) => {
+  const v = await t.data();
+  let sum = 0;
+  for (const x of v) sum += x;
+  const out = { shape: t.shape, sum, first: Array.from(v.slice(0, 6)) };
+  t.dispose();
+  return out;
+};
+window.run = async (files) => {
+  await tf.setBackend('cpu');
+  const bytes = (b64) => Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+  const img = new Image();
+  img.src = 'data:image/png;base64,' + files.rgb;
+  await img.decode();
+  const bitmap = await createImageBitmap(img);
+  return {
+    element: await summary((await imageFromPixels(img, { channels: 'rgb' })).image),
+    elementGrey: await summary((await imageFromPixels(img, { channels: 'grey' })).image),
+    bitmap: await summary((await imageFromPixels(bitmap, { channels: 'rgb' })).image),
+    png: await summary((await readImage(bytes(files.png))).image),
+    jpeg: await summary((await readImage(bytes(files.jpeg))).image),
+    dicom: await summary((await readDicom(bytes(files.dicom))).image),
+    dicomJpeg: await summary((await readDicom(bytes(files.dicomJpeg))).image),
+    tensors: tf.memory().numTensors,
+  };
+};
+`,
+);
+const bundle = await build({
+  entryPoints: [entry],
+  bundle: true,
+  format: 'esm',
+  platform: 'browser',
+  write: false,
+  nodePaths: [join(root, 'node_modules')],
+  alias: { 'tfjs-medkit/vision': join(root, 'dist/vision/index.js') },
+  // the emscripten codecs reach for Node's modules only when they run in Node
+  external: ['fs', 'path', 'crypto', 'module', 'url', 'worker_threads'],
+  logLevel: 'error',
+});
+rmSync(dir, { recursive: true, force: true });
+
+const browser = await chromium.launch({ executablePath: args.chromium, args: ['--no-sandbox'] });
+let failures = 0;
+try {
+  const page = await browser.newPage();
+  page.on('pageerror', (e) => console.error('page error:', e.message));
+  await page.setContent('<!doctype html><html><body></body></html>');
+  await page.addScriptTag({ content: bundle.outputFiles[0].text, type: 'module' });
+  await page.waitForFunction(() => typeof window.run === 'function');
+  const b64 = Object.fromEntries(
+    Object.entries(files).map(([k, v]) => [k, Buffer.from(v).toString('base64')]),
+  );
+  const got = await page.evaluate((f) => window.run(f), b64);
+  const check = (name, a, b) => {
+    const ok =
+      JSON.stringify(a.shape) === JSON.stringify(b.shape) &&
+      Math.abs(a.sum - b.sum) <= 1e-6 * Math.max(1, Math.abs(b.sum)) &&
+      a.first.every((x, i) => x === b.first[i]);
+    if (!ok) failures++;
+    console.log(`${ok ? 'ok  ' : 'FAIL'} ${name}: [${a.shape}] sum ${a.sum}`);
+  };
+  check("imageFromPixels(<img>, { channels: 'rgb' })", got.element, expected.rgb);
+  check("imageFromPixels(<img>, { channels: 'grey' })", got.elementGrey, expected.rgbGrey);
+  check("imageFromPixels(ImageBitmap, { channels: 'rgb' })", got.bitmap, expected.rgb);
+  check('readImage(PNG bytes)', got.png, expected.png);
+  check('readImage(JPEG bytes)', got.jpeg, expected.jpeg);
+  check('readDicom(uncompressed)', got.dicom, expected.dicom);
+  check('readDicom(JPEG baseline)', got.dicomJpeg, expected.dicomJpeg);
+  if (got.tensors !== 0) failures++;
+  console.log(`${got.tensors === 0 ? 'ok  ' : 'FAIL'} tensors left in the page: ${got.tensors}`);
+} finally {
+  await browser.close();
+}
+console.log(failures === 0 ? 'browser smoke passed' : `browser smoke: ${failures} failed`);
+process.exit(failures === 0 ? 0 : 1);
