@@ -1,5 +1,5 @@
 /**
- * Part 3 of the demo: genomics for personalised treatment, end to end with
+ * Part 4 of the demo: genomics for personalised treatment, end to end with
  * tfjs-medkit/genomics on a bundled simulated cohort (examples/data/cohort.vcf.gz and
  * cohort_phenotypes.csv: 300 people × 200 variants; the truth is known: v4 and v9 are causal,
  * v0 is a rare variant carried only by cases).
@@ -24,7 +24,7 @@ import {
 } from 'tfjs-medkit/genomics';
 import { rocAuc } from 'tfjs-medkit/metrics';
 
-/** Runs part 3 (no tensors: it runs on the host in double precision). */
+/** Runs part 4 (no tensors: it runs on the host in double precision). */
 export async function genomicsDemo() {
   const vcf = await readVcf(await readFile(new URL('./data/cohort.vcf.gz', import.meta.url)));
   const table = (await readFile(new URL('./data/cohort_phenotypes.csv', import.meta.url), 'utf8'))

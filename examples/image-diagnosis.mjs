@@ -1,5 +1,5 @@
 /**
- * Part 2 of the demo: image classification end to end with tfjs-medkit/vision, on real scanned
+ * Part 3 of the demo: image classification end to end with tfjs-medkit/vision, on real scanned
  * images (the UCI 8×8 digits, bundled in examples/data, standing in for small image patches).
  *
  * A seeded stratified split; createSimpleCnn; trainClassifier with a grouped-free stratified
@@ -27,7 +27,7 @@ const SHADES = ' .:-=+*#%@';
 const shade = (v) => SHADES[Math.min(SHADES.length - 1, Math.floor(v * SHADES.length))];
 
 /**
- * Runs part 2 on the active backend.
+ * Runs part 3 on the active backend.
  *
  * @param {{ epochs?: number, seed?: number }} options
  */

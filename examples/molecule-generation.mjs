@@ -1,5 +1,5 @@
 /**
- * Part 4 of the demo, and a runnable example on its own: drug discovery with a molecular-graph
+ * Part 5 of the demo, and a runnable example on its own: drug discovery with a molecular-graph
  * GAN (MolGAN-style) trained on real NCI compounds (examples/data/nci_5k.smi, the first 5,000 of
  * the NCI open database as RDKit ships them), scored with tfjs-medkit/generative's RDKit metrics.
  *
@@ -127,7 +127,7 @@ function ganTrainer(seed, { networks, reward } = {}) {
 }
 
 /**
- * Runs part 4: trains the GAN for `epochs` and prints the metrics table against the untrained
+ * Runs part 5: trains the GAN for `epochs` and prints the metrics table against the untrained
  * networks and the shuffled-token baseline; with `guide`, also the GAN fine-tuned with a QED reward.
  */
 export async function moleculeGenerationDemo({
