@@ -208,6 +208,40 @@ function graphOf(mol: RdkitMol, spec: MoleculeGraphSpec): AtomsAndBonds | string
 }
 
 /**
+ * Checks that atoms and bonds are graph tensors that fit each other (and the spec, when given):
+ * atoms `[n, maxAtoms, types + 1]`, bonds `[n, maxAtoms, maxAtoms, 4]`.
+ */
+function checkGraphTensors(
+  fn: string,
+  atoms: unknown,
+  bonds: unknown,
+  spec?: MoleculeGraphSpec,
+): asserts atoms is tf.Tensor {
+  if (!(atoms instanceof tf.Tensor) || !(bonds instanceof tf.Tensor)) {
+    throw new ArgumentError(`${fn}: \`atoms\` and \`bonds\` must be tensors.`);
+  }
+  const [n, maxAtoms, columns] = atoms.shape;
+  const expectedAtoms = spec?.maxAtoms ?? maxAtoms;
+  const expectedColumns = spec ? spec.atomTypes.length + 1 : columns;
+  if (
+    atoms.rank !== 3 ||
+    maxAtoms !== expectedAtoms ||
+    columns !== expectedColumns ||
+    bonds.rank !== 4 ||
+    bonds.shape[0] !== n ||
+    bonds.shape[1] !== maxAtoms ||
+    bonds.shape[2] !== maxAtoms ||
+    bonds.shape[3] !== 4
+  ) {
+    const m = spec ? String(spec.maxAtoms) : 'maxAtoms';
+    const t = spec ? String(spec.atomTypes.length + 1) : 'types';
+    throw new ShapeError(
+      `${fn}: expected atoms [n, ${m}, ${t}] and bonds [n, ${m}, ${m}, 4]; received [${atoms.shape}] and [${bonds.shape}].`,
+    );
+  }
+}
+
+/**
  * Encodes SMILES as MolGAN-style graphs (Kekulé bonds, hydrogens implicit).
  *
  * @throws `ArgumentError` for a bad spec or input; `FormatError` for an unsupported molecule with
@@ -300,24 +334,8 @@ export async function decodeMoleculeGraphs(
   checkSpec(fn, spec);
   const { maxAtoms } = spec;
   const types = spec.atomTypes.length;
-  if (!(atoms instanceof tf.Tensor) || !(bonds instanceof tf.Tensor)) {
-    throw new ArgumentError(`${fn}: \`atoms\` and \`bonds\` must be tensors.`);
-  }
+  checkGraphTensors(fn, atoms, bonds, spec);
   const n = atoms.shape[0]!;
-  if (
-    atoms.rank !== 3 ||
-    atoms.shape[1] !== maxAtoms ||
-    atoms.shape[2] !== types + 1 ||
-    bonds.rank !== 4 ||
-    bonds.shape[0] !== n ||
-    bonds.shape[1] !== maxAtoms ||
-    bonds.shape[2] !== maxAtoms ||
-    bonds.shape[3] !== 4
-  ) {
-    throw new ShapeError(
-      `${fn}: expected atoms [n, ${maxAtoms}, ${types + 1}] and bonds [n, ${maxAtoms}, ${maxAtoms}, 4]; received [${atoms.shape}] and [${bonds.shape}].`,
-    );
-  }
   const a = await atoms.data();
   const b = await bonds.data();
   const constrained = options.constrained ?? true;
@@ -501,22 +519,8 @@ function upperPairs(maxAtoms: number): Int32Array {
  */
 export function packMoleculeGraphs(atoms: tf.Tensor, bonds: tf.Tensor): tf.Tensor2D {
   const fn = 'packMoleculeGraphs';
-  if (!(atoms instanceof tf.Tensor) || !(bonds instanceof tf.Tensor)) {
-    throw new ArgumentError(`${fn}: \`atoms\` and \`bonds\` must be tensors.`);
-  }
+  checkGraphTensors(fn, atoms, bonds);
   const [n, maxAtoms] = atoms.shape;
-  if (
-    atoms.rank !== 3 ||
-    bonds.rank !== 4 ||
-    bonds.shape[0] !== n ||
-    bonds.shape[1] !== maxAtoms ||
-    bonds.shape[2] !== maxAtoms ||
-    bonds.shape[3] !== 4
-  ) {
-    throw new ShapeError(
-      `${fn}: expected atoms [n, maxAtoms, types] and bonds [n, maxAtoms, maxAtoms, 4]; received [${atoms.shape}] and [${bonds.shape}].`,
-    );
-  }
   return tf.tidy(() => {
     const pairs = tf.gather(
       tf.reshape(bonds, [n!, maxAtoms! * maxAtoms!, 4]),

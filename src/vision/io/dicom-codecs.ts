@@ -9,6 +9,7 @@
  * @internal
  */
 import { BackendError, FormatError } from '../../core/errors.js';
+import { decodeJpeg8 } from './jpeg.js';
 
 /** What a decoder needs to know of the frame. */
 export interface FrameLayout {
@@ -120,26 +121,6 @@ function checkSize(
   }
 }
 
-/** A JPEG's sample precision and component count, from its frame (SOF) header. */
-function jpegFrameHeader(bytes: Uint8Array): { precision: number; components: number } {
-  let i = 2;
-  while (i + 9 < bytes.length) {
-    if (bytes[i] !== 0xff) {
-      i++;
-      continue;
-    }
-    const marker = bytes[i + 1]!;
-    if (marker === 0xff || marker === 0xd8 || (marker >= 0xd0 && marker <= 0xd7)) {
-      i += marker === 0xff ? 1 : 2;
-      continue;
-    }
-    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc)
-      return { precision: bytes[i + 4]!, components: bytes[i + 9]! };
-    i += 2 + ((bytes[i + 2]! << 8) | bytes[i + 3]!);
-  }
-  throw new FormatError('readDicom: the JPEG frame has no frame header (SOF); it is truncated.');
-}
-
 /**
  * Decodes one compressed frame to its stored sample values, interleaved (pixel by pixel, colour
  * as RGB), before any sign or rescale handling.
@@ -151,39 +132,13 @@ export async function decodeJpegFamilyFrame(
 ): Promise<ArrayLike<number>> {
   const name = JPEG_SYNTAXES[syntax]!;
   if (syntax === '1.2.840.10008.1.2.4.50' || syntax === '1.2.840.10008.1.2.4.51') {
-    const { precision, components } = jpegFrameHeader(frame);
-    if (precision !== 8) {
-      throw new FormatError(
-        `readDicom: ${name} with ${precision}-bit samples is not supported (8-bit only); convert the file (e.g. gdcmconv --raw).`,
-      );
-    }
-    const jpeg = (await import('jpeg-js')) as unknown as {
-      decode?: typeof import('jpeg-js').decode;
-      default?: { decode: typeof import('jpeg-js').decode };
-    };
-    const decode = jpeg.decode ?? jpeg.default!.decode;
-    let out: { width: number; height: number; data: Uint8Array };
-    try {
-      out = decode(frame, {
-        useTArray: true,
-        formatAsRGBA: false,
-        maxMemoryUsageInMB: 2048,
-        // the samples as stored: YBR stays YBR (the data set says so), RGB stays RGB
-        colorTransform: layout.photometric.startsWith('YBR') ? false : undefined,
-      });
-    } catch (e) {
-      throw new FormatError(
-        `readDicom: the ${name} frame cannot be decoded: ${(e as Error).message}.`,
-        {
-          cause: e,
-        },
-      );
-    }
-    checkSize(out.width, out.height, components, layout, name);
-    if (components === 3) return out.data;
-    const grey = new Uint8Array(out.width * out.height);
-    for (let p = 0; p < grey.length; p++) grey[p] = out.data[p * 3]!;
-    return grey;
+    // the samples as stored: YBR stays YBR (the data set says so), RGB stays RGB
+    const out = await decodeJpeg8(frame, 'readDicom', {
+      what: `${name} frame`,
+      ...(layout.photometric.startsWith('YBR') ? { colorTransform: false } : {}),
+    });
+    checkSize(out.width, out.height, out.components, layout, name);
+    return out.data;
   }
   if (syntax === '1.2.840.10008.1.2.4.57' || syntax === '1.2.840.10008.1.2.4.70') {
     const Decoder = await load(

@@ -7,6 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError, describeValue, FormatError } from '../../core/errors.js';
+import { decodeJpeg8 } from './jpeg.js';
 
 /** What {@link readImage} and {@link imageFromPixels} resolve to. */
 export interface DecodedImage {
@@ -39,38 +40,6 @@ export interface ReadImageOptions {
 }
 
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
-
-/** The number of components of a JPEG's frame (1 grey, 3 colour), from its SOF marker. */
-function jpegComponents(bytes: Uint8Array, fn: string): number {
-  let i = 2;
-  while (i + 9 < bytes.length) {
-    if (bytes[i] !== 0xff) {
-      i++;
-      continue;
-    }
-    const marker = bytes[i + 1]!;
-    if (marker === 0xff) {
-      i++;
-      continue;
-    }
-    // SOF0–SOF15 except DHT (C4), JPG (C8) and DAC (CC)
-    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
-      const precision = bytes[i + 4]!;
-      if (precision !== 8 || (marker !== 0xc0 && marker !== 0xc1 && marker !== 0xc2)) {
-        throw new FormatError(
-          `${fn}: this JPEG is ${precision}-bit ${marker === 0xc3 ? 'lossless' : `SOF${marker - 0xc0}`}; only 8-bit baseline, extended and progressive JPEG are supported here.`,
-        );
-      }
-      return bytes[i + 9]!;
-    }
-    if (marker === 0xd8 || (marker >= 0xd0 && marker <= 0xd7) || marker === 0x01) {
-      i += 2;
-      continue;
-    }
-    i += 2 + ((bytes[i + 2]! << 8) | bytes[i + 3]!);
-  }
-  throw new FormatError(`${fn}: the JPEG has no frame header (SOF); it is truncated or corrupt.`);
-}
 
 /** Samples of 1, 2 or 4 bits (grey PNG rows, most significant bits first, rows byte-aligned). */
 function unpackBits(packed: ArrayLike<number>, width: number, height: number, depth: number) {
@@ -203,32 +172,8 @@ export async function readImage(
     return toTensor(data, png.width, png.height, channels, png.depth, 'png', wanted);
   }
   if (bytes[0] === 0xff && bytes[1] === 0xd8) {
-    const components = jpegComponents(bytes, fn);
-    const jpeg = (await import('jpeg-js')) as unknown as {
-      decode: typeof import('jpeg-js').decode;
-      default?: { decode: typeof import('jpeg-js').decode };
-    };
-    const decodeJpeg = jpeg.decode ?? jpeg.default!.decode;
-    let decoded: { width: number; height: number; data: Uint8Array };
-    try {
-      decoded = decodeJpeg(bytes, {
-        useTArray: true,
-        formatAsRGBA: false,
-        maxMemoryUsageInMB: 1024,
-      });
-    } catch (e) {
-      throw new FormatError(`${fn}: the JPEG is corrupt or truncated: ${(e as Error).message}.`, {
-        cause: e,
-      });
-    }
-    const { width, height, data } = decoded;
-    // jpeg-js returns three channels; a grey JPEG's are equal
-    if (components === 1) {
-      const grey = new Uint8Array(width * height);
-      for (let p = 0; p < grey.length; p++) grey[p] = data[p * 3]!;
-      return toTensor(grey, width, height, 1, 8, 'jpeg', wanted);
-    }
-    return toTensor(data, width, height, 3, 8, 'jpeg', wanted);
+    const { width, height, components, data } = await decodeJpeg8(bytes, fn);
+    return toTensor(data, width, height, components, 8, 'jpeg', wanted);
   }
   throw new FormatError(
     `${fn}: the bytes are neither PNG nor JPEG (they start ${Array.from(bytes.subarray(0, 4), (b) => b.toString(16).padStart(2, '0')).join(' ')}).`,
