@@ -1,7 +1,8 @@
 /**
  * readImage against Pillow (tests/fixtures/images-pil.json, made by
  * scripts/fixtures/images_pil.py): PNG 1/8/16-bit grey, grey + alpha, RGB, RGBA and palette
- * exactly, 2- and 4-bit grey (written by hand) to their samples; JPEG grey, 4:4:4, 4:2:0 and progressive within the measured decoder differences;
+ * exactly, 2- and 4-bit grey (written by hand) to their samples; JPEG grey, 4:4:4, 4:2:0 and
+ * progressive within the measured decoder differences;
  * the grey and RGB conversions; imageFromPixels on RGBA pixel data; no leaks; bad input.
  */
 import { readFileSync } from 'node:fs';
