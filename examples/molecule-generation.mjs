@@ -35,9 +35,9 @@ import {
   GanTrainer,
   moleculeMetrics,
   packMoleculeGraphs,
-  propertyDistances,
   tokenizeSmiles,
   unpackMoleculeGraphs,
+  wasserstein1d,
 } from 'tfjs-medkit/generative';
 
 /** The graph encoding of the example's subset. */
@@ -90,15 +90,31 @@ async function decodeOnly(trainer, n, options) {
   return smiles;
 }
 
-async function report(name, generated, training) {
+/** QED, logP and molecular weight of the molecules RDKit accepts. */
+function properties(rows) {
+  const valid = rows.filter((r) => r !== null);
+  return {
+    qed: valid.map((r) => r.qed),
+    logP: valid.map((r) => r.lipinski.logP),
+    molecularWeight: valid.map((r) => r.lipinski.mw),
+  };
+}
+
+/**
+ * Prints one row of the table: the metrics, the mean QED and the distances of the property
+ * distributions to the training set's (`trainingProperties`, computed once by the caller).
+ */
+async function report(name, generated, training, trainingProperties) {
   const m = await moleculeMetrics(generated, training);
-  const d = m.valid > 0 ? await propertyDistances(generated, training) : null;
-  const q = (await drugLikeness(generated)).filter((r) => r !== null).map((r) => r.qed);
+  const g = properties(await drugLikeness(generated));
+  const distance = (key) =>
+    g[key].length ? wasserstein1d(g[key], trainingProperties[key]) : undefined;
   const f = (v, digits = 3) => (v === undefined ? '–' : v.toFixed(digits));
+  const meanQed = g.qed.length ? mean(g.qed) : undefined;
   console.log(
-    `  ${name.padEnd(32)}${f(m.validity).padStart(6)}${f(m.uniqueness).padStart(8)}${f(m.novelty).padStart(8)}${f(m.internalDiversity).padStart(8)}${f(q.length ? mean(q) : undefined).padStart(8)}${f(d?.logP, 2).padStart(7)}${f(d?.qed).padStart(7)}${f(d?.molecularWeight, 1).padStart(7)}`,
+    `  ${name.padEnd(32)}${f(m.validity).padStart(6)}${f(m.uniqueness).padStart(8)}${f(m.novelty).padStart(8)}${f(m.internalDiversity).padStart(8)}${f(meanQed).padStart(8)}${f(distance('logP'), 2).padStart(7)}${f(distance('qed')).padStart(7)}${f(distance('molecularWeight'), 1).padStart(7)}`,
   );
-  return { ...m, meanQed: q.length ? mean(q) : 0, distances: d };
+  return { ...m, meanQed: meanQed ?? 0 };
 }
 
 const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -139,6 +155,8 @@ export async function moleculeGenerationDemo({
 } = {}) {
   const all = await readSmiles(data);
   const train = await trainingSet(all, 10);
+  // the training set's properties, once: every row's distances and the reward network use them
+  const trainProperties = properties(await drugLikeness(train.smiles));
   console.log(
     `\nDrug discovery: a molecular-graph GAN on ${train.smiles.length} NCI molecules (${all.length} read; ${train.skipped.length} outside C/N/O/F/S/Cl/Br, charged or over 20 heavy atoms, ${train.small} under 10)`,
   );
@@ -159,20 +177,21 @@ export async function moleculeGenerationDemo({
     'GAN (drawn from its softmax)',
     await decodeOnly(plain.trainer, samples, { seed: 7 }),
     train.smiles,
+    trainProperties,
   );
   await report(
     'GAN (most probable choices)',
     await decodeOnly(plain.trainer, samples, { seed: 7, mode: 'argmax' }),
     train.smiles,
+    trainProperties,
   );
-  await report('same networks, untrained', untrained, train.smiles);
-  await report('shuffled training tokens', shuffled, train.smiles);
-  await report('training set', train.smiles, train.smiles);
+  await report('same networks, untrained', untrained, train.smiles, trainProperties);
+  await report('shuffled training tokens', shuffled, train.smiles, trainProperties);
+  await report('training set', train.smiles, train.smiles, trainProperties);
 
   if (guide) {
     // MolGAN's reward network: QED from packed graphs, refitted on the generator's own samples
-    const trainQed = (await drugLikeness(train.smiles)).map((r) => r.qed);
-    const { model: rewardNet } = await fitPropertyModel(train.x, trainQed, {
+    const { model: rewardNet } = await fitPropertyModel(train.x, trainProperties.qed, {
       hidden: [128, 64],
       outputActivation: 'sigmoid',
       epochs: 10,

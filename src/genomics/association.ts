@@ -86,9 +86,16 @@ const SPECS = {
   maxIter: { constraint: { kind: 'number', integer: true, min: 1 }, default: 25 },
 } as const;
 
-/** Solves A·x = b for a symmetric positive-definite k×k A (Cholesky); returns the inverse too. */
-function choleskyInverse(A: Float64Array, k: number): Float64Array | undefined {
+/**
+ * The inverse of a symmetric positive-definite k×k A through its Cholesky factor, with log|A|
+ * (twice the sum of the factor's log-diagonal); undefined when A is not positive definite.
+ */
+function choleskyInverse(
+  A: Float64Array,
+  k: number,
+): { inv: Float64Array; logDet: number } | undefined {
   const L = new Float64Array(k * k);
+  let logDet = 0;
   for (let i = 0; i < k; i++) {
     for (let j = 0; j <= i; j++) {
       let s = A[i * k + j]!;
@@ -96,6 +103,7 @@ function choleskyInverse(A: Float64Array, k: number): Float64Array | undefined {
       if (i === j) {
         if (!(s > 1e-300)) return undefined;
         L[i * k + i] = Math.sqrt(s);
+        logDet += Math.log(s);
       } else {
         L[i * k + j] = s / L[j * k + j]!;
       }
@@ -120,7 +128,7 @@ function choleskyInverse(A: Float64Array, k: number): Float64Array | undefined {
       inv[j * k + i] = s;
     }
   }
-  return inv;
+  return { inv, logDet };
 }
 
 interface Fit {
@@ -163,7 +171,7 @@ function logisticFit(
       const wi = pi * (1 - pi);
       p[i] = pi;
       w[i] = wi;
-      ll += y[i]! * z - ((z > 0 ? z : 0) + Math.log1p(e));
+      ll += y[i]! * z - (Math.max(z, 0) + Math.log1p(e));
       for (let a = 0; a < k; a++) {
         const xa = X[row + a]! * wi;
         const at = a * k;
@@ -171,25 +179,11 @@ function logisticFit(
       }
     }
     for (let a = 0; a < k; a++) for (let c = 0; c < a; c++) info[c * k + a] = info[a * k + c]!;
-    const cov = choleskyInverse(info, k);
-    if (!cov) return undefined;
-    if (firth) {
-      // ½·log|I| = −½·log|I⁻¹|: from the Cholesky diagonal of I
-      let logDet = 0;
-      const L = new Float64Array(k * k);
-      for (let i = 0; i < k; i++) {
-        for (let j = 0; j <= i; j++) {
-          let s = info[i * k + j]!;
-          for (let m = 0; m < j; m++) s -= L[i * k + m]! * L[j * k + m]!;
-          if (i === j) {
-            L[i * k + i] = Math.sqrt(s);
-            logDet += 2 * Math.log(L[i * k + i]!);
-          } else L[i * k + j] = s / L[j * k + j]!;
-        }
-      }
-      ll += 0.5 * logDet;
-    }
-    return { logLik: ll, cov };
+    const factor = choleskyInverse(info, k);
+    if (!factor) return undefined;
+    // Firth: the likelihood penalised by ½·log|I|
+    if (firth) ll += 0.5 * factor.logDet;
+    return { logLik: ll, cov: factor.inv };
   };
   let current = evaluate(beta);
   if (!current) return undefined;

@@ -178,7 +178,8 @@ export async function fitPropertyModel(
   try {
     for (let epoch = 0; epoch < (o.epochs ?? 50); epoch++) {
       const order = rng.permutation(n);
-      let total = 0;
+      // the epoch's summed loss stays on the backend: one read an epoch, not one a step
+      let total: tf.Scalar = tf.scalar(0);
       for (let start = 0; start < n; start += batchSize) {
         const idx = tf.tensor1d(order.subarray(start, Math.min(start + batchSize, n)), 'int32');
         const batchLoss = optimizer.minimize(
@@ -196,10 +197,12 @@ export async function fitPropertyModel(
           true,
           variables,
         );
-        total += (await batchLoss!.data())[0]! * idx.size;
-        tf.dispose([idx, batchLoss!]);
+        const sum = tf.tidy(() => tf.add(total, tf.mul(batchLoss!, idx.size)));
+        tf.dispose([idx, batchLoss!, total]);
+        total = sum as tf.Scalar;
       }
-      loss.push(total / n);
+      loss.push((await total.data())[0]! / n);
+      total.dispose();
     }
   } finally {
     optimizer.dispose();

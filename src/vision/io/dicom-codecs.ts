@@ -147,8 +147,7 @@ export async function decodeJpegFamilyFrame(
       (mod) => {
         const m = mod as { Decoder?: unknown; default?: { Decoder?: unknown } };
         return (m.Decoder ?? m.default?.Decoder) as new () => {
-          decompress(buffer: ArrayBuffer, offset: number, length: number): ArrayLike<number>;
-          numComp?: number;
+          decompress(buffer: ArrayBuffer, offset: number, length: number): ArrayBuffer;
         };
       },
     );
@@ -156,12 +155,7 @@ export async function decodeJpegFamilyFrame(
     let out: ArrayLike<number>;
     try {
       // an ArrayBuffer of samples in host (little-endian) order, 8 or 16 bits each
-      const buffer = decoder.decompress(
-        frame.buffer as ArrayBuffer,
-        frame.byteOffset,
-        frame.length,
-      );
-      const raw = buffer as unknown as ArrayBuffer;
+      const raw = decoder.decompress(frame.buffer as ArrayBuffer, frame.byteOffset, frame.length);
       out =
         layout.bitsAllocated > 8
           ? new Uint16Array(raw, 0, raw.byteLength >> 1)

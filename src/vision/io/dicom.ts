@@ -281,22 +281,20 @@ export async function readDicom(bytes: Uint8Array): Promise<DicomImage> {
   const bytesPer = bitsAllocated / 8;
   const values = new Float64Array(total);
   const big = transferSyntax === BIG_EXPLICIT;
-  const readSample = (view: DataView, offset: number, littleEndian: boolean): number => {
-    let v: number;
-    if (bitsAllocated === 8) v = view.getUint8(offset);
-    else if (bitsAllocated === 16) v = view.getUint16(offset, littleEndian);
-    else v = view.getUint32(offset, littleEndian);
-    if (bitsStored < bitsAllocated) v = v % 2 ** bitsStored;
-    if (signed && v >= 2 ** (bitsStored - 1)) v -= 2 ** bitsStored;
-    return v;
-  };
-  // a decoded sample to its value: bits above BitsStored dropped, two's complement when signed
+  // a stored sample to its value: bits above BitsStored dropped, two's complement when signed
   const storedValue = (raw: number): number => {
-    let v = raw % 2 ** bitsStored;
-    if (v < 0) v += 2 ** bitsStored;
-    if (signed && v >= 2 ** (bitsStored - 1)) v -= 2 ** bitsStored;
-    return v;
+    const v = bitsStored < bitsAllocated ? raw % 2 ** bitsStored : raw;
+    return signed && v >= 2 ** (bitsStored - 1) ? v - 2 ** bitsStored : v;
   };
+  const readSample = (view: DataView, offset: number, littleEndian: boolean): number =>
+    storedValue(
+      bitsAllocated === 8
+        ? view.getUint8(offset)
+        : bitsAllocated === 16
+          ? view.getUint16(offset, littleEndian)
+          : view.getUint32(offset, littleEndian),
+    );
+
   if (JPEG_SYNTAXES[transferSyntax]) {
     if (bitsAllocated === 1)
       throw new FormatError(

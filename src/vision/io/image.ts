@@ -209,9 +209,7 @@ export async function imageFromPixels(
   try {
     const [height, width] = rgba.shape;
     const data = await rgba.data();
-    const keep = wanted === 'keep' ? 4 : wanted === 'rgb' ? 3 : 1;
-    if (keep === 4) return toTensor(data, width!, height!, 4, 8, 'pixels', 'keep');
-    return toTensor(data, width!, height!, 4, 8, 'pixels', wanted === 'rgb' ? 'rgb' : 'grey');
+    return toTensor(data, width!, height!, 4, 8, 'pixels', wanted);
   } finally {
     rgba.dispose();
   }
