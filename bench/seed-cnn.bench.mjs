@@ -5,9 +5,13 @@
  * (stock tfjs and with the library's kernels), against PyTorch on one thread
  * (../shared/bench/seed_cnn_torch.py) in the same run; plus the kernel-time breakdown of one
  * wasm training step. Targets (issue 3): wasm training ≥ 0.5× PyTorch, inference ≥ 1.0×.
+ * The wasm backend runs on `--wasm-threads` threads (default: the machine's available
+ * parallelism, through useWasmThreads; 1 = the single-threaded build); with more than one, PyTorch
+ * is also timed on as many threads, for reference (the ratios stay against one thread).
  *
- *   node bench/seed-cnn.bench.mjs [--samples 1024] [--cpu-batches 2]
+ *   node bench/seed-cnn.bench.mjs [--samples 1024] [--cpu-batches 2] [--wasm-threads 2]
  */
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
@@ -15,14 +19,17 @@ import '@tensorflow/tfjs-backend-wasm';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { registerTrainingKernels } from 'tfjs-medkit';
 import { createLoss } from 'tfjs-medkit/losses';
+import { useWasmThreads } from 'tfjs-medkit/node';
 import { kernelBreakdown, runAnchor } from './harness.mjs';
 
 const { values: args } = parseArgs({
   options: {
     samples: { type: 'string', default: '1024' },
     'cpu-batches': { type: 'string', default: '2' },
+    'wasm-threads': { type: 'string', default: String(Math.min(8, availableParallelism())) },
   },
 });
+const THREADS = Number(args['wasm-threads']);
 const SAMPLES = Number(args.samples);
 const BATCH = 64;
 
@@ -102,10 +109,25 @@ const anchor = runAnchor('../shared/bench/seed_cnn_torch.py', [
   String(SAMPLES),
 ]);
 if (anchor) console.log(JSON.stringify(anchor));
+if (THREADS > 1) {
+  const more = runAnchor('../shared/bench/seed_cnn_torch.py', [
+    '--threads',
+    String(THREADS),
+    '--samples',
+    String(SAMPLES),
+  ]);
+  if (more) console.log(JSON.stringify(more));
+}
 const cpuBatches = Number(args['cpu-batches']);
 const results = [await measure('cpu', 'cpu (stock tfjs)', cpuBatches)];
 registerTrainingKernels();
-results.push(await measure('wasm', 'wasm (registerTrainingKernels)'));
+const threads = THREADS > 1 ? await useWasmThreads({ threads: THREADS }) : 1;
+results.push(
+  await measure(
+    'wasm',
+    `wasm, ${threads} thread${threads > 1 ? 's' : ''} (registerTrainingKernels)`,
+  ),
+);
 results.push(await measure('cpu', 'cpu (registerTrainingKernels)', cpuBatches));
 for (const r of results) {
   if (!anchor) continue;

@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { registerDilatedGradients } from './dilated-gradients.js';
 import { rememberOriginal } from './kernel-calls.js';
 import { batchMatMulTransposeFree } from './kernels/batch-mat-mul.js';
-import { conv2dBackpropFilterComposed } from './kernels/conv2d-backprop-filter.js';
+import { conv2dBackpropFilterGemm } from './kernels/conv2d-backprop-filter.js';
 import { conv2dBackpropInputComposed } from './kernels/conv2d-backprop-input.js';
 import {
   conv2dBackpropFilterJs,
@@ -36,7 +36,7 @@ interface Provided {
 /** What the library registers, per backend. */
 const PROVIDED: Record<string, Provided[]> = {
   wasm: [
-    { kernelName: 'Conv2DBackpropFilter', make: conv2dBackpropFilterComposed, replaces: false },
+    { kernelName: 'Conv2DBackpropFilter', make: conv2dBackpropFilterGemm, replaces: false },
     {
       kernelName: 'DepthwiseConv2dNativeBackpropFilter',
       make: depthwiseBackpropFilter,

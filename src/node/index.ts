@@ -1,8 +1,8 @@
 /**
  * `tfjs-medkit/node`: the parts that need Node's file system or terminal (Deno too): saving and
- * loading models on disk without the native Node binding, labelled image folders, and the
- * terminal progress reporter. The rest of the
- * library never imports `node:` modules, so it runs in browsers.
+ * loading models on disk without the native Node binding, labelled image folders, the terminal
+ * progress reporter, and the multi-threaded wasm backend under Node (`useWasmThreads`). The rest
+ * of the library never imports `node:` modules, so it runs in browsers.
  *
  * @module
  */
@@ -42,3 +42,4 @@ export type {
   StoredOptimizer,
   StoredTrainingConfig,
 } from './training-config.js';
+export { useWasmThreads, type WasmThreadsOptions } from './wasm-threads.js';

@@ -292,6 +292,7 @@ describeBackends('training kernels', (backend) => {
 const STOCK_CPU = {
   input: tf.getKernel('Conv2DBackpropInput', 'cpu')!.kernelFunc,
   filter: tf.getKernel('Conv2DBackpropFilter', 'cpu')!.kernelFunc,
+  maxPoolGrad: tf.getKernel('MaxPoolGrad', 'cpu')!.kernelFunc,
 };
 
 describeBackends('undilated conv2d gradients against stock tfjs-backend-cpu', (backend) => {
@@ -446,8 +447,23 @@ describeBackends('max-pool gradient', (backend) => {
         tf.dispose([x, g]);
         return out;
       };
+      // the stock cpu kernel (captured before registration), called directly
       await tf.setBackend('cpu');
-      const stock = run();
+      const cpu = tf.backend() as unknown as {
+        readSync(id: tf.DataId): Float32Array;
+        disposeData(id: tf.DataId): void;
+      };
+      const x = make();
+      const y = tf.maxPool(x, pool as [number, number], strides as [number, number], pad);
+      const dy = tf.fill(y.shape, 1.5);
+      const dx = STOCK_CPU.maxPoolGrad({
+        inputs: { dy, input: x, output: y },
+        backend: cpu,
+        attrs: { filterSize: pool, strides, pad },
+      } as never) as tf.TensorInfo;
+      const stock = Array.from(cpu.readSync(dx.dataId));
+      cpu.disposeData(dx.dataId);
+      tf.dispose([x, y, dy]);
       await tf.setBackend(backend);
       expect(run()).toEqual(stock);
     },

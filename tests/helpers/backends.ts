@@ -1,11 +1,13 @@
 /**
  * The backend matrix: every test of tensor maths runs once per backend in {@link BACKENDS}.
- * Set MEDKIT_BACKENDS=cpu (comma-separated) to run a subset.
+ * Set MEDKIT_BACKENDS=cpu (comma-separated) to run a subset, and MEDKIT_WASM_THREADS=2 to run
+ * the wasm cases on the multi-threaded build (useWasmThreads).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe } from 'vitest';
+import { useWasmThreads } from '../../src/node/wasm-threads.js';
 
 /** The backends every maths test runs on. */
 export const BACKENDS: readonly string[] = (process.env.MEDKIT_BACKENDS ?? 'cpu,wasm').split(',');
@@ -15,6 +17,8 @@ export function describeBackends(name: string, body: (backend: string) => void):
   for (const backend of BACKENDS) {
     describe(`${name} [${backend}]`, () => {
       beforeAll(async () => {
+        const threads = process.env.MEDKIT_WASM_THREADS;
+        if (backend === 'wasm' && threads) await useWasmThreads({ threads: Number(threads) });
         await tf.setBackend(backend);
         await tf.ready();
       });
