@@ -9,6 +9,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import fc from 'fast-check';
 import { beforeAll, expect, it } from 'vitest';
+import { simdFor, simdModuleBytes } from '../../src/backend/kernels/simd.js';
 import { registeredTrainingKernels } from '../../src/backend/register-training-kernels.js';
 import { registerTrainingKernels } from '../../src/index.js';
 import { describeBackends, expectNoLeak } from '../helpers/backends.js';
@@ -417,17 +418,38 @@ describeBackends('conv3d gradients', () => {
 });
 
 describeBackends('max-pool gradient', (backend) => {
+  it.runIf(backend === 'wasm')('wasm: the SIMD loops bind to the backend memory', () => {
+    const loops = simdFor(tf.backend());
+    expect(loops).toBeDefined();
+    expect(simdFor(tf.backend())).toBe(loops);
+    expect(WebAssembly.validate(simdModuleBytes(true))).toBe(true);
+  });
+
   it.each([
-    [[2, 2], [2, 2], 'valid' as const],
-    [[3, 3], [2, 2], 'same' as const],
-    [[3, 2], [1, 2], 'valid' as const],
-    [[2, 2], [2, 2], 'same' as const],
+    [[2, 2], [2, 2], 'valid' as const, 3],
+    [[3, 3], [2, 2], 'same' as const, 3],
+    [[3, 2], [1, 2], 'valid' as const, 3],
+    [[2, 2], [2, 2], 'same' as const, 3],
+    // four channels a step (the wasm SIMD loop), odd sizes: the edge windows take the loop
+    [[2, 2], [2, 2], 'valid' as const, 8],
+    [[2, 2], [2, 2], 'same' as const, 12],
   ])(
-    `${backend}: pool %j stride %j %s equals stock cpu, ties included`,
-    async (pool, strides, pad) => {
-      // integer-valued inputs make ties common (as after a ReLU): the first maximum must win
+    `${backend}: pool %j stride %j %s, %i channels, equals stock cpu, ties, NaN and −∞ included`,
+    async (pool, strides, pad, channels) => {
+      // integer-valued inputs make ties common (as after a ReLU): the first maximum must win;
+      // NaN never wins, and a window of −∞ passes no gradient
       const make = () =>
-        tf.floor(tf.mul(tf.randomUniform([2, 7, 9, 3], 0, 1, 'float32', 31), 3)) as tf.Tensor4D;
+        tf.tidy(() => {
+          const shape: [number, number, number, number] = [2, 7, 9, channels];
+          const u = tf.randomUniform(shape, 0, 1, 'float32', 31);
+          const v = tf.floor(tf.mul(u, 3));
+          const special = tf.randomUniform(shape, 0, 1, 'float32', 32);
+          return tf.where(
+            tf.less(special, 0.05),
+            tf.fill(shape, Number.NaN),
+            tf.where(tf.less(special, 0.3), tf.fill(shape, Number.NEGATIVE_INFINITY), v),
+          ) as tf.Tensor4D;
+        });
       const run = () => {
         const x = make();
         const g = tf.grad((a: tf.Tensor) =>

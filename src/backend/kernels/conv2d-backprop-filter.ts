@@ -22,6 +22,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import { callKernel, type KernelBackend, release } from '../kernel-calls.js';
 import { conv2dGeometry } from './conv-geometry.js';
 import { accessFor } from './js-access.js';
+import { heapOffset, simdFor } from './simd.js';
 
 /** The largest P (values) one product takes; larger batches are summed in chunks. */
 const MAX_PANEL = 1 << 22;
@@ -54,22 +55,42 @@ export function conv2dBackpropFilterGemm(backendName: string): tf.KernelFunc {
       const panel = access.output([1, rows, n], [xT]);
       const p = panel.outValues;
       const xt = panel.values[0]!;
+      // Runs of x's rows are contiguous when the stride along width is 1: copied by WebAssembly
+      // SIMD on the wasm backend, element by element otherwise.
+      const loops = sw === 1 && backendName === 'wasm' ? simdFor(backend) : undefined;
+      const xt0 = loops ? heapOffset(backend, xT) : 0;
+      const p0 = loops ? heapOffset(backend, panel.out) : 0;
       for (let kh = 0; kh < fh; kh++) {
+        // Output rows whose tap lies inside the input: 0 ≤ i·sh + kh·dh − top < H.
+        const iMin = Math.max(0, Math.ceil((top - kh * dh) / sh));
+        const iMax = Math.min(oh, Math.floor((H - 1 + top - kh * dh) / sh) + 1);
         for (let kw = 0; kw < fw; kw++) {
           const shift = kw * dw - left;
-          // Output columns whose tap lies inside the input: 0 ≤ j·sw + shift < W.
+          // Output columns likewise: 0 ≤ j·sw + shift < W.
           const jMin = Math.max(0, Math.ceil(-shift / sw));
           const jMax = Math.min(ow, Math.floor((W - 1 - shift) / sw) + 1);
+          if (iMax <= iMin || jMax <= jMin) continue;
           for (let c = 0; c < ci; c++) {
             const row = ((kh * fw + kw) * ci + c) * n;
             for (let bb = 0; bb < nb; bb++) {
               const plane = (c * B + b0 + bb) * H * W;
-              for (let i = 0; i < oh; i++) {
-                const ih = i * sh + kh * dh - top;
-                if (ih < 0 || ih >= H) continue;
-                const dst = row + (bb * oh + i) * ow;
-                const src = plane + ih * W + shift;
-                for (let j = jMin; j < jMax; j++) p[dst + j] = xt[src + j * sw]!;
+              const src = plane + (iMin * sh + kh * dh - top) * W + shift;
+              const dst = row + (bb * oh + iMin) * ow;
+              if (loops) {
+                loops.copyRuns(
+                  xt0 + 4 * (src + jMin),
+                  4 * sh * W,
+                  p0 + 4 * (dst + jMin),
+                  4 * ow,
+                  iMax - iMin,
+                  jMax - jMin,
+                );
+                continue;
+              }
+              for (let i = 0; i < iMax - iMin; i++) {
+                const s0 = src + i * sh * W;
+                const d0 = dst + i * ow;
+                for (let j = jMin; j < jMax; j++) p[d0 + j] = xt[s0 + j * sw]!;
               }
             }
           }

@@ -9,6 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { accessFor } from './js-access.js';
+import { heapOffset, simdFor } from './simd.js';
 
 /** Builds the kernel function for `backendName`. @internal */
 export function maxPoolGrad(backendName: string): tf.KernelFunc {
@@ -51,7 +52,24 @@ export function maxPoolGrad(backendName: string): tf.KernelFunc {
     const [dyv, xv] = values as [Float32Array, Float32Array];
     const full2x2 = FH === 2 && FW === 2 && SH === 2 && SW === 2 && top === 0 && left === 0;
     if (full2x2) {
-      pool2x2Grad(xv, dyv, dx, B, H, W, C, Math.min(OH, H >> 1), Math.min(OW, W >> 1), OH, OW);
+      const oh2 = Math.min(OH, H >> 1);
+      const ow2 = Math.min(OW, W >> 1);
+      const loops = backendName === 'wasm' && C % 4 === 0 ? simdFor(backend) : undefined;
+      if (loops) {
+        const x0 = heapOffset(backend, input);
+        const dy0 = heapOffset(backend, dy);
+        const delta = heapOffset(backend, out) - x0;
+        for (let b = 0; b < B; b++)
+          for (let oh = 0; oh < oh2; oh++)
+            loops.maxPoolGrad2x2Row(
+              x0 + 4 * (b * H + 2 * oh) * W * C,
+              dy0 + 4 * (b * OH + oh) * OW * C,
+              delta,
+              ow2,
+              4 * C,
+              4 * W * C,
+            );
+      } else pool2x2Grad(xv, dyv, dx, B, H, W, C, oh2, ow2, OH, OW);
       if (OH * 2 <= H && OW * 2 <= W) return out;
     }
     // Channels innermost (contiguous in NHWC): each window keeps a running maximum per channel.

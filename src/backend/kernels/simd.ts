@@ -1,0 +1,329 @@
+/**
+ * Two WebAssembly SIMD loops that work in place on the wasm backend's own heap: the module
+ * imports the backend's `WebAssembly.Memory` (shared in the multi-threaded build), so nothing is
+ * copied in or out. The module is assembled here, byte by byte (a few hundred bytes, no build step,
+ * no binary in the repository), compiled once per kind of memory and instantiated once per memory.
+ *
+ * - `maxPoolGrad2x2Row`: one output row of a 2×2, stride-2 max-pooling gradient, four channels a
+ *   step (first maximum in row-major window order; NaN never wins; a window of −∞ passes nothing:
+ *   the rule of the JavaScript kernel and of tfjs-backend-cpu).
+ * - `copyRuns`: `count` runs of `length` floats, each `srcStride`/`dstStride` bytes after the
+ *   last: the rows of the im2row panel of the filter gradient.
+ *
+ * Where WebAssembly SIMD or the backend's memory is not available, {@link simdFor} returns
+ * undefined and the kernels keep their JavaScript loops.
+ *
+ * @module
+ */
+
+/** The loops, bound to one backend's memory; pointers are byte offsets in that memory. */
+export interface SimdLoops {
+  /** One row of 2×2 windows: x row pointer, dy row pointer, dx − x, windows, C·4, W·C·4. */
+  maxPoolGrad2x2Row(
+    x: number,
+    dy: number,
+    dxMinusX: number,
+    windows: number,
+    channelBytes: number,
+    rowBytes: number,
+  ): void;
+  /** Copies `count` runs of `length` floats from `src` to `dst`, advancing by the strides. */
+  copyRuns(
+    src: number,
+    srcStride: number,
+    dst: number,
+    dstStride: number,
+    count: number,
+    length: number,
+  ): void;
+}
+
+// Opcodes (the WebAssembly 2.0 binary format).
+const I32 = 0x7f;
+const V128 = 0x7b;
+const BLOCK = 0x02;
+const LOOP = 0x03;
+const END = 0x0b;
+const BR = 0x0c;
+const BR_IF = 0x0d;
+const GET = 0x20;
+const SET = 0x21;
+const I32_LOAD = 0x28;
+const I32_STORE = 0x36;
+const I32_CONST = 0x41;
+const I32_GE_S = 0x4e;
+const I32_GT_S = 0x4a;
+const I32_ADD = 0x6a;
+const I32_MUL = 0x6c;
+const SIMD = 0xfd;
+const V128_LOAD = 0x00;
+const V128_STORE = 0x0b;
+const V128_CONST = 0x0c;
+const I32X4_EQ = 0x37;
+const F32X4_GT = 0x44;
+const V128_AND = 0x4e;
+const V128_BITSELECT = 0x52;
+
+function uleb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let byte = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) byte |= 0x80;
+    out.push(byte);
+  } while (n !== 0);
+  return out;
+}
+
+function sleb(n: number): number[] {
+  const out: number[] = [];
+  for (;;) {
+    const byte = n & 0x7f;
+    n >>= 7;
+    if ((n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0)) {
+      out.push(byte);
+      return out;
+    }
+    out.push(byte | 0x80);
+  }
+}
+
+const simd = (op: number) => [SIMD, ...uleb(op)];
+const get = (i: number) => [GET, i];
+const set = (i: number) => [SET, i];
+const i32 = (n: number) => [I32_CONST, ...sleb(n)];
+const memarg = (align: number) => [align, 0];
+const load128 = [...simd(V128_LOAD), ...memarg(0)];
+const store128 = [...simd(V128_STORE), ...memarg(0)];
+/** A v128 constant of four equal 32-bit lanes. */
+function splat32(bits: number): number[] {
+  const lane = [bits & 0xff, (bits >>> 8) & 0xff, (bits >>> 16) & 0xff, (bits >>> 24) & 0xff];
+  return [...simd(V128_CONST), ...lane, ...lane, ...lane, ...lane];
+}
+/** `block loop … (exit when cond) … br loop end end`: a while loop over `body`. */
+function whileLoop(exitWhen: number[], body: number[]): number[] {
+  return [BLOCK, 0x40, LOOP, 0x40, ...exitWhen, BR_IF, 1, ...body, BR, 0, END, END];
+}
+function vec(items: number[][]): number[] {
+  return [...uleb(items.length), ...items.flat()];
+}
+function section(id: number, content: number[]): number[] {
+  return [id, ...uleb(content.length), ...content];
+}
+function name(s: string): number[] {
+  return vec([...s].map((ch) => [ch.charCodeAt(0)]));
+}
+
+/** maxPoolGrad2x2Row. Params 0–5 as in {@link SimdLoops}; locals 6 w, 7 p (window), 8 c; v128 9–13. */
+function maxPoolBody(): number[] {
+  const [x, dy, delta, windows, cb, row] = [0, 1, 2, 3, 4, 5];
+  const [w, p, c, best, idx, m, g, v] = [6, 7, 8, 9, 10, 11, 12, 13];
+  const at = (extra: number[]) => [...get(p), ...get(c), I32_ADD, ...extra];
+  const step = (address: number[], k: number) => [
+    ...address,
+    ...load128,
+    ...set(v),
+    ...get(v),
+    ...get(best),
+    ...simd(F32X4_GT),
+    ...set(m),
+    ...get(v),
+    ...get(best),
+    ...get(m),
+    ...simd(V128_BITSELECT),
+    ...set(best),
+    ...splat32(k),
+    ...get(idx),
+    ...get(m),
+    ...simd(V128_BITSELECT),
+    ...set(idx),
+  ];
+  const offsets = [
+    [],
+    [...get(cb), I32_ADD],
+    [...get(row), I32_ADD],
+    [...get(row), I32_ADD, ...get(cb), I32_ADD],
+  ];
+  const channel = [
+    ...splat32(0xff800000), // −∞
+    ...set(best),
+    ...splat32(-1),
+    ...set(idx),
+    ...offsets.flatMap((o, k) => step(at(o), k)),
+    ...get(dy),
+    ...get(c),
+    I32_ADD,
+    ...load128,
+    ...set(g),
+    ...offsets.flatMap((o, k) => [
+      ...at([...o, ...get(delta), I32_ADD]),
+      ...get(idx),
+      ...splat32(k),
+      ...simd(I32X4_EQ),
+      ...get(g),
+      ...simd(V128_AND),
+      ...store128,
+    ]),
+    ...get(c),
+    ...i32(16),
+    I32_ADD,
+    ...set(c),
+  ];
+  const window = [
+    ...get(x),
+    ...get(w),
+    ...get(cb),
+    I32_MUL,
+    ...i32(2),
+    I32_MUL,
+    I32_ADD,
+    ...set(p),
+    ...i32(0),
+    ...set(c),
+    ...whileLoop([...get(c), ...get(cb), I32_GE_S], channel),
+    ...get(dy),
+    ...get(cb),
+    I32_ADD,
+    ...set(dy),
+    ...get(w),
+    ...i32(1),
+    I32_ADD,
+    ...set(w),
+  ];
+  const body = [...i32(0), ...set(w), ...whileLoop([...get(w), ...get(windows), I32_GE_S], window)];
+  return [
+    ...vec([
+      [3, I32],
+      [5, V128],
+    ]),
+    ...body,
+    END,
+  ];
+}
+
+/** copyRuns. Params 0–5; locals 6 k, 7 i (byte in run), 8 bytes. */
+function copyRunsBody(): number[] {
+  const [src, ss, dst, ds, count, length] = [0, 1, 2, 3, 4, 5];
+  const [k, i, bytes] = [6, 7, 8];
+  const vector = [
+    ...get(dst),
+    ...get(i),
+    I32_ADD,
+    ...get(src),
+    ...get(i),
+    I32_ADD,
+    ...load128,
+    ...store128,
+    ...get(i),
+    ...i32(16),
+    I32_ADD,
+    ...set(i),
+  ];
+  const scalar = [
+    ...get(dst),
+    ...get(i),
+    I32_ADD,
+    ...get(src),
+    ...get(i),
+    I32_ADD,
+    I32_LOAD,
+    ...memarg(2),
+    I32_STORE,
+    ...memarg(2),
+    ...get(i),
+    ...i32(4),
+    I32_ADD,
+    ...set(i),
+  ];
+  const run = [
+    ...i32(0),
+    ...set(i),
+    ...whileLoop([...get(i), ...i32(16), I32_ADD, ...get(bytes), I32_GT_S], vector),
+    ...whileLoop([...get(i), ...get(bytes), I32_GE_S], scalar),
+    ...get(src),
+    ...get(ss),
+    I32_ADD,
+    ...set(src),
+    ...get(dst),
+    ...get(ds),
+    I32_ADD,
+    ...set(dst),
+    ...get(k),
+    ...i32(1),
+    I32_ADD,
+    ...set(k),
+  ];
+  const body = [
+    ...get(length),
+    ...i32(4),
+    I32_MUL,
+    ...set(bytes),
+    ...i32(0),
+    ...set(k),
+    ...whileLoop([...get(k), ...get(count), I32_GE_S], run),
+  ];
+  return [...vec([[3, I32]]), ...body, END];
+}
+
+/** The module's bytes, importing `env.memory` (shared or not). @internal */
+export function simdModuleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
+  const sixI32 = [0x60, ...vec(Array.from({ length: 6 }, () => [I32])), 0];
+  const limits = shared ? [0x03, ...uleb(0), ...uleb(65536)] : [0x00, ...uleb(0)];
+  const bodies = [maxPoolBody(), copyRunsBody()];
+  return new Uint8Array([
+    0x00,
+    0x61,
+    0x73,
+    0x6d,
+    0x01,
+    0x00,
+    0x00,
+    0x00,
+    ...section(1, vec([sixI32])),
+    ...section(2, vec([[...name('env'), ...name('memory'), 0x02, ...limits]])),
+    ...section(3, vec([[0], [0]])),
+    ...section(
+      7,
+      vec([
+        [...name('maxPoolGrad2x2Row'), 0x00, 0],
+        [...name('copyRuns'), 0x00, 1],
+      ]),
+    ),
+    ...section(10, vec(bodies.map((b) => [...uleb(b.length), ...b]))),
+  ]);
+}
+
+const modules = new Map<boolean, WebAssembly.Module | null>();
+const instances = new WeakMap<WebAssembly.Memory, SimdLoops>();
+
+interface WasmBackendMemory {
+  wasm?: { wasmMemory?: WebAssembly.Memory; asm?: { memory?: WebAssembly.Memory } };
+}
+
+/** The loops bound to the wasm backend's memory, or undefined where they cannot run. @internal */
+export function simdFor(backend: unknown): SimdLoops | undefined {
+  const wasm = (backend as WasmBackendMemory).wasm;
+  const memory = wasm?.wasmMemory ?? wasm?.asm?.memory;
+  if (!(memory instanceof WebAssembly.Memory)) return undefined;
+  const cached = instances.get(memory);
+  if (cached) return cached;
+  const shared =
+    typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+  if (!modules.has(shared)) {
+    const bytes = simdModuleBytes(shared);
+    modules.set(shared, WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null);
+  }
+  const module = modules.get(shared);
+  if (!module) return undefined;
+  const loops = new WebAssembly.Instance(module, { env: { memory } })
+    .exports as unknown as SimdLoops;
+  instances.set(memory, loops);
+  return loops;
+}
+
+/** The byte offset of a tensor's data in the wasm backend's memory. @internal */
+export function heapOffset(backend: unknown, info: { dataId: object }): number {
+  return (backend as { dataIdMap: { get(id: object): { memoryOffset: number } } }).dataIdMap.get(
+    info.dataId,
+  ).memoryOffset;
+}
