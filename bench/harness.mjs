@@ -13,7 +13,26 @@ const INSTALL_HINT =
  * Runs bench/anchors/<script> with Debian's Python and returns its JSON line, or undefined (with
  * a note saying how to install the anchors) when it cannot run.
  */
-export function runAnchor(script, args = []) {
+export function runAnchor(script, args = [], runs = 1) {
+  // this machine's speed varies between runs (a shared host): with runs > 1 the anchor runs that
+  // many times and each figure is its best run, so that ratios against it err low
+  let best;
+  for (let r = 0; r < runs; r++) {
+    const one = runAnchorOnce(script, args);
+    if (!one) return best;
+    best = best
+      ? Object.fromEntries(
+          Object.entries(one).map(([k, v]) => [
+            k,
+            typeof v === 'number' && k !== 'threads' ? Math.max(v, best[k]) : v,
+          ]),
+        )
+      : one;
+  }
+  return runs > 1 ? { ...best, bestOf: runs } : best;
+}
+
+function runAnchorOnce(script, args) {
   // a bare name is one of bench/anchors/; a path is relative to the repository (../shared/bench/…)
   const path = script.includes('/')
     ? new URL(`../${script}`, import.meta.url).pathname

@@ -7,7 +7,8 @@
  * wasm training step. Targets (issue 3): wasm training ≥ 0.5× PyTorch, inference ≥ 1.0×.
  * The wasm backend runs on `--wasm-threads` threads (default: the machine's available
  * parallelism, through useWasmThreads; 1 = the single-threaded build); with more than one, PyTorch
- * is also timed on as many threads, for reference (the ratios stay against one thread).
+ * is also timed on as many threads, for reference (the ratios stay against one thread). Each
+ * PyTorch figure is the best of three runs (this machine's speed varies between runs).
  *
  *   node bench/seed-cnn.bench.mjs [--samples 1024] [--cpu-batches 2] [--wasm-threads 2]
  */
@@ -102,20 +103,18 @@ async function measure(backend, label, batches) {
   return result;
 }
 
-const anchor = runAnchor('../shared/bench/seed_cnn_torch.py', [
-  '--threads',
-  '1',
-  '--samples',
-  String(SAMPLES),
-]);
+const anchor = runAnchor(
+  '../shared/bench/seed_cnn_torch.py',
+  ['--threads', '1', '--samples', String(SAMPLES)],
+  3,
+);
 if (anchor) console.log(JSON.stringify(anchor));
 if (THREADS > 1) {
-  const more = runAnchor('../shared/bench/seed_cnn_torch.py', [
-    '--threads',
-    String(THREADS),
-    '--samples',
-    String(SAMPLES),
-  ]);
+  const more = runAnchor(
+    '../shared/bench/seed_cnn_torch.py',
+    ['--threads', String(THREADS), '--samples', String(SAMPLES)],
+    3,
+  );
   if (more) console.log(JSON.stringify(more));
 }
 const cpuBatches = Number(args['cpu-batches']);

@@ -54,6 +54,7 @@ const PROVIDED: Record<string, Provided[]> = {
     { kernelName: 'Conv3DBackpropFilterV2', make: conv3dBackpropFilter, replaces: true },
     { kernelName: 'MaxPoolGrad', make: maxPoolGrad, replaces: true },
     { kernelName: 'Slice', make: sliceFromHeap, replaces: true },
+    { kernelName: 'Sum', make: sumLeadingOrTrailing, replaces: true },
   ],
   cpu: [
     { kernelName: 'Conv2D', make: conv2dJs, replaces: true },

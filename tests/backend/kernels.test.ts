@@ -257,6 +257,7 @@ describeBackends('training kernels', (backend) => {
         'wasm/DepthwiseConv2dNativeBackpropInput',
         'wasm/MaxPoolGrad',
         'wasm/Slice',
+        'wasm/Sum',
         'wasm/UnsortedSegmentSum',
       ].sort(),
     );
@@ -589,6 +590,25 @@ describeBackends('fused conv2d', (backend) => {
 });
 
 describeBackends('sum', (backend) => {
+  it(`${backend}: a bias gradient's sum over leading axes (64 × 7 × 7 × 8) in double precision`, () => {
+    const x = tf.add(tf.randomNormal([64, 7, 7, 8], 0, 1, 'float32', 52), 1000);
+    const values = x.dataSync();
+    const ref = new Float64Array(8);
+    values.forEach((v, i) => {
+      ref[i % 8]! += v;
+    });
+    const s = tf.sum(x, [0, 1, 2]);
+    // float64 accumulation: within float32 rounding of the exact sum (~3e6 here)
+    expectClose(s, Array.from(ref), { rtol: 1e-7, atol: 0 });
+    const rows = tf.sum(tf.reshape(x, [64 * 7, 56]), 0);
+    const refRows = new Float64Array(56);
+    values.forEach((v, i) => {
+      refRows[i % 56]! += v;
+    });
+    expectClose(rows, Array.from(refRows), { rtol: 1e-7, atol: 0 });
+    tf.dispose([x, s, rows]);
+  });
+
   it(`${backend}: every axis pattern and keepDims equals the definition`, () => {
     const x = tf.randomNormal([3, 4, 5, 2], 0, 1, 'float32', 51);
     const values = Array.from(x.dataSync());

@@ -9,6 +9,8 @@
  *   the rule of the JavaScript kernel and of tfjs-backend-cpu).
  * - `copyRuns`: `count` runs of `length` floats, each `srcStride`/`dstStride` bytes after the
  *   last: the rows of the im2row panel of the filter gradient.
+ * - `addRows`: column sums of a row-major matrix into float64 accumulators: `Sum` over leading
+ *   axes (every bias gradient).
  *
  * Where WebAssembly SIMD or the backend's memory is not available, {@link simdFor} returns
  * undefined and the kernels keep their JavaScript loops.
@@ -27,6 +29,11 @@ export interface SimdLoops {
     channelBytes: number,
     rowBytes: number,
   ): void;
+  /**
+   * Adds each row of a [rows × rowBytes/4] float32 matrix at `x` into the float64 accumulators at
+   * `acc` (one per column, 8-byte aligned): column sums in double precision.
+   */
+  addRows(x: number, acc: number, rows: number, rowBytes: number): void;
   /** Copies `count` runs of `length` floats from `src` to `dst`, advancing by the strides. */
   copyRuns(
     src: number,
@@ -63,6 +70,9 @@ const I32X4_EQ = 0x37;
 const F32X4_GT = 0x44;
 const V128_AND = 0x4e;
 const V128_BITSELECT = 0x52;
+const I8X16_SHUFFLE = 0x0d;
+const F64X2_PROMOTE_LOW_F32X4 = 0x5f;
+const F64X2_ADD = 0xf0;
 
 function uleb(n: number): number[] {
   const out: number[] = [];
@@ -95,6 +105,8 @@ const i32 = (n: number) => [I32_CONST, ...sleb(n)];
 const memarg = (align: number) => [align, 0];
 const load128 = [...simd(V128_LOAD), ...memarg(0)];
 const store128 = [...simd(V128_STORE), ...memarg(0)];
+const load128At = (offset: number) => [...simd(V128_LOAD), 0, ...uleb(offset)];
+const store128At = (offset: number) => [...simd(V128_STORE), 0, ...uleb(offset)];
 /** A v128 constant of four equal 32-bit lanes. */
 function splat32(bits: number): number[] {
   const lane = [bits & 0xff, (bits >>> 8) & 0xff, (bits >>> 16) & 0xff, (bits >>> 24) & 0xff];
@@ -265,33 +277,89 @@ function copyRunsBody(): number[] {
   return [...vec([[3, I32]]), ...body, END];
 }
 
+/** addRows. Params 0 x, 1 acc, 2 rows, 3 rowBytes; locals 4 r, 5 c, 6 a; v128 7 v. */
+function addRowsBody(): number[] {
+  const [x, acc, rows, rowBytes] = [0, 1, 2, 3];
+  const [r, c, a, v] = [4, 5, 6, 7];
+  // the high two lanes moved low, for the second promotion
+  const high = [...simd(I8X16_SHUFFLE), 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7];
+  const addHalf = (offset: number, half: number[]) => [
+    ...get(a),
+    ...get(a),
+    ...load128At(offset),
+    ...get(v),
+    ...half,
+    ...simd(F64X2_PROMOTE_LOW_F32X4),
+    ...simd(F64X2_ADD),
+    ...store128At(offset),
+  ];
+  const column = [
+    ...get(x),
+    ...get(c),
+    I32_ADD,
+    ...load128,
+    ...set(v),
+    ...get(acc),
+    ...get(c),
+    ...i32(2),
+    I32_MUL,
+    I32_ADD,
+    ...set(a),
+    ...addHalf(0, []),
+    ...addHalf(16, [...get(v), ...high]),
+    ...get(c),
+    ...i32(16),
+    I32_ADD,
+    ...set(c),
+  ];
+  const row = [
+    ...i32(0),
+    ...set(c),
+    ...whileLoop([...get(c), ...get(rowBytes), I32_GE_S], column),
+    ...get(x),
+    ...get(rowBytes),
+    I32_ADD,
+    ...set(x),
+    ...get(r),
+    ...i32(1),
+    I32_ADD,
+    ...set(r),
+  ];
+  const body = [...i32(0), ...set(r), ...whileLoop([...get(r), ...get(rows), I32_GE_S], row)];
+  return [
+    ...vec([
+      [3, I32],
+      [1, V128],
+    ]),
+    ...body,
+    END,
+  ];
+}
+
 /** The module's bytes, importing `env.memory` (shared or not). @internal */
 export function simdModuleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
-  const sixI32 = [0x60, ...vec(Array.from({ length: 6 }, () => [I32])), 0];
+  const params = (n: number) => [0x60, ...vec(Array.from({ length: n }, () => [I32])), 0];
   const limits = shared ? [0x03, ...uleb(0), ...uleb(65536)] : [0x00, ...uleb(0)];
-  const bodies = [maxPoolBody(), copyRunsBody()];
+  const bodies = [maxPoolBody(), copyRunsBody(), addRowsBody()];
   return new Uint8Array([
-    0x00,
-    0x61,
-    0x73,
-    0x6d,
-    0x01,
-    0x00,
-    0x00,
-    0x00,
-    ...section(1, vec([sixI32])),
+    ...HEADER,
+    ...section(1, vec([params(6), params(4)])),
     ...section(2, vec([[...name('env'), ...name('memory'), 0x02, ...limits]])),
-    ...section(3, vec([[0], [0]])),
+    ...section(3, vec([[0], [0], [1]])),
     ...section(
       7,
       vec([
         [...name('maxPoolGrad2x2Row'), 0x00, 0],
         [...name('copyRuns'), 0x00, 1],
+        [...name('addRows'), 0x00, 2],
       ]),
     ),
     ...section(10, vec(bodies.map((b) => [...uleb(b.length), ...b]))),
   ]);
 }
+
+/** `\0asm`, version 1. */
+const HEADER = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
 
 const modules = new Map<boolean, WebAssembly.Module | null>();
 const instances = new WeakMap<WebAssembly.Memory, SimdLoops>();
