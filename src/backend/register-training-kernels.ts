@@ -18,8 +18,13 @@ import {
   conv2dJs,
   fusedConv2dJs,
 } from './kernels/conv2d-js.js';
-import { conv3dBackpropFilter, conv3dBackpropInput } from './kernels/conv3d-backprop.js';
+import {
+  conv3dBackpropFilterUnfolded,
+  conv3dBackpropInputUnfolded,
+  conv3dUnfolded,
+} from './kernels/conv3d-unfolded.js';
 import { depthwiseBackpropFilter, depthwiseBackpropInput } from './kernels/depthwise-backprop.js';
+import { maxPool3d, maxPool3dGrad } from './kernels/max-pool-3d.js';
 import { maxPoolGrad } from './kernels/max-pool-grad.js';
 import { sliceFromHeap } from './kernels/slice.js';
 import { sumLeadingOrTrailing } from './kernels/sum.js';
@@ -50,9 +55,12 @@ const PROVIDED: Record<string, Provided[]> = {
     { kernelName: 'UnsortedSegmentSum', make: unsortedSegmentSumComposed, replaces: false },
     { kernelName: 'Conv2DBackpropInput', make: conv2dBackpropInputComposed, replaces: true },
     { kernelName: 'BatchMatMul', make: batchMatMulTransposeFree, replaces: true },
-    { kernelName: 'Conv3DBackpropInputV2', make: conv3dBackpropInput, replaces: true },
-    { kernelName: 'Conv3DBackpropFilterV2', make: conv3dBackpropFilter, replaces: true },
+    { kernelName: 'Conv3D', make: conv3dUnfolded, replaces: true },
+    { kernelName: 'Conv3DBackpropInputV2', make: conv3dBackpropInputUnfolded, replaces: true },
+    { kernelName: 'Conv3DBackpropFilterV2', make: conv3dBackpropFilterUnfolded, replaces: true },
     { kernelName: 'MaxPoolGrad', make: maxPoolGrad, replaces: true },
+    { kernelName: 'MaxPool3D', make: maxPool3d, replaces: true },
+    { kernelName: 'MaxPool3DGrad', make: maxPool3dGrad, replaces: true },
     { kernelName: 'Slice', make: sliceFromHeap, replaces: true },
     { kernelName: 'Sum', make: sumLeadingOrTrailing, replaces: true },
   ],
@@ -133,13 +141,14 @@ function hookSetBackend(): void {
 /**
  * Registers the training kernels and gradients the library's models need on every backend.
  *
- * - wasm: adds `Conv2DBackpropFilter`, `DepthwiseConv2dNativeBackpropFilter`,
- *   `DepthwiseConv2dNativeBackpropInput` and `UnsortedSegmentSum` (which the wasm backend lacks),
- *   and replaces `Conv2DBackpropInput` and `BatchMatMul` with compositions of its fast kernels
- *   `MaxPoolGrad` with a single pass, and `Slice` with one that copies only the slice (the
- *   stock one copies the whole input out of the heap first)
- *   (XNNPACK convolution; untransposed products), and replaces `Conv3DBackpropInputV2` and
- *   `Conv3DBackpropFilterV2`, whose wasm versions return wrong gradients. No training step copies data to JavaScript.
+ * - wasm: adds `Conv2DBackpropFilter` (one XNNPACK product of an im2row panel and dy),
+ *   `DepthwiseConv2dNativeBackpropFilter`, `DepthwiseConv2dNativeBackpropInput` and
+ *   `UnsortedSegmentSum` (which the wasm backend lacks); replaces `Conv2DBackpropInput` and
+ *   `BatchMatMul` with compositions of its fast kernels (XNNPACK convolution; untransposed
+ *   products), `MaxPoolGrad`, 2×2×2 `MaxPool3D`/`MaxPool3DGrad` and `Sum` over leading axes
+ *   with WebAssembly SIMD loops on the backend's own memory, `Slice` with one that copies only the slice, and `Conv3D` with its two
+ *   gradients by 2D convolutions of a depth-unfolded input (the stock `Conv3D` is a plain loop;
+ *   the stock 3D gradients are wrong). No training step copies data to JavaScript.
  * - cpu: convolution forward, fused forward and both backprops as tight loops (the stock ones
  *   run at ~45 MFLOP/s), a one-pass `MaxPoolGrad`, a transpose-free `Sum` over leading or trailing axes,
  *   dilation-aware depthwise backprops.

@@ -251,10 +251,13 @@ describeBackends('training kernels', (backend) => {
         'wasm/BatchMatMul',
         'wasm/Conv2DBackpropFilter',
         'wasm/Conv2DBackpropInput',
+        'wasm/Conv3D',
         'wasm/Conv3DBackpropFilterV2',
         'wasm/Conv3DBackpropInputV2',
         'wasm/DepthwiseConv2dNativeBackpropFilter',
         'wasm/DepthwiseConv2dNativeBackpropInput',
+        'wasm/MaxPool3D',
+        'wasm/MaxPool3DGrad',
         'wasm/MaxPoolGrad',
         'wasm/Slice',
         'wasm/Sum',
@@ -385,6 +388,50 @@ function conv3dGrads(
   return { dx, dw };
 }
 
+type Shape5 = [number, number, number, number, number];
+
+describeBackends('conv3d forward', () => {
+  it.each([
+    [[2, 5, 6, 7, 3], [3, 3, 2, 3, 4], 1, 1, 'same' as const],
+    [[2, 5, 6, 7, 3], [3, 3, 2, 3, 4], 2, 1, 'valid' as const],
+    [[1, 7, 5, 6, 2], [3, 2, 3, 2, 5], 1, 2, 'same' as const],
+    [[2, 4, 5, 5, 1], [1, 1, 1, 1, 8], 1, 1, 'valid' as const],
+    [[1, 6, 6, 6, 4], [2, 3, 3, 4, 3], 3, 1, 'same' as const],
+  ])('x %j, W %j, stride %i, dilation %i, %s: equals the definition', (xs, ws, s, d, pad) => {
+    const x = tf.randomNormal(xs as Shape5, 0, 1, 'float32', 24) as tf.Tensor5D;
+    const w = tf.randomNormal(ws as Shape5, 0, 1, 'float32', 25) as tf.Tensor5D;
+    const y = tf.conv3d(x, w, s, pad, 'NDHWC', d);
+    const info = tf.backend_util.computeConv3DInfo(xs as never, ws as never, s, d, pad);
+    const [B, D, H, W, C] = xs as number[];
+    const [KD, KH, KW, , O] = ws as number[];
+    const { outDepth: OD, outHeight: OH, outWidth: OW } = info;
+    const { front, top, left } = info.padInfo;
+    const xv = x.dataSync();
+    const wv = w.dataSync();
+    const ref = new Float64Array(B! * OD * OH * OW * O!);
+    for (let b = 0; b < B!; b++)
+      for (let od = 0; od < OD; od++)
+        for (let oh = 0; oh < OH; oh++)
+          for (let ow = 0; ow < OW; ow++)
+            for (let kd = 0; kd < KD!; kd++)
+              for (let kh = 0; kh < KH!; kh++)
+                for (let kw = 0; kw < KW!; kw++) {
+                  const id = od * s + kd * d - front;
+                  const ih = oh * s + kh * d - top;
+                  const iw = ow * s + kw * d - left;
+                  if (id < 0 || id >= D! || ih < 0 || ih >= H! || iw < 0 || iw >= W!) continue;
+                  for (let c = 0; c < C!; c++)
+                    for (let o = 0; o < O!; o++)
+                      ref[(((b * OD + od) * OH + oh) * OW + ow) * O! + o]! +=
+                        xv[(((b * D! + id) * H! + ih) * W! + iw) * C! + c]! *
+                        wv[(((kd * KH! + kh) * KW! + kw) * C! + c) * O! + o]!;
+                }
+    expect(y.shape).toEqual(info.outShape);
+    expectClose(y, Array.from(ref), { rtol: 0, atol: 1e-5 * maxAbs(ref) });
+    tf.dispose([x, w, y]);
+  });
+});
+
 describeBackends('conv3d gradients', () => {
   it.each([
     [1, 'same' as const],
@@ -487,6 +534,49 @@ describeBackends('max-pool gradient', (backend) => {
       const stock = Array.from(cpu.readSync(dx.dataId));
       cpu.disposeData(dx.dataId);
       tf.dispose([x, y, dy]);
+      await tf.setBackend(backend);
+      expect(run()).toEqual(stock);
+    },
+  );
+});
+
+describeBackends('max-pool 3D', (backend) => {
+  it.each([
+    [[2, 6, 8, 4, 8], 'valid' as const],
+    [[1, 5, 7, 6, 4], 'valid' as const],
+    [[1, 4, 4, 6, 12], 'same' as const],
+    [[1, 5, 5, 5, 4], 'same' as const],
+    [[2, 4, 4, 4, 3], 'valid' as const],
+  ])(
+    `${backend}: 2×2×2 stride 2 on %j %s equals stock cpu, ties, NaN and −∞ included`,
+    async (shape, pad) => {
+      const values = (() => {
+        const t = tf.tidy(() => {
+          const v = tf.floor(tf.mul(tf.randomUniform(shape, 0, 1, 'float32', 41), 3));
+          const special = tf.randomUniform(shape, 0, 1, 'float32', 42);
+          return tf.where(
+            tf.less(special, 0.05),
+            tf.fill(shape, Number.NaN),
+            tf.where(tf.less(special, 0.2), tf.fill(shape, Number.NEGATIVE_INFINITY), v),
+          );
+        });
+        const out = t.dataSync().slice();
+        t.dispose();
+        return out;
+      })();
+      const run = () => {
+        const x = tf.tensor(values, shape as Shape5) as tf.Tensor5D;
+        const y = tf.maxPool3d(x, 2, 2, pad);
+        const dy = tf.randomNormal(y.shape, 0, 1, 'float32', 43);
+        const g = tf.grad((a: tf.Tensor) =>
+          tf.sum(tf.mul(tf.maxPool3d(a as tf.Tensor5D, 2, 2, pad), dy)),
+        )(x);
+        const out = { y: Array.from(y.dataSync()), g: Array.from(g.dataSync()) };
+        tf.dispose([x, y, dy, g]);
+        return out;
+      };
+      await tf.setBackend('cpu');
+      const stock = run();
       await tf.setBackend(backend);
       expect(run()).toEqual(stock);
     },

@@ -7,8 +7,13 @@
  * - `maxPoolGrad2x2Row`: one output row of a 2×2, stride-2 max-pooling gradient, four channels a
  *   step (first maximum in row-major window order; NaN never wins; a window of −∞ passes nothing:
  *   the rule of the JavaScript kernel and of tfjs-backend-cpu).
+ * - `maxPool2x2x2Row`, `maxPoolGrad2x2x2Row`: 2×2×2 pooling and its gradient with
+ *   tfjs-backend-cpu's 3D rule (the last maximum wins; NaN never; a window of −∞ gives −∞ and
+ *   passes the gradient to its last position).
  * - `copyRuns`: `count` runs of `length` floats, each `srcStride`/`dstStride` bytes after the
  *   last: the rows of the im2row panel of the filter gradient.
+ * - `addRuns`: the same runs added into `dst`: folding the depth-unfolded gradient of a 3D
+ *   convolution back onto its input.
  * - `addRows`: column sums of a row-major matrix into float64 accumulators: `Sum` over leading
  *   axes (every bias gradient).
  *
@@ -34,6 +39,35 @@ export interface SimdLoops {
    * `acc` (one per column, 8-byte aligned): column sums in double precision.
    */
   addRows(x: number, acc: number, rows: number, rowBytes: number): void;
+  /** As maxPoolGrad2x2Row over 2×2×2 windows; `sliceBytes` = H·W·C·4. */
+  maxPoolGrad2x2x2Row(
+    x: number,
+    dy: number,
+    dxMinusX: number,
+    windows: number,
+    channelBytes: number,
+    rowBytes: number,
+    sliceBytes: number,
+  ): void;
+  /** One output row of 2×2×2, stride-2 max pooling (the same rule for NaN and −∞); `dxMinusX` unused. */
+  maxPool2x2x2Row(
+    x: number,
+    out: number,
+    unused: number,
+    windows: number,
+    channelBytes: number,
+    rowBytes: number,
+    sliceBytes: number,
+  ): void;
+  /** Adds `count` runs of `length` floats at `src` into `dst`, advancing by the strides. */
+  addRuns(
+    src: number,
+    srcStride: number,
+    dst: number,
+    dstStride: number,
+    count: number,
+    length: number,
+  ): void;
   /** Copies `count` runs of `length` floats from `src` to `dst`, advancing by the strides. */
   copyRuns(
     src: number,
@@ -68,11 +102,16 @@ const V128_STORE = 0x0b;
 const V128_CONST = 0x0c;
 const I32X4_EQ = 0x37;
 const F32X4_GT = 0x44;
+const F32X4_GE = 0x46;
 const V128_AND = 0x4e;
 const V128_BITSELECT = 0x52;
 const I8X16_SHUFFLE = 0x0d;
 const F64X2_PROMOTE_LOW_F32X4 = 0x5f;
 const F64X2_ADD = 0xf0;
+const F32X4_ADD = 0xe4;
+const F32_LOAD = 0x2a;
+const F32_STORE = 0x38;
+const F32_ADD = 0x92;
 
 function uleb(n: number): number[] {
   const out: number[] = [];
@@ -126,83 +165,100 @@ function name(s: string): number[] {
   return vec([...s].map((ch) => [ch.charCodeAt(0)]));
 }
 
-/** maxPoolGrad2x2Row. Params 0–5 as in {@link SimdLoops}; locals 6 w, 7 p (window), 8 c; v128 9–13. */
-function maxPoolBody(): number[] {
-  const [x, dy, delta, windows, cb, row] = [0, 1, 2, 3, 4, 5];
-  const [w, p, c, best, idx, m, g, v] = [6, 7, 8, 9, 10, 11, 12, 13];
-  const at = (extra: number[]) => [...get(p), ...get(c), I32_ADD, ...extra];
+/**
+ * The 2×2 (or, with `depth`, 2×2×2) max-pooling loops over one output row: its gradient, or with
+ * `forward` the pooled values. Params 0 x, 1 dy (or out), 2 dx − x, 3 windows, 4 C·4, 5 row
+ * bytes, [6 slice bytes]; then locals w, p (window), c, and v128 best, idx, m, g, v.
+ */
+function maxPoolBody(depth: boolean, forward: boolean): number[] {
+  // 2D: the first maximum wins (strictly greater); 3D: the last (greater or equal), as tfjs-backend-cpu
+  const compare = depth ? F32X4_GE : F32X4_GT;
+  const [x, dy, delta, windows, cb, row, slice] = [0, 1, 2, 3, 4, 5, 6];
+  const base = depth ? 7 : 6;
+  const [w, p, c, best, idx, m, g, v] = [0, 1, 2, 3, 4, 5, 6, 7].map((i) => base + i) as number[];
+  const at = (extra: number[]) => [...get(p!), ...get(c!), I32_ADD, ...extra];
   const step = (address: number[], k: number) => [
     ...address,
     ...load128,
-    ...set(v),
-    ...get(v),
-    ...get(best),
-    ...simd(F32X4_GT),
-    ...set(m),
-    ...get(v),
-    ...get(best),
-    ...get(m),
+    ...set(v!),
+    ...get(v!),
+    ...get(best!),
+    ...simd(compare),
+    ...set(m!),
+    ...get(v!),
+    ...get(best!),
+    ...get(m!),
     ...simd(V128_BITSELECT),
-    ...set(best),
+    ...set(best!),
     ...splat32(k),
-    ...get(idx),
-    ...get(m),
+    ...get(idx!),
+    ...get(m!),
     ...simd(V128_BITSELECT),
-    ...set(idx),
+    ...set(idx!),
   ];
-  const offsets = [
+  const plane = [
     [],
     [...get(cb), I32_ADD],
     [...get(row), I32_ADD],
     [...get(row), I32_ADD, ...get(cb), I32_ADD],
   ];
+  const offsets = depth ? [...plane, ...plane.map((o) => [...get(slice), I32_ADD, ...o])] : plane;
+  const write = forward
+    ? [...get(dy), ...get(c!), I32_ADD, ...get(best!), ...store128]
+    : [
+        ...get(dy),
+        ...get(c!),
+        I32_ADD,
+        ...load128,
+        ...set(g!),
+        ...offsets.flatMap((o, k) => [
+          ...at([...o, ...get(delta), I32_ADD]),
+          ...get(idx!),
+          ...splat32(k),
+          ...simd(I32X4_EQ),
+          ...get(g!),
+          ...simd(V128_AND),
+          ...store128,
+        ]),
+      ];
   const channel = [
     ...splat32(0xff800000), // −∞
-    ...set(best),
+    ...set(best!),
     ...splat32(-1),
-    ...set(idx),
+    ...set(idx!),
     ...offsets.flatMap((o, k) => step(at(o), k)),
-    ...get(dy),
-    ...get(c),
-    I32_ADD,
-    ...load128,
-    ...set(g),
-    ...offsets.flatMap((o, k) => [
-      ...at([...o, ...get(delta), I32_ADD]),
-      ...get(idx),
-      ...splat32(k),
-      ...simd(I32X4_EQ),
-      ...get(g),
-      ...simd(V128_AND),
-      ...store128,
-    ]),
-    ...get(c),
+    ...write,
+    ...get(c!),
     ...i32(16),
     I32_ADD,
-    ...set(c),
+    ...set(c!),
   ];
   const window = [
     ...get(x),
-    ...get(w),
+    ...get(w!),
     ...get(cb),
     I32_MUL,
     ...i32(2),
     I32_MUL,
     I32_ADD,
-    ...set(p),
+    ...set(p!),
     ...i32(0),
-    ...set(c),
-    ...whileLoop([...get(c), ...get(cb), I32_GE_S], channel),
+    ...set(c!),
+    ...whileLoop([...get(c!), ...get(cb), I32_GE_S], channel),
     ...get(dy),
     ...get(cb),
     I32_ADD,
     ...set(dy),
-    ...get(w),
+    ...get(w!),
     ...i32(1),
     I32_ADD,
-    ...set(w),
+    ...set(w!),
   ];
-  const body = [...i32(0), ...set(w), ...whileLoop([...get(w), ...get(windows), I32_GE_S], window)];
+  const body = [
+    ...i32(0),
+    ...set(w!),
+    ...whileLoop([...get(w!), ...get(windows), I32_GE_S], window),
+  ];
   return [
     ...vec([
       [3, I32],
@@ -213,18 +269,19 @@ function maxPoolBody(): number[] {
   ];
 }
 
-/** copyRuns. Params 0–5; locals 6 k, 7 i (byte in run), 8 bytes. */
-function copyRunsBody(): number[] {
+/** copyRuns (or addRuns, `add`). Params 0–5; locals 6 k, 7 i (byte in run), 8 bytes. */
+function runsBody(add: boolean): number[] {
   const [src, ss, dst, ds, count, length] = [0, 1, 2, 3, 4, 5];
   const [k, i, bytes] = [6, 7, 8];
+  const dstAt = [...get(dst), ...get(i), I32_ADD];
   const vector = [
-    ...get(dst),
-    ...get(i),
-    I32_ADD,
+    ...dstAt,
+    ...(add ? [...dstAt, ...load128] : []),
     ...get(src),
     ...get(i),
     I32_ADD,
     ...load128,
+    ...(add ? simd(F32X4_ADD) : []),
     ...store128,
     ...get(i),
     ...i32(16),
@@ -232,15 +289,12 @@ function copyRunsBody(): number[] {
     ...set(i),
   ];
   const scalar = [
-    ...get(dst),
-    ...get(i),
-    I32_ADD,
+    ...dstAt,
+    ...(add ? [...dstAt, F32_LOAD, ...memarg(2)] : []),
     ...get(src),
     ...get(i),
     I32_ADD,
-    I32_LOAD,
-    ...memarg(2),
-    I32_STORE,
+    ...(add ? [F32_LOAD, ...memarg(2), F32_ADD, F32_STORE] : [I32_LOAD, ...memarg(2), I32_STORE]),
     ...memarg(2),
     ...get(i),
     ...i32(4),
@@ -340,18 +394,28 @@ function addRowsBody(): number[] {
 export function simdModuleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
   const params = (n: number) => [0x60, ...vec(Array.from({ length: n }, () => [I32])), 0];
   const limits = shared ? [0x03, ...uleb(0), ...uleb(65536)] : [0x00, ...uleb(0)];
-  const bodies = [maxPoolBody(), copyRunsBody(), addRowsBody()];
+  const bodies = [
+    maxPoolBody(false, false),
+    runsBody(false),
+    addRowsBody(),
+    runsBody(true),
+    maxPoolBody(true, false),
+    maxPoolBody(true, true),
+  ];
   return new Uint8Array([
     ...HEADER,
-    ...section(1, vec([params(6), params(4)])),
+    ...section(1, vec([params(6), params(4), params(7)])),
     ...section(2, vec([[...name('env'), ...name('memory'), 0x02, ...limits]])),
-    ...section(3, vec([[0], [0], [1]])),
+    ...section(3, vec([[0], [0], [1], [0], [2], [2]])),
     ...section(
       7,
       vec([
         [...name('maxPoolGrad2x2Row'), 0x00, 0],
         [...name('copyRuns'), 0x00, 1],
         [...name('addRows'), 0x00, 2],
+        [...name('addRuns'), 0x00, 3],
+        [...name('maxPoolGrad2x2x2Row'), 0x00, 4],
+        [...name('maxPool2x2x2Row'), 0x00, 5],
       ]),
     ),
     ...section(10, vec(bodies.map((b) => [...uleb(b.length), ...b]))),
@@ -394,4 +458,33 @@ export function heapOffset(backend: unknown, info: { dataId: object }): number {
   return (backend as { dataIdMap: { get(id: object): { memoryOffset: number } } }).dataIdMap.get(
     info.dataId,
   ).memoryOffset;
+}
+
+/** Moving runs of floats on the wasm backend's heap: the SIMD loops, or JavaScript without SIMD. */
+export interface HeapRuns {
+  /** The byte offset of a tensor's data. */
+  offset(info: { dataId: object }): number;
+  /** {@link SimdLoops.copyRuns}. */
+  copy: SimdLoops['copyRuns'];
+  /** {@link SimdLoops.addRuns}. */
+  add: SimdLoops['addRuns'];
+}
+
+/** Run movers for the wasm backend `backend`. @internal */
+export function heapRuns(backend: unknown): HeapRuns {
+  const offset = (info: { dataId: object }) => heapOffset(backend, info);
+  const loops = simdFor(backend);
+  if (loops) return { offset, copy: loops.copyRuns, add: loops.addRuns };
+  const js =
+    (add: boolean) =>
+    (src: number, ss: number, dst: number, ds: number, count: number, length: number) => {
+      const heap = (backend as { wasm: { HEAPF32: Float32Array } }).wasm.HEAPF32;
+      for (let k = 0; k < count; k++) {
+        const s = (src + k * ss) >> 2;
+        const d = (dst + k * ds) >> 2;
+        if (add) for (let j = 0; j < length; j++) heap[d + j]! += heap[s + j]!;
+        else heap.copyWithin(d, s, s + length);
+      }
+    };
+  return { offset, copy: js(false), add: js(true) };
 }
