@@ -2,14 +2,21 @@
 /**
  * Benchmark: training samples/s of a 3D CNN on 32³ volumes (batch 8) and a depthwise-separable
  * CNN on 32×32×3 images (batch 32) on wasm and cpu with registerTrainingKernels(), against the same
- * networks in PyTorch on one thread (bench/anchors/cnn_variants_torch.py) in the same run.
+ * networks in PyTorch on one thread (bench/anchors/cnn_variants_torch.py, best of three runs) in
+ * the same run. wasm runs on `--wasm-threads` threads (default: the available parallelism, through
+ * useWasmThreads; 1 = the single-threaded build).
+ *
+ *   node bench/cnn-variants.bench.mjs [--wasm-threads 2]
  */
+import { availableParallelism } from 'node:os';
+import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { registerTrainingKernels } from 'tfjs-medkit';
 import { createLoss } from 'tfjs-medkit/losses';
+import { useWasmThreads } from 'tfjs-medkit/node';
 import { runAnchor } from './harness.mjs';
 
 const MODELS = {
@@ -68,9 +75,16 @@ const MODELS = {
   },
 };
 
+const { values: args } = parseArgs({
+  options: {
+    'wasm-threads': { type: 'string', default: String(Math.min(8, availableParallelism())) },
+  },
+});
 registerTrainingKernels();
+const requested = Number(args['wasm-threads']);
+const threads = requested > 1 ? await useWasmThreads({ threads: requested }) : 1;
 for (const [name, spec] of Object.entries(MODELS)) {
-  const anchor = runAnchor('cnn_variants_torch.py', ['--model', name]);
+  const anchor = runAnchor('cnn_variants_torch.py', ['--model', name], 3);
   if (anchor) console.log(JSON.stringify(anchor));
   for (const backend of ['wasm', 'cpu']) {
     await tf.setBackend(backend);
@@ -92,7 +106,7 @@ for (const [name, spec] of Object.entries(MODELS)) {
     console.log(
       JSON.stringify({
         bench: `${name} CNN training`,
-        backend,
+        backend: backend === 'wasm' ? `wasm, ${threads} thread${threads > 1 ? 's' : ''}` : backend,
         batch: spec.batch,
         trainSamplesPerSec: Number(perSec.toFixed(1)),
       }),
