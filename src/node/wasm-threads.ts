@@ -49,10 +49,10 @@ let started: { threads: number } | undefined;
  * `@tensorflow/tfjs-backend-wasm` (the backend must not have been started yet: a started
  * emscripten module cannot gain threads). Calling it again returns the same count.
  *
- * On this project's 2-core machine the seed CNN's inference runs ~1.8× and its training ~1.2×
- * faster than on the single-threaded build (docs/backends.md has the figures); the gain is in
- * XNNPACK's convolutions and pooling, not in matrix products (the backend runs those on one
- * thread) or in the library's own JavaScript kernels.
+ * On this project's 2-core machine, two threads run the seed CNN's inference 1.6–1.7× and its
+ * training 1.1–1.2× faster than the single-threaded build (docs/backends.md has the figures): the
+ * gain is in XNNPACK's convolutions and products; the library's own JavaScript and SIMD loops run
+ * on the calling thread.
  *
  * Node only (Deno and browsers are refused: in a cross-origin-isolated browser page the backend
  * picks its threaded build by itself).
