@@ -148,6 +148,31 @@ describeBackends('training kernels', (backend) => {
     );
   });
 
+  it.each([
+    [8, [3, 3], [1, 1], [1, 1], [1, 1, 1, 1]],
+    [12, [3, 3], [2, 2], [1, 1], [0, 1, 0, 1]],
+    [8, [5, 3], [1, 1], [2, 2], [4, 4, 2, 2]],
+    [4, [3, 5], [3, 2], [1, 1], [2, 0, 3, 1]],
+  ])(
+    'one filter per channel, %i channels (the SIMD rows on wasm), kernel %j stride %j dilation %j pads %j',
+    (channels, kernel, stride, dilation, pads) =>
+      run(
+        {
+          batch: 2,
+          height: 9,
+          width: 10,
+          inChannels: channels as number,
+          out: 1,
+          kernel: kernel as [number, number],
+          stride: stride as [number, number],
+          dilation: dilation as [number, number],
+          pads: pads as [number, number, number, number],
+          padding: 'explicit',
+        },
+        true,
+      ),
+  );
+
   it('dilated depthwise conv2d gradients equal the reference', () => {
     fc.assert(
       fc.property(convCase(true, true), (c) => run(c, true)),

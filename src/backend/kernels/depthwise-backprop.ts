@@ -2,7 +2,9 @@
  * The two depthwise-convolution gradient kernels, with dilation, for backends whose tensors live
  * in JavaScript-visible memory (cpu: plain typed arrays; wasm: views on the WebAssembly heap, so
  * nothing is copied). the wasm backend has neither kernel; the cpu backend's accept a
- * `dilations` attribute but ignore it in their loops.
+ * `dilations` attribute but ignore it in their loops. On wasm, with one filter per channel (the
+ * separable convolutions' case) and channels a multiple of 4, the inner loops are WebAssembly SIMD
+ * passes over whole rows of channels (`simd.ts`).
  *
  *   y[b, oh, ow, c·m + q] = Σ_{kh, kw} x[b, oh·s + kh·d − p_top, ow·s + kw·d − p_left, c] · W[kh, kw, c, q]
  *   dW[kh, kw, c, q] = Σ_{b, oh, ow} x[b, ih, iw, c] · dy[b, oh, ow, c·m + q]
@@ -13,6 +15,17 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { conv2dGeometry } from './conv-geometry.js';
 import { accessFor } from './js-access.js';
+import { heapOffset, simdFor } from './simd.js';
+
+/** The output columns whose tap kw lies inside the input: [min, max). */
+function columns(kw: number, info: tf.backend_util.Conv2DInfo): [number, number] {
+  const shift = kw * info.dilationWidth - info.padInfo.left;
+  const sw = info.strideWidth;
+  return [
+    Math.max(0, Math.ceil(-shift / sw)),
+    Math.min(info.outWidth, Math.floor((info.inWidth - 1 - shift) / sw) + 1),
+  ];
+}
 
 /** `DepthwiseConv2dNativeBackpropFilter` with dilation. @internal */
 export function depthwiseBackpropFilter(backendName: string): tf.KernelFunc {
@@ -46,6 +59,36 @@ export function depthwiseBackpropFilter(backendName: string): tf.KernelFunc {
     } = accessFor(backendName, backend).output(a.filterShape, [x, dy]);
     const [xv, dyv] = values as [Float32Array, Float32Array];
     const OC = C * M;
+    const loops = backendName === 'wasm' && M === 1 && C % 4 === 0 ? simdFor(backend) : undefined;
+    if (loops) {
+      // one filter per channel: per (tap, batch, output row), one SIMD pass over the valid columns
+      const [x0, dy0, dw0] = [
+        heapOffset(backend, x),
+        heapOffset(backend, dy),
+        heapOffset(backend, out),
+      ];
+      for (let kh = 0; kh < FH; kh++)
+        for (let kw = 0; kw < FW; kw++) {
+          const [owMin, owMax] = columns(kw, info);
+          if (owMax <= owMin) continue;
+          const iw = owMin * SW + kw * DW - left;
+          for (let b = 0; b < B; b++)
+            for (let oh = 0; oh < OH; oh++) {
+              const ih = oh * SH + kh * DH - top;
+              if (ih < 0 || ih >= H) continue;
+              loops.dotRows(
+                x0 + 4 * ((b * H + ih) * W + iw) * C,
+                4 * SW * C,
+                dy0 + 4 * ((b * OH + oh) * OW + owMin) * C,
+                4 * C,
+                dw0 + 4 * (kh * FW + kw) * C,
+                owMax - owMin,
+                4 * C,
+              );
+            }
+        }
+      return out;
+    }
     for (let kh = 0; kh < FH; kh++) {
       for (let kw = 0; kw < FW; kw++) {
         const base = (kh * FW + kw) * OC;
@@ -105,6 +148,37 @@ export function depthwiseBackpropInput(backendName: string): tf.KernelFunc {
     } = accessFor(backendName, backend).output(a.inputShape, [dy, filter]);
     const [dyv, wv] = values as [Float32Array, Float32Array];
     const OC = C * M;
+    const loops = backendName === 'wasm' && M === 1 && C % 4 === 0 ? simdFor(backend) : undefined;
+    if (loops) {
+      // one filter per channel: per (batch, output row, tap), the valid columns' rows of dy, scaled
+      // by the tap's weights, added into dx
+      const [dy0, w0, dx0] = [
+        heapOffset(backend, dy),
+        heapOffset(backend, filter),
+        heapOffset(backend, out),
+      ];
+      for (let b = 0; b < B; b++)
+        for (let oh = 0; oh < OH; oh++)
+          for (let kh = 0; kh < FH; kh++) {
+            const ih = oh * SH + kh * DH - top;
+            if (ih < 0 || ih >= H) continue;
+            for (let kw = 0; kw < FW; kw++) {
+              const [owMin, owMax] = columns(kw, info);
+              if (owMax <= owMin) continue;
+              const iw = owMin * SW + kw * DW - left;
+              loops.axpyRows(
+                dy0 + 4 * ((b * OH + oh) * OW + owMin) * C,
+                4 * C,
+                dx0 + 4 * ((b * H + ih) * W + iw) * C,
+                4 * SW * C,
+                w0 + 4 * (kh * FW + kw) * C,
+                owMax - owMin,
+                4 * C,
+              );
+            }
+          }
+      return out;
+    }
     for (let b = 0; b < B; b++) {
       for (let oh = 0; oh < OH; oh++) {
         for (let ow = 0; ow < OW; ow++) {

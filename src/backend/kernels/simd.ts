@@ -14,6 +14,8 @@
  *   last: the rows of the im2row panel of the filter gradient.
  * - `addRuns`: the same runs added into `dst`: folding the depth-unfolded gradient of a 3D
  *   convolution back onto its input.
+ * - `dotRows`, `axpyRows`: the depthwise-convolution gradients with one filter per channel, four
+ *   channels a step (filter: products summed over output positions; input: scaled rows added).
  * - `addRows`: column sums of a row-major matrix into float64 accumulators: `Sum` over leading
  *   axes (every bias gradient).
  *
@@ -58,6 +60,26 @@ export interface SimdLoops {
     channelBytes: number,
     rowBytes: number,
     sliceBytes: number,
+  ): void;
+  /** acc[c] += Σ_k a[k·aStride + c] · b[k·bStride + c] for c < C (`channelBytes` = C·4, C % 4 = 0). */
+  dotRows(
+    a: number,
+    aStride: number,
+    b: number,
+    bStride: number,
+    acc: number,
+    count: number,
+    channelBytes: number,
+  ): void;
+  /** b[k·bStride + c] += a[k·aStride + c] · w[c] for c < C (`channelBytes` = C·4, C % 4 = 0). */
+  axpyRows(
+    a: number,
+    aStride: number,
+    b: number,
+    bStride: number,
+    w: number,
+    count: number,
+    channelBytes: number,
   ): void;
   /** Adds `count` runs of `length` floats at `src` into `dst`, advancing by the strides. */
   addRuns(
@@ -109,6 +131,7 @@ const I8X16_SHUFFLE = 0x0d;
 const F64X2_PROMOTE_LOW_F32X4 = 0x5f;
 const F64X2_ADD = 0xf0;
 const F32X4_ADD = 0xe4;
+const F32X4_MUL = 0xe6;
 const F32_LOAD = 0x2a;
 const F32_STORE = 0x38;
 const F32_ADD = 0x92;
@@ -390,6 +413,64 @@ function addRowsBody(): number[] {
   ];
 }
 
+/**
+ * dotRows (`axpy` false): acc[c] += Σ_k a[k·aStride + c] · b[k·bStride + c]; axpyRows (`axpy`):
+ * b[k·bStride + c] += a[k·aStride + c] · acc[c]. Params 0 a, 1 aStride, 2 b, 3 bStride, 4 acc,
+ * 5 count, 6 C·4; locals 7 k, 8 c, 9 pa, 10 pb.
+ */
+function rowsBody(axpy: boolean): number[] {
+  const [a, as, b, bs, acc, count, cb] = [0, 1, 2, 3, 4, 5, 6];
+  const [k, c, pa, pb] = [7, 8, 9, 10];
+  const addr = (ptr: number) => [...get(ptr), ...get(c), I32_ADD];
+  const product = [
+    ...addr(pa),
+    ...load128,
+    ...(axpy ? get(acc).concat(get(c), [I32_ADD]) : addr(pb)),
+    ...load128,
+    ...simd(F32X4_MUL),
+  ];
+  const target = axpy ? addr(pb) : [...get(acc), ...get(c), I32_ADD];
+  const channel = [
+    ...target,
+    ...target,
+    ...load128,
+    ...product,
+    ...simd(F32X4_ADD),
+    ...store128,
+    ...get(c),
+    ...i32(16),
+    I32_ADD,
+    ...set(c),
+  ];
+  const row = [
+    ...i32(0),
+    ...set(c),
+    ...whileLoop([...get(c), ...get(cb), I32_GE_S], channel),
+    ...get(pa),
+    ...get(as),
+    I32_ADD,
+    ...set(pa),
+    ...get(pb),
+    ...get(bs),
+    I32_ADD,
+    ...set(pb),
+    ...get(k),
+    ...i32(1),
+    I32_ADD,
+    ...set(k),
+  ];
+  const body = [
+    ...get(a),
+    ...set(pa),
+    ...get(b),
+    ...set(pb),
+    ...i32(0),
+    ...set(k),
+    ...whileLoop([...get(k), ...get(count), I32_GE_S], row),
+  ];
+  return [...vec([[4, I32]]), ...body, END];
+}
+
 /** The module's bytes, importing `env.memory` (shared or not). @internal */
 export function simdModuleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
   const params = (n: number) => [0x60, ...vec(Array.from({ length: n }, () => [I32])), 0];
@@ -401,12 +482,14 @@ export function simdModuleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
     runsBody(true),
     maxPoolBody(true, false),
     maxPoolBody(true, true),
+    rowsBody(false),
+    rowsBody(true),
   ];
   return new Uint8Array([
     ...HEADER,
     ...section(1, vec([params(6), params(4), params(7)])),
     ...section(2, vec([[...name('env'), ...name('memory'), 0x02, ...limits]])),
-    ...section(3, vec([[0], [0], [1], [0], [2], [2]])),
+    ...section(3, vec([[0], [0], [1], [0], [2], [2], [2], [2]])),
     ...section(
       7,
       vec([
@@ -416,6 +499,8 @@ export function simdModuleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
         [...name('addRuns'), 0x00, 3],
         [...name('maxPoolGrad2x2x2Row'), 0x00, 4],
         [...name('maxPool2x2x2Row'), 0x00, 5],
+        [...name('dotRows'), 0x00, 6],
+        [...name('axpyRows'), 0x00, 7],
       ]),
     ),
     ...section(10, vec(bodies.map((b) => [...uleb(b.length), ...b]))),
