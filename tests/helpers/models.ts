@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { expect } from 'vitest';
 
 let seed = 1;
 const init = () => tfl.initializers.glorotUniform({ seed: seed++ });
@@ -183,3 +184,34 @@ export function toyData(
     return { x: tf.add(noise, shift), y: tf.oneHot(label, 2) };
   });
 }
+
+/**
+ * Fits a compiled `model` on (x, y) for `epochs` after a one-epoch warm-up, batch 16, and asserts
+ * that no tensor is left behind, every loss is finite and the last is below 0.8× the first.
+ */
+export async function expectLearns(
+  model: tfl.LayersModel,
+  x: tf.Tensor,
+  y: tf.Tensor,
+  epochs: number,
+): Promise<void> {
+  await model.fit(x, y, { epochs: 1, batchSize: 16, shuffle: false, verbose: 0 }); // warm-up
+  const before = tf.memory().numTensors;
+  const history = await model.fit(x, y, { epochs, batchSize: 16, shuffle: false, verbose: 0 });
+  expect(tf.memory().numTensors).toBe(before);
+  const losses = history.history.loss as number[];
+  expect(losses.every(Number.isFinite)).toBe(true);
+  expect(losses.at(-1)!).toBeLessThan(0.8 * losses[0]!);
+}
+
+/**
+ * The five model families the library trains, small: name, builder, per-sample input shape and,
+ * for token inputs, the vocabulary size.
+ */
+export const MODEL_FAMILIES: [string, () => tfl.LayersModel, number[], number | undefined][] = [
+  ['seed CNN', () => seedCnn(8), [8, 8, 1], undefined],
+  ['ResNet-style CNN', () => resNetStyle(8), [8, 8, 3], undefined],
+  ['3D CNN', () => cnn3d(8), [8, 8, 8, 1], undefined],
+  ['depthwise-separable CNN', () => separableCnn(12), [12, 12, 1], undefined],
+  ['embedding model', () => embeddingModel(20, 6), [6], 20],
+];

@@ -14,15 +14,7 @@ import { ArgumentError, BackendError, registerTrainingKernels } from '../../src/
 import { createLoss } from '../../src/losses/index.js';
 import { useWasmThreads } from '../../src/node/index.js';
 import { expectNoLeak } from '../helpers/backends.js';
-import { cnn3d, embeddingModel, resNetStyle, seedCnn, separableCnn } from '../helpers/models.js';
-
-const CASES: [string, () => tfl.LayersModel, number[], number | undefined][] = [
-  ['seed CNN', () => seedCnn(12), [12, 12, 1], undefined],
-  ['ResNet-style CNN', () => resNetStyle(8), [8, 8, 3], undefined],
-  ['3D CNN', () => cnn3d(8), [8, 8, 8, 1], undefined],
-  ['depthwise-separable CNN', () => separableCnn(12), [12, 12, 1], undefined],
-  ['embedding model', () => embeddingModel(20, 6), [6], 20],
-];
+import { expectLearns, MODEL_FAMILIES, seedCnn, toyData } from '../helpers/models.js';
 
 const loss = createLoss('softmaxCrossEntropy');
 
@@ -93,7 +85,7 @@ describe('useWasmThreads', () => {
     await expect(useWasmThreads({ threads: 3 })).rejects.toThrow(/already runs 2 threads/);
   });
 
-  it.each(CASES)(
+  it.each(MODEL_FAMILIES)(
     '%s: gradients on two threads equal the stock cpu backend',
     async (_n, build, shape, tokens) => {
       await tf.setBackend('wasm');
@@ -113,22 +105,9 @@ describe('useWasmThreads', () => {
     await tf.setBackend('wasm');
     const model = seedCnn(12);
     model.compile({ optimizer: tf.train.adam(0.01), loss });
-    const { x, labels } = toyArrays([12, 12, 1], 32);
-    const xs = tf.tensor(x, [32, 12, 12, 1]);
-    const ys = tf.tidy(() => tf.oneHot(tf.tensor1d(labels, 'int32'), 2));
-    await model.fit(xs, ys, { epochs: 1, batchSize: 16, shuffle: false, verbose: 0 });
-    const before = tf.memory().numTensors;
-    const history = await model.fit(xs, ys, {
-      epochs: 10,
-      batchSize: 16,
-      shuffle: false,
-      verbose: 0,
-    });
-    expect(tf.memory().numTensors).toBe(before);
-    const losses = history.history.loss as number[];
-    expect(losses.every(Number.isFinite)).toBe(true);
-    expect(losses.at(-1)!).toBeLessThan(0.8 * losses[0]!);
-    tf.dispose([xs, ys]);
+    const { x, y } = toyData([12, 12, 1], 32);
+    await expectLearns(model, x, y, 10);
+    tf.dispose([x, y]);
     model.dispose();
   });
 });

@@ -25,80 +25,60 @@
  * @module
  */
 
+/** `count` runs of `length` floats at `src` and `dst`, each run `srcStride`/`dstStride` bytes on. */
+type RunsLoop = (
+  src: number,
+  srcStride: number,
+  dst: number,
+  dstStride: number,
+  count: number,
+  length: number,
+) => void;
+/** `count` rows of C channels at `a` and `b` (strides in bytes); `vector` holds C floats. */
+type RowsLoop = (
+  a: number,
+  aStride: number,
+  b: number,
+  bStride: number,
+  vector: number,
+  count: number,
+  channelBytes: number,
+) => void;
+/**
+ * One output row of pooling windows: the input row `x`, the output (or dy) row `y`, dx − x (for
+ * gradients), the windows in the row, C·4, W·C·4 and, in 3D, H·W·C·4 bytes.
+ */
+type PoolRowLoop = (
+  x: number,
+  y: number,
+  dxMinusX: number,
+  windows: number,
+  channelBytes: number,
+  rowBytes: number,
+  sliceBytes?: number,
+) => void;
+
 /** The loops, bound to one backend's memory; pointers are byte offsets in that memory. */
 export interface SimdLoops {
-  /** One row of 2×2 windows: x row pointer, dy row pointer, dx − x, windows, C·4, W·C·4. */
-  maxPoolGrad2x2Row(
-    x: number,
-    dy: number,
-    dxMinusX: number,
-    windows: number,
-    channelBytes: number,
-    rowBytes: number,
-  ): void;
+  /** The 2×2, stride-2 max-pooling gradient (2D rule). */
+  maxPoolGrad2x2Row: PoolRowLoop;
+  /** The 2×2×2 max-pooling gradient (3D rule). */
+  maxPoolGrad2x2x2Row: PoolRowLoop;
+  /** 2×2×2, stride-2 max pooling (3D rule); `dxMinusX` unused. */
+  maxPool2x2x2Row: PoolRowLoop;
   /**
    * Adds each row of a [rows × rowBytes/4] float32 matrix at `x` into the float64 accumulators at
    * `acc` (one per column, 8-byte aligned): column sums in double precision.
    */
   addRows(x: number, acc: number, rows: number, rowBytes: number): void;
-  /** As maxPoolGrad2x2Row over 2×2×2 windows; `sliceBytes` = H·W·C·4. */
-  maxPoolGrad2x2x2Row(
-    x: number,
-    dy: number,
-    dxMinusX: number,
-    windows: number,
-    channelBytes: number,
-    rowBytes: number,
-    sliceBytes: number,
-  ): void;
-  /** One output row of 2×2×2, stride-2 max pooling (the same rule for NaN and −∞); `dxMinusX` unused. */
-  maxPool2x2x2Row(
-    x: number,
-    out: number,
-    unused: number,
-    windows: number,
-    channelBytes: number,
-    rowBytes: number,
-    sliceBytes: number,
-  ): void;
-  /** acc[c] += Σ_k a[k·aStride + c] · b[k·bStride + c] for c < C (`channelBytes` = C·4, C % 4 = 0). */
-  dotRows(
-    a: number,
-    aStride: number,
-    b: number,
-    bStride: number,
-    acc: number,
-    count: number,
-    channelBytes: number,
-  ): void;
-  /** b[k·bStride + c] += a[k·aStride + c] · w[c] for c < C (`channelBytes` = C·4, C % 4 = 0). */
-  axpyRows(
-    a: number,
-    aStride: number,
-    b: number,
-    bStride: number,
-    w: number,
-    count: number,
-    channelBytes: number,
-  ): void;
-  /** Adds `count` runs of `length` floats at `src` into `dst`, advancing by the strides. */
-  addRuns(
-    src: number,
-    srcStride: number,
-    dst: number,
-    dstStride: number,
-    count: number,
-    length: number,
-  ): void;
-  /** Copies `count` runs of `length` floats from `src` to `dst`, advancing by the strides. */
-  copyRuns(
-    src: number,
-    srcStride: number,
-    dst: number,
-    dstStride: number,
-    count: number,
-    length: number,
-  ): void;
+  /** vector[c] += Σ_k a[k·aStride + c] · b[k·bStride + c] (C % 4 = 0). */
+  dotRows: RowsLoop;
+  /** b[k·bStride + c] += a[k·aStride + c] · vector[c] (C % 4 = 0). */
+  axpyRows: RowsLoop;
+  /** Adds the runs at `src` into those at `dst`. */
+  addRuns: RunsLoop;
+  /** Copies the runs at `src` to `dst`. */
+  copyRuns: RunsLoop;
 }
 
 // Opcodes (the WebAssembly 2.0 binary format).
@@ -178,6 +158,20 @@ function splat32(bits: number): number[] {
 function whileLoop(exitWhen: number[], body: number[]): number[] {
   return [BLOCK, 0x40, LOOP, 0x40, ...exitWhen, BR_IF, 1, ...body, BR, 0, END, END];
 }
+/** local ← local + the value `value` pushes. */
+const addTo = (local: number, value: number[]) => [...get(local), ...value, I32_ADD, ...set(local)];
+/** for (counter = 0; counter < limit; counter += step) body. */
+function counted(counter: number, limit: number[], step: number, body: number[]): number[] {
+  return [
+    ...i32(0),
+    ...set(counter),
+    ...whileLoop([...get(counter), ...limit, I32_GE_S], [...body, ...addTo(counter, i32(step))]),
+  ];
+}
+/** The address a + b of two locals. */
+const sum = (a: number, b: number) => [...get(a), ...get(b), I32_ADD];
+/** A function body: its locals (count, type) and instructions. */
+const funcBody = (locals: [number, number][], body: number[]) => [...vec(locals), ...body, END];
 function vec(items: number[][]): number[] {
   return [...uleb(items.length), ...items.flat()];
 }
@@ -198,26 +192,34 @@ function maxPoolBody(depth: boolean, forward: boolean): number[] {
   const compare = depth ? F32X4_GE : F32X4_GT;
   const [x, dy, delta, windows, cb, row, slice] = [0, 1, 2, 3, 4, 5, 6];
   const base = depth ? 7 : 6;
-  const [w, p, c, best, idx, m, g, v] = [0, 1, 2, 3, 4, 5, 6, 7].map((i) => base + i) as number[];
-  const at = (extra: number[]) => [...get(p!), ...get(c!), I32_ADD, ...extra];
+  const [w, p, c, best, idx, m, g, v] = [0, 1, 2, 3, 4, 5, 6, 7].map((i) => base + i) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const at = (extra: number[]) => [...sum(p, c), ...extra];
+  const select = (value: number[], local: number) => [
+    ...value,
+    ...get(local),
+    ...get(m),
+    ...simd(V128_BITSELECT),
+    ...set(local),
+  ];
   const step = (address: number[], k: number) => [
     ...address,
     ...load128,
-    ...set(v!),
-    ...get(v!),
-    ...get(best!),
+    ...set(v),
+    ...get(v),
+    ...get(best),
     ...simd(compare),
-    ...set(m!),
-    ...get(v!),
-    ...get(best!),
-    ...get(m!),
-    ...simd(V128_BITSELECT),
-    ...set(best!),
-    ...splat32(k),
-    ...get(idx!),
-    ...get(m!),
-    ...simd(V128_BITSELECT),
-    ...set(idx!),
+    ...set(m),
+    ...select(get(v), best),
+    ...select(splat32(k), idx),
   ];
   const plane = [
     [],
@@ -227,131 +229,87 @@ function maxPoolBody(depth: boolean, forward: boolean): number[] {
   ];
   const offsets = depth ? [...plane, ...plane.map((o) => [...get(slice), I32_ADD, ...o])] : plane;
   const write = forward
-    ? [...get(dy), ...get(c!), I32_ADD, ...get(best!), ...store128]
+    ? [...sum(dy, c), ...get(best), ...store128]
     : [
-        ...get(dy),
-        ...get(c!),
-        I32_ADD,
+        ...sum(dy, c),
         ...load128,
-        ...set(g!),
+        ...set(g),
         ...offsets.flatMap((o, k) => [
           ...at([...o, ...get(delta), I32_ADD]),
-          ...get(idx!),
+          ...get(idx),
           ...splat32(k),
           ...simd(I32X4_EQ),
-          ...get(g!),
+          ...get(g),
           ...simd(V128_AND),
           ...store128,
         ]),
       ];
   const channel = [
     ...splat32(0xff800000), // −∞
-    ...set(best!),
+    ...set(best),
     ...splat32(-1),
-    ...set(idx!),
+    ...set(idx),
     ...offsets.flatMap((o, k) => step(at(o), k)),
     ...write,
-    ...get(c!),
-    ...i32(16),
-    I32_ADD,
-    ...set(c!),
   ];
   const window = [
     ...get(x),
-    ...get(w!),
+    ...get(w),
     ...get(cb),
     I32_MUL,
     ...i32(2),
     I32_MUL,
     I32_ADD,
-    ...set(p!),
-    ...i32(0),
-    ...set(c!),
-    ...whileLoop([...get(c!), ...get(cb), I32_GE_S], channel),
-    ...get(dy),
-    ...get(cb),
-    I32_ADD,
-    ...set(dy),
-    ...get(w!),
-    ...i32(1),
-    I32_ADD,
-    ...set(w!),
+    ...set(p),
+    ...counted(c, get(cb), 16, channel),
+    ...addTo(dy, get(cb)),
   ];
-  const body = [
-    ...i32(0),
-    ...set(w!),
-    ...whileLoop([...get(w!), ...get(windows), I32_GE_S], window),
-  ];
-  return [
-    ...vec([
+  return funcBody(
+    [
       [3, I32],
       [5, V128],
-    ]),
-    ...body,
-    END,
-  ];
+    ],
+    counted(w, get(windows), 1, window),
+  );
 }
 
 /** copyRuns (or addRuns, `add`). Params 0–5; locals 6 k, 7 i (byte in run), 8 bytes. */
 function runsBody(add: boolean): number[] {
   const [src, ss, dst, ds, count, length] = [0, 1, 2, 3, 4, 5];
   const [k, i, bytes] = [6, 7, 8];
-  const dstAt = [...get(dst), ...get(i), I32_ADD];
   const vector = [
-    ...dstAt,
-    ...(add ? [...dstAt, ...load128] : []),
-    ...get(src),
-    ...get(i),
-    I32_ADD,
+    ...sum(dst, i),
+    ...(add ? [...sum(dst, i), ...load128] : []),
+    ...sum(src, i),
     ...load128,
     ...(add ? simd(F32X4_ADD) : []),
     ...store128,
-    ...get(i),
-    ...i32(16),
-    I32_ADD,
-    ...set(i),
+    ...addTo(i, i32(16)),
   ];
   const scalar = [
-    ...dstAt,
-    ...(add ? [...dstAt, F32_LOAD, ...memarg(2)] : []),
-    ...get(src),
-    ...get(i),
-    I32_ADD,
+    ...sum(dst, i),
+    ...(add ? [...sum(dst, i), F32_LOAD, ...memarg(2)] : []),
+    ...sum(src, i),
     ...(add ? [F32_LOAD, ...memarg(2), F32_ADD, F32_STORE] : [I32_LOAD, ...memarg(2), I32_STORE]),
     ...memarg(2),
-    ...get(i),
-    ...i32(4),
-    I32_ADD,
-    ...set(i),
+    ...addTo(i, i32(4)),
   ];
   const run = [
     ...i32(0),
     ...set(i),
     ...whileLoop([...get(i), ...i32(16), I32_ADD, ...get(bytes), I32_GT_S], vector),
     ...whileLoop([...get(i), ...get(bytes), I32_GE_S], scalar),
-    ...get(src),
-    ...get(ss),
-    I32_ADD,
-    ...set(src),
-    ...get(dst),
-    ...get(ds),
-    I32_ADD,
-    ...set(dst),
-    ...get(k),
-    ...i32(1),
-    I32_ADD,
-    ...set(k),
+    ...addTo(src, get(ss)),
+    ...addTo(dst, get(ds)),
   ];
   const body = [
     ...get(length),
     ...i32(4),
     I32_MUL,
     ...set(bytes),
-    ...i32(0),
-    ...set(k),
-    ...whileLoop([...get(k), ...get(count), I32_GE_S], run),
+    ...counted(k, get(count), 1, run),
   ];
-  return [...vec([[3, I32]]), ...body, END];
+  return funcBody([[3, I32]], body);
 }
 
 /** addRows. Params 0 x, 1 acc, 2 rows, 3 rowBytes; locals 4 r, 5 c, 6 a; v128 7 v. */
@@ -371,9 +329,7 @@ function addRowsBody(): number[] {
     ...store128At(offset),
   ];
   const column = [
-    ...get(x),
-    ...get(c),
-    I32_ADD,
+    ...sum(x, c),
     ...load128,
     ...set(v),
     ...get(acc),
@@ -384,91 +340,41 @@ function addRowsBody(): number[] {
     ...set(a),
     ...addHalf(0, []),
     ...addHalf(16, [...get(v), ...high]),
-    ...get(c),
-    ...i32(16),
-    I32_ADD,
-    ...set(c),
   ];
-  const row = [
-    ...i32(0),
-    ...set(c),
-    ...whileLoop([...get(c), ...get(rowBytes), I32_GE_S], column),
-    ...get(x),
-    ...get(rowBytes),
-    I32_ADD,
-    ...set(x),
-    ...get(r),
-    ...i32(1),
-    I32_ADD,
-    ...set(r),
-  ];
-  const body = [...i32(0), ...set(r), ...whileLoop([...get(r), ...get(rows), I32_GE_S], row)];
-  return [
-    ...vec([
+  const row = [...counted(c, get(rowBytes), 16, column), ...addTo(x, get(rowBytes))];
+  return funcBody(
+    [
       [3, I32],
       [1, V128],
-    ]),
-    ...body,
-    END,
-  ];
+    ],
+    counted(r, get(rows), 1, row),
+  );
 }
 
 /**
  * dotRows (`axpy` false): acc[c] += Σ_k a[k·aStride + c] · b[k·bStride + c]; axpyRows (`axpy`):
  * b[k·bStride + c] += a[k·aStride + c] · acc[c]. Params 0 a, 1 aStride, 2 b, 3 bStride, 4 acc,
- * 5 count, 6 C·4; locals 7 k, 8 c, 9 pa, 10 pb.
+ * 5 count, 6 C·4; locals 7 k, 8 c.
  */
 function rowsBody(axpy: boolean): number[] {
   const [a, as, b, bs, acc, count, cb] = [0, 1, 2, 3, 4, 5, 6];
-  const [k, c, pa, pb] = [7, 8, 9, 10];
-  const addr = (ptr: number) => [...get(ptr), ...get(c), I32_ADD];
-  const product = [
-    ...addr(pa),
-    ...load128,
-    ...(axpy ? get(acc).concat(get(c), [I32_ADD]) : addr(pb)),
-    ...load128,
-    ...simd(F32X4_MUL),
-  ];
-  const target = axpy ? addr(pb) : [...get(acc), ...get(c), I32_ADD];
+  const [k, c] = [7, 8];
+  const target = axpy ? sum(b, c) : sum(acc, c);
+  const factor = axpy ? sum(acc, c) : sum(b, c);
   const channel = [
     ...target,
     ...target,
     ...load128,
-    ...product,
+    ...sum(a, c),
+    ...load128,
+    ...factor,
+    ...load128,
+    ...simd(F32X4_MUL),
     ...simd(F32X4_ADD),
     ...store128,
-    ...get(c),
-    ...i32(16),
-    I32_ADD,
-    ...set(c),
   ];
-  const row = [
-    ...i32(0),
-    ...set(c),
-    ...whileLoop([...get(c), ...get(cb), I32_GE_S], channel),
-    ...get(pa),
-    ...get(as),
-    I32_ADD,
-    ...set(pa),
-    ...get(pb),
-    ...get(bs),
-    I32_ADD,
-    ...set(pb),
-    ...get(k),
-    ...i32(1),
-    I32_ADD,
-    ...set(k),
-  ];
-  const body = [
-    ...get(a),
-    ...set(pa),
-    ...get(b),
-    ...set(pb),
-    ...i32(0),
-    ...set(k),
-    ...whileLoop([...get(k), ...get(count), I32_GE_S], row),
-  ];
-  return [...vec([[4, I32]]), ...body, END];
+  const row = [...counted(c, get(cb), 16, channel), ...addTo(a, get(as)), ...addTo(b, get(bs))];
+  return funcBody([[2, I32]], counted(k, get(count), 1, row));
 }
 
 /** The module's bytes, importing `env.memory` (shared or not). @internal */
