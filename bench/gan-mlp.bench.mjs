@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { registerTrainingKernels } from 'tfjs-medkit';
+import { fusedAdam, registerTrainingKernels } from 'tfjs-medkit';
 import { createMlpGan, GanTrainer } from 'tfjs-medkit/generative';
 import { sigmoidCrossEntropy } from 'tfjs-medkit/losses';
 import { kernelBreakdown, runAnchor, timeIt } from './harness.mjs';
@@ -33,13 +33,13 @@ const mlp = (sizes, last) =>
       ),
   });
 
-async function measure(backend, label, seconds) {
+async function measure(backend, label, seconds, adam = () => tf.train.adam(2e-4, 0.5, 0.999)) {
   await tf.setBackend(backend);
   await tf.ready();
   const G = mlp([64, 256, 256, 512], 'tanh');
   const D = mlp([512, 256, 256, 1], 'linear');
-  const og = tf.train.adam(2e-4, 0.5, 0.999);
-  const od = tf.train.adam(2e-4, 0.5, 0.999);
+  const og = adam();
+  const od = adam();
   const real = tf.sub(tf.mul(tf.randomUniform([4096, 512], 0, 1, 'float32', 1), 2), 1);
   const ones = tf.ones([64, 1]);
   const zeros = tf.zeros([64, 1]);
@@ -102,8 +102,8 @@ async function measureTrainer(backend, label) {
   const trainer = new GanTrainer({
     generator,
     discriminator,
-    generatorOptimizer: tf.train.adam(2e-4, 0.5, 0.999),
-    discriminatorOptimizer: tf.train.adam(2e-4, 0.5, 0.999),
+    generatorOptimizer: fusedAdam(2e-4, 0.5, 0.999),
+    discriminatorOptimizer: fusedAdam(2e-4, 0.5, 0.999),
     seed: 1,
   });
   const real = tf.sub(tf.mul(tf.randomUniform([4096, 512], 0, 1, 'float32', 1), 2), 1);
@@ -131,6 +131,11 @@ const results = [await measure('wasm', 'wasm (stock tfjs)', 3)];
 results.push(await measure('cpu', 'cpu (stock tfjs)', 3));
 registerTrainingKernels();
 results.push(await measure('wasm', 'wasm (registerTrainingKernels)', 3));
+results.push(
+  await measure('wasm', 'wasm (registerTrainingKernels, fusedAdam)', 3, () =>
+    fusedAdam(2e-4, 0.5, 0.999),
+  ),
+);
 results.push(await measureTrainer('wasm', 'GanTrainer wasm (registerTrainingKernels)'));
 results.push(await measureTrainer('cpu', 'GanTrainer cpu'));
 for (const r of results) {

@@ -5,4 +5,5 @@
  * @module
  */
 export { checkTrainingSupport } from './check-training-support.js';
+export { FusedAdamOptimizer, fusedAdam } from './fused-adam.js';
 export { registerTrainingKernels } from './register-training-kernels.js';

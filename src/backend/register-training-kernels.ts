@@ -8,6 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { registerDilatedGradients } from './dilated-gradients.js';
+import { ADAM_UPDATE, adamUpdateKernel } from './fused-adam.js';
 import { rememberOriginal } from './kernel-calls.js';
 import { batchMatMulTransposeFree } from './kernels/batch-mat-mul.js';
 import { conv2dBackpropFilterGemm } from './kernels/conv2d-backprop-filter.js';
@@ -63,6 +64,7 @@ const PROVIDED: Record<string, Provided[]> = {
     { kernelName: 'MaxPool3DGrad', make: maxPool3dGrad, replaces: true },
     { kernelName: 'Slice', make: sliceFromHeap, replaces: true },
     { kernelName: 'Sum', make: sumLeadingOrTrailing, replaces: true },
+    { kernelName: ADAM_UPDATE, make: adamUpdateKernel, replaces: false },
   ],
   cpu: [
     { kernelName: 'Conv2D', make: conv2dJs, replaces: true },
@@ -148,7 +150,8 @@ function hookSetBackend(): void {
  *   products), `MaxPoolGrad`, 2×2×2 `MaxPool3D`/`MaxPool3DGrad` and `Sum` over leading axes
  *   with WebAssembly SIMD loops on the backend's own memory, `Slice` with one that copies only the slice, and `Conv3D` with its two
  *   gradients by 2D convolutions of a depth-unfolded input (the stock `Conv3D` is a plain loop;
- *   the stock 3D gradients are wrong). No training step copies data to JavaScript.
+ *   the stock 3D gradients are wrong); adds `MedkitAdamUpdate`, the one-kernel Adam step of
+ *   {@link fusedAdam}. No training step copies data to JavaScript.
  * - cpu: convolution forward, fused forward and both backprops as tight loops (the stock ones
  *   run at ~45 MFLOP/s), a one-pass `MaxPoolGrad`, a transpose-free `Sum` over leading or trailing axes,
  *   dilation-aware depthwise backprops.

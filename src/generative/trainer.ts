@@ -11,6 +11,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { checkTrainingSupport } from '../backend/check-training-support.js';
+import { fusedAdam } from '../backend/fused-adam.js';
 import { ArgumentError, describeValue, MedkitError, ShapeError } from '../core/errors.js';
 import { type ProgressCallback, ProgressClock } from '../core/progress.js';
 import { Random, type Seed } from '../core/random.js';
@@ -208,7 +209,7 @@ export class GanTrainer {
       );
     }
     const adam = () => {
-      const opt = tf.train.adam(2e-4, 0.5, 0.999);
+      const opt = fusedAdam(2e-4, 0.5, 0.999);
       this.ownOptimizers.push(opt);
       return opt;
     };

@@ -15,6 +15,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { checkTrainingSupport } from '../backend/check-training-support.js';
+import { fusedAdam } from '../backend/fused-adam.js';
 import { ArgumentError, describeValue, MedkitError, ShapeError } from '../core/errors.js';
 import type { ProgressCallback } from '../core/progress.js';
 import { ProgressClock } from '../core/progress.js';
@@ -352,7 +353,7 @@ function makeOptimizer(
   switch (choice) {
     case 'adam':
     case undefined:
-      return { optimizer: tf.train.adam(learningRate), owned: true };
+      return { optimizer: fusedAdam(learningRate), owned: true };
     case 'sgd':
       return { optimizer: tf.train.sgd(learningRate), owned: true };
     case 'momentum':

@@ -284,6 +284,7 @@ describeBackends('training kernels', (backend) => {
         'wasm/MaxPool3D',
         'wasm/MaxPool3DGrad',
         'wasm/MaxPoolGrad',
+        'wasm/MedkitAdamUpdate',
         'wasm/Slice',
         'wasm/Sum',
         'wasm/UnsortedSegmentSum',

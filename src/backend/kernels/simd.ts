@@ -77,6 +77,29 @@ export interface SimdLoops {
   axpyRows: RowsLoop;
   /** Adds the runs at `src` into those at `dst`. */
   addRuns: RunsLoop;
+  /**
+   * One Adam step on `n` floats, in tf.train.adam's float32 operation order (bit for bit): from
+   * value, gradient, m, v (pointers) to the three outputs; the bias corrections read the β
+   * accumulators (float32 scalars at `accBeta1`, `accBeta2`); then β1, 1 − β1, β2, 1 − β2, ε, −lr.
+   */
+  adamUpdate(
+    value: number,
+    gradient: number,
+    m: number,
+    v: number,
+    outValue: number,
+    outM: number,
+    outV: number,
+    n: number,
+    accBeta1: number,
+    accBeta2: number,
+    beta1: number,
+    oneMinusBeta1: number,
+    beta2: number,
+    oneMinusBeta2: number,
+    epsilon: number,
+    negLearningRate: number,
+  ): void;
   /** Copies the runs at `src` to `dst`. */
   copyRuns: RunsLoop;
 }
@@ -115,6 +138,16 @@ const F32X4_MUL = 0xe6;
 const F32_LOAD = 0x2a;
 const F32_STORE = 0x38;
 const F32_ADD = 0x92;
+const F32 = 0x7d;
+const TEE = 0x22;
+const F32_CONST = 0x43;
+const F32_SUB = 0x93;
+const F32_MUL = 0x94;
+const F32_DIV = 0x95;
+const F32_SQRT = 0x91;
+const F32X4_SPLAT = 0x13;
+const F32X4_DIV = 0xe7;
+const F32X4_SQRT = 0xe3;
 
 function uleb(n: number): number[] {
   const out: number[] = [];
@@ -377,9 +410,116 @@ function rowsBody(axpy: boolean): number[] {
   return funcBody([[2, I32]], counted(k, get(count), 1, row));
 }
 
+/**
+ * adamUpdate. Params 0 value, 1 gradient, 2 m, 3 v, 4–6 outputs, 7 n, 8–9 β accumulators (i32),
+ * 10 β1, 11 1 − β1, 12 β2, 13 1 − β2, 14 ε, 15 −lr (f32); locals 16 i, 17 bytes; f32 18 1 − β1ᵗ,
+ * 19 1 − β2ᵗ, 20–22 g, m', v'; v128 23–30 the eight scalars splatted, 31–33 g, m', v'.
+ */
+function adamBody(): number[] {
+  const [value, grad, m, v, outValue, outM, outV, n, acc1, acc2] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+  const [i, bytes, inv1, inv2] = [16, 17, 18, 19];
+  const scalars = [10, 11, 12, 13, 14, 15, inv1, inv2]; // β1, 1−β1, β2, 1−β2, ε, −lr, 1−β1ᵗ, 1−β2ᵗ
+  const element = (vector: boolean) => {
+    const k = (j: number) => get(vector ? 23 + j : scalars[j]!);
+    const [g, nm, nv] = vector ? [31, 32, 33] : [20, 21, 22];
+    const load = vector ? load128 : [F32_LOAD, ...memarg(2)];
+    const store = vector ? store128 : [F32_STORE, ...memarg(2)];
+    const [mul, add, div, sqrt] = vector
+      ? [simd(F32X4_MUL), simd(F32X4_ADD), simd(F32X4_DIV), simd(F32X4_SQRT)]
+      : [[F32_MUL], [F32_ADD], [F32_DIV], [F32_SQRT]];
+    return [
+      ...sum(grad, i),
+      ...load,
+      ...set(g),
+      // m' = m·β1 + g·(1 − β1)
+      ...sum(outM, i),
+      ...sum(m, i),
+      ...load,
+      ...k(0),
+      ...mul,
+      ...get(g),
+      ...k(1),
+      ...mul,
+      ...add,
+      TEE,
+      nm,
+      ...store,
+      // v' = v·β2 + g²·(1 − β2)
+      ...sum(outV, i),
+      ...sum(v, i),
+      ...load,
+      ...k(2),
+      ...mul,
+      ...get(g),
+      ...get(g),
+      ...mul,
+      ...k(3),
+      ...mul,
+      ...add,
+      TEE,
+      nv,
+      ...store,
+      // value' = (m'/(1 − β1ᵗ)) / (√(v'/(1 − β2ᵗ)) + ε) · (−lr) + value
+      ...sum(outValue, i),
+      ...get(nm),
+      ...k(6),
+      ...div,
+      ...get(nv),
+      ...k(7),
+      ...div,
+      ...sqrt,
+      ...k(4),
+      ...add,
+      ...div,
+      ...k(5),
+      ...mul,
+      ...sum(value, i),
+      ...load,
+      ...add,
+      ...store,
+      ...addTo(i, i32(vector ? 16 : 4)),
+    ];
+  };
+  const oneMinus = (acc: number, local: number) => [
+    F32_CONST,
+    0x00,
+    0x00,
+    0x80,
+    0x3f, // 1.0f
+    ...get(acc),
+    F32_LOAD,
+    ...memarg(2),
+    F32_SUB,
+    ...set(local),
+  ];
+  const body = [
+    ...oneMinus(acc1, inv1),
+    ...oneMinus(acc2, inv2),
+    ...scalars.flatMap((local, j) => [...get(local), ...simd(F32X4_SPLAT), ...set(23 + j)]),
+    ...get(n),
+    ...i32(4),
+    I32_MUL,
+    ...set(bytes),
+    ...i32(0),
+    ...set(i),
+    ...whileLoop([...get(i), ...i32(16), I32_ADD, ...get(bytes), I32_GT_S], element(true)),
+    ...whileLoop([...get(i), ...get(bytes), I32_GE_S], element(false)),
+  ];
+  return funcBody(
+    [
+      [2, I32],
+      [5, F32],
+      [11, V128],
+    ],
+    body,
+  );
+}
+
 /** The module's bytes, importing `env.memory` (shared or not). @internal */
 export function simdModuleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
-  const params = (n: number) => [0x60, ...vec(Array.from({ length: n }, () => [I32])), 0];
+  // function types: parameters, no results
+  const signature = (types: number[]) => [0x60, ...vec(types.map((t) => [t])), 0];
+  const params = (n: number) => signature(Array(n).fill(I32));
   const limits = shared ? [0x03, ...uleb(0), ...uleb(65536)] : [0x00, ...uleb(0)];
   const bodies = [
     maxPoolBody(false, false),
@@ -390,12 +530,21 @@ export function simdModuleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
     maxPoolBody(true, true),
     rowsBody(false),
     rowsBody(true),
+    adamBody(),
   ];
   return new Uint8Array([
     ...HEADER,
-    ...section(1, vec([params(6), params(4), params(7)])),
+    ...section(
+      1,
+      vec([
+        params(6),
+        params(4),
+        params(7),
+        signature([...Array(10).fill(I32), ...Array(6).fill(F32)]),
+      ]),
+    ),
     ...section(2, vec([[...name('env'), ...name('memory'), 0x02, ...limits]])),
-    ...section(3, vec([[0], [0], [1], [0], [2], [2], [2], [2]])),
+    ...section(3, vec([[0], [0], [1], [0], [2], [2], [2], [2], [3]])),
     ...section(
       7,
       vec([
@@ -407,6 +556,7 @@ export function simdModuleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
         [...name('maxPool2x2x2Row'), 0x00, 5],
         [...name('dotRows'), 0x00, 6],
         [...name('axpyRows'), 0x00, 7],
+        [...name('adamUpdate'), 0x00, 8],
       ]),
     ),
     ...section(10, vec(bodies.map((b) => [...uleb(b.length), ...b]))),

@@ -8,6 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { fusedAdam } from '../../backend/fused-adam.js';
 import { ArgumentError, describeValue, ShapeError } from '../../core/errors.js';
 import { Random } from '../../core/random.js';
 import { formatShape, isTensor } from '../../core/tensors.js';
@@ -169,7 +170,7 @@ export async function fitPropertyModel(
     );
   }
   const yT = tf.tensor2d(target, [n, 1]);
-  const optimizer = tf.train.adam(o.learningRate ?? 1e-3);
+  const optimizer = fusedAdam(o.learningRate ?? 1e-3);
   const kernels = model.trainableWeights.filter((w) => w.name.includes('kernel'));
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const rng = new Random(seed);
