@@ -87,7 +87,9 @@ describeBackends('fusedAdam', (backend) => {
         v,
       );
     step();
-    const info = await tf.profile(step);
+    const info = await tf.profile(() => {
+      step();
+    });
     const names = info.kernels.map((k) => k.name);
     expect(names.filter((n) => n === 'MedkitAdamUpdate')).toHaveLength(2);
     expect(names).not.toContain('Sqrt');
