@@ -19,6 +19,9 @@
  * - `addRows`: column sums of a row-major matrix into float64 accumulators: `Sum` over leading
  *   axes (every bias gradient).
  *
+ * The module stays under 4 KB (3.3 KB now): Chromium refuses to compile larger modules
+ * synchronously on a page's main thread, and kernels are synchronous.
+ *
  * Where WebAssembly SIMD or the backend's memory is not available, {@link simdFor} returns
  * undefined and the kernels keep their JavaScript loops.
  *
