@@ -213,6 +213,30 @@ describeBackends('training kernels', (backend) => {
     );
   });
 
+  it.each([
+    [64, 512, 256],
+    [7, 13, 5],
+    [9, 33, 17],
+    [4, 1, 8],
+    [128, 64, 24],
+    [1, 300, 3],
+  ])('a %i×%i by %i product (both transposes) equals the float64 definition', (M, K, N) => {
+    const a = tf.randomNormal([M, K], 0, 1, 'float32', 61);
+    const b = tf.randomNormal([K, N], 0, 1, 'float32', 62);
+    const av = a.dataSync();
+    const bv = b.dataSync();
+    const ref = new Float64Array(M * N);
+    for (let i = 0; i < M; i++)
+      for (let j = 0; j < N; j++)
+        for (let k = 0; k < K; k++) ref[i * N + j]! += av[i * K + k]! * bv[k * N + j]!;
+    const tol = { rtol: 0, atol: 1e-5 * Math.sqrt(K) * maxAbs(ref) };
+    const plain = tf.matMul(a, b);
+    const viaT = tf.tidy(() => tf.matMul(tf.transpose(a), tf.transpose(b), true, true));
+    expectClose(plain, Array.from(ref), tol);
+    expectClose(viaT, Array.from(ref), tol);
+    tf.dispose([a, b, plain, viaT]);
+  });
+
   it('transposed matrix products equal plain ones', () => {
     const a = tf.randomNormal([3, 7, 5], 0, 1, 'float32', 4);
     const b = tf.randomNormal([3, 7, 6], 0, 1, 'float32', 5);

@@ -16,6 +16,9 @@
  *   convolution back onto its input.
  * - `dotRows`, `axpyRows`: the depthwise-convolution gradients with one filter per channel, four
  *   channels a step (filter: products summed over output positions; input: scaled rows added).
+ * - `gemm`: matrix products without XNNPACK's packing of the right operand (which it redoes for
+ *   every new tensor, i.e. for every product of a training step).
+ * - `adamUpdate`: one Adam step per variable (`fusedAdam`).
  * - `addRows`: column sums of a row-major matrix into float64 accumulators: `Sum` over leading
  *   axes (every bias gradient).
  *
@@ -80,6 +83,11 @@ export interface SimdLoops {
   axpyRows: RowsLoop;
   /** Adds the runs at `src` into those at `dst`. */
   addRuns: RunsLoop;
+  /**
+   * C = A · B over C's first M rows and N columns (M % 4 = 0, N % 8 = 0); A is [M × K]
+   * contiguous, B's and C's rows are `ld` bytes long. Without packing B.
+   */
+  gemm(a: number, b: number, c: number, M: number, K: number, N: number, ld: number): void;
   /**
    * One Adam step on `n` floats, in tf.train.adam's float32 operation order (bit for bit): from
    * value, gradient, m, v (pointers) to the three outputs; the bias corrections read the β
@@ -518,6 +526,98 @@ function adamBody(): number[] {
   );
 }
 
+/**
+ * gemm: C[M×N] = A[M×K] · B[K×N] over the first M rows and N columns (M % 4 = 0, N % 8 = 0) of
+ * row-major matrices whose B and C rows are `ld` bytes long: blocks of 4 rows × 8 columns in
+ * eight v128 accumulators, k in order (one multiply, then one add, per term: XNNPACK's sums, bit
+ * for bit). No packing of B, which XNNPACK redoes whenever B is a new tensor. Params 0 a, 1 b,
+ * 2 c, 3 M, 4 K, 5 N, 6 ld; locals 7 i, 8 j (bytes), 9 k, 10 pa, 11 pb, 12 A's row bytes, 13 N·4;
+ * v128 14–21 accumulators, 22–23 B's two vectors, 24 A's value, 25 zero.
+ */
+function gemmBody(): number[] {
+  const [a, b, c, M, K, N, ld] = [0, 1, 2, 3, 4, 5, 6];
+  const [i, j, k, pa, pb, rowA, cols] = [7, 8, 9, 10, 11, 12, 13];
+  const acc = (r: number, h: number) => 14 + 2 * r + h;
+  const [b0, b1, av, zero] = [22, 23, 24, 25];
+  const rows = [0, 1, 2, 3];
+  const mulAdd = (r: number, h: number, bv: number) => [
+    ...get(acc(r, h)),
+    ...get(av),
+    ...get(bv),
+    ...simd(F32X4_MUL),
+    ...simd(F32X4_ADD),
+    ...set(acc(r, h)),
+  ];
+  const term = [
+    ...get(pb),
+    ...load128,
+    ...set(b0),
+    ...get(pb),
+    ...load128At(16),
+    ...set(b1),
+    ...rows.flatMap((r) => [
+      ...get(pa),
+      ...(r ? [...get(rowA), ...i32(r), I32_MUL, I32_ADD] : []),
+      F32_LOAD,
+      ...memarg(2),
+      ...simd(F32X4_SPLAT),
+      ...set(av),
+      ...mulAdd(r, 0, b0),
+      ...mulAdd(r, 1, b1),
+    ]),
+    ...addTo(pa, i32(4)),
+    ...addTo(pb, get(ld)),
+  ];
+  const block = [
+    ...rows.flatMap((r) => [...get(zero), ...set(acc(r, 0)), ...get(zero), ...set(acc(r, 1))]),
+    ...get(a),
+    ...get(i),
+    ...get(rowA),
+    I32_MUL,
+    I32_ADD,
+    ...set(pa),
+    ...sum(b, j),
+    ...set(pb),
+    ...counted(k, get(K), 1, term),
+    ...rows.flatMap((r) => [
+      ...get(c),
+      ...get(i),
+      ...i32(r),
+      I32_ADD,
+      ...get(ld),
+      I32_MUL,
+      I32_ADD,
+      ...get(j),
+      I32_ADD,
+      ...set(pa),
+      ...get(pa),
+      ...get(acc(r, 0)),
+      ...store128,
+      ...get(pa),
+      ...get(acc(r, 1)),
+      ...store128At(16),
+    ]),
+  ];
+  const body = [
+    ...get(K),
+    ...i32(4),
+    I32_MUL,
+    ...set(rowA),
+    ...get(N),
+    ...i32(4),
+    I32_MUL,
+    ...set(cols),
+    ...counted(i, get(M), 4, counted(j, get(cols), 32, block)),
+  ];
+  return funcBody(
+    [
+      [7, I32],
+      [12, V128],
+    ],
+    body,
+  );
+}
+
 /** The module's bytes, importing `env.memory` (shared or not). @internal */
 export function simdModuleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
   // function types: parameters, no results
@@ -534,6 +634,7 @@ export function simdModuleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
     rowsBody(false),
     rowsBody(true),
     adamBody(),
+    gemmBody(),
   ];
   return new Uint8Array([
     ...HEADER,
@@ -547,7 +648,7 @@ export function simdModuleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
       ]),
     ),
     ...section(2, vec([[...name('env'), ...name('memory'), 0x02, ...limits]])),
-    ...section(3, vec([[0], [0], [1], [0], [2], [2], [2], [2], [3]])),
+    ...section(3, vec([[0], [0], [1], [0], [2], [2], [2], [2], [3], [2]])),
     ...section(
       7,
       vec([
@@ -560,6 +661,7 @@ export function simdModuleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
         [...name('dotRows'), 0x00, 6],
         [...name('axpyRows'), 0x00, 7],
         [...name('adamUpdate'), 0x00, 8],
+        [...name('gemm'), 0x00, 9],
       ]),
     ),
     ...section(10, vec(bodies.map((b) => [...uleb(b.length), ...b]))),
