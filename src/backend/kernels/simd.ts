@@ -529,8 +529,8 @@ function adamBody(): number[] {
 /**
  * gemm: C[M×N] = A[M×K] · B[K×N] over the first M rows and N columns (M % 4 = 0, N % 8 = 0) of
  * row-major matrices whose B and C rows are `ld` bytes long: blocks of 4 rows × 8 columns in
- * eight v128 accumulators, k in order (one multiply, then one add, per term: XNNPACK's sums, bit
- * for bit). No packing of B, which XNNPACK redoes whenever B is a new tensor. Params 0 a, 1 b,
+ * eight v128 accumulators, k in order (one multiply, then one add, per term: equal to XNNPACK's sums
+ * in the shapes measured). No packing of B, which XNNPACK redoes for every new B. Params 0 a, 1 b,
  * 2 c, 3 M, 4 K, 5 N, 6 ld; locals 7 i, 8 j (bytes), 9 k, 10 pa, 11 pb, 12 A's row bytes, 13 N·4;
  * v128 14–21 accumulators, 22–23 B's two vectors, 24 A's value, 25 zero.
  */
