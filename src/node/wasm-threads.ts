@@ -133,7 +133,7 @@ ${wasmWorkerContents.replace(/\n/g, '\\n')}`,
 
   // During start-up only: worker Blob URLs become the file; the logical-core count, which the
   // module halves to size its pool, reads twice the requested threads.
-  const osModule = cwdRequire()('os') as { cpus: typeof os.cpus };
+  const osModule = req('os') as { cpus: typeof os.cpus };
   const cpus = osModule.cpus;
   const createObjectURL = URL.createObjectURL;
   URL.createObjectURL = (blob: Blob) =>
@@ -159,25 +159,21 @@ ${wasmWorkerContents.replace(/\n/g, '\\n')}`,
   return actual;
 }
 
-/** A `require` for built-in modules and packages, resolving from the working directory. */
-function cwdRequire(): NodeJS.Require {
-  return createRequire(join(process.cwd(), 'noop.js'));
-}
-
 /**
  * The folder of the tfjs-backend-wasm package the program loaded: that of the Node build in
  * `require`'s cache (the instance that registered the backend), else the one resolvable from the
  * working directory.
  */
 function locateWasmPackage(): string {
+  const cwd = createRequire(join(process.cwd(), 'noop.js'));
   const dist = `${sep}dist${sep}`;
   const marker = `${sep}@tensorflow${sep}tfjs-backend-wasm${dist}`;
-  for (const file of Object.keys(cwdRequire().cache)) {
+  for (const file of Object.keys(cwd.cache)) {
     const at = file.lastIndexOf(marker);
     if (at >= 0) return file.slice(0, at + marker.length - dist.length);
   }
   try {
-    return resolve(dirname(cwdRequire().resolve('@tensorflow/tfjs-backend-wasm')), '..');
+    return resolve(dirname(cwd.resolve('@tensorflow/tfjs-backend-wasm')), '..');
   } catch (cause) {
     throw new BackendError(
       'useWasmThreads: cannot find the @tensorflow/tfjs-backend-wasm package from the working directory',

@@ -46,6 +46,21 @@ async function train(optimizer: tf.Optimizer, steps: number) {
   return out;
 }
 
+/** fusedAdam on two variables (10 and 3 floats) after one step, so that its moments exist. */
+function twoVariables() {
+  const optimizer = fusedAdam();
+  const v = [tf.variable(tf.ones([10])), tf.variable(tf.ones([3]))];
+  const step = () => {
+    optimizer.minimize(
+      () => tf.add(tf.sum(tf.square(v[0]!)), tf.sum(v[1]!)) as tf.Scalar,
+      false,
+      v,
+    );
+  };
+  step();
+  return { optimizer, v, step };
+}
+
 describeBackends('fusedAdam', (backend) => {
   it(`${backend}: equals tf.train.adam bit for bit over 6 steps, moments and iterations included`, async () => {
     const stock = tf.train.adam(0.01, 0.8, 0.99);
@@ -61,15 +76,7 @@ describeBackends('fusedAdam', (backend) => {
   });
 
   it(`${backend}: no tensor left behind once the moments exist`, async () => {
-    const optimizer = fusedAdam();
-    const v = [tf.variable(tf.ones([10])), tf.variable(tf.ones([3]))];
-    const step = () =>
-      optimizer.minimize(
-        () => tf.add(tf.sum(tf.square(v[0]!)), tf.sum(v[1]!)) as tf.Scalar,
-        false,
-        v,
-      );
-    step();
+    const { optimizer, v, step } = twoVariables();
     await expectNoLeak(() => {
       for (let k = 0; k < 5; k++) step();
     });
@@ -78,18 +85,8 @@ describeBackends('fusedAdam', (backend) => {
   });
 
   it.runIf(backend === 'wasm')('wasm: one MedkitAdamUpdate kernel per variable', async () => {
-    const optimizer = fusedAdam();
-    const v = [tf.variable(tf.ones([10])), tf.variable(tf.ones([3]))];
-    const step = () =>
-      optimizer.minimize(
-        () => tf.add(tf.sum(tf.square(v[0]!)), tf.sum(v[1]!)) as tf.Scalar,
-        false,
-        v,
-      );
-    step();
-    const info = await tf.profile(() => {
-      step();
-    });
+    const { optimizer, v, step } = twoVariables();
+    const info = await tf.profile(step);
     const names = info.kernels.map((k) => k.name);
     expect(names.filter((n) => n === 'MedkitAdamUpdate')).toHaveLength(2);
     expect(names).not.toContain('Sqrt');

@@ -68,7 +68,12 @@ function product(
       { a, b },
       { transposeA: false, transposeB: false },
     );
-  const { out, outValues: c, values } = accessFor(backendName, backend).output([1, M, N], [a, b]);
+  // every element is written below: the gemm's blocks, then the edges
+  const {
+    out,
+    outValues: c,
+    values,
+  } = accessFor(backendName, backend).output([1, M, N], [a, b], false);
   const [av, bv] = values as [Float32Array, Float32Array];
   const M4 = M - (M % 4);
   const N8 = N - (N % 8);

@@ -47,3 +47,24 @@ export function conv3dGeometry(
     attrs.pad as 'same',
   );
 }
+
+/**
+ * The output positions o in [min, max) whose tap k reads inside the input along one axis:
+ * 0 ≤ o·stride + k·dilation − padBefore < inSize.
+ *
+ * @internal
+ */
+export function tapRange(
+  k: number,
+  dilation: number,
+  padBefore: number,
+  stride: number,
+  inSize: number,
+  outSize: number,
+): [number, number] {
+  const shift = k * dilation - padBefore;
+  return [
+    Math.max(0, Math.ceil(-shift / stride)),
+    Math.min(outSize, Math.floor((inSize - 1 - shift) / stride) + 1),
+  ];
+}

@@ -20,7 +20,7 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import { callKernel, type KernelBackend, release } from '../kernel-calls.js';
-import { conv2dGeometry } from './conv-geometry.js';
+import { conv2dGeometry, tapRange } from './conv-geometry.js';
 import { accessFor } from './js-access.js';
 import { heapOffset, simdFor } from './simd.js';
 
@@ -47,6 +47,10 @@ export function conv2dBackpropFilterGemm(backendName: string): tf.KernelFunc {
     const chunk = Math.max(1, Math.min(B, Math.floor(MAX_PANEL / (rows * perSample))));
     const access = accessFor(backendName, backend);
     const xT = callKernel('Transpose', backendName, b, { x }, { perm: [3, 0, 1, 2] });
+    // Runs of x's rows are contiguous when the stride along width is 1: copied by WebAssembly
+    // SIMD on the wasm backend, element by element otherwise.
+    const loops = sw === 1 && backendName === 'wasm' ? simdFor(backend) : undefined;
+    const xt0 = loops ? heapOffset(backend, xT) : 0;
 
     let sum: tf.TensorInfo | undefined;
     for (let b0 = 0; b0 < B; b0 += chunk) {
@@ -55,20 +59,13 @@ export function conv2dBackpropFilterGemm(backendName: string): tf.KernelFunc {
       const panel = access.output([1, rows, n], [xT]);
       const p = panel.outValues;
       const xt = panel.values[0]!;
-      // Runs of x's rows are contiguous when the stride along width is 1: copied by WebAssembly
-      // SIMD on the wasm backend, element by element otherwise.
-      const loops = sw === 1 && backendName === 'wasm' ? simdFor(backend) : undefined;
-      const xt0 = loops ? heapOffset(backend, xT) : 0;
       const p0 = loops ? heapOffset(backend, panel.out) : 0;
       for (let kh = 0; kh < fh; kh++) {
         // Output rows whose tap lies inside the input: 0 ≤ i·sh + kh·dh − top < H.
-        const iMin = Math.max(0, Math.ceil((top - kh * dh) / sh));
-        const iMax = Math.min(oh, Math.floor((H - 1 + top - kh * dh) / sh) + 1);
+        const [iMin, iMax] = tapRange(kh, dh, top, sh, H, oh);
         for (let kw = 0; kw < fw; kw++) {
           const shift = kw * dw - left;
-          // Output columns likewise: 0 ≤ j·sw + shift < W.
-          const jMin = Math.max(0, Math.ceil(-shift / sw));
-          const jMax = Math.min(ow, Math.floor((W - 1 - shift) / sw) + 1);
+          const [jMin, jMax] = tapRange(kw, dw, left, sw, W, ow);
           if (iMax <= iMin || jMax <= jMin) continue;
           for (let c = 0; c < ci; c++) {
             const row = ((kh * fw + kw) * ci + c) * n;
@@ -101,12 +98,13 @@ export function conv2dBackpropFilterGemm(backendName: string): tf.KernelFunc {
       if (nb === B)
         dyPart = callKernel('Reshape', backendName, b, { x: dy }, { shape: [1, n, co] });
       else {
-        const part = access.output([1, n, co], [dy]);
+        const part = access.output([1, n, co], [dy], false);
         part.outValues.set(
           part.values[0]!.subarray(b0 * perSample * co, (b0 + nb) * perSample * co),
         );
         dyPart = part.out;
       }
+      // the backend's own product (XNNPACK: threaded under useWasmThreads, unlike the library's gemm)
       const product = callKernel(
         'BatchMatMul',
         backendName,

@@ -21,7 +21,7 @@ import { callKernel, type KernelBackend, release } from '../kernel-calls.js';
 import { conv2dBackpropFilterGemm } from './conv2d-backprop-filter.js';
 import { conv2dBackpropInputComposed } from './conv2d-backprop-input.js';
 import { accessFor } from './js-access.js';
-import { heapRuns } from './simd.js';
+import { heapOffset, heapRuns } from './simd.js';
 
 type Shape5 = [number, number, number, number, number];
 
@@ -49,19 +49,34 @@ function geometry(xShape: number[], wShape: number[], attrs: Record<string, unkn
   return { info, attrs2d };
 }
 
-/** The runs that map x's (b, d) planes to X''s (b, o) planes at tap k, for unfolding and folding. */
+/**
+ * The runs between x and X': for each (b, o, k) whose input plane d = o·s_d + k·d_d − p_front lies
+ * inside x, `move` is called with the byte offsets of x's plane (b, d) and of X''s plane (b, o) at
+ * tap k, and the shape of the runs: H·W runs of ci floats, ci·4 bytes apart in x and K·ci·4 in X'.
+ */
 function forEachTap(
   info: tf.backend_util.Conv3DInfo,
-  visit: (xPlane: number, unfoldedPlane: number, k: number) => void,
+  move: (
+    xPlane: number,
+    xStride: number,
+    uPlane: number,
+    uStride: number,
+    count: number,
+    length: number,
+  ) => void,
 ): void {
   const { batchSize: B, inDepth: D, outDepth: Do, filterDepth: K } = info;
-  const { strideDepth: sd, dilationDepth: dd } = info;
+  const { strideDepth: sd, dilationDepth: dd, inHeight: H, inWidth: W, inChannels: ci } = info;
   const { front } = info.padInfo;
+  const plane = H * W;
   for (let b = 0; b < B; b++)
     for (let o = 0; o < Do; o++)
       for (let k = 0; k < K; k++) {
         const d = o * sd + k * dd - front;
-        if (d >= 0 && d < D) visit(b * D + d, b * Do + o, k);
+        if (d < 0 || d >= D) continue;
+        const xPlane = 4 * (b * D + d) * plane * ci;
+        const uPlane = 4 * ((b * Do + o) * plane * K * ci + k * ci);
+        move(xPlane, 4 * ci, uPlane, 4 * K * ci, plane, ci);
       }
 }
 
@@ -74,22 +89,24 @@ function unfold(
 ): tf.TensorInfo {
   const { batchSize: B, inHeight: H, inWidth: W, inChannels: ci } = info;
   const { outDepth: Do, filterDepth: K } = info;
-  const plane = H * W;
   const { out } = accessFor(backendName, backend).output([B * Do, H, W, K * ci], [x]);
   const runs = heapRuns(backend);
-  const x0 = runs.offset(x);
-  const u0 = runs.offset(out);
-  forEachTap(info, (xp, up, k) =>
-    runs.copy(
-      x0 + 4 * xp * plane * ci,
-      4 * ci,
-      u0 + 4 * (up * plane * K * ci + k * ci),
-      4 * K * ci,
-      plane,
-      ci,
-    ),
+  const [x0, u0] = [heapOffset(backend, x), heapOffset(backend, out)];
+  forEachTap(info, (xp, xs, up, us, count, length) =>
+    runs.copy(x0 + xp, xs, u0 + up, us, count, length),
   );
   return out;
+}
+
+/** dy [B, Do, Ho, Wo, co] as the 2D convolution's dy [B·Do, Ho, Wo, co]. */
+function dyAs2d(
+  backendName: string,
+  b: KernelBackend,
+  dy: tf.TensorInfo,
+  info: tf.backend_util.Conv3DInfo,
+): tf.TensorInfo {
+  const { batchSize: B, outDepth: Do, outHeight: Ho, outWidth: Wo, outChannels: co } = info;
+  return callKernel('Reshape', backendName, b, { x: dy }, { shape: [B * Do, Ho, Wo, co] });
 }
 
 /** W [kd, kh, kw, ci, co] as W' [kh, kw, kd·ci, co]. */
@@ -131,8 +148,7 @@ export function conv3dBackpropFilterUnfolded(backendName: string): tf.KernelFunc
     const { info, attrs2d } = geometry(x.shape, filterShape, attrs as never);
     const [kd, kh, kw, ci, co] = filterShape;
     const unfolded = unfold(backendName, backend, x, info);
-    const { batchSize: B, outDepth: Do, outHeight: Ho, outWidth: Wo } = info;
-    const dy2 = callKernel('Reshape', backendName, b, { x: dy }, { shape: [B * Do, Ho, Wo, co] });
+    const dy2 = dyAs2d(backendName, b, dy, info);
     const dw2 = filterGrad2d({
       inputs: { x: unfolded, dy: dy2 },
       backend,
@@ -154,30 +170,20 @@ export function conv3dBackpropInputUnfolded(backendName: string): tf.KernelFunc 
     const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
     const inputShape = (attrs as { inputShape: Shape5 }).inputShape;
     const { info, attrs2d } = geometry(inputShape, filter.shape, attrs as never);
-    const { batchSize: B, outDepth: Do, outHeight: Ho, outWidth: Wo, outChannels: co } = info;
-    const { inHeight: H, inWidth: W, inChannels: ci, filterDepth: K } = info;
-    const dy2 = callKernel('Reshape', backendName, b, { x: dy }, { shape: [B * Do, Ho, Wo, co] });
+    const { batchSize: B, outDepth: Do, inHeight: H, inWidth: W, inChannels: ci } = info;
+    const dy2 = dyAs2d(backendName, b, dy, info);
     const w2 = unfoldedFilter(backendName, b, filter);
     const dUnfolded = inputGrad2d({
       inputs: { dy: dy2, filter: w2 },
       backend,
-      attrs: { ...attrs2d, inputShape: [B * Do, H, W, K * ci] },
+      attrs: { ...attrs2d, inputShape: [B * Do, H, W, info.filterDepth * ci] },
     } as never) as tf.TensorInfo;
     release(b, dy2, w2);
     const { out } = accessFor(backendName, backend).output(inputShape, [dUnfolded]);
     const runs = heapRuns(backend);
-    const g0 = runs.offset(dUnfolded);
-    const x0 = runs.offset(out);
-    const plane = H * W;
-    forEachTap(info, (xp, up, k) =>
-      runs.add(
-        g0 + 4 * (up * plane * K * ci + k * ci),
-        4 * K * ci,
-        x0 + 4 * xp * plane * ci,
-        4 * ci,
-        plane,
-        ci,
-      ),
+    const [g0, x0] = [heapOffset(backend, dUnfolded), heapOffset(backend, out)];
+    forEachTap(info, (xp, xs, up, us, count, length) =>
+      runs.add(g0 + up, us, x0 + xp, xs, count, length),
     );
     release(b, dUnfolded);
     return out;

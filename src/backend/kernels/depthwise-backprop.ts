@@ -13,18 +13,40 @@
  * @module
  */
 import type * as tf from '@tensorflow/tfjs-core';
-import { conv2dGeometry } from './conv-geometry.js';
+import { conv2dGeometry, tapRange } from './conv-geometry.js';
 import { accessFor } from './js-access.js';
 import { heapOffset, simdFor } from './simd.js';
 
-/** The output columns whose tap kw lies inside the input: [min, max). */
-function columns(kw: number, info: tf.backend_util.Conv2DInfo): [number, number] {
-  const shift = kw * info.dilationWidth - info.padInfo.left;
-  const sw = info.strideWidth;
-  return [
-    Math.max(0, Math.ceil(-shift / sw)),
-    Math.min(info.outWidth, Math.floor((info.inWidth - 1 - shift) / sw) + 1),
-  ];
+/**
+ * The SIMD loops' rows (one filter per channel): for each batch b, output row oh and tap (kh, kw)
+ * whose input row lies inside the input, the element offsets of the first valid column's x and
+ * dy rows and of the tap's weights, and the number of valid columns.
+ */
+function forEachTapRow(
+  info: tf.backend_util.Conv2DInfo,
+  visit: (xRow: number, dyRow: number, tap: number, count: number) => void,
+): void {
+  const { batchSize: B, inHeight: H, inWidth: W, inChannels: C } = info;
+  const { outHeight: OH, outWidth: OW, filterHeight: FH, filterWidth: FW } = info;
+  const { strideHeight: SH, strideWidth: SW, dilationHeight: DH, dilationWidth: DW } = info;
+  const { top, left } = info.padInfo;
+  const columns = Array.from({ length: FW }, (_, kw) => tapRange(kw, DW, left, SW, W, OW));
+  for (let b = 0; b < B; b++)
+    for (let oh = 0; oh < OH; oh++)
+      for (let kh = 0; kh < FH; kh++) {
+        const ih = oh * SH + kh * DH - top;
+        if (ih < 0 || ih >= H) continue;
+        for (let kw = 0; kw < FW; kw++) {
+          const [owMin, owMax] = columns[kw]!;
+          if (owMax <= owMin) continue;
+          visit(
+            ((b * H + ih) * W + owMin * SW + kw * DW - left) * C,
+            ((b * OH + oh) * OW + owMin) * C,
+            (kh * FW + kw) * C,
+            owMax - owMin,
+          );
+        }
+      }
 }
 
 /** `DepthwiseConv2dNativeBackpropFilter` with dilation. @internal */
@@ -61,32 +83,23 @@ export function depthwiseBackpropFilter(backendName: string): tf.KernelFunc {
     const OC = C * M;
     const loops = backendName === 'wasm' && M === 1 && C % 4 === 0 ? simdFor(backend) : undefined;
     if (loops) {
-      // one filter per channel: per (tap, batch, output row), one SIMD pass over the valid columns
+      // one filter per channel: each tap's row of products summed into its weights by SIMD
       const [x0, dy0, dw0] = [
         heapOffset(backend, x),
         heapOffset(backend, dy),
         heapOffset(backend, out),
       ];
-      for (let kh = 0; kh < FH; kh++)
-        for (let kw = 0; kw < FW; kw++) {
-          const [owMin, owMax] = columns(kw, info);
-          if (owMax <= owMin) continue;
-          const iw = owMin * SW + kw * DW - left;
-          for (let b = 0; b < B; b++)
-            for (let oh = 0; oh < OH; oh++) {
-              const ih = oh * SH + kh * DH - top;
-              if (ih < 0 || ih >= H) continue;
-              loops.dotRows(
-                x0 + 4 * ((b * H + ih) * W + iw) * C,
-                4 * SW * C,
-                dy0 + 4 * ((b * OH + oh) * OW + owMin) * C,
-                4 * C,
-                dw0 + 4 * (kh * FW + kw) * C,
-                owMax - owMin,
-                4 * C,
-              );
-            }
-        }
+      forEachTapRow(info, (xRow, dyRow, tap, count) =>
+        loops.dotRows(
+          x0 + 4 * xRow,
+          4 * SW * C,
+          dy0 + 4 * dyRow,
+          4 * C,
+          dw0 + 4 * tap,
+          count,
+          4 * C,
+        ),
+      );
       return out;
     }
     for (let kh = 0; kh < FH; kh++) {
@@ -150,33 +163,23 @@ export function depthwiseBackpropInput(backendName: string): tf.KernelFunc {
     const OC = C * M;
     const loops = backendName === 'wasm' && M === 1 && C % 4 === 0 ? simdFor(backend) : undefined;
     if (loops) {
-      // one filter per channel: per (batch, output row, tap), the valid columns' rows of dy, scaled
-      // by the tap's weights, added into dx
+      // one filter per channel: each tap's row of dy, scaled by its weights, added into dx by SIMD
       const [dy0, w0, dx0] = [
         heapOffset(backend, dy),
         heapOffset(backend, filter),
         heapOffset(backend, out),
       ];
-      for (let b = 0; b < B; b++)
-        for (let oh = 0; oh < OH; oh++)
-          for (let kh = 0; kh < FH; kh++) {
-            const ih = oh * SH + kh * DH - top;
-            if (ih < 0 || ih >= H) continue;
-            for (let kw = 0; kw < FW; kw++) {
-              const [owMin, owMax] = columns(kw, info);
-              if (owMax <= owMin) continue;
-              const iw = owMin * SW + kw * DW - left;
-              loops.axpyRows(
-                dy0 + 4 * ((b * OH + oh) * OW + owMin) * C,
-                4 * C,
-                dx0 + 4 * ((b * H + ih) * W + iw) * C,
-                4 * SW * C,
-                w0 + 4 * (kh * FW + kw) * C,
-                owMax - owMin,
-                4 * C,
-              );
-            }
-          }
+      forEachTapRow(info, (xRow, dyRow, tap, count) =>
+        loops.axpyRows(
+          dy0 + 4 * dyRow,
+          4 * C,
+          dx0 + 4 * xRow,
+          4 * SW * C,
+          w0 + 4 * tap,
+          count,
+          4 * C,
+        ),
+      );
       return out;
     }
     for (let b = 0; b < B; b++) {

@@ -9,10 +9,14 @@ import type * as tf from '@tensorflow/tfjs-core';
 
 /** Reads inputs and allocates an output on one kind of backend. */
 export interface Access {
-  /** Allocates a zeroed float32 output, then returns it with fresh views of the inputs. */
+  /**
+   * Allocates a float32 output, zeroed unless `zeroed` is false (for a caller that writes every
+   * element), then returns it with fresh views of the inputs.
+   */
   output(
     shape: number[],
     inputs: tf.TensorInfo[],
+    zeroed?: boolean,
   ): { out: tf.TensorInfo; outValues: Float32Array; values: Float32Array[] };
 }
 
@@ -30,10 +34,10 @@ export function accessFor(backendName: string, backend: unknown): Access {
   if (backendName === 'wasm') {
     const b = backend as WasmBackendLike;
     return {
-      output(shape, inputs) {
+      output(shape, inputs, zeroed = true) {
         const out = b.makeOutput(shape, 'float32'); // may grow the heap: read the inputs after it
         const outValues = b.typedArrayFromHeap(out);
-        outValues.fill(0);
+        if (zeroed) outValues.fill(0);
         return { out, outValues, values: inputs.map((i) => b.typedArrayFromHeap(i)) };
       },
     };

@@ -12,7 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { accessFor } from './js-access.js';
-import { heapOffset, type SimdLoops, simdFor } from './simd.js';
+import { heapOffset, simdFor } from './simd.js';
 
 type Shape5 = [number, number, number, number, number];
 
@@ -35,18 +35,11 @@ function poolInfo(xShape: number[], a: PoolAttrs): tf.backend_util.Conv3DInfo {
   );
 }
 
-/** The geometry when the SIMD loop covers the whole pooling, else undefined. */
-function fastCase(
-  xShape: number[],
-  a: PoolAttrs,
-  backendName: string,
-  backend: unknown,
-): { info: tf.backend_util.Conv3DInfo; loops: SimdLoops } | undefined {
-  if (backendName !== 'wasm') return undefined;
-  const info = poolInfo(xShape, a);
+/** Whether one SIMD row loop covers the whole pooling (2×2×2, stride 2, windows inside). */
+function simdCovers(info: tf.backend_util.Conv3DInfo): boolean {
   const { filterDepth, filterHeight, filterWidth, strideDepth, strideHeight, strideWidth } = info;
   const { front, top, left } = info.padInfo;
-  const ok =
+  return (
     [filterDepth, filterHeight, filterWidth, strideDepth, strideHeight, strideWidth].every(
       (v) => v === 2,
     ) &&
@@ -56,64 +49,55 @@ function fastCase(
     info.inChannels % 4 === 0 &&
     2 * info.outDepth <= info.inDepth &&
     2 * info.outHeight <= info.inHeight &&
-    2 * info.outWidth <= info.inWidth;
-  const loops = ok ? simdFor(backend) : undefined;
-  return loops ? { info, loops } : undefined;
+    2 * info.outWidth <= info.inWidth
+  );
 }
 
-/** Calls `row` for each output row (b, od, oh) with its input and output byte offsets. */
-function forEachRow(
-  info: tf.backend_util.Conv3DInfo,
-  row: (xRow: number, yRow: number) => void,
-): void {
-  const { batchSize: B, inDepth: D, inHeight: H, inWidth: W, inChannels: C } = info;
-  const { outDepth: OD, outHeight: OH, outWidth: OW } = info;
-  for (let b = 0; b < B; b++)
-    for (let od = 0; od < OD; od++)
-      for (let oh = 0; oh < OH; oh++)
-        row(
-          4 * (((b * D + 2 * od) * H + 2 * oh) * W * C),
-          4 * (((b * OD + od) * OH + oh) * OW * C),
-        );
+/** `MaxPool3D` or, with `gradient`, `MaxPool3DGrad`, for `backendName`. */
+function pool3d(backendName: string, gradient: boolean): tf.KernelFunc {
+  return ({ inputs, backend, attrs }) => {
+    const { x, input, dy } = inputs as Record<string, tf.TensorInfo>;
+    const xIn = (gradient ? input : x)!;
+    const info = poolInfo(xIn.shape, attrs as unknown as PoolAttrs);
+    const loops = backendName === 'wasm' && simdCovers(info) ? simdFor(backend) : undefined;
+    if (!loops) return poolLoop(backendName, backend, info, xIn, gradient ? dy : undefined);
+    const { batchSize: B, inDepth: D, inHeight: H, inWidth: W, inChannels: C } = info;
+    const { outDepth: OD, outHeight: OH, outWidth: OW } = info;
+    // the gradient's output is zero where no window reaches (an odd size's last slice or row)
+    const covered = 2 * OD === D && 2 * OH === H && 2 * OW === W;
+    const { out } = accessFor(backendName, backend).output(
+      gradient ? xIn.shape : info.outShape,
+      [],
+      gradient && !covered,
+    );
+    const x0 = heapOffset(backend, xIn);
+    const y0 = heapOffset(backend, gradient ? dy! : out);
+    const delta = gradient ? heapOffset(backend, out) - x0 : 0;
+    const row = gradient ? loops.maxPoolGrad2x2x2Row : loops.maxPool2x2x2Row;
+    for (let b = 0; b < B; b++)
+      for (let od = 0; od < OD; od++)
+        for (let oh = 0; oh < OH; oh++)
+          row(
+            x0 + 4 * ((b * D + 2 * od) * H + 2 * oh) * W * C,
+            y0 + 4 * ((b * OD + od) * OH + oh) * OW * C,
+            delta,
+            OW,
+            4 * C,
+            4 * W * C,
+            4 * H * W * C,
+          );
+    return out;
+  };
 }
 
 /** Builds `MaxPool3D` for `backendName`. @internal */
 export function maxPool3d(backendName: string): tf.KernelFunc {
-  return ({ inputs, backend, attrs }) => {
-    const { x } = inputs as { x: tf.TensorInfo };
-    const a = attrs as unknown as PoolAttrs;
-    const fast = fastCase(x.shape, a, backendName, backend);
-    if (!fast) return poolLoop(backendName, backend, x, undefined, a);
-    const { info, loops } = fast;
-    const { out } = accessFor(backendName, backend).output(info.outShape, [x]);
-    const x0 = heapOffset(backend, x);
-    const y0 = heapOffset(backend, out);
-    const { inHeight: H, inWidth: W, inChannels: C, outWidth: OW } = info;
-    forEachRow(info, (xr, yr) =>
-      loops.maxPool2x2x2Row(x0 + xr, y0 + yr, 0, OW, 4 * C, 4 * W * C, 4 * H * W * C),
-    );
-    return out;
-  };
+  return pool3d(backendName, false);
 }
 
 /** Builds `MaxPool3DGrad` for `backendName`. @internal */
 export function maxPool3dGrad(backendName: string): tf.KernelFunc {
-  return ({ inputs, backend, attrs }) => {
-    const { dy, input } = inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };
-    const a = attrs as unknown as PoolAttrs;
-    const fast = fastCase(input.shape, a, backendName, backend);
-    if (!fast) return poolLoop(backendName, backend, input, dy, a);
-    const { info, loops } = fast;
-    const { out } = accessFor(backendName, backend).output(input.shape, [dy, input]);
-    const x0 = heapOffset(backend, input);
-    const dy0 = heapOffset(backend, dy);
-    const delta = heapOffset(backend, out) - x0;
-    const { inHeight: H, inWidth: W, inChannels: C, outWidth: OW } = info;
-    forEachRow(info, (xr, yr) =>
-      loops.maxPoolGrad2x2x2Row(x0 + xr, dy0 + yr, delta, OW, 4 * C, 4 * W * C, 4 * H * W * C),
-    );
-    return out;
-  };
+  return pool3d(backendName, true);
 }
 
 /**
@@ -122,11 +106,10 @@ export function maxPool3dGrad(backendName: string): tf.KernelFunc {
 function poolLoop(
   backendName: string,
   backend: unknown,
+  info: tf.backend_util.Conv3DInfo,
   x: tf.TensorInfo,
   dy: tf.TensorInfo | undefined,
-  a: PoolAttrs,
 ): tf.TensorInfo {
-  const info = poolInfo(x.shape, a);
   const { batchSize: B, inDepth: D, inHeight: H, inWidth: W, inChannels: C } = info;
   const { outDepth: OD, outHeight: OH, outWidth: OW } = info;
   const { strideDepth: SD, strideHeight: SH, strideWidth: SW } = info;

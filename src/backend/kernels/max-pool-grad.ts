@@ -3,7 +3,9 @@
  * quarter of the seed CNN's training step (41 ms of 166 for batch 64 on this machine). The
  * gradient of each pooling window goes to its first maximum in row-major window order (strictly
  * greater wins, as the cpu backend's `maxPoolPositions`); a window with no finite maximum
- * (all −∞ or NaN) passes no gradient.
+ * (all −∞ or NaN) passes no gradient. 2×2, stride-2 windows take a fast path: WebAssembly SIMD
+ * rows on wasm (channels a multiple of 4), four comparisons per channel otherwise; the general
+ * loop does the rest (windows reaching into padding, other sizes and strides).
  *
  * @module
  */
@@ -44,17 +46,19 @@ export function maxPoolGrad(backendName: string): tf.KernelFunc {
       effectiveFilterWidth: FW,
     } = info;
     const { top, left } = info.padInfo;
+    const full2x2 = FH === 2 && FW === 2 && SH === 2 && SW === 2 && top === 0 && left === 0;
+    const loops = full2x2 && backendName === 'wasm' && C % 4 === 0 ? simdFor(backend) : undefined;
+    // the SIMD rows write every element of dx when the windows tile the input exactly
+    const tiled = loops !== undefined && 2 * OH === H && 2 * OW === W;
     const {
       out,
       outValues: dx,
       values,
-    } = accessFor(backendName, backend).output(input.shape, [dy, input]);
+    } = accessFor(backendName, backend).output(input.shape, [dy, input], !tiled);
     const [dyv, xv] = values as [Float32Array, Float32Array];
-    const full2x2 = FH === 2 && FW === 2 && SH === 2 && SW === 2 && top === 0 && left === 0;
     if (full2x2) {
       const oh2 = Math.min(OH, H >> 1);
       const ow2 = Math.min(OW, W >> 1);
-      const loops = backendName === 'wasm' && C % 4 === 0 ? simdFor(backend) : undefined;
       if (loops) {
         const x0 = heapOffset(backend, input);
         const dy0 = heapOffset(backend, dy);

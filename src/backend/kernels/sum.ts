@@ -43,17 +43,17 @@ export function sumLeadingOrTrailing(backendName: string): tf.KernelFunc {
       // float64 accumulators in a scratch tensor on the heap, summed row by row by SIMD
       const scratch = access.output([2 * kept], []);
       const at = heapOffset(backend, scratch.out);
+      let result: tf.TensorInfo | undefined;
       if (at % 8 === 0) {
         loops.addRows(heapOffset(backend, x), at, reduced, 4 * kept);
-        const { out, outValues } = access.output(outShape, []);
-        const sums = new Float64Array(scratch.outValues.buffer, at, kept);
-        for (let k = 0; k < kept; k++) outValues[k] = sums[k]!;
-        (backend as tf.KernelBackend).disposeData(scratch.out.dataId);
-        return out;
+        const { out, outValues } = access.output(outShape, [], false);
+        outValues.set(new Float64Array(scratch.outValues.buffer, at, kept));
+        result = out;
       }
       (backend as tf.KernelBackend).disposeData(scratch.out.dataId);
+      if (result) return result;
     }
-    const { out, outValues, values } = access.output(outShape, [x]);
+    const { out, outValues, values } = access.output(outShape, [x], false); // set whole below
     const xv = values[0]!;
     const acc = new Float64Array(kept);
     if (leading) {
