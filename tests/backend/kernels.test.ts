@@ -256,6 +256,24 @@ describeBackends('training kernels', (backend) => {
     tf.dispose([a, b, c, d, e, f]);
   });
 
+  it.each([
+    [[2, 40], [30, 40]],
+    [[9, 33], [70, 33]],
+    [[3, 2, 40], [3, 30, 40]],
+  ])('A·Bᵀ with a short A (computed as (B·Aᵀ)ᵀ): %j by %j', (aShape, bShape) => {
+    const a = tf.randomNormal(aShape, 0, 1, 'float32', 11);
+    const b = tf.randomNormal(bShape, 0, 1, 'float32', 12);
+    const rank = aShape.length;
+    const perm = rank === 3 ? [0, 2, 1] : [1, 0];
+    const ref = tf.tidy(() => tf.matMul(a, tf.transpose(b, perm)));
+    const before = tf.memory().numTensors;
+    const out = tf.matMul(a, b, false, true);
+    expect(out.shape).toEqual(ref.shape);
+    expectClose(out, Array.from(ref.dataSync()), { rtol: 1e-5, atol: 1e-5 });
+    expect(tf.memory().numTensors).toBe(before + 1);
+    tf.dispose([a, b, ref, out]);
+  });
+
   it('gather gradient (UnsortedSegmentSum) sums repeated rows', () => {
     const table = tf.tensor2d([
       [1, 2],

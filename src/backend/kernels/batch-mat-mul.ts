@@ -26,12 +26,24 @@ export function batchMatMulTransposeFree(backendName: string): tf.KernelFunc {
     const { a, b: bIn } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
     const { transposeA, transposeB } = attrs as { transposeA: boolean; transposeB: boolean };
     if (!transposeA && !transposeB) return product(backendName, backend, a, bIn);
-    const aa = transposeA
-      ? callKernel('Transpose', backendName, b, { x: a }, { perm: swapLastTwo(a.shape.length) })
-      : a;
-    const bb = transposeB
-      ? callKernel('Transpose', backendName, b, { x: bIn }, { perm: swapLastTwo(bIn.shape.length) })
-      : bIn;
+    const transpose = (x: tf.TensorInfo) =>
+      callKernel('Transpose', backendName, b, { x }, { perm: swapLastTwo(x.shape.length) });
+    if (transposeB && !transposeA) {
+      // A·Bᵀ (a dense layer's dx = dy·Wᵀ): transposing the weights B (N×K) costs more than
+      // (B·Aᵀ)ᵀ's two transposes when the batch M is small: A (M×K) and the product (N×M)
+      const [M, K] = a.shape.slice(-2) as [number, number];
+      const N = bIn.shape.at(-2)!;
+      if (M * K + M * N < N * K) {
+        const at = transpose(a);
+        const ct = product(backendName, backend, bIn, at);
+        release(b, at);
+        const out = transpose(ct);
+        release(b, ct);
+        return out;
+      }
+    }
+    const aa = transposeA ? transpose(a) : a;
+    const bb = transposeB ? transpose(bIn) : bIn;
     const out = product(backendName, backend, aa, bb);
     if (transposeA) release(b, aa);
     if (transposeB) release(b, bb);
