@@ -220,6 +220,12 @@ describeBackends('training kernels', (backend) => {
     [4, 1, 8],
     [128, 64, 24],
     [1, 300, 3],
+    // 1–3 rows past a multiple of four: the zero-padded block (a vector times a matrix)
+    [1, 500, 72],
+    [3, 20, 40],
+    [6, 33, 17],
+    // a matrix times a vector: XNNPACK's product
+    [300, 400, 1],
   ])('a %i×%i by %i product (both transposes) equals the float64 definition', (M, K, N) => {
     const a = tf.randomNormal([M, K], 0, 1, 'float32', 61);
     const b = tf.randomNormal([K, N], 0, 1, 'float32', 62);

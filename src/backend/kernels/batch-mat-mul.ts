@@ -52,8 +52,11 @@ export function batchMatMulTransposeFree(backendName: string): tf.KernelFunc {
 }
 
 /**
- * The untransposed product: the SIMD gemm for one float32 matrix pair on wasm (edge rows and
- * columns in JavaScript, with the same float32 order), else the backend's own BatchMatMul.
+ * The untransposed product: the SIMD gemm for one float32 matrix pair on wasm (rank 2, or rank 3
+ * with a batch of one), else the backend's own BatchMatMul. The gemm works on blocks of 4 rows
+ * and 8 columns; the last 1–3 rows are SIMD row updates (`scaledRows`: a vector-matrix product
+ * such as rᵀ·X is one pass over X), and the last columns are summed in float32 JavaScript: every
+ * element as Σ_k in order from 0, in float32, whichever path computes it.
  */
 function product(
   backendName: string,
@@ -61,13 +64,20 @@ function product(
   a: tf.TensorInfo,
   b: tf.TensorInfo,
 ): tf.TensorInfo {
-  const [batchA, M, K] = a.shape as [number, number, number];
-  const [batchB, , N] = b.shape as [number, number, number];
+  const rank = a.shape.length;
+  const [M, K] = a.shape.slice(-2) as [number, number];
+  const N = b.shape.at(-1)!;
+  const single = (x: tf.TensorInfo) =>
+    x.shape.length === 2 || (x.shape.length === 3 && x.shape[0] === 1);
+  // a matrix times a vector or a few columns: XNNPACK's product (the columns past the last
+  // eight would be JavaScript here)
+  const narrow = N < 8 && M * K * N > 65536;
   const loops =
+    !narrow &&
     backendName === 'wasm' &&
-    a.shape.length === 3 &&
-    batchA === 1 &&
-    batchB === 1 &&
+    rank === b.shape.length &&
+    single(a) &&
+    single(b) &&
     a.dtype === 'float32' &&
     b.dtype === 'float32'
       ? simdFor(backend)
@@ -80,28 +90,27 @@ function product(
       { a, b },
       { transposeA: false, transposeB: false },
     );
-  // every element is written below: the gemm's blocks, then the edges
+  const M4 = M - (M % 4);
+  const N8 = N - (N % 8);
+  const N4 = N - (N % 4);
+  // the rows past the last block of four are zeroed and then accumulated into
   const {
     out,
     outValues: c,
     values,
-  } = accessFor(backendName, backend).output([1, M, N], [a, b], false);
+  } = accessFor(backendName, backend).output(rank === 2 ? [M, N] : [1, M, N], [a, b], false);
   const [av, bv] = values as [Float32Array, Float32Array];
-  const M4 = M - (M % 4);
-  const N8 = N - (N % 8);
-  if (M4 > 0 && N8 > 0)
-    loops.gemm(
-      heapOffset(backend, a),
-      heapOffset(backend, b),
-      heapOffset(backend, out),
-      M4,
-      K,
-      N8,
-      4 * N,
-    );
-  // the edges: rows M4… (every column) and columns N8… (the other rows)
+  const [pa, pb, pc] = [heapOffset(backend, a), heapOffset(backend, b), heapOffset(backend, out)];
+  if (M4 > 0 && N8 > 0) loops.gemm(pa, pb, pc, M4, K, N8, 4 * N);
+  // the last 1–3 rows (all of a vector-matrix product): row i += A[i][k]·B[k] for k in order
+  if (M4 < M && N4 > 0) {
+    c.fill(0, M4 * N, M * N);
+    for (let i = M4; i < M; i++)
+      loops.scaledRows(pb, 4 * N, pc + 4 * i * N, 0, pa + 4 * i * K, K, 4 * N4);
+  }
+  // the edges: the gemm rows' columns N8…, the last rows' columns N4…
   for (let i = 0; i < M; i++)
-    for (let j = i < M4 ? N8 : 0; j < N; j++) {
+    for (let j = i < M4 ? N8 : N4; j < N; j++) {
       let s = 0;
       for (let k = 0; k < K; k++) s = Math.fround(s + Math.fround(av[i * K + k]! * bv[k * N + j]!));
       c[i * N + j] = s;

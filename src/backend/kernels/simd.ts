@@ -16,13 +16,15 @@
  *   convolution back onto its input.
  * - `dotRows`, `axpyRows`: the depthwise-convolution gradients with one filter per channel, four
  *   channels a step (filter: products summed over output positions; input: scaled rows added).
+ * - `scaledRows`: rows scaled by one number each and added up: the last 1–3 rows of a matrix
+ *   product (all of a vector-matrix product), one pass over the right operand.
  * - `gemm`: matrix products without XNNPACK's packing of the right operand (which it redoes for
  *   every new tensor, i.e. for every product of a training step).
  * - `adamUpdate`: one Adam step per variable (`fusedAdam`).
  * - `addRows`: column sums of a row-major matrix into float64 accumulators: `Sum` over leading
  *   axes (every bias gradient).
  *
- * The module stays under 4 KB (3.8 KB now): Chromium refuses to compile larger modules
+ * The module stays under 4 KB (3.9 KB now): Chromium refuses to compile larger modules
  * synchronously on a page's main thread, and kernels are synchronous.
  *
  * Where WebAssembly SIMD or the backend's memory is not available, {@link simdFor} returns
@@ -81,6 +83,11 @@ export interface SimdLoops {
   dotRows: RowsLoop;
   /** b[k·bStride + c] += a[k·aStride + c] · vector[c] (C % 4 = 0). */
   axpyRows: RowsLoop;
+  /**
+   * b[k·bStride + c] += a[k·aStride + c] · vector[k] (C % 4 = 0): with bStride 0, the product
+   * of the row vector `vector` (K floats) and the matrix at `a` (K rows) added into `b`.
+   */
+  scaledRows: RowsLoop;
   /** Adds the runs at `src` into those at `dst`. */
   addRuns: RunsLoop;
   /**
@@ -401,11 +408,12 @@ function addRowsBody(): number[] {
  * b[k·bStride + c] += a[k·aStride + c] · acc[c]. Params 0 a, 1 aStride, 2 b, 3 bStride, 4 acc,
  * 5 count, 6 C·4; locals 7 k, 8 c.
  */
-function rowsBody(axpy: boolean): number[] {
+function rowsBody(mode: 'dot' | 'axpy' | 'scaled'): number[] {
   const [a, as, b, bs, acc, count, cb] = [0, 1, 2, 3, 4, 5, 6];
-  const [k, c] = [7, 8];
-  const target = axpy ? sum(b, c) : sum(acc, c);
-  const factor = axpy ? sum(acc, c) : sum(b, c);
+  const [k, c, scale] = [7, 8, 9];
+  const target = mode === 'dot' ? sum(acc, c) : sum(b, c);
+  const factor =
+    mode === 'scaled' ? get(scale) : [...(mode === 'axpy' ? sum(acc, c) : sum(b, c)), ...load128];
   const channel = [
     ...target,
     ...target,
@@ -413,13 +421,35 @@ function rowsBody(axpy: boolean): number[] {
     ...sum(a, c),
     ...load128,
     ...factor,
-    ...load128,
     ...simd(F32X4_MUL),
     ...simd(F32X4_ADD),
     ...store128,
   ];
-  const row = [...counted(c, get(cb), 16, channel), ...addTo(a, get(as)), ...addTo(b, get(bs))];
-  return funcBody([[2, I32]], counted(k, get(count), 1, row));
+  // scaled: this row's factor, vector[k] in every lane
+  const splat =
+    mode === 'scaled'
+      ? [
+          ...get(acc),
+          F32_LOAD,
+          ...memarg(2),
+          ...simd(F32X4_SPLAT),
+          ...set(scale),
+          ...addTo(acc, i32(4)),
+        ]
+      : [];
+  const row = [
+    ...splat,
+    ...counted(c, get(cb), 16, channel),
+    ...addTo(a, get(as)),
+    ...addTo(b, get(bs)),
+  ];
+  return funcBody(
+    [
+      [2, I32],
+      [1, V128],
+    ],
+    counted(k, get(count), 1, row),
+  );
 }
 
 /**
@@ -629,8 +659,9 @@ export function simdModuleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
     ['addRuns', 0, runsBody(true)],
     ['maxPoolGrad2x2x2Row', 2, maxPoolBody(true, false)],
     ['maxPool2x2x2Row', 2, maxPoolBody(true, true)],
-    ['dotRows', 2, rowsBody(false)],
-    ['axpyRows', 2, rowsBody(true)],
+    ['dotRows', 2, rowsBody('dot')],
+    ['axpyRows', 2, rowsBody('axpy')],
+    ['scaledRows', 2, rowsBody('scaled')],
     ['adamUpdate', 3, adamBody()],
     ['gemm', 2, gemmBody()],
   ];
