@@ -3,15 +3,17 @@
  * parameters and objective, so results can be compared one to one: penalties `'none'`, `'l2'`,
  * `'l1'`, `'elasticnet'` with `C` and `l1Ratio`, intercept, class and sample weights, tolerance,
  * iteration limit, warm start. Smooth problems (L2, none) are solved by Newton-CG (scikit-learn's
- * `newton-cg`), L1 and elastic net by OWL-QN (exact zeros), in double precision.
+ * `newton-cg`), L1 and elastic net by OWL-QN (exact zeros), in double precision; for large designs
+ * the two heavy products of each evaluation run on the active tfjs backend (`products`).
  *
  * @module
  */
-import type * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError, describeValue, FormatError, ShapeError } from '../core/errors.js';
 import { isTensor } from '../core/tensors.js';
 import { resolveOptions } from '../core/validate.js';
 import type { DenseMatrix } from './preprocess.js';
+import { backendProducts } from './solvers/backend-products.js';
 import {
   blockSize,
   type Design,
@@ -23,7 +25,7 @@ import {
   smoothObjective,
 } from './solvers/logistic-objective.js';
 import { minimizeNewton } from './solvers/newton-cg.js';
-import { minimize } from './solvers/owlqn.js';
+import { type MinimizeResult, minimize } from './solvers/owlqn.js';
 
 /** The penalty on the coefficients (intercepts are never penalised). */
 export type LogisticPenalty = 'none' | 'l2' | 'l1' | 'elasticnet';
@@ -41,9 +43,9 @@ export interface LogisticRegressionOptions {
   /** Weights per class: `'balanced'` (n / (k·n_c)) or a map from class label to weight. Defaults to none. */
   classWeight?: 'balanced' | Readonly<Record<number, number>>;
   /**
-   * Convergence: the largest component of the objective's (pseudo-)gradient is ≤ tol (the solver
-   * keeps going to tol/1000 within `maxIter`, which settles the coefficients of ill-conditioned
-   * problems). Defaults to 1e-4.
+   * Convergence: the largest component of the objective's (pseudo-)gradient is ≤ tol (with the
+   * products on the host the solver keeps going to tol/1000 within `maxIter`, which settles the
+   * coefficients of ill-conditioned problems). Defaults to 1e-4.
    */
   tol?: number;
   /** The most solver iterations. Defaults to 100. */
@@ -52,6 +54,16 @@ export interface LogisticRegressionOptions {
   warmStart?: boolean;
   /** Receives the convergence warning. Defaults to `console.warn`. */
   onWarning?: (message: string) => void;
+  /**
+   * Where the solver's two heavy products (X·W and Xᵀ·R, one each per evaluation) run:
+   * `'host'`: in double precision in JavaScript, the solver aiming at tol/1000; `'backend'`: as
+   * tfjs matrix products on the active backend, in single precision (the design is uploaded once,
+   * in both orientations), the solver aiming at tol itself as scikit-learn's lbfgs does (single
+   * precision cannot resolve gradients far below it); `'auto'`: the backend for designs of 2²²
+   * (about 4 million) values or more when a backend other than `'cpu'` is active (whose products
+   * are no faster than the host's), else the host. Defaults to `'auto'`.
+   */
+  products?: 'auto' | 'host' | 'backend';
 }
 
 /**
@@ -94,6 +106,7 @@ const SPECS = {
   maxIter: { constraint: { kind: 'number', integer: true, min: 1 }, default: 100 },
   warmStart: { constraint: { kind: 'boolean' }, default: false },
   onWarning: { constraint: { kind: 'function' } },
+  products: { constraint: { kind: 'string', oneOf: ['auto', 'host', 'backend'] }, default: 'auto' },
 } as const;
 
 async function toDesign(X: unknown, name: string): Promise<Design> {
@@ -350,10 +363,36 @@ export class LogisticRegression {
     // features); L-BFGS for wide data (genotypes: many variants, fewer people), where each CG step
     // costs as much as a gradient
     const wide = design.cols > design.rows;
-    const result =
-      l1 || wide
-        ? minimize(smoothObjective(problem), x0, { ...(l1 ? { l1 } : {}), ...budget })
-        : minimizeNewton(smoothObjective(problem), (x) => hessianOperator(problem, x), x0, budget);
+    const where = this.options.products;
+    const active = tf.engine().backendName;
+    const onBackend =
+      where === 'backend' ||
+      (where === 'auto' &&
+        design.rows * design.cols * problem.columns >= 1 << 22 &&
+        active !== null &&
+        active !== 'cpu');
+    // features given as a float32 tensor are on the backend already
+    const source = isTensor(X) && X.dtype === 'float32' ? (X as tf.Tensor2D) : undefined;
+    const products = onBackend ? backendProducts(problem, source) : undefined;
+    let result: MinimizeResult;
+    try {
+      const aim = onBackend ? { aim: 1 } : {};
+      result =
+        l1 || wide
+          ? minimize(smoothObjective(problem, products?.objective), x0, {
+              ...(l1 ? { l1 } : {}),
+              ...budget,
+              ...aim,
+            })
+          : minimizeNewton(
+              smoothObjective(problem, products?.objective),
+              (x) => hessianOperator(problem, x, products?.plain),
+              x0,
+              { ...budget, ...aim },
+            );
+    } finally {
+      products?.dispose();
+    }
     const coef: number[][] = [];
     const intercept: number[] = [];
     for (let k = 0; k < problem.columns; k++) {

@@ -263,9 +263,18 @@ describeBackends('training kernels', (backend) => {
   });
 
   it.each([
-    [[2, 40], [30, 40]],
-    [[9, 33], [70, 33]],
-    [[3, 2, 40], [3, 30, 40]],
+    [
+      [2, 40],
+      [30, 40],
+    ],
+    [
+      [9, 33],
+      [70, 33],
+    ],
+    [
+      [3, 2, 40],
+      [3, 30, 40],
+    ],
   ])('A·Bᵀ with a short A (computed as (B·Aᵀ)ᵀ): %j by %j', (aShape, bShape) => {
     const a = tf.randomNormal(aShape, 0, 1, 'float32', 11);
     const b = tf.randomNormal(bShape, 0, 1, 'float32', 12);

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { MedkitError, ShapeError } from '../../src/core/index.js';
+import { MedkitError, Random, ShapeError } from '../../src/core/index.js';
 import { LogisticRegression, type LogisticRegressionOptions } from '../../src/genomics/index.js';
 import { describeBackends, expectNoLeak } from '../helpers/backends.js';
 
@@ -267,6 +267,84 @@ describeBackends('LogisticRegression on tensors', () => {
   });
 });
 
+/** Standardised additive genotypes (rows × cols) with a few causal variants, seeded. */
+function genotypeDesign(rows: number, cols: number, seed: number) {
+  const rng = new Random(seed);
+  const maf = Array.from({ length: cols }, () => rng.uniform(0.05, 0.5));
+  const data = new Float64Array(rows * cols);
+  for (let i = 0; i < rows; i++)
+    for (let j = 0; j < cols; j++)
+      data[i * cols + j] =
+        (rng.nextFloat() < maf[j]! ? 1 : 0) + (rng.nextFloat() < maf[j]! ? 1 : 0);
+  for (let j = 0; j < cols; j++) {
+    let mean = 0;
+    for (let i = 0; i < rows; i++) mean += data[i * cols + j]!;
+    mean /= rows;
+    let sd = 0;
+    for (let i = 0; i < rows; i++) sd += (data[i * cols + j]! - mean) ** 2;
+    sd = Math.sqrt(sd / rows) || 1;
+    for (let i = 0; i < rows; i++) data[i * cols + j] = (data[i * cols + j]! - mean) / sd;
+  }
+  const beta = new Float64Array(cols);
+  for (let k = 0; k < 8; k++) beta[rng.int(cols)] = rng.normal(0, 0.8);
+  const y = Array.from({ length: rows }, (_, i) => {
+    let z = 0;
+    for (let j = 0; j < cols; j++) z += data[i * cols + j]! * beta[j]!;
+    return rng.nextFloat() < 1 / (1 + Math.exp(-z)) ? 1 : 0;
+  });
+  return { X: { data, rows, cols }, y };
+}
+
+describeBackends("products: 'backend' (single precision, on the active backend)", () => {
+  const wide = genotypeDesign(150, 400, 3);
+  /** The host fit and the backend fit of the same problem agree as scikit-learn's tests ask. */
+  async function compare(
+    X: Parameters<LogisticRegression['fit']>[0],
+    y: number[],
+    options: LogisticRegressionOptions,
+  ) {
+    const host = await new LogisticRegression({ ...options, products: 'host' }).fit(X, y);
+    const backend = await expectNoLeak(() =>
+      new LogisticRegression({ ...options, products: 'backend' }).fit(X, y),
+    );
+    expect(backend.converged).toBe(true);
+    const [ph, pb] = [await host.predictProba(X), await backend.predictProba(X)];
+    const worst = Math.max(...ph.flatMap((row, i) => row.map((v, k) => Math.abs(v - pb[i]![k]!))));
+    expect(worst).toBeLessThan(1e-4);
+    host.coef.forEach((row, k) => {
+      const scale = Math.max(...row.map(Math.abs), 1e-2);
+      const worstCoef = Math.max(...row.map((v, j) => Math.abs(v - backend.coef[k]![j]!)));
+      expect(worstCoef).toBeLessThan(1e-3 * scale);
+    });
+    return { host, backend };
+  }
+
+  it('L2 on wide genotypes (L-BFGS, incremental scores)', async () => {
+    await compare(wide.X, wide.y, { C: 0.05 });
+  });
+
+  it('L1 on wide genotypes (OWL-QN): the same zeros', async () => {
+    const { host, backend } = await compare(wide.X, wide.y, { penalty: 'l1', C: 0.5 });
+    const zeros = (m: LogisticRegression) => m.coef[0]!.map((v) => v === 0);
+    const differ = zeros(host).filter((z, j) => z !== zeros(backend)[j]).length;
+    expect(differ).toBeLessThanOrEqual(2);
+  });
+
+  it('multinomial L2 on the digits (Newton-CG: Hessian products on the backend too)', async () => {
+    await compare(dgX.slice(0, 300), dgY.slice(0, 300), { C: 0.1 });
+  });
+
+  it('features given as a float32 tensor are used in place and left alive', async () => {
+    const X = tf.tensor2d(new Float32Array(wide.X.data), [wide.X.rows, wide.X.cols]);
+    const m = await new LogisticRegression({ C: 0.05, products: 'backend' }).fit(X, wide.y);
+    expect(X.isDisposed).toBe(false);
+    const reference = await new LogisticRegression({ C: 0.05, products: 'host' }).fit(X, wide.y);
+    const [a, b] = [await m.predictProba(X), await reference.predictProba(X)];
+    expect(Math.max(...a.map((r, i) => Math.abs(r[1]! - b[i]![1]!)))).toBeLessThan(1e-4);
+    X.dispose();
+  });
+});
+
 describe('bad input gets a clear MedkitError', () => {
   const X = [
     [0, 1],
@@ -276,6 +354,11 @@ describe('bad input gets a clear MedkitError', () => {
   it.each([
     ['C ≤ 0', () => new LogisticRegression({ C: 0 }), /`C` must be/],
     ['an unknown penalty', () => new LogisticRegression({ penalty: 'l3' as never }), /penalty/],
+    [
+      'an unknown place for the products',
+      () => new LogisticRegression({ products: 'gpu' as never }),
+      /products/,
+    ],
     [
       'elastic net without l1Ratio',
       () => new LogisticRegression({ penalty: 'elasticnet' }),

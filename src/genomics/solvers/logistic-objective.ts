@@ -116,15 +116,37 @@ export function addTransposedProduct(p: LogisticProblem, r: Float64Array, out: F
   }
 }
 
+/**
+ * The objective's two heavy products: scores z = X·W + b (rows × columns, into `out`) and
+ * `out` += Xᵀ·R per class block, intercepts included. @internal
+ */
+export interface Products {
+  scores(x: Float64Array, out: Float64Array): void;
+  addTransposed(r: Float64Array, out: Float64Array): void;
+}
+
+/** The products in double precision on the host. @internal */
+export function hostProducts(p: LogisticProblem): Products {
+  return {
+    scores: (x, out) => {
+      scores(p, x, out);
+    },
+    addTransposed: (r, out) => addTransposedProduct(p, r, out),
+  };
+}
+
 /** The smooth part (loss + L2) with its gradient. @internal */
-export function smoothObjective(p: LogisticProblem): SmoothObjective {
+export function smoothObjective(
+  p: LogisticProblem,
+  products: Products = hostProducts(p),
+): SmoothObjective {
   const { rows, cols } = p.X;
   const K = p.columns;
   const b = blockSize(p);
   const z = new Float64Array(rows * K);
   const r = new Float64Array(rows * K); // residuals s_i·(p_ik − y_ik)
   return (x, grad) => {
-    scores(p, x, z);
+    products.scores(x, z);
     let loss = 0;
     if (K === 1) {
       for (let i = 0; i < rows; i++) {
@@ -150,7 +172,7 @@ export function smoothObjective(p: LogisticProblem): SmoothObjective {
       }
     }
     grad.fill(0);
-    addTransposedProduct(p, r, grad);
+    products.addTransposed(r, grad);
     let penalty = 0;
     if (p.l2 > 0) {
       for (let k = 0; k < K; k++) {
@@ -184,11 +206,13 @@ export function l1Strengths(p: LogisticProblem): Float64Array | undefined {
 export function hessianOperator(
   p: LogisticProblem,
   x: Float64Array,
+  products: Products = hostProducts(p),
 ): (v: Float64Array, out: Float64Array) => void {
   const { rows, cols } = p.X;
   const K = p.columns;
   const b = blockSize(p);
-  const z = scores(p, x);
+  const z = new Float64Array(rows * K);
+  products.scores(x, z);
   const prob = new Float64Array(rows * K);
   for (let i = 0; i < rows; i++) {
     if (K === 1) {
@@ -205,7 +229,7 @@ export function hessianOperator(
   const u = new Float64Array(rows * K);
   const t = new Float64Array(rows * K);
   return (v, out) => {
-    scores(p, v, u);
+    products.scores(v, u);
     for (let i = 0; i < rows; i++) {
       const s = p.weights[i]!;
       if (K === 1) {
@@ -218,7 +242,7 @@ export function hessianOperator(
       }
     }
     out.fill(0);
-    addTransposedProduct(p, t, out);
+    products.addTransposed(t, out);
     if (p.l2 > 0)
       for (let k = 0; k < K; k++)
         for (let j = 0; j < cols; j++) out[k * b + j]! += p.l2 * v[k * b + j]!;

@@ -33,7 +33,7 @@ export function minimizeNewton(
   f: SmoothObjective,
   hessianAt: HessianAt,
   x0: Float64Array,
-  options: { tol: number; maxIter: number },
+  options: { tol: number; maxIter: number; aim?: number },
 ): MinimizeResult {
   const n = x0.length;
   let x = Float64Array.from(x0);
@@ -47,7 +47,7 @@ export function minimizeNewton(
   const hq = new Float64Array(n);
   let gradientNorm = maxAbs(g);
   let iterations = 0;
-  const target = options.tol * 1e-3;
+  const target = options.tol * (options.aim ?? 1e-3);
   while (gradientNorm > target && iterations < options.maxIter && Number.isFinite(fx)) {
     iterations++;
     // CG on H·d = −g, from d = 0, to a residual of min(0.5, √‖g‖)·‖g‖

@@ -19,6 +19,11 @@ export interface MinimizeOptions {
   tol: number;
   /** The most iterations. */
   maxIter: number;
+  /**
+   * The gradient the solver aims at, as a multiple of tol. Defaults to 1e-3; 1 for objectives
+   * evaluated in single precision, whose gradients cannot resolve less.
+   */
+  aim?: number;
   /** Pairs kept for the inverse-Hessian approximation. Defaults to 10. */
   memory?: number;
 }
@@ -101,7 +106,7 @@ export function minimize(
   if (!Number.isFinite(fx)) return { x, value: fx, iterations, converged: false, gradientNorm };
   // Aim three orders below tol (cheap at L-BFGS's superlinear rate, and it settles coefficients
   // along flat directions of ill-conditioned problems); report convergence against tol itself.
-  const target = options.tol * 1e-3;
+  const target = options.tol * (options.aim ?? 1e-3);
   while (gradientNorm > target && iterations < options.maxIter) {
     iterations++;
     // d = −H·pg by the two-loop recursion

@@ -1,0 +1,94 @@
+/**
+ * The logistic objective's two heavy products as tfjs matrix products on the active backend
+ * (float32): scores Z = X·W + b, and the gradient's Xᵀ·R as Rᵀ·X (a few rows times the design:
+ * on the wasm backend with the library's kernels, one SIMD pass over it). The design is uploaded
+ * once per fit.
+ *
+ * Single precision puts an error of ~1e-6 on each score, which is more than the change of the
+ * objective between a solver's late iterates: its line search would see noise. So the
+ * objective's scores are incremental: each evaluation multiplies the design by the difference
+ * from the previous point only (float32 error relative to that difference) and adds it to the
+ * previous scores, kept in double precision.
+ *
+ * @module
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { LogisticProblem, Products } from './logistic-objective.js';
+
+/** The products on the backend: `objective`'s scores incremental, `plain`'s not. @internal */
+export interface BackendProducts {
+  /** For the objective: scores from the previous evaluation's plus the design times the change. */
+  objective: Products;
+  /** For products of arbitrary vectors (Hessian-vector products). */
+  plain: Products;
+  /** Releases the design's uploads. */
+  dispose(): void;
+}
+
+/**
+ * Uploads the design of `p` (float32), or uses `source` when the caller's features already are a
+ * float32 tensor of the same values (not disposed here). @internal
+ */
+export function backendProducts(p: LogisticProblem, source?: tf.Tensor2D): BackendProducts {
+  const { rows, cols, data } = p.X;
+  const K = p.columns;
+  const b = cols + (p.fitIntercept ? 1 : 0);
+  const X = source ?? tf.tensor2d(new Float32Array(data), [rows, cols]);
+  // the coefficients as columns, padded with zero columns to a multiple of eight (a whole
+  // number of the wasm gemm's column blocks)
+  const K8 = Math.ceil(K / 8) * 8;
+  const columns = new Float32Array(cols * K8);
+  const rowsLeft = new Float32Array(K * rows);
+  /** A product read back and released (outside tidy, which would walk the returned array). */
+  const read = (f: () => tf.Tensor) => {
+    const out = tf.tidy(f);
+    const values = out.dataSync();
+    out.dispose();
+    return values;
+  };
+  const scores = (x: Float64Array, out: Float64Array, add: boolean) => {
+    for (let j = 0; j < cols; j++) for (let k = 0; k < K; k++) columns[j * K8 + k] = x[k * b + j]!;
+    const z = read(() => tf.matMul(X, tf.tensor2d(columns, [cols, K8])));
+    for (let k = 0; k < K; k++) {
+      const bias = p.fitIntercept ? x[k * b + cols]! : 0;
+      for (let i = 0; i < rows; i++)
+        out[i * K + k] = (add ? out[i * K + k]! : 0) + z[i * K8 + k]! + bias;
+    }
+  };
+  const addTransposed = (r: Float64Array, out: Float64Array) => {
+    for (let k = 0; k < K; k++)
+      for (let i = 0; i < rows; i++) rowsLeft[k * rows + i] = r[i * K + k]!;
+    const g = read(() => tf.matMul(tf.tensor2d(rowsLeft, [K, rows]), X));
+    for (let k = 0; k < K; k++) {
+      for (let j = 0; j < cols; j++) out[k * b + j]! += g[k * cols + j]!;
+      if (p.fitIntercept) {
+        let s = 0;
+        for (let i = 0; i < rows; i++) s += r[i * K + k]!;
+        out[k * b + cols]! += s;
+      }
+    }
+  };
+  let last: { x: Float64Array; z: Float64Array } | undefined;
+  const delta = new Float64Array(b * K);
+  return {
+    objective: {
+      scores(x, out) {
+        if (!last) {
+          scores(x, out, false);
+          last = { x: Float64Array.from(x), z: Float64Array.from(out) };
+          return;
+        }
+        for (let j = 0; j < delta.length; j++) delta[j] = x[j]! - last.x[j]!;
+        out.set(last.z);
+        scores(delta, out, true);
+        last.x.set(x);
+        last.z.set(out);
+      },
+      addTransposed,
+    },
+    plain: { scores: (x, out) => scores(x, out, false), addTransposed },
+    dispose() {
+      if (X !== source) X.dispose();
+    },
+  };
+}
