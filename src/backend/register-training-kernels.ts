@@ -25,11 +25,13 @@ import {
   conv3dUnfolded,
 } from './kernels/conv3d-unfolded.js';
 import { depthwiseBackpropFilter, depthwiseBackpropInput } from './kernels/depthwise-backprop.js';
+import { LEAKY_RELU_GRAD, leakyReluGradKernel, leakyReluSimd } from './kernels/leaky-relu.js';
 import { maxPool3d, maxPool3dGrad } from './kernels/max-pool-3d.js';
 import { maxPoolGrad } from './kernels/max-pool-grad.js';
 import { sliceFromHeap } from './kernels/slice.js';
 import { sumLeadingOrTrailing } from './kernels/sum.js';
 import { unsortedSegmentSumComposed } from './kernels/unsorted-segment-sum.js';
+import { registerLeakyReluGradient } from './leaky-relu-gradient.js';
 
 /** One kernel the library provides for a backend. */
 interface Provided {
@@ -65,6 +67,8 @@ const PROVIDED: Record<string, Provided[]> = {
     { kernelName: 'Slice', make: sliceFromHeap, replaces: true },
     { kernelName: 'Sum', make: sumLeadingOrTrailing, replaces: true },
     { kernelName: ADAM_UPDATE, make: adamUpdateKernel, replaces: false },
+    { kernelName: 'LeakyRelu', make: leakyReluSimd, replaces: true },
+    { kernelName: LEAKY_RELU_GRAD, make: leakyReluGradKernel, replaces: false },
   ],
   cpu: [
     { kernelName: 'Conv2D', make: conv2dJs, replaces: true },
@@ -83,6 +87,7 @@ const PROVIDED: Record<string, Provided[]> = {
       make: depthwiseBackpropInput,
       replaces: true,
     },
+    { kernelName: LEAKY_RELU_GRAD, make: leakyReluGradKernel, replaces: false },
   ],
 };
 
@@ -150,12 +155,14 @@ function hookSetBackend(): void {
  *   products), `MaxPoolGrad`, 2×2×2 `MaxPool3D`/`MaxPool3DGrad` and `Sum` over leading axes
  *   with WebAssembly SIMD loops on the backend's own memory, `Slice` with one that copies only the slice, and `Conv3D` with its two
  *   gradients by 2D convolutions of a depth-unfolded input (the stock `Conv3D` is a plain loop;
- *   the stock 3D gradients are wrong); adds `MedkitAdamUpdate`, the one-kernel Adam step of
- *   {@link fusedAdam}. No training step copies data to JavaScript.
+ *   the stock 3D gradients are wrong), `LeakyRelu` with a SIMD loop; adds `MedkitAdamUpdate`,
+ *   the one-kernel Adam step of {@link fusedAdam}. No training step copies data to JavaScript.
  * - cpu: convolution forward, fused forward and both backprops as tight loops (the stock ones
  *   run at ~45 MFLOP/s), a one-pass `MaxPoolGrad`, a transpose-free `Sum` over leading or trailing axes,
  *   dilation-aware depthwise backprops.
- * - every backend: gradients for dilated `conv2d` and `depthwiseConv2d`, which tfjs-core lacks.
+ * - every backend: gradients for dilated `conv2d` and `depthwiseConv2d`, which tfjs-core lacks;
+ *   the leaky-ReLU gradient as one kernel, `MedkitLeakyReluGrad` (cpu and wasm; tfjs-core's
+ *   three-kernel composition elsewhere).
  *
  * Synchronous and idempotent. Backends imported before the call get their kernels at once;
  * a backend imported later gets them when it is first set with `tf.setBackend`.
@@ -165,7 +172,7 @@ function hookSetBackend(): void {
  *
  * @example
  * ```ts
- * import '@tensorflow/the wasm backend';
+ * import '@tensorflow/tfjs-backend-wasm';
  * import { registerTrainingKernels } from 'tfjs-medkit';
  * registerTrainingKernels(); // ['BatchMatMul', 'Conv2D', 'Conv2DBackpropFilter', …]
  * await tf.setBackend('wasm');
@@ -173,7 +180,7 @@ function hookSetBackend(): void {
  * ```
  */
 export function registerTrainingKernels(): string[] {
-  const gradients = registerDilatedGradients();
+  const gradients = [...registerDilatedGradients(), ...registerLeakyReluGradient()];
   applyAll();
   hookSetBackend();
   const kernels = [...done].map((k) => k.split('/')[1]!);

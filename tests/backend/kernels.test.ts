@@ -329,6 +329,7 @@ describeBackends('training kernels', (backend) => {
         'cpu/DepthwiseConv2dNativeBackpropInput',
         'cpu/FusedConv2D',
         'cpu/MaxPoolGrad',
+        'cpu/MedkitLeakyReluGrad',
         'cpu/Sum',
         'wasm/BatchMatMul',
         'wasm/Conv2DBackpropFilter',
@@ -340,8 +341,10 @@ describeBackends('training kernels', (backend) => {
         'wasm/DepthwiseConv2dNativeBackpropInput',
         'wasm/MaxPool3D',
         'wasm/MaxPool3DGrad',
+        'wasm/LeakyRelu',
         'wasm/MaxPoolGrad',
         'wasm/MedkitAdamUpdate',
+        'wasm/MedkitLeakyReluGrad',
         'wasm/Slice',
         'wasm/Sum',
         'wasm/UnsortedSegmentSum',
@@ -382,6 +385,73 @@ const STOCK_CPU = {
   filter: tf.getKernel('Conv2DBackpropFilter', 'cpu')!.kernelFunc,
   maxPoolGrad: tf.getKernel('MaxPoolGrad', 'cpu')!.kernelFunc,
 };
+
+// the stock leaky ReLU: wasm's forward kernel and tfjs-core's gradient, before registration
+const STOCK_LEAKY = {
+  wasm: tf.getKernel('LeakyRelu', 'wasm')!.kernelFunc,
+  gradient: tf.getGradient('LeakyRelu')!,
+};
+
+describeBackends('leaky ReLU', (backend) => {
+  const special = [Number.NaN, -0, 0, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, -1e-40];
+  const input = (n: number) => {
+    const values = Array.from(tf.randomNormal([n], 0, 2, 'float32', n).dataSync());
+    special.forEach((v, i) => {
+      values[(i * 5) % n] = v;
+    });
+    return tf.tensor1d(values);
+  };
+  const same = (a: tf.Tensor, b: tf.Tensor) => {
+    const [av, bv] = [Array.from(a.dataSync()), Array.from(b.dataSync())];
+    expect(av.map((v, i) => Object.is(v, bv[i]!) || i).filter((v) => v !== true)).toEqual([]);
+  };
+  it.each([
+    [0.2, 13],
+    [0.2, 64],
+    [1.5, 31],
+    [-0.3, 8],
+  ])(`${backend}: α %d, %i values: forward and gradient bit for bit the stock ones`, (alpha, n) => {
+    const x = input(n);
+    const dy = tf.randomNormal([n], 0, 1, 'float32', 99);
+    if (backend === 'wasm') {
+      const stock = tf.engine().makeTensorFromTensorInfo(
+        STOCK_LEAKY.wasm({
+          inputs: { x },
+          attrs: { alpha },
+          backend: tf.backend(),
+        } as never) as tf.TensorInfo,
+      );
+      const y = tf.leakyRelu(x, alpha);
+      same(y, stock);
+      tf.dispose([y, stock]);
+    }
+    const expected = tf.tidy(() =>
+      (STOCK_LEAKY.gradient.gradFunc(dy, [x], { alpha } as never) as { x: () => tf.Tensor }).x(),
+    );
+    const [dx] = tf.grads((t: tf.Tensor) => tf.leakyRelu(t, alpha))([x], dy);
+    same(dx!, expected);
+    tf.dispose([x, dy, dx!, expected]);
+  });
+
+  it(`${backend}: the gradient's gradient (double backpropagation) is linear in dy, zero in x`, () => {
+    const x = input(10);
+    const c = tf.randomNormal([10], 0, 1, 'float32', 5);
+    // ∂/∂x of Σ c·∂(Σ leakyRelu(x·w))/∂x at w = 1.5: zero (the mask is piecewise constant)
+    const inner = (t: tf.Tensor) => tf.grad((u: tf.Tensor) => tf.sum(tf.leakyRelu(u, 0.2)))(t);
+    const outer = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(c, inner(tf.mul(t, 1.5)))))(x);
+    expect(Array.from(outer.dataSync()).every((v) => v === 0)).toBe(true);
+    // ∂/∂dy of Σ c·dx(dy): the same mask applied to c
+    const viaDy = tf.grad((d: tf.Tensor) =>
+      tf.sum(tf.mul(c, tf.grads((t: tf.Tensor) => tf.leakyRelu(t, 0.2))([x], d)[0]!)),
+    )(tf.onesLike(x));
+    const xv = x.dataSync();
+    const cv = c.dataSync();
+    expect(Array.from(viaDy.dataSync())).toEqual(
+      Array.from(cv, (v, i) => (xv[i]! > 0 ? v : Math.fround(Math.fround(0.2) * v))),
+    );
+    tf.dispose([x, c, outer, viaDy]);
+  });
+});
 
 describeBackends('undilated conv2d gradients against stock tfjs-backend-cpu', (backend) => {
   it(`${backend} equals the stock cpu kernels to 1e-4 of the largest gradient`, async () => {

@@ -120,7 +120,14 @@ export interface SimdLoops {
   ): void;
   /** Copies the runs at `src` to `dst`. */
   copyRuns: RunsLoop;
+  /** out = x < 0 ? α·x : x over `bytes` bytes (a multiple of 16); `dy` unused. */
+  leakyRelu: ElementLoop;
+  /** dx = x > 0 ? dy : α·dy over `bytes` bytes (a multiple of 16). */
+  leakyReluGrad: ElementLoop;
 }
+
+/** An elementwise loop: inputs `x` and `dy`, the output, its length in bytes, and α. */
+type ElementLoop = (x: number, dy: number, out: number, bytes: number, alpha: number) => void;
 
 // Opcodes (the WebAssembly 2.0 binary format).
 const I32 = 0x7f;
@@ -144,6 +151,7 @@ const V128_LOAD = 0x00;
 const V128_STORE = 0x0b;
 const V128_CONST = 0x0c;
 const I32X4_EQ = 0x37;
+const F32X4_LT = 0x43;
 const F32X4_GT = 0x44;
 const F32X4_GE = 0x46;
 const V128_AND = 0x4e;
@@ -640,19 +648,48 @@ function gemmBody(): number[] {
   );
 }
 
-/** The module's bytes, importing `env.memory` (shared or not). @internal */
-export function simdModuleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
-  // function types: parameters, no results
-  const signature = (types: number[]) => [0x60, ...vec(types.map((t) => [t])), 0];
-  const params = (n: number) => signature(Array(n).fill(I32));
-  const types = [
-    params(6),
-    params(4),
-    params(7),
-    signature([...Array(10).fill(I32), ...Array(6).fill(F32)]),
+/**
+ * leakyRelu (x → out) and leakyReluGrad (x, dy → dx) over `bytes` bytes (a multiple of 16), with
+ * tfjs's rules: forward x < 0 ? α·x : x (the wasm and cpu kernels'), gradient x > 0 ? dy : α·dy
+ * (tfjs-core's where(greater(x, 0), dy, α·dy)); NaN, ±0 and ±∞ as those give them. Params 0 x, 1 dy, 2 out, 3 bytes, 4 α (f32); locals 5 i, v128 6 α splatted, 7 value.
+ */
+function leakyReluBody(gradient: boolean): number[] {
+  const [x, dy, out, bytes, alpha, i, a, v] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const zero = [F32_CONST, 0, 0, 0, 0, ...simd(F32X4_SPLAT)];
+  // gradient: bitselect(dy, α·dy, x > 0); forward: bitselect(α·x, x, x < 0)
+  const element = [
+    ...sum(out, i),
+    ...sum(gradient ? dy : x, i),
+    ...load128,
+    TEE,
+    v,
+    ...(gradient ? get(v) : []),
+    ...get(a),
+    ...simd(F32X4_MUL),
+    ...(gradient ? [...sum(x, i), ...load128] : [...get(v), ...get(v)]),
+    ...zero,
+    ...simd(gradient ? F32X4_GT : F32X4_LT),
+    ...simd(V128_BITSELECT),
+    ...store128,
   ];
-  // each export: its name, type and body (function i is export i)
-  const functions: [keyof SimdLoops, number, number[]][] = [
+  return funcBody(
+    [
+      [1, I32],
+      [2, V128],
+    ],
+    [...get(alpha), ...simd(F32X4_SPLAT), ...set(a), ...counted(i, get(bytes), 16, element)],
+  );
+}
+
+/** Each module's exports: name, type and body (function i is export i). */
+type ModuleTable = [keyof SimdLoops, number, number[]][];
+
+/**
+ * The loops in modules of under 4 KB each (see the module comment), each importing the same
+ * memory.
+ */
+const MODULES: (() => ModuleTable)[] = [
+  () => [
     ['maxPoolGrad2x2Row', 0, maxPoolBody(false, false)],
     ['copyRuns', 0, runsBody(false)],
     ['addRows', 1, addRowsBody()],
@@ -664,7 +701,29 @@ export function simdModuleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
     ['scaledRows', 2, rowsBody('scaled')],
     ['adamUpdate', 3, adamBody()],
     ['gemm', 2, gemmBody()],
+  ],
+  () => [
+    ['leakyRelu', 4, leakyReluBody(false)],
+    ['leakyReluGrad', 4, leakyReluBody(true)],
+  ],
+];
+
+/** The number of modules the loops come in. @internal */
+export const SIMD_MODULES = MODULES.length;
+
+/** Module `part`'s bytes, importing `env.memory` (shared or not). @internal */
+export function simdModuleBytes(shared: boolean, part = 0): Uint8Array<ArrayBuffer> {
+  // function types: parameters, no results
+  const signature = (types: number[]) => [0x60, ...vec(types.map((t) => [t])), 0];
+  const params = (n: number) => signature(Array(n).fill(I32));
+  const types = [
+    params(6),
+    params(4),
+    params(7),
+    signature([...Array(10).fill(I32), ...Array(6).fill(F32)]),
+    signature([I32, I32, I32, I32, F32]),
   ];
+  const functions = MODULES[part]!();
   const limits = shared ? [0x03, ...uleb(0), ...uleb(65536)] : [0x00, ...uleb(0)];
   return new Uint8Array([
     ...HEADER,
@@ -679,7 +738,7 @@ export function simdModuleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
 /** `\0asm`, version 1. */
 const HEADER = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
 
-const modules = new Map<boolean, WebAssembly.Module | null>();
+const modules = new Map<boolean, WebAssembly.Module[] | null>();
 const instances = new WeakMap<WebAssembly.Memory, SimdLoops>();
 
 interface WasmBackendMemory {
@@ -696,13 +755,20 @@ export function simdFor(backend: unknown): SimdLoops | undefined {
   const shared =
     typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
   if (!modules.has(shared)) {
-    const bytes = simdModuleBytes(shared);
-    modules.set(shared, WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null);
+    const parts = MODULES.map((_, part) => simdModuleBytes(shared, part));
+    modules.set(
+      shared,
+      parts.every((bytes) => WebAssembly.validate(bytes))
+        ? parts.map((bytes) => new WebAssembly.Module(bytes))
+        : null,
+    );
   }
-  const module = modules.get(shared);
-  if (!module) return undefined;
-  const loops = new WebAssembly.Instance(module, { env: { memory } })
-    .exports as unknown as SimdLoops;
+  const compiled = modules.get(shared);
+  if (!compiled) return undefined;
+  const loops = Object.assign(
+    {},
+    ...compiled.map((module) => new WebAssembly.Instance(module, { env: { memory } }).exports),
+  ) as SimdLoops;
   instances.set(memory, loops);
   return loops;
 }

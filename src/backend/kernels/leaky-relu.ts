@@ -1,0 +1,70 @@
+/**
+ * Leaky ReLU and its gradient, one pass each. Forward: the wasm backend's `LeakyRelu` is a scalar
+ * loop; this one is WebAssembly SIMD with the same rule (x < 0 ? α·x : x in float32; NaN, ±0
+ * and ±∞ included). Gradient: tfjs-core composes it of three kernels, Greater, Multiply and
+ * Select (where(x > 0, dy, α·dy)); `MedkitLeakyReluGrad` computes the same values in one pass
+ * (SIMD on wasm, a loop on cpu).
+ *
+ * @module
+ */
+import type * as tf from '@tensorflow/tfjs-core';
+import { callKernel, type KernelBackend } from '../kernel-calls.js';
+import { accessFor } from './js-access.js';
+import { heapOffset, simdFor } from './simd.js';
+
+/** The gradient kernel's name. @internal */
+export const LEAKY_RELU_GRAD = 'MedkitLeakyReluGrad';
+
+/** The wasm `LeakyRelu` by SIMD (the backend's own without SIMD or for other dtypes). @internal */
+export function leakyReluSimd(backendName: string): tf.KernelFunc {
+  return ({ inputs, backend, attrs }) => {
+    const { x } = inputs as { x: tf.TensorInfo };
+    const alpha = (attrs as { alpha: number }).alpha;
+    const loops = x.dtype === 'float32' ? simdFor(backend) : undefined;
+    if (!loops)
+      return callKernel(
+        'LeakyRelu',
+        backendName,
+        backend as KernelBackend,
+        inputs as never,
+        attrs as never,
+      );
+    const { out, outValues, values } = accessFor(backendName, backend).output(x.shape, [x], false);
+    const xv = values[0]!;
+    const n = xv.length;
+    const n4 = n - (n % 4);
+    loops.leakyRelu(heapOffset(backend, x), 0, heapOffset(backend, out), 4 * n4, alpha);
+    const a = Math.fround(alpha);
+    for (let i = n4; i < n; i++) outValues[i] = xv[i]! < 0 ? a * xv[i]! : xv[i]!;
+    return out;
+  };
+}
+
+/** `MedkitLeakyReluGrad`: dx = x > 0 ? dy : α·dy, for cpu and wasm. @internal */
+export function leakyReluGradKernel(backendName: string): tf.KernelFunc {
+  return ({ inputs, backend, attrs }) => {
+    const { dy, x } = inputs as { dy: tf.TensorInfo; x: tf.TensorInfo };
+    const alpha = (attrs as { alpha: number }).alpha;
+    const { out, outValues, values } = accessFor(backendName, backend).output(
+      x.shape,
+      [dy, x],
+      false,
+    );
+    const [dv, xv] = values as [Float32Array, Float32Array];
+    const n = xv.length;
+    const loops = backendName === 'wasm' ? simdFor(backend) : undefined;
+    const n4 = loops ? n - (n % 4) : 0;
+    if (loops)
+      loops.leakyReluGrad(
+        heapOffset(backend, x),
+        heapOffset(backend, dy),
+        heapOffset(backend, out),
+        4 * n4,
+        alpha,
+      );
+    // the float32 product α·dy, as tfjs-core's Multiply gives it
+    const a = Math.fround(alpha);
+    for (let i = n4; i < n; i++) outValues[i] = xv[i]! > 0 ? dv[i]! : a * dv[i]!;
+    return out;
+  };
+}
