@@ -25,6 +25,7 @@ import {
   conv3dUnfolded,
 } from './kernels/conv3d-unfolded.js';
 import { depthwiseBackpropFilter, depthwiseBackpropInput } from './kernels/depthwise-backprop.js';
+import { gatherFromHeap } from './kernels/gather.js';
 import { LEAKY_RELU_GRAD, leakyReluGradKernel, leakyReluSimd } from './kernels/leaky-relu.js';
 import { maxPool3d, maxPool3dGrad } from './kernels/max-pool-3d.js';
 import { maxPoolGrad } from './kernels/max-pool-grad.js';
@@ -65,6 +66,7 @@ const PROVIDED: Record<string, Provided[]> = {
     { kernelName: 'MaxPool3D', make: maxPool3d, replaces: true },
     { kernelName: 'MaxPool3DGrad', make: maxPool3dGrad, replaces: true },
     { kernelName: 'Slice', make: sliceFromHeap, replaces: true },
+    { kernelName: 'GatherV2', make: gatherFromHeap, replaces: true },
     { kernelName: 'Sum', make: sumLeadingOrTrailing, replaces: true },
     { kernelName: ADAM_UPDATE, make: adamUpdateKernel, replaces: false },
     { kernelName: 'LeakyRelu', make: leakyReluSimd, replaces: true },
@@ -155,7 +157,8 @@ function hookSetBackend(): void {
  *   products), `MaxPoolGrad`, 2×2×2 `MaxPool3D`/`MaxPool3DGrad` and `Sum` over leading axes
  *   with WebAssembly SIMD loops on the backend's own memory, `Slice` with one that copies only the slice, and `Conv3D` with its two
  *   gradients by 2D convolutions of a depth-unfolded input (the stock `Conv3D` is a plain loop;
- *   the stock 3D gradients are wrong), `LeakyRelu` with a SIMD loop; adds `MedkitAdamUpdate`,
+ *   the stock 3D gradients are wrong), `LeakyRelu` with a SIMD loop, `GatherV2` with one that
+ *   copies only the gathered rows; adds `MedkitAdamUpdate`,
  *   the one-kernel Adam step of {@link fusedAdam}. No training step copies data to JavaScript.
  * - cpu: convolution forward, fused forward and both backprops as tight loops (the stock ones
  *   run at ~45 MFLOP/s), a one-pass `MaxPoolGrad`, a transpose-free `Sum` over leading or trailing axes,

@@ -339,6 +339,7 @@ describeBackends('training kernels', (backend) => {
         'wasm/Conv3DBackpropInputV2',
         'wasm/DepthwiseConv2dNativeBackpropFilter',
         'wasm/DepthwiseConv2dNativeBackpropInput',
+        'wasm/GatherV2',
         'wasm/MaxPool3D',
         'wasm/MaxPool3DGrad',
         'wasm/LeakyRelu',
@@ -803,6 +804,66 @@ describeBackends('slice', (backend) => {
         tf.dispose([x, got]);
       }
     }
+  });
+});
+
+describeBackends('gather', (backend) => {
+  it(`${backend}: every axis, repeated and multi-dimensional indices, int32 and bool too, equals the definition`, () => {
+    const cases: [number[], number[][] | number[], number][] = [
+      [[4096, 16], [5, 4095, 0, 5], 0],
+      [
+        [6, 5],
+        [
+          [1, 2],
+          [0, 5],
+        ],
+        0,
+      ],
+      [[3, 4, 5], [3, 0, 3], 1],
+      [[3, 4, 5], [4, 0], -1],
+      [[2, 3, 2, 3], [[1], [0]], 2],
+    ];
+    for (const [shape, indices, axis] of cases) {
+      for (const dtype of ['float32', 'int32', 'bool'] as const) {
+        const n = shape.reduce((a, b) => a * b, 1);
+        const values = Array.from({ length: n }, (_, i) => (dtype === 'bool' ? i % 3 === 0 : i));
+        const x = tf.tensor(values as number[], shape, dtype);
+        const idx = tf.tensor(indices, undefined, 'int32');
+        const got = tf.gather(x, idx, axis);
+        const ax = axis < 0 ? shape.length + axis : axis;
+        const flat = idx.dataSync();
+        const outer = shape.slice(0, ax).reduce((a, b) => a * b, 1);
+        const inner = shape.slice(ax + 1).reduce((a, b) => a * b, 1);
+        const xs = Array.from(x.dataSync()).map(Number);
+        const expected: number[] = [];
+        for (let o = 0; o < outer; o++)
+          for (const j of flat)
+            for (let k = 0; k < inner; k++) expected.push(xs[(o * shape[ax]! + j) * inner + k]!);
+        expect(got.shape).toEqual([...shape.slice(0, ax), ...idx.shape, ...shape.slice(ax + 1)]);
+        expect(Array.from(got.dataSync()).map(Number)).toEqual(expected);
+        tf.dispose([x, idx, got]);
+      }
+    }
+  });
+
+  it(`${backend}: an index outside the axis is the backend's own error`, () => {
+    const x = tf.zeros([3, 2]);
+    const idx = tf.tensor1d([0, 3], 'int32');
+    expect(() => tf.gather(x, idx)).toThrow(/index value 3/);
+    tf.dispose([x, idx]);
+  });
+
+  it(`${backend}: the gather gradient and a training batch draw leave no tensor behind`, async () => {
+    const x = tf.randomNormal([50, 8], 0, 1, 'float32', 3);
+    await expectNoLeak(() => {
+      const g = tf.grad((t: tf.Tensor) => tf.sum(tf.gather(t, tf.tensor1d([3, 3, 49], 'int32'))))(
+        x,
+      );
+      const row = Array.from(g.dataSync()).slice(3 * 8, 4 * 8);
+      expect(row).toEqual(Array(8).fill(2));
+      g.dispose();
+    });
+    x.dispose();
   });
 });
 
