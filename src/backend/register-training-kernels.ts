@@ -31,6 +31,7 @@ import { maxPool3d, maxPool3dGrad } from './kernels/max-pool-3d.js';
 import { maxPoolGrad } from './kernels/max-pool-grad.js';
 import { sliceFromHeap } from './kernels/slice.js';
 import { sumLeadingOrTrailing } from './kernels/sum.js';
+import { transposeLastTwo } from './kernels/transpose.js';
 import { unsortedSegmentSumComposed } from './kernels/unsorted-segment-sum.js';
 import { registerLeakyReluGradient } from './leaky-relu-gradient.js';
 
@@ -67,6 +68,7 @@ const PROVIDED: Record<string, Provided[]> = {
     { kernelName: 'MaxPool3DGrad', make: maxPool3dGrad, replaces: true },
     { kernelName: 'Slice', make: sliceFromHeap, replaces: true },
     { kernelName: 'GatherV2', make: gatherFromHeap, replaces: true },
+    { kernelName: 'Transpose', make: transposeLastTwo, replaces: true },
     { kernelName: 'Sum', make: sumLeadingOrTrailing, replaces: true },
     { kernelName: ADAM_UPDATE, make: adamUpdateKernel, replaces: false },
     { kernelName: 'LeakyRelu', make: leakyReluSimd, replaces: true },
@@ -158,7 +160,7 @@ function hookSetBackend(): void {
  *   with WebAssembly SIMD loops on the backend's own memory, `Slice` with one that copies only the slice, and `Conv3D` with its two
  *   gradients by 2D convolutions of a depth-unfolded input (the stock `Conv3D` is a plain loop;
  *   the stock 3D gradients are wrong), `LeakyRelu` with a SIMD loop, `GatherV2` with one that
- *   copies only the gathered rows; adds `MedkitAdamUpdate`,
+ *   copies only the gathered rows, `Transpose` of the last two axes with SIMD tiles; adds `MedkitAdamUpdate`,
  *   the one-kernel Adam step of {@link fusedAdam}. No training step copies data to JavaScript.
  * - cpu: convolution forward, fused forward and both backprops as tight loops (the stock ones
  *   run at ~45 MFLOP/s), a one-pass `MaxPoolGrad`, a transpose-free `Sum` over leading or trailing axes,

@@ -348,6 +348,7 @@ describeBackends('training kernels', (backend) => {
         'wasm/MedkitLeakyReluGrad',
         'wasm/Slice',
         'wasm/Sum',
+        'wasm/Transpose',
         'wasm/UnsortedSegmentSum',
       ].sort(),
     );
@@ -801,6 +802,65 @@ describeBackends('slice', (backend) => {
         }
         expect(got.shape).toEqual(size_);
         expect(Array.from(got.dataSync()).map(Number)).toEqual(expected);
+        tf.dispose([x, got]);
+      }
+    }
+  });
+});
+
+describeBackends('transpose', (backend) => {
+  it(`${backend}: the last two axes of batches of matrices, odd sizes, int32 too, and other permutations, equal the definition`, () => {
+    const cases: [number[], number[]][] = [
+      [
+        [4, 4],
+        [1, 0],
+      ],
+      [
+        [64, 256],
+        [1, 0],
+      ],
+      [
+        [7, 13],
+        [1, 0],
+      ],
+      [
+        [1, 5],
+        [1, 0],
+      ],
+      [
+        [3, 9, 6],
+        [0, 2, 1],
+      ],
+      [
+        [2, 2, 5, 8],
+        [0, 1, 3, 2],
+      ],
+      [
+        [3, 4, 5],
+        [2, 0, 1],
+      ],
+    ];
+    for (const [shape, perm] of cases) {
+      for (const dtype of ['float32', 'int32'] as const) {
+        const n = shape.reduce((a, b) => a * b, 1);
+        const x = tf.tensor(
+          Array.from({ length: n }, (_, i) => i - 7),
+          shape,
+          dtype,
+        );
+        const got = tf.transpose(x, perm);
+        const outShape = perm.map((p) => shape[p]!);
+        expect(got.shape).toEqual(outShape);
+        const xb = x.bufferSync();
+        const gb = got.bufferSync();
+        for (let k = 0; k < n; k++) {
+          const at = gb.indexToLoc(k);
+          const from = at.slice();
+          perm.forEach((p, d) => {
+            from[p] = at[d]!;
+          });
+          expect(gb.get(...at)).toBe(xb.get(...from));
+        }
         tf.dispose([x, got]);
       }
     }

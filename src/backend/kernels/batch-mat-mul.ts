@@ -11,7 +11,8 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { callKernel, type KernelBackend, release } from '../kernel-calls.js';
 import { accessFor } from './js-access.js';
-import { heapOffset, simdFor } from './simd.js';
+import { heapOffset, simdFor, splitGemmFor } from './simd.js';
+import { transposeLastTwo } from './transpose.js';
 
 function swapLastTwo(rank: number): number[] {
   const perm = [...Array(rank).keys()];
@@ -21,13 +22,29 @@ function swapLastTwo(rank: number): number[] {
 
 /** Builds the kernel function for `backendName`. @internal */
 export function batchMatMulTransposeFree(backendName: string): tf.KernelFunc {
+  // the library's transpose on wasm (SIMD tiles), the backend's own elsewhere
+  const transposeKernel: tf.KernelFunc =
+    backendName === 'wasm'
+      ? transposeLastTwo(backendName)
+      : (args) =>
+          callKernel(
+            'Transpose',
+            backendName,
+            args.backend as never,
+            args.inputs as never,
+            args.attrs as never,
+          );
   return ({ inputs, backend, attrs }) => {
     const b = backend as unknown as KernelBackend;
     const { a, b: bIn } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
     const { transposeA, transposeB } = attrs as { transposeA: boolean; transposeB: boolean };
     if (!transposeA && !transposeB) return product(backendName, backend, a, bIn);
     const transpose = (x: tf.TensorInfo) =>
-      callKernel('Transpose', backendName, b, { x }, { perm: swapLastTwo(x.shape.length) });
+      transposeKernel({
+        inputs: { x },
+        backend,
+        attrs: { perm: swapLastTwo(x.shape.length) },
+      } as never) as tf.TensorInfo;
     if (transposeB && !transposeA) {
       // A·Bᵀ (a dense layer's dx = dy·Wᵀ): transposing the weights B (N×K) costs more than
       // (B·Aᵀ)ᵀ's two transposes when the batch M is small: A (M×K) and the product (N×M)
@@ -101,7 +118,9 @@ function product(
   } = accessFor(backendName, backend).output(rank === 2 ? [M, N] : [1, M, N], [a, b], false);
   const [av, bv] = values as [Float32Array, Float32Array];
   const [pa, pb, pc] = [heapOffset(backend, a), heapOffset(backend, b), heapOffset(backend, out)];
-  if (M4 > 0 && N8 > 0) loops.gemm(pa, pb, pc, M4, K, N8, 4 * N);
+  // products of ~2¹⁸ multiply-adds or more share their rows with the helper threads, if any
+  const gemm = (M4 >= 8 && M4 * K * N8 >= 1 << 18 && splitGemmFor(backend)) || loops.gemm;
+  if (M4 > 0 && N8 > 0) gemm(pa, pb, pc, M4, K, N8, 4 * N);
   // the last 1–3 rows (all of a vector-matrix product): row i += A[i][k]·B[k] for k in order
   if (M4 < M && N4 > 0) {
     c.fill(0, M4 * N, M * N);

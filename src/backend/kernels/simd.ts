@@ -24,6 +24,8 @@
  * - `addRows`: column sums of a row-major matrix into float64 accumulators: `Sum` over leading
  *   axes (every bias gradient).
  * - `leakyRelu`, `leakyReluGrad` (the second module): leaky ReLU and its gradient.
+ * - `transpose4` (the second module): matrix transposes in 4 × 4 tiles (a dense layer's
+ *   gradients transpose batch-sized operands).
  *
  * Each module stays under 4 KB (3.9 KB and 0.3 KB now): Chromium refuses to compile larger modules
  * synchronously on a page's main thread, and kernels are synchronous.
@@ -125,6 +127,11 @@ export interface SimdLoops {
   leakyRelu: ElementLoop;
   /** dx = x > 0 ? dy : α·dy over `bytes` bytes (a multiple of 16). */
   leakyReluGrad: ElementLoop;
+  /**
+   * The transpose of the top-left R × C block (multiples of 4) of the row-major matrix at `src`
+   * (`srcRow` bytes a row) into `dst` (`dstRow` bytes a row).
+   */
+  transpose4(src: number, dst: number, R: number, C: number, srcRow: number, dstRow: number): void;
 }
 
 /** An elementwise loop: inputs `x` and `dy`, the output, its length in bytes, and α. */
@@ -682,6 +689,83 @@ function leakyReluBody(gradient: boolean): number[] {
   );
 }
 
+/**
+ * transpose4: the transpose of the top-left R × C block (both multiples of 4) of a row-major
+ * matrix with `srcRow` bytes a row, into `dst` with `dstRow` bytes a row, in 4 × 4 tiles (four
+ * loads, eight shuffles, four stores). Params 0 src, 1 dst, 2 R, 3 C, 4 srcRow, 5 dstRow; locals
+ * 6 i, 7 j, 8 from, 9 to; v128 10–13 the tile's rows, 14–17 the interleaved pairs.
+ */
+function transposeBody(): number[] {
+  const [src, dst, R, C, srcRow, dstRow, i, j, from, to] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+  const lanes = (pick: number[]) => pick.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3]);
+  const shuffle = (a: number, b: number, pick: number[]) => [
+    ...get(a),
+    ...get(b),
+    ...simd(I8X16_SHUFFLE),
+    ...lanes(pick),
+  ];
+  const rowAt = (q: number) => [
+    ...get(from),
+    ...(q === 0 ? [] : [...get(srcRow), ...i32(q), I32_MUL, I32_ADD]),
+    ...load128,
+    ...set(10 + q),
+  ];
+  const storeAt = (q: number, value: number[]) => [
+    ...get(to),
+    ...(q === 0 ? [] : [...get(dstRow), ...i32(q), I32_MUL, I32_ADD]),
+    ...value,
+    ...store128,
+  ];
+  const tile = [
+    // from = src + i·srcRow + 4j, to = dst + j·dstRow + 4i
+    ...get(src),
+    ...get(i),
+    ...get(srcRow),
+    I32_MUL,
+    I32_ADD,
+    ...get(j),
+    ...i32(4),
+    I32_MUL,
+    I32_ADD,
+    ...set(from),
+    ...get(dst),
+    ...get(j),
+    ...get(dstRow),
+    I32_MUL,
+    I32_ADD,
+    ...get(i),
+    ...i32(4),
+    I32_MUL,
+    I32_ADD,
+    ...set(to),
+    ...rowAt(0),
+    ...rowAt(1),
+    ...rowAt(2),
+    ...rowAt(3),
+    // (r0[0], r1[0], r0[1], r1[1]), (r0[2], r1[2], r0[3], r1[3]) and the same of r2, r3
+    ...shuffle(10, 11, [0, 4, 1, 5]),
+    ...set(14),
+    ...shuffle(10, 11, [2, 6, 3, 7]),
+    ...set(15),
+    ...shuffle(12, 13, [0, 4, 1, 5]),
+    ...set(16),
+    ...shuffle(12, 13, [2, 6, 3, 7]),
+    ...set(17),
+    // column q of the tile: (r0[q], r1[q], r2[q], r3[q])
+    ...storeAt(0, shuffle(14, 16, [0, 1, 4, 5])),
+    ...storeAt(1, shuffle(14, 16, [2, 3, 6, 7])),
+    ...storeAt(2, shuffle(15, 17, [0, 1, 4, 5])),
+    ...storeAt(3, shuffle(15, 17, [2, 3, 6, 7])),
+  ];
+  return funcBody(
+    [
+      [4, I32],
+      [8, V128],
+    ],
+    counted(i, get(R), 4, counted(j, get(C), 4, tile)),
+  );
+}
+
 /** Each module's exports: name, type and body (function i is export i). */
 type ModuleTable = [keyof SimdLoops, number, number[]][];
 
@@ -706,6 +790,7 @@ const MODULES: (() => ModuleTable)[] = [
   () => [
     ['leakyRelu', 4, leakyReluBody(false)],
     ['leakyReluGrad', 4, leakyReluBody(true)],
+    ['transpose4', 0, transposeBody()],
   ],
 ];
 
@@ -746,11 +831,17 @@ interface WasmBackendMemory {
   wasm?: { wasmMemory?: WebAssembly.Memory; asm?: { memory?: WebAssembly.Memory } };
 }
 
-/** The loops bound to the wasm backend's memory, or undefined where they cannot run. @internal */
-export function simdFor(backend: unknown): SimdLoops | undefined {
+/** The wasm backend's `WebAssembly.Memory`, or undefined. @internal */
+export function wasmMemoryOf(backend: unknown): WebAssembly.Memory | undefined {
   const wasm = (backend as WasmBackendMemory).wasm;
   const memory = wasm?.wasmMemory ?? wasm?.asm?.memory;
-  if (!(memory instanceof WebAssembly.Memory)) return undefined;
+  return memory instanceof WebAssembly.Memory ? memory : undefined;
+}
+
+/** The loops bound to the wasm backend's memory, or undefined where they cannot run. @internal */
+export function simdFor(backend: unknown): SimdLoops | undefined {
+  const memory = wasmMemoryOf(backend);
+  if (!memory) return undefined;
   const cached = instances.get(memory);
   if (cached) return cached;
   const shared =
@@ -772,6 +863,27 @@ export function simdFor(backend: unknown): SimdLoops | undefined {
   ) as SimdLoops;
   instances.set(memory, loops);
   return loops;
+}
+
+/** A gemm with the signature of {@link SimdLoops.gemm}. */
+export type Gemm = SimdLoops['gemm'];
+
+/** Gemms that share their rows with helper threads, per (shared) memory. */
+const splitGemms = new WeakMap<WebAssembly.Memory, Gemm>();
+
+/**
+ * Registers a gemm that splits its rows between the calling thread and helper threads working
+ * on the same shared memory (`tfjs-medkit/node`'s `useWasmThreads` starts them). @internal
+ */
+export function setSplitGemm(memory: WebAssembly.Memory, gemm: Gemm | undefined): void {
+  if (gemm) splitGemms.set(memory, gemm);
+  else splitGemms.delete(memory);
+}
+
+/** The split gemm registered for the wasm backend `backend`'s memory, if any. @internal */
+export function splitGemmFor(backend: unknown): Gemm | undefined {
+  const memory = wasmMemoryOf(backend);
+  return memory ? splitGemms.get(memory) : undefined;
 }
 
 /** The byte offset of a tensor's data in the wasm backend's memory. @internal */
