@@ -10,10 +10,8 @@
  * {@link useWasmThreads} starts the wasm backend with the threaded build: it writes the backend's
  * own worker script to a file Node can start, points the workers at the backend's own
  * threaded-SIMD module file, sets the thread count, and unreferences the pool's workers so that a
- * script still exits when its work is done. Those threads are XNNPACK's, used by the backend's own
- * convolutions, pooling and element-wise kernels; the library's SIMD gemm (the matrix products of
- * `registerTrainingKernels`) gets helper threads of its own on the same memory
- * (`gemm-threads.ts`), threads − 1 of them.
+ * script still exits when its work is done. Nothing of the library runs in those threads: they are
+ * XNNPACK's, used by the backend's own convolutions, pooling and element-wise kernels.
  *
  * @module
  */
@@ -22,9 +20,7 @@ import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import { dirname, join, resolve, sep } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { wasmMemoryOf } from '../backend/kernels/simd.js';
 import { ArgumentError, BackendError, describeValue } from '../core/errors.js';
-import { startGemmHelpers } from './gemm-threads.js';
 
 /** Options of {@link useWasmThreads}. */
 export interface WasmThreadsOptions {
@@ -159,8 +155,6 @@ ${wasmWorkerContents.replace(/\n/g, '\\n')}`,
   // The pool's threads wait for work forever; unreferenced, they do not keep Node running.
   for (const worker of module.PThread?.runningWorkers ?? []) worker.unref();
   const actual = module.tfjs.getThreadsCount();
-  const memory = wasmMemoryOf(tf.backend());
-  if (memory && actual > 1) await startGemmHelpers(memory, actual - 1);
   started = { threads: actual };
   return actual;
 }

@@ -11,7 +11,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { callKernel, type KernelBackend, release } from '../kernel-calls.js';
 import { accessFor } from './js-access.js';
-import { heapOffset, simdFor, splitGemmFor } from './simd.js';
+import { heapOffset, simdFor } from './simd.js';
 import { transposeLastTwo } from './transpose.js';
 
 function swapLastTwo(rank: number): number[] {
@@ -118,9 +118,7 @@ function product(
   } = accessFor(backendName, backend).output(rank === 2 ? [M, N] : [1, M, N], [a, b], false);
   const [av, bv] = values as [Float32Array, Float32Array];
   const [pa, pb, pc] = [heapOffset(backend, a), heapOffset(backend, b), heapOffset(backend, out)];
-  // products of ~2¹⁸ multiply-adds or more share their rows with the helper threads, if any
-  const gemm = (M4 >= 8 && M4 * K * N8 >= 1 << 18 && splitGemmFor(backend)) || loops.gemm;
-  if (M4 > 0 && N8 > 0) gemm(pa, pb, pc, M4, K, N8, 4 * N);
+  if (M4 > 0 && N8 > 0) loops.gemm(pa, pb, pc, M4, K, N8, 4 * N);
   // the last 1–3 rows (all of a vector-matrix product): row i += A[i][k]·B[k] for k in order
   if (M4 < M && N4 > 0) {
     c.fill(0, M4 * N, M * N);

@@ -865,27 +865,6 @@ export function simdFor(backend: unknown): SimdLoops | undefined {
   return loops;
 }
 
-/** A gemm with the signature of {@link SimdLoops.gemm}. */
-export type Gemm = SimdLoops['gemm'];
-
-/** Gemms that share their rows with helper threads, per (shared) memory. */
-const splitGemms = new WeakMap<WebAssembly.Memory, Gemm>();
-
-/**
- * Registers a gemm that splits its rows between the calling thread and helper threads working
- * on the same shared memory (`tfjs-medkit/node`'s `useWasmThreads` starts them). @internal
- */
-export function setSplitGemm(memory: WebAssembly.Memory, gemm: Gemm | undefined): void {
-  if (gemm) splitGemms.set(memory, gemm);
-  else splitGemms.delete(memory);
-}
-
-/** The split gemm registered for the wasm backend `backend`'s memory, if any. @internal */
-export function splitGemmFor(backend: unknown): Gemm | undefined {
-  const memory = wasmMemoryOf(backend);
-  return memory ? splitGemms.get(memory) : undefined;
-}
-
 /** The byte offset of a tensor's data in the wasm backend's memory. @internal */
 export function heapOffset(backend: unknown, info: { dataId: object }): number {
   return (backend as { dataIdMap: { get(id: object): { memoryOffset: number } } }).dataIdMap.get(
