@@ -60,6 +60,22 @@ const time = async (options) => {
   const m = await new LogisticRegression({ ...options, onWarning: () => {} }).fit(dense, y);
   return { seconds: (performance.now() - t) / 1000, model: m };
 };
+/** scikit-learn's objective at a fit: Σ log-loss + ‖w‖²/(2C) (L2) or ‖w‖₁/C (L1). */
+const objective = async (model, C, penalty) => {
+  const proba = await model.predictProba(dense);
+  let loss = 0;
+  proba.forEach((row, i) => {
+    loss -= Math.log(Math.max(row[y[i]], 1e-300));
+  });
+  const w = model.coef[0];
+  return (
+    loss +
+    (penalty === 'l1'
+      ? w.reduce((a, v) => a + Math.abs(v), 0) / C
+      : w.reduce((a, v) => a + v * v, 0) / (2 * C))
+  );
+};
+const objectives = {};
 registerTrainingKernels();
 await tf.setBackend('wasm');
 for (const products of ['host', 'backend']) {
@@ -72,6 +88,7 @@ for (const products of ['host', 'backend']) {
     l2Seconds: Number(l2.seconds.toFixed(3)),
     l2Iterations: l2.model.iterations,
     l2Converged: l2.model.converged,
+    l2Objective: await objective(l2.model, 0.01, 'l2'),
   };
   if (!args['skip-l1']) {
     const l1 = await time({ C: 0.05, penalty: 'l1', maxIter: 200, products });
@@ -79,7 +96,16 @@ for (const products of ['host', 'backend']) {
       l1Seconds: Number(l1.seconds.toFixed(3)),
       l1Iterations: l1.model.iterations,
       l1NonZero: l1.model.coef[0].filter((v) => v !== 0).length,
+      l1Objective: await objective(l1.model, 0.05, 'l1'),
     });
+  }
+  objectives[products] = result;
+  if (products === 'backend') {
+    // the backend (single-precision) fits against the host's, at the same objective
+    const rel = (k) => (result[k] - objectives.host[k]) / objectives.host[k];
+    result.l2ObjectiveRelativeToHost = Number(rel('l2Objective').toExponential(2));
+    if (result.l1Objective)
+      result.l1ObjectiveRelativeToHost = Number(rel('l1Objective').toExponential(2));
   }
   console.log(JSON.stringify(result));
   if (anchor) {
