@@ -23,12 +23,74 @@ interface WasmBackendLike {
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
 }
 
-/** The `MedkitAdamUpdate` kernel for the wasm backend. @internal */
+/**
+ * One Adam step on the cpu backend's arrays: tf.train.adam's ops in its order, each rounded to
+ * float32 as the cpu backend stores every op's result (so bit for bit its numbers).
+ */
+function adamStepJs(
+  value: Float32Array,
+  gradient: Float32Array,
+  m: Float32Array,
+  v: Float32Array,
+  out: [Float32Array, Float32Array, Float32Array],
+  accBeta1: number,
+  accBeta2: number,
+  a: { beta1: number; beta2: number; epsilon: number; learningRate: number },
+): void {
+  const f = Math.fround;
+  const [b1, c1, b2, c2, eps, nlr] = [
+    f(a.beta1),
+    f(1 - a.beta1),
+    f(a.beta2),
+    f(1 - a.beta2),
+    f(a.epsilon),
+    f(-a.learningRate),
+  ];
+  const [inv1, inv2] = [f(1 - accBeta1), f(1 - accBeta2)];
+  const [outValue, outM, outV] = out;
+  for (let i = 0; i < value.length; i++) {
+    const g = gradient[i]!;
+    const m1 = f(f(m[i]! * b1) + f(g * c1));
+    const v1 = f(f(v[i]! * b2) + f(f(g * g) * c2));
+    outM[i] = m1;
+    outV[i] = v1;
+    const denominator = f(f(Math.sqrt(f(v1 / inv2))) + eps);
+    outValue[i] = f(f(f(f(m1 / inv1) / denominator) * nlr) + value[i]!);
+  }
+}
+
+interface CpuBackendLike {
+  data: { get(id: tf.DataId): { values: Float32Array } };
+  makeTensorInfo(shape: number[], dtype: tf.DataType, values: Float32Array): tf.TensorInfo;
+}
+
+/** The `MedkitAdamUpdate` kernel: SIMD on wasm, a loop on cpu. @internal */
 export function adamUpdateKernel(backendName: string): tf.KernelFunc {
   return ({ inputs, backend, attrs }) => {
-    if (backendName !== 'wasm') throw new Error(`${ADAM_UPDATE}: wasm only`);
     const { value, gradient, m, v, accBeta1, accBeta2 } = inputs as Record<string, tf.TensorInfo>;
     const a = attrs as { beta1: number; beta2: number; epsilon: number; learningRate: number };
+    if (backendName === 'cpu') {
+      const c = backend as unknown as CpuBackendLike;
+      const read = (info: tf.TensorInfo) => c.data.get(info.dataId).values;
+      const n = tf.util.sizeFromShape(value!.shape);
+      const out: [Float32Array, Float32Array, Float32Array] = [
+        new Float32Array(n),
+        new Float32Array(n),
+        new Float32Array(n),
+      ];
+      adamStepJs(
+        read(value!),
+        read(gradient!),
+        read(m!),
+        read(v!),
+        out,
+        read(accBeta1!)[0]!,
+        read(accBeta2!)[0]!,
+        a,
+      );
+      return out.map((values) => c.makeTensorInfo(value!.shape, 'float32', values));
+    }
+    if (backendName !== 'wasm') throw new Error(`${ADAM_UPDATE}: cpu and wasm only`);
     const loops = simdFor(backend);
     if (!loops) throw new Error(`${ADAM_UPDATE}: WebAssembly SIMD is not available`);
     const b = backend as unknown as WasmBackendLike;
@@ -81,10 +143,10 @@ interface AdamState {
 export class FusedAdamOptimizer extends tf.AdamOptimizer {
   /** Applies one Adam step: one kernel per variable on wasm, tf.train.adam's ops elsewhere. */
   override applyGradients(variableGradients: Gradients): void {
+    const backendName = tf.getBackend();
     const fused =
-      tf.getBackend() === 'wasm' &&
-      tf.getKernel(ADAM_UPDATE, 'wasm') != null &&
-      simdFor(tf.backend()) !== undefined;
+      tf.getKernel(ADAM_UPDATE, backendName) != null &&
+      (backendName === 'cpu' || (backendName === 'wasm' && simdFor(tf.backend()) !== undefined));
     if (!fused) {
       super.applyGradients(variableGradients);
       return;

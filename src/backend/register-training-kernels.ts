@@ -30,6 +30,7 @@ import { LEAKY_RELU_GRAD, leakyReluGradKernel, leakyReluSimd } from './kernels/l
 import { maxPool3d, maxPool3dGrad } from './kernels/max-pool-3d.js';
 import { maxPoolGrad } from './kernels/max-pool-grad.js';
 import { sliceFromHeap } from './kernels/slice.js';
+import { stepLoop } from './kernels/step.js';
 import { sumLeadingOrTrailing } from './kernels/sum.js';
 import { transposeLastTwo } from './kernels/transpose.js';
 import { unsortedSegmentSumComposed } from './kernels/unsorted-segment-sum.js';
@@ -92,6 +93,8 @@ const PROVIDED: Record<string, Provided[]> = {
       replaces: true,
     },
     { kernelName: LEAKY_RELU_GRAD, make: leakyReluGradKernel, replaces: false },
+    { kernelName: ADAM_UPDATE, make: adamUpdateKernel, replaces: false },
+    { kernelName: 'Step', make: stepLoop, replaces: true },
   ],
 };
 
@@ -164,7 +167,8 @@ function hookSetBackend(): void {
  *   the one-kernel Adam step of {@link fusedAdam}. No training step copies data to JavaScript.
  * - cpu: convolution forward, fused forward and both backprops as tight loops (the stock ones
  *   run at ~45 MFLOP/s), a one-pass `MaxPoolGrad`, a transpose-free `Sum` over leading or trailing axes,
- *   dilation-aware depthwise backprops.
+ *   dilation-aware depthwise backprops, `Step` (every ReLU gradient) as one plain loop, and
+ *   `MedkitAdamUpdate` ({@link fusedAdam}'s one-kernel step, bit for bit tf.train.adam there too).
  * - every backend: gradients for dilated `conv2d` and `depthwiseConv2d`, which tfjs-core lacks;
  *   the leaky-ReLU gradient as one kernel, `MedkitLeakyReluGrad` (cpu and wasm; tfjs-core's
  *   three-kernel composition elsewhere).

@@ -1,6 +1,6 @@
 /**
  * fusedAdam: bit for bit tf.train.adam (weights, moments, iterations) on cpu and wasm, odd sizes
- * included (the SIMD loop's scalar tail); on wasm one MedkitAdamUpdate kernel per variable; no
+ * included (the SIMD loop's scalar tail); one MedkitAdamUpdate kernel per variable on both; no
  * leaks; the bad arguments refused.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -84,7 +84,7 @@ describeBackends('fusedAdam', (backend) => {
     tf.dispose(v);
   });
 
-  it.runIf(backend === 'wasm')('wasm: one MedkitAdamUpdate kernel per variable', async () => {
+  it(`${backend}: one MedkitAdamUpdate kernel per variable`, async () => {
     const { optimizer, v, step } = twoVariables();
     const info = await tf.profile(step);
     const names = info.kernels.map((k) => k.name);

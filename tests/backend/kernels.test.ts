@@ -329,7 +329,9 @@ describeBackends('training kernels', (backend) => {
         'cpu/DepthwiseConv2dNativeBackpropInput',
         'cpu/FusedConv2D',
         'cpu/MaxPoolGrad',
+        'cpu/MedkitAdamUpdate',
         'cpu/MedkitLeakyReluGrad',
+        'cpu/Step',
         'cpu/Sum',
         'wasm/BatchMatMul',
         'wasm/Conv2DBackpropFilter',
@@ -393,6 +395,41 @@ const STOCK_LEAKY = {
   wasm: tf.getKernel('LeakyRelu', 'wasm')!.kernelFunc,
   gradient: tf.getGradient('LeakyRelu')!,
 };
+
+const STOCK_CPU_STEP = tf.getKernel('Step', 'cpu')!.kernelFunc;
+
+describeBackends('Step (every ReLU gradient)', (backend) => {
+  it.runIf(backend === 'cpu').each([0, 0.25])(
+    'α %d: bit for bit the stock kernel, NaN, ±0 and ±∞ included',
+    async (alpha) => {
+      const values = [Number.NaN, -0, 0, 1e-45, -1e-45, 3, -3, Number.POSITIVE_INFINITY, -Infinity];
+      const x = tf.tensor1d(values);
+      const stock = tf.engine().makeTensorFromTensorInfo(
+        STOCK_CPU_STEP({
+          inputs: { x },
+          attrs: { alpha },
+          backend: tf.backend(),
+        } as never) as tf.TensorInfo,
+      );
+      const got = tf.step(x, alpha);
+      const [a, b] = [Array.from(got.dataSync()), Array.from(stock.dataSync())];
+      expect(a.every((v, i) => Object.is(v, b[i]!))).toBe(true);
+      const relu = tf.grad((t: tf.Tensor) => tf.sum(tf.relu(t)))(x);
+      expect(Array.from(relu.dataSync()).map((v) => (Number.isNaN(v) ? 'NaN' : v))).toEqual([
+        'NaN',
+        0,
+        0,
+        1,
+        0,
+        1,
+        0,
+        1,
+        0,
+      ]);
+      tf.dispose([x, stock, got, relu]);
+    },
+  );
+});
 
 describeBackends('leaky ReLU', (backend) => {
   const special = [Number.NaN, -0, 0, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, -1e-40];
