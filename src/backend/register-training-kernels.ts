@@ -11,6 +11,8 @@ import { registerDilatedGradients } from './dilated-gradients.js';
 import { ADAM_UPDATE, adamUpdateKernel } from './fused-adam.js';
 import { rememberOriginal } from './kernel-calls.js';
 import { batchMatMulTransposeFree } from './kernels/batch-mat-mul.js';
+import { batchMatMulRows } from './kernels/batch-mat-mul-cpu.js';
+import { binaryLoop } from './kernels/binary-cpu.js';
 import { conv2dBackpropFilterGemm } from './kernels/conv2d-backprop-filter.js';
 import { conv2dBackpropInputComposed } from './kernels/conv2d-backprop-input.js';
 import {
@@ -29,6 +31,7 @@ import { gatherFromHeap } from './kernels/gather.js';
 import { LEAKY_RELU_GRAD, leakyReluGradKernel, leakyReluSimd } from './kernels/leaky-relu.js';
 import { maxPool3d, maxPool3dGrad } from './kernels/max-pool-3d.js';
 import { maxPoolGrad } from './kernels/max-pool-grad.js';
+import { reluLoop } from './kernels/relu-cpu.js';
 import { sliceFromHeap } from './kernels/slice.js';
 import { stepLoop } from './kernels/step.js';
 import { sumLeadingOrTrailing } from './kernels/sum.js';
@@ -95,6 +98,10 @@ const PROVIDED: Record<string, Provided[]> = {
     { kernelName: LEAKY_RELU_GRAD, make: leakyReluGradKernel, replaces: false },
     { kernelName: ADAM_UPDATE, make: adamUpdateKernel, replaces: false },
     { kernelName: 'Step', make: stepLoop, replaces: true },
+    { kernelName: 'Multiply', make: binaryLoop(false), replaces: true },
+    { kernelName: 'Add', make: binaryLoop(true), replaces: true },
+    { kernelName: 'Relu', make: reluLoop, replaces: true },
+    { kernelName: 'BatchMatMul', make: batchMatMulRows, replaces: true },
   ],
 };
 
@@ -167,7 +174,9 @@ function hookSetBackend(): void {
  *   the one-kernel Adam step of {@link fusedAdam}. No training step copies data to JavaScript.
  * - cpu: convolution forward, fused forward and both backprops as tight loops (the stock ones
  *   run at ~45 MFLOP/s), a one-pass `MaxPoolGrad`, a transpose-free `Sum` over leading or trailing axes,
- *   dilation-aware depthwise backprops, `Step` (every ReLU gradient) as one plain loop, and
+ *   dilation-aware depthwise backprops, `Relu`, `Step` (every ReLU gradient), same-shape or
+ *   scalar float32 `Multiply` and `Add` and bias `Add` as plain loops, `BatchMatMul` row by row
+ *   in double precision, and
  *   `MedkitAdamUpdate` ({@link fusedAdam}'s one-kernel step, bit for bit tf.train.adam there too).
  * - every backend: gradients for dilated `conv2d` and `depthwiseConv2d`, which tfjs-core lacks;
  *   the leaky-ReLU gradient as one kernel, `MedkitLeakyReluGrad` (cpu and wasm; tfjs-core's

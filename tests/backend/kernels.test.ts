@@ -322,6 +322,8 @@ describeBackends('training kernels', (backend) => {
     // every provided kernel is in place (a silently skipped registration fails here)
     expect(registeredTrainingKernels()).toEqual(
       [
+        'cpu/Add',
+        'cpu/BatchMatMul',
         'cpu/Conv2D',
         'cpu/Conv2DBackpropFilter',
         'cpu/Conv2DBackpropInput',
@@ -331,6 +333,8 @@ describeBackends('training kernels', (backend) => {
         'cpu/MaxPoolGrad',
         'cpu/MedkitAdamUpdate',
         'cpu/MedkitLeakyReluGrad',
+        'cpu/Multiply',
+        'cpu/Relu',
         'cpu/Step',
         'cpu/Sum',
         'wasm/BatchMatMul',
@@ -397,6 +401,68 @@ const STOCK_LEAKY = {
 };
 
 const STOCK_CPU_STEP = tf.getKernel('Step', 'cpu')!.kernelFunc;
+const STOCK_CPU_RELU = tf.getKernel('Relu', 'cpu')!.kernelFunc;
+const STOCK_CPU_BINARY = {
+  Multiply: tf.getKernel('Multiply', 'cpu')!.kernelFunc,
+  Add: tf.getKernel('Add', 'cpu')!.kernelFunc,
+};
+
+describeBackends('Relu on cpu', (backend) => {
+  it.runIf(backend === 'cpu')('bit for bit the stock kernel, NaN, ±0 and ±∞ included', () => {
+    const x = tf.tensor1d([Number.NaN, -0, 0, 1e-45, -1e-45, 3, -3, Infinity, -Infinity]);
+    const stock = tf
+      .engine()
+      .makeTensorFromTensorInfo(
+        STOCK_CPU_RELU({
+          inputs: { x },
+          attrs: {},
+          backend: tf.backend(),
+        } as never) as tf.TensorInfo,
+      );
+    const got = tf.relu(x);
+    const [a, b] = [Array.from(got.dataSync()), Array.from(stock.dataSync())];
+    expect(a.every((v, i) => Object.is(v, b[i]!))).toBe(true);
+    tf.dispose([x, stock, got]);
+  });
+});
+
+describeBackends('Multiply and Add on cpu', (backend) => {
+  it.runIf(backend === 'cpu').each(['Multiply', 'Add'] as const)(
+    '%s: bit for bit the stock kernel: same shapes, a scalar either side, broadcasts, int32',
+    (name) => {
+      const special = [Number.NaN, -0, 0, 1e-40, 3.3, -7, Number.POSITIVE_INFINITY, -Infinity];
+      const pairs: [tf.Tensor, tf.Tensor][] = [
+        [tf.tensor1d(special), tf.tensor1d(special.slice().reverse())],
+        [tf.randomNormal([5, 7], 0, 1, 'float32', 1), tf.randomNormal([5, 7], 0, 1, 'float32', 2)],
+        [tf.randomNormal([5, 7], 0, 1, 'float32', 3), tf.scalar(0.1)],
+        [tf.scalar(-2.5), tf.randomNormal([3, 1, 4], 0, 1, 'float32', 4)],
+        [tf.tensor2d([[1.5]]), tf.scalar(3)],
+        [tf.randomNormal([4, 3], 0, 1, 'float32', 5), tf.randomNormal([3], 0, 1, 'float32', 6)],
+        [tf.tensor1d([1, 2, 3], 'int32'), tf.tensor1d([4, 5, 6], 'int32')],
+        // a bias along the last axis
+        [
+          tf.randomNormal([2, 3, 5], 0, 1, 'float32', 7),
+          tf.tensor1d([1, -0, Number.NaN, 2e-39, 4]),
+        ],
+      ];
+      for (const [a, b] of pairs) {
+        const got = name === 'Multiply' ? tf.mul(a, b) : tf.add(a, b);
+        const stock = tf.engine().makeTensorFromTensorInfo(
+          STOCK_CPU_BINARY[name]({
+            inputs: { a, b },
+            attrs: {},
+            backend: tf.backend(),
+          } as never) as tf.TensorInfo,
+        );
+        expect(got.shape).toEqual(stock.shape);
+        expect(got.dtype).toBe(stock.dtype);
+        const [x, y] = [Array.from(got.dataSync()), Array.from(stock.dataSync())];
+        expect(x.every((v, i) => Object.is(v, y[i]!))).toBe(true);
+        tf.dispose([a, b, got, stock]);
+      }
+    },
+  );
+});
 
 describeBackends('Step (every ReLU gradient)', (backend) => {
   it.runIf(backend === 'cpu').each([0, 0.25])(
