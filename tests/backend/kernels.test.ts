@@ -410,15 +410,13 @@ const STOCK_CPU_BINARY = {
 describeBackends('Relu on cpu', (backend) => {
   it.runIf(backend === 'cpu')('bit for bit the stock kernel, NaN, ±0 and ±∞ included', () => {
     const x = tf.tensor1d([Number.NaN, -0, 0, 1e-45, -1e-45, 3, -3, Infinity, -Infinity]);
-    const stock = tf
-      .engine()
-      .makeTensorFromTensorInfo(
-        STOCK_CPU_RELU({
-          inputs: { x },
-          attrs: {},
-          backend: tf.backend(),
-        } as never) as tf.TensorInfo,
-      );
+    const stock = tf.engine().makeTensorFromTensorInfo(
+      STOCK_CPU_RELU({
+        inputs: { x },
+        attrs: {},
+        backend: tf.backend(),
+      } as never) as tf.TensorInfo,
+    );
     const got = tf.relu(x);
     const [a, b] = [Array.from(got.dataSync()), Array.from(stock.dataSync())];
     expect(a.every((v, i) => Object.is(v, b[i]!))).toBe(true);

@@ -21,7 +21,7 @@ export function stepLoop(backendName: string): tf.KernelFunc {
     const xv = values[0]!;
     for (let i = 0; i < xv.length; i++) {
       const v = xv[i]!;
-      outValues[i] = v > 0 ? 1 : v === v ? alpha : Number.NaN;
+      outValues[i] = v > 0 ? 1 : Number.isNaN(v) ? Number.NaN : alpha;
     }
     return out;
   };
