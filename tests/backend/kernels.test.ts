@@ -224,8 +224,11 @@ describeBackends('training kernels', (backend) => {
     [1, 500, 72],
     [3, 20, 40],
     [6, 33, 17],
-    // a matrix times a vector: XNNPACK's product
+    // a matrix times a vector: SIMD row dots (K with and without a remainder of 8)
     [300, 400, 1],
+    [250, 403, 1],
+    // a matrix times a few columns: XNNPACK's product
+    [200, 350, 3],
   ])('a %i×%i by %i product (both transposes) equals the float64 definition', (M, K, N) => {
     const a = tf.randomNormal([M, K], 0, 1, 'float32', 61);
     const b = tf.randomNormal([K, N], 0, 1, 'float32', 62);

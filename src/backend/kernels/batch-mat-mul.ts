@@ -69,11 +69,51 @@ export function batchMatMulTransposeFree(backendName: string): tf.KernelFunc {
 }
 
 /**
+ * A · b for a vector b (K × 1): SIMD dot products of the rows over the first multiple of 8 of K
+ * (eight partial sums each), the rest of K added in float32 JavaScript.
+ */
+function matrixVector(
+  backendName: string,
+  backend: unknown,
+  loops: NonNullable<ReturnType<typeof simdFor>>,
+  a: tf.TensorInfo,
+  b: tf.TensorInfo,
+  rank: number,
+): tf.TensorInfo {
+  const [M, K] = a.shape.slice(-2) as [number, number];
+  const K8 = K - (K % 8);
+  const {
+    out,
+    outValues: c,
+    values,
+  } = accessFor(backendName, backend).output(rank === 2 ? [M, 1] : [1, M, 1], [a, b], false);
+  const [av, bv] = values as [Float32Array, Float32Array];
+  if (K8 > 0)
+    loops.rowDots(
+      heapOffset(backend, a),
+      heapOffset(backend, b),
+      heapOffset(backend, out),
+      M,
+      4 * K8,
+      4 * K,
+    );
+  else c.fill(0);
+  if (K8 < K)
+    for (let i = 0; i < M; i++) {
+      let s = c[i]!;
+      for (let k = K8; k < K; k++) s = Math.fround(s + Math.fround(av[i * K + k]! * bv[k]!));
+      c[i] = s;
+    }
+  return out;
+}
+
+/**
  * The untransposed product: the SIMD gemm for one float32 matrix pair on wasm (rank 2, or rank 3
  * with a batch of one), else the backend's own BatchMatMul. The gemm works on blocks of 4 rows
  * and 8 columns; the last 1–3 rows are SIMD row updates (`scaledRows`: a vector-matrix product
  * such as rᵀ·X is one pass over X), and the last columns are summed in float32 JavaScript: every
- * element as Σ_k in order from 0, in float32, whichever path computes it.
+ * element as Σ_k in order from 0, in float32, whichever path computes it. A matrix times a
+ * vector goes to {@link matrixVector}; a matrix times 2–7 columns to XNNPACK.
  */
 function product(
   backendName: string,
@@ -86,11 +126,10 @@ function product(
   const N = b.shape.at(-1)!;
   const single = (x: tf.TensorInfo) =>
     x.shape.length === 2 || (x.shape.length === 3 && x.shape[0] === 1);
-  // a matrix times a vector or a few columns: XNNPACK's product (the columns past the last
-  // eight would be JavaScript here)
-  const narrow = N < 8 && M * K * N > 65536;
+  // a matrix times a few columns: XNNPACK's product (the columns past the last eight would be
+  // JavaScript here); a matrix times a vector: rowDots, one SIMD pass over the matrix
+  const large = M * K * N > 65536;
   const loops =
-    !narrow &&
     backendName === 'wasm' &&
     rank === b.shape.length &&
     single(a) &&
@@ -99,7 +138,8 @@ function product(
     b.dtype === 'float32'
       ? simdFor(backend)
       : undefined;
-  if (!loops)
+  if (loops && N === 1 && large) return matrixVector(backendName, backend, loops, a, b, rank);
+  if (!loops || (N < 8 && large))
     return callKernel(
       'BatchMatMul',
       backendName,

@@ -34,9 +34,9 @@ export function backendProducts(p: LogisticProblem, source?: tf.Tensor2D): Backe
   const K = p.columns;
   const b = cols + (p.fitIntercept ? 1 : 0);
   const X = source ?? tf.tensor2d(new Float32Array(data), [rows, cols]);
-  // the coefficients as columns, padded with zero columns to a multiple of eight (a whole
-  // number of the wasm gemm's column blocks)
-  const K8 = Math.ceil(K / 8) * 8;
+  // the coefficients as columns: one (a matrix-vector product), or padded with zero columns to
+  // a multiple of eight (a whole number of the wasm gemm's column blocks)
+  const K8 = K === 1 ? 1 : Math.ceil(K / 8) * 8;
   const columns = new Float32Array(cols * K8);
   const rowsLeft = new Float32Array(K * rows);
   /** A product read back and released (outside tidy, which would walk the returned array). */
