@@ -1,27 +1,26 @@
 /**
- * Adam with one kernel call per variable on the wasm backend.
+ * Adam with one kernel call per variable on the wasm and cpu backends.
  *
  * tf.train.adam issues about a dozen kernels per variable and step (moments, bias corrections,
  * square root, update, three assignments); on wasm each costs some microseconds of dispatch, which
- * dominates small networks (an MLP GAN step makes ~790 kernel calls). {@link fusedAdam} returns
- * an `AdamOptimizer` whose update on wasm, once {@link registerTrainingKernels} has run, is one
- * `MedkitAdamUpdate` kernel per variable: a WebAssembly SIMD loop over the backend's memory that
- * performs tf.train.adam's float32 operations in the same order, so the weights, moments and
- * saved optimizer state are bit for bit those of tf.train.adam (tested). On every other backend
- * it is tf.train.adam.
+ * dominates small networks (an MLP GAN step makes ~790 kernel calls), and the cpu backend's
+ * element-wise kernels call a closure per element. {@link fusedAdam} returns an `AdamOptimizer`
+ * whose update, once {@link registerTrainingKernels} has run, is one `MedkitAdamUpdate` kernel
+ * per variable: on wasm a WebAssembly SIMD loop over the backend's memory performing
+ * tf.train.adam's float32 operations in the same order, on cpu a loop rounding each of those
+ * operations to float32 as the cpu backend does; either way the weights, moments and saved
+ * optimizer state are bit for bit those of tf.train.adam (tested). On every other backend it is
+ * tf.train.adam.
  *
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError, describeValue } from '../core/errors.js';
+import { accessFor, type WasmBackendLike } from './kernels/js-access.js';
 import { heapOffset, simdFor } from './kernels/simd.js';
 
-/** The name of the fused update kernel (wasm). */
+/** The name of the fused update kernel (cpu and wasm). */
 export const ADAM_UPDATE = 'MedkitAdamUpdate';
-
-interface WasmBackendLike {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-}
 
 /**
  * One Adam step on the cpu backend's arrays: tf.train.adam's ops in its order, each rounded to
@@ -59,36 +58,29 @@ function adamStepJs(
   }
 }
 
-interface CpuBackendLike {
-  data: { get(id: tf.DataId): { values: Float32Array } };
-  makeTensorInfo(shape: number[], dtype: tf.DataType, values: Float32Array): tf.TensorInfo;
-}
-
 /** The `MedkitAdamUpdate` kernel: SIMD on wasm, a loop on cpu. @internal */
 export function adamUpdateKernel(backendName: string): tf.KernelFunc {
   return ({ inputs, backend, attrs }) => {
     const { value, gradient, m, v, accBeta1, accBeta2 } = inputs as Record<string, tf.TensorInfo>;
     const a = attrs as { beta1: number; beta2: number; epsilon: number; learningRate: number };
     if (backendName === 'cpu') {
-      const c = backend as unknown as CpuBackendLike;
-      const read = (info: tf.TensorInfo) => c.data.get(info.dataId).values;
-      const n = tf.util.sizeFromShape(value!.shape);
-      const out: [Float32Array, Float32Array, Float32Array] = [
-        new Float32Array(n),
-        new Float32Array(n),
-        new Float32Array(n),
-      ];
+      // every element of the three outputs is written by the step
+      const access = accessFor(backendName, backend);
+      const shape = value!.shape;
+      const [o0, o1] = [access.output(shape, [], false), access.output(shape, [], false)];
+      const o2 = access.output(shape, [value!, gradient!, m!, v!, accBeta1!, accBeta2!], false);
+      const [vv, gv, mv, sv, a1, a2] = o2.values as Float32Array[];
       adamStepJs(
-        read(value!),
-        read(gradient!),
-        read(m!),
-        read(v!),
-        out,
-        read(accBeta1!)[0]!,
-        read(accBeta2!)[0]!,
+        vv!,
+        gv!,
+        mv!,
+        sv!,
+        [o0.outValues, o1.outValues, o2.outValues],
+        a1![0]!,
+        a2![0]!,
         a,
       );
-      return out.map((values) => c.makeTensorInfo(value!.shape, 'float32', values));
+      return [o0.out, o1.out, o2.out];
     }
     if (backendName !== 'wasm') throw new Error(`${ADAM_UPDATE}: cpu and wasm only`);
     const loops = simdFor(backend);
@@ -137,11 +129,11 @@ interface AdamState {
 }
 
 /**
- * tfjs's `AdamOptimizer` with a fused update on wasm (see {@link fusedAdam}); same class name,
+ * tfjs's `AdamOptimizer` with a fused update on wasm and cpu (see {@link fusedAdam}); same class name,
  * configuration and saved state, so models compiled with it save and load as with tf.train.adam.
  */
 export class FusedAdamOptimizer extends tf.AdamOptimizer {
-  /** Applies one Adam step: one kernel per variable on wasm, tf.train.adam's ops elsewhere. */
+  /** Applies one Adam step: one kernel per variable on wasm and cpu, tf.train.adam's ops elsewhere. */
   override applyGradients(variableGradients: Gradients): void {
     const backendName = tf.getBackend();
     const fused =
@@ -196,7 +188,7 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
 
 /**
  * Adam (`tf.train.adam`'s algorithm, defaults and saved state) with a fused update on the wasm
- * backend: one SIMD kernel per variable instead of about twelve, bit for bit the same numbers.
+ * and cpu backends: one kernel per variable instead of about twelve, bit for bit the same numbers.
  * Needs {@link registerTrainingKernels} for the fused path; elsewhere it is tf.train.adam. The
  * library's trainers use it as their default Adam.
  *

@@ -31,11 +31,10 @@ import { gatherFromHeap } from './kernels/gather.js';
 import { LEAKY_RELU_GRAD, leakyReluGradKernel, leakyReluSimd } from './kernels/leaky-relu.js';
 import { maxPool3d, maxPool3dGrad } from './kernels/max-pool-3d.js';
 import { maxPoolGrad } from './kernels/max-pool-grad.js';
-import { reluLoop } from './kernels/relu-cpu.js';
 import { sliceFromHeap } from './kernels/slice.js';
-import { stepLoop } from './kernels/step.js';
 import { sumLeadingOrTrailing } from './kernels/sum.js';
 import { transposeLastTwo } from './kernels/transpose.js';
+import { reluLoop, stepLoop } from './kernels/unary-cpu.js';
 import { unsortedSegmentSumComposed } from './kernels/unsorted-segment-sum.js';
 import { registerLeakyReluGradient } from './leaky-relu-gradient.js';
 

@@ -267,10 +267,12 @@ interface ScanContext {
   xc: Float64Array;
   /** The covariates' pairwise products xc_a·xc_b, 1 ≤ b ≤ a, by a then b: (kc − 1)·kc/2 columns. */
   pairs: Float64Array;
-  /** The null model's coefficients (intercept, covariates), or undefined when it did not converge. */
-  nullBeta: Float64Array | undefined;
-  /** The null model's probability, weight p(1 − p) and residual y − p, per known row. */
-  p0: Float64Array;
+  /**
+   * The null model as a start, in [intercept, g = 0, covariates…] order, or undefined when it did
+   * not converge.
+   */
+  start: Float64Array | undefined;
+  /** The null model's weight p(1 − p) and residual y − p, per known row. */
   w0: Float64Array;
   r0: Float64Array;
   /** Σ w0·xc_a·xc_b (0 ≤ b ≤ a, by a then b) and Σ r0·xc_a over every known row. */
@@ -316,8 +318,7 @@ interface FitScratch {
  * information matrix): the caller then uses {@link logisticFit}, with step halving.
  */
 function fastPlainFit(ctx: ScanContext, s: FitScratch, maxIter: number): Fit | undefined {
-  const null0 = ctx.nullBeta;
-  if (!null0) return undefined;
+  if (!ctx.start) return undefined;
   const { kc } = ctx;
   const nk = ctx.rows.length;
   const k = kc + 1;
@@ -336,9 +337,7 @@ function fastPlainFit(ctx: ScanContext, s: FitScratch, maxIter: number): Fit | u
     for (let t = 0; t < used; t++) y[t] = ctx.y[at[t]!]!;
   }
   // beta in [intercept, g, covariates…] order
-  beta[0] = null0[0]!;
-  beta[1] = 0;
-  for (let j = 1; j < kc; j++) beta[1 + j] = null0[j]!;
+  beta.set(ctx.start);
   let previous = Number.POSITIVE_INFINITY;
   const step = new Float64Array(k);
   for (let pass = 0; pass < maxIter; pass++) {
@@ -586,8 +585,7 @@ export function associationScan(
     kc,
     xc: new Float64Array(nk * kc),
     pairs: new Float64Array((nk * (kc - 1) * kc) / 2),
-    nullBeta: undefined,
-    p0: new Float64Array(nk),
+    start: undefined,
     w0: new Float64Array(nk),
     r0: new Float64Array(nk),
     pairs0: new Float64Array(nPairs),
@@ -605,18 +603,16 @@ export function associationScan(
         ctx.pairs[q++ * nk + r] = xcRows[r * kc + a]! * xcRows[r * kc + b]!;
     }
   });
-  const nullStart = new Float64Array(k);
   {
     const fit0 = logisticFit(xcRows, ctx.y, nk, kc, new Float64Array(kc), false, maxIter);
     if (fit0?.converged) {
-      ctx.nullBeta = fit0.beta;
-      nullStart[0] = fit0.beta[0]!;
-      for (let j = 0; j < c; j++) nullStart[2 + j] = fit0.beta[1 + j]!;
+      ctx.start = new Float64Array(k);
+      ctx.start[0] = fit0.beta[0]!;
+      for (let j = 0; j < c; j++) ctx.start[2 + j] = fit0.beta[1 + j]!;
       for (let r = 0; r < nk; r++) {
         let z = 0;
         for (let j = 0; j < kc; j++) z += fit0.beta[j]! * xcRows[r * kc + j]!;
         const pr = 1 / (1 + Math.exp(-z));
-        ctx.p0[r] = pr;
         ctx.w0[r] = pr * (1 - pr);
         ctx.r0[r] = ctx.y[r]! - pr;
         let q = 0;
@@ -674,6 +670,8 @@ export function associationScan(
     firth: false,
     error,
   });
+  // every fit starts from the covariates-only fit: a few Newton steps then suffice
+  const start = ctx.start ?? new Float64Array(k);
   // samples and cases per encoded genotype (0, 1, 2)
   const count = new Float64Array(3);
   const caseCount = new Float64Array(3);
@@ -724,8 +722,6 @@ export function associationScan(
       carriersCases += caseCount[g]!;
     }
     const separated = carriersCases === 0 || carriersCases === carriers;
-    // start from the covariates-only fit: a few Newton steps then suffice
-    const start = nullStart;
     let fit: Fit | undefined;
     let data: { X: Float64Array; y: Float64Array } | undefined;
     let firth = o.firth === 'always';

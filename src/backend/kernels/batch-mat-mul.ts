@@ -22,18 +22,8 @@ function swapLastTwo(rank: number): number[] {
 
 /** Builds the kernel function for `backendName`. @internal */
 export function batchMatMulTransposeFree(backendName: string): tf.KernelFunc {
-  // the library's transpose on wasm (SIMD tiles), the backend's own elsewhere
-  const transposeKernel: tf.KernelFunc =
-    backendName === 'wasm'
-      ? transposeLastTwo(backendName)
-      : (args) =>
-          callKernel(
-            'Transpose',
-            backendName,
-            args.backend as never,
-            args.inputs as never,
-            args.attrs as never,
-          );
+  // the library's transpose (SIMD tiles on wasm; the backend's own where those cannot run)
+  const transposeKernel = transposeLastTwo(backendName);
   return ({ inputs, backend, attrs }) => {
     const b = backend as unknown as KernelBackend;
     const { a, b: bIn } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo };

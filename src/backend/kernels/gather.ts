@@ -9,11 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { callKernel } from '../kernel-calls.js';
-
-interface WasmBackendLike {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(info: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
-}
+import type { WasmBackendLike } from './js-access.js';
 
 /** Builds the kernel function for `backendName`. @internal */
 export function gatherFromHeap(backendName: string): tf.KernelFunc {

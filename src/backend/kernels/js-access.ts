@@ -20,13 +20,18 @@ export interface Access {
   ): { out: tf.TensorInfo; outValues: Float32Array; values: Float32Array[] };
 }
 
-interface CpuBackendLike {
+/** What the kernels use of the cpu backend: its arrays and new tensors from arrays. @internal */
+export interface CpuBackendLike {
   data: { get(id: tf.DataId): { values: Float32Array } };
   makeTensorInfo(shape: number[], dtype: tf.DataType, values: Float32Array): tf.TensorInfo;
 }
-interface WasmBackendLike {
+/**
+ * What the kernels use of the wasm backend: outputs allocated on its heap, and views of a
+ * tensor's data there (the typed array of its dtype). @internal
+ */
+export interface WasmBackendLike {
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(info: tf.TensorInfo): Float32Array;
+  typedArrayFromHeap(info: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
 }
 
 /** The accessor for `backendName`. @internal */
@@ -36,9 +41,13 @@ export function accessFor(backendName: string, backend: unknown): Access {
     return {
       output(shape, inputs, zeroed = true) {
         const out = b.makeOutput(shape, 'float32'); // may grow the heap: read the inputs after it
-        const outValues = b.typedArrayFromHeap(out);
+        const outValues = b.typedArrayFromHeap(out) as Float32Array;
         if (zeroed) outValues.fill(0);
-        return { out, outValues, values: inputs.map((i) => b.typedArrayFromHeap(i)) };
+        return {
+          out,
+          outValues,
+          values: inputs.map((i) => b.typedArrayFromHeap(i) as Float32Array),
+        };
       },
     };
   }

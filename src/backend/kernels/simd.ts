@@ -223,6 +223,8 @@ const load128 = [...simd(V128_LOAD), ...memarg(0)];
 const store128 = [...simd(V128_STORE), ...memarg(0)];
 const load128At = (offset: number) => [...simd(V128_LOAD), 0, ...uleb(offset)];
 const store128At = (offset: number) => [...simd(V128_STORE), 0, ...uleb(offset)];
+/** Four float32 zeros (f32.const 0 splatted). */
+const ZERO_F32X4 = [F32_CONST, 0, 0, 0, 0, ...simd(F32X4_SPLAT)];
 /** A v128 constant of four equal 32-bit lanes. */
 function splat32(bits: number): number[] {
   const lane = [bits & 0xff, (bits >>> 8) & 0xff, (bits >>> 16) & 0xff, (bits >>> 24) & 0xff];
@@ -670,7 +672,6 @@ function gemmBody(): number[] {
  */
 function leakyReluBody(gradient: boolean): number[] {
   const [x, dy, out, bytes, alpha, i, a, v] = [0, 1, 2, 3, 4, 5, 6, 7];
-  const zero = [F32_CONST, 0, 0, 0, 0, ...simd(F32X4_SPLAT)];
   // gradient: bitselect(dy, α·dy, x > 0); forward: bitselect(α·x, x, x < 0)
   const element = [
     ...sum(out, i),
@@ -682,7 +683,7 @@ function leakyReluBody(gradient: boolean): number[] {
     ...get(a),
     ...simd(F32X4_MUL),
     ...(gradient ? [...sum(x, i), ...load128] : [...get(v), ...get(v)]),
-    ...zero,
+    ...ZERO_F32X4,
     ...simd(gradient ? F32X4_GT : F32X4_LT),
     ...simd(V128_BITSELECT),
     ...store128,
@@ -775,7 +776,6 @@ function transposeBody(): number[] {
  */
 function rowDotsBody(): number[] {
   const [a, b, out, rows, kBytes, rowBytes, r, c] = [0, 1, 2, 3, 4, 5, 6, 7];
-  const zero = [F32_CONST, 0, 0, 0, 0, ...simd(F32X4_SPLAT)];
   const accumulate = (acc: number, offset: number) => [
     ...get(acc),
     ...sum(a, c),
@@ -788,9 +788,9 @@ function rowDotsBody(): number[] {
   ];
   const lane = (i: number) => [...get(8), ...simd(F32X4_EXTRACT_LANE), i];
   const row = [
-    ...zero,
+    ...ZERO_F32X4,
     ...set(8),
-    ...zero,
+    ...ZERO_F32X4,
     ...set(9),
     ...counted(c, get(kBytes), 32, [...accumulate(8, 0), ...accumulate(9, 16)]),
     ...get(8),

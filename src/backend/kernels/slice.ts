@@ -8,19 +8,15 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { callKernel } from '../kernel-calls.js';
-
-interface WasmBackendLike {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(info: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
-  disposeData(dataId: tf.DataId): boolean;
-}
+import type { WasmBackendLike } from './js-access.js';
 
 /** Builds the kernel function for `backendName`. @internal */
 export function sliceFromHeap(backendName: string): tf.KernelFunc {
   return ({ inputs, backend, attrs }) => {
     const { x } = inputs as { x: tf.TensorInfo };
     const b = backend as unknown as WasmBackendLike;
-    if (x.dtype === 'string') return callKernel('Slice', backendName, b, { x }, attrs as never);
+    if (x.dtype === 'string')
+      return callKernel('Slice', backendName, backend as never, { x }, attrs as never);
     const { begin, size } = attrs as unknown as { begin: number[]; size: number[] };
     const [begin_, size_] = tf.slice_util.parseSliceParams(x as tf.Tensor, begin, size) as [
       number[],

@@ -8,12 +8,8 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import { callKernel, type KernelBackend } from '../kernel-calls.js';
+import type { WasmBackendLike } from './js-access.js';
 import { heapOffset, simdFor } from './simd.js';
-
-interface WasmBackendLike {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(info: tf.TensorInfo): Float32Array | Int32Array;
-}
 
 /** Builds the kernel function for `backendName`. @internal */
 export function transposeLastTwo(backendName: string): tf.KernelFunc {
