@@ -171,11 +171,11 @@ function hookSetBackend(): void {
  *   the stock 3D gradients are wrong), `LeakyRelu` with a SIMD loop, `GatherV2` with one that
  *   copies only the gathered rows, `Transpose` of the last two axes with SIMD tiles; adds `MedkitAdamUpdate`,
  *   the one-kernel Adam step of {@link fusedAdam}. No training step copies data to JavaScript.
- * - cpu: convolution forward, fused forward and both backprops as tight loops (the stock ones
- *   run at ~45 MFLOP/s), a one-pass `MaxPoolGrad`, a transpose-free `Sum` over leading or trailing axes,
+ * - cpu: convolution forward, fused forward and both backprops, and `BatchMatMul`, as
+ *   WebAssembly SIMD matrix products on a private heap (JavaScript loops where WebAssembly SIMD
+ *   is missing; the stock convolutions run at ~45 MFLOP/s), a one-pass `MaxPoolGrad`, a transpose-free `Sum` over leading or trailing axes,
  *   dilation-aware depthwise backprops, `Relu`, `Step` (every ReLU gradient), same-shape or
- *   scalar float32 `Multiply` and `Add` and bias `Add` as plain loops, `BatchMatMul` row by row
- *   in double precision, and
+ *   scalar float32 `Multiply` and `Add` and bias `Add` as plain loops, and
  *   `MedkitAdamUpdate` ({@link fusedAdam}'s one-kernel step, bit for bit tf.train.adam there too).
  * - every backend: gradients for dilated `conv2d` and `depthwiseConv2d`, which tfjs-core lacks;
  *   the leaky-ReLU gradient as one kernel, `MedkitLeakyReluGrad` (cpu and wasm; tfjs-core's

@@ -9,6 +9,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import fc from 'fast-check';
 import { beforeAll, expect, it } from 'vitest';
+import { setScratchHeapEnabled } from '../../src/backend/kernels/scratch-heap.js';
 import { SIMD_MODULES, simdFor, simdModuleBytes } from '../../src/backend/kernels/simd.js';
 import { registeredTrainingKernels } from '../../src/backend/register-training-kernels.js';
 import { registerTrainingKernels } from '../../src/index.js';
@@ -606,6 +607,127 @@ describeBackends('undilated conv2d gradients against stock tfjs-backend-cpu', (b
       tf.dispose([xb!, wb!, dyb!, gx!, gw!]);
     }
   });
+});
+
+/** Float64 reference of op(A)·op(B) for batches of matrices (a batch of 1 broadcasts). */
+function matMulReference(
+  a: Float32Array,
+  b: Float32Array,
+  [batchA, ra, ca]: number[],
+  [batchB, rb, cb]: number[],
+  ta: boolean,
+  tb: boolean,
+): number[] {
+  const [M, K] = ta ? [ca!, ra!] : [ra!, ca!];
+  const N = tb ? rb! : cb!;
+  const out: number[] = [];
+  for (let m = 0; m < Math.max(batchA!, batchB!); m++) {
+    const oa = (batchA === 1 ? 0 : m) * ra! * ca!;
+    const ob = (batchB === 1 ? 0 : m) * rb! * cb!;
+    for (let i = 0; i < M; i++)
+      for (let j = 0; j < N; j++) {
+        let s = 0;
+        for (let k = 0; k < K; k++)
+          s +=
+            a[oa + (ta ? k * ca! + i : i * ca! + k)]! * b[ob + (tb ? j * cb! + k : k * cb! + j)]!;
+        out.push(s);
+      }
+  }
+  return out;
+}
+
+describeBackends('cpu convolutions and products on the scratch heap', (backend) => {
+  it.runIf(backend === 'cpu')(
+    'the conv sweep holds on the JavaScript loops too (scratch heap off)',
+    () => {
+      const was = setScratchHeapEnabled(false);
+      try {
+        fc.assert(
+          fc.property(convCase(false, false), (c) => run(c, false)),
+          { numRuns: 20, seed: 7 },
+        );
+      } finally {
+        setScratchHeapEnabled(was);
+      }
+    },
+  );
+
+  it.runIf(backend === 'cpu')(
+    'a convolution larger than one panel (chunks of output rows) equals the reference, with a bias',
+    () => {
+      const c = {
+        batch: 8,
+        height: 64,
+        width: 64,
+        inChannels: 16,
+        out: 4,
+        kernel: [3, 3] as [number, number],
+        stride: [1, 1] as [number, number],
+        dilation: [1, 1] as [number, number],
+        pads: [1, 1, 1, 1] as [number, number, number, number],
+      };
+      run({ ...c, padding: 'same' }, false);
+      // the forward pass with a bias (the panel's column of ones), against float64 sums
+      const x = tf.randomNormal([8, 64, 64, 16], 0, 1, 'float32', 21) as tf.Tensor4D;
+      const w = tf.randomNormal([3, 3, 16, 4], 0, 1, 'float32', 22) as tf.Tensor4D;
+      const bias = tf.randomNormal([4], 0, 1, 'float32', 23) as tf.Tensor1D;
+      const y = tf.fused.conv2d({ x, filter: w, strides: 1, pad: 'same', bias });
+      const [xv, wv, bv] = [x, w, bias].map((t) => t.dataSync() as Float32Array);
+      const ref = new Float64Array(8 * 64 * 64 * 4);
+      for (let b = 0; b < 8; b++)
+        for (let i = 0; i < 64; i++)
+          for (let j = 0; j < 64; j++)
+            for (let o = 0; o < 4; o++) {
+              let s = bv![o]!;
+              for (let kh = 0; kh < 3; kh++)
+                for (let kw = 0; kw < 3; kw++) {
+                  const [ih, iw] = [i + kh - 1, j + kw - 1];
+                  if (ih < 0 || ih >= 64 || iw < 0 || iw >= 64) continue;
+                  for (let ci = 0; ci < 16; ci++)
+                    s +=
+                      xv![((b * 64 + ih) * 64 + iw) * 16 + ci]! *
+                      wv![((kh * 3 + kw) * 16 + ci) * 4 + o]!;
+                }
+              ref[((b * 64 + i) * 64 + j) * 4 + o] = s;
+            }
+      expectClose(y, Array.from(ref), { rtol: 0, atol: 1e-4 * maxAbs(ref) });
+      tf.dispose([x, w, bias, y]);
+    },
+  );
+
+  it.runIf(backend === 'cpu').each([
+    [[1, 67, 45], [1, 45, 130], false, false],
+    [[1, 45, 67], [1, 45, 130], true, false],
+    [[1, 67, 45], [1, 130, 45], false, true],
+    [[1, 45, 67], [1, 130, 45], true, true],
+    [[3, 33, 70], [1, 70, 21], false, false],
+    [[1, 70, 33], [3, 21, 70], true, true],
+    [[2, 64, 3136], [2, 3136, 128], false, false],
+  ])(
+    'products %j · %j (transposeA %s, transposeB %s) on both paths equal the definition',
+    (as, bs, ta, tb) => {
+      const a = tf.randomNormal(as, 0, 1, 'float32', 31);
+      const b = tf.randomNormal(bs, 0, 1, 'float32', 32);
+      const ref = matMulReference(
+        a.dataSync() as Float32Array,
+        b.dataSync() as Float32Array,
+        as,
+        bs,
+        ta,
+        tb,
+      );
+      for (const on of [true, false]) {
+        const was = setScratchHeapEnabled(on);
+        const before = tf.memory().numTensors;
+        const c = tf.matMul(a, b, ta, tb);
+        expect(tf.memory().numTensors).toBe(before + 1);
+        expectClose(c, ref, { rtol: 0, atol: 1e-5 * maxAbs(ref) }, `scratch ${on}`);
+        c.dispose();
+        setScratchHeapEnabled(was);
+      }
+      tf.dispose([a, b]);
+    },
+  );
 });
 
 /** Float64 reference of Σ dy·conv3d(x, w) gradients (stride s, explicit pads [front, top, left]). */

@@ -1,8 +1,11 @@
 /**
- * Convolution kernels for the cpu backend, as tight JavaScript loops: the cpu backend's own
- * convolutions index through buffer objects and run at ~45 MFLOP/s here, so a seed CNN trains at
- * ~2 samples/s. These keep every inner loop contiguous over channels (NHWC), skip zero inputs
- * (common after ReLU), and accumulate the filter gradient in float64.
+ * Convolution kernels for the cpu backend. The cpu backend's own convolutions index through
+ * buffer objects and run at ~45 MFLOP/s here, so a seed CNN trains at ~2 samples/s. These run as
+ * WebAssembly SIMD matrix products on a private heap ({@link conv2dForwardGemm} and its two
+ * gradients, `conv2d-gemm-cpu.ts`: ~30 GFLOP/s) and, where that heap cannot be had (no WebAssembly
+ * SIMD, or more than it holds), as tight JavaScript loops (~1 GFLOP/s) that keep every inner loop
+ * contiguous over channels (NHWC), skip zero inputs (common after ReLU), and accumulate the filter
+ * gradient in float64.
  *
  *   y[b, oh, ow, co]  = Σ_{kh, kw, ci} x[b, ih, iw, ci] · W[kh, kw, ci, co]
  *   dx[b, ih, iw, ci] = Σ_{oh, ow, kh, kw, co} dy[b, oh, ow, co] · W[kh, kw, ci, co]
@@ -16,6 +19,11 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { callKernel, type KernelBackend, release } from '../kernel-calls.js';
 import { conv2dGeometry } from './conv-geometry.js';
+import {
+  conv2dFilterGradientGemm,
+  conv2dForwardGemm,
+  conv2dInputGradientGemm,
+} from './conv2d-gemm-cpu.js';
 import { accessFor } from './js-access.js';
 
 type Info = tf.backend_util.Conv2DInfo;
@@ -28,6 +36,7 @@ function forward(
   y: Float32Array,
   bias?: Float32Array,
 ): void {
+  if (conv2dForwardGemm(info, x, w, y, bias)) return;
   const {
     batchSize: B,
     inHeight: H,
@@ -185,6 +194,7 @@ export function conv2dBackpropInputJs(backendName: string): tf.KernelFunc {
       values,
     } = accessFor(backendName, backend).output(inputShape, [dy, filter]);
     const [dyv, w] = values as [Float32Array, Float32Array];
+    if (conv2dInputGradientGemm(info, dyv, w, dx)) return out;
     for (let b = 0; b < B; b++)
       for (let oh = 0; oh < OH; oh++)
         for (let ow = 0; ow < OW; ow++) {
@@ -246,6 +256,7 @@ export function conv2dBackpropFilterJs(backendName: string): tf.KernelFunc {
       values,
     } = accessFor(backendName, backend).output(filterShape, [x, dy]);
     const [xv, dyv] = values as [Float32Array, Float32Array];
+    if (conv2dFilterGradientGemm(info, xv, dyv, dw)) return out;
     for (let b = 0; b < B; b++)
       for (let oh = 0; oh < OH; oh++)
         for (let ow = 0; ow < OW; ow++) {

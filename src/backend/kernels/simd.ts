@@ -899,7 +899,14 @@ export function wasmMemoryOf(backend: unknown): WebAssembly.Memory | undefined {
 /** The loops bound to the wasm backend's memory, or undefined where they cannot run. @internal */
 export function simdFor(backend: unknown): SimdLoops | undefined {
   const memory = wasmMemoryOf(backend);
-  if (!memory) return undefined;
+  return memory ? simdForMemory(memory) : undefined;
+}
+
+/**
+ * The loops bound to `memory` (the wasm backend's, or a private one: the cpu kernels' scratch
+ * heap), or undefined where WebAssembly SIMD is not available. @internal
+ */
+export function simdForMemory(memory: WebAssembly.Memory): SimdLoops | undefined {
   const cached = instances.get(memory);
   if (cached) return cached;
   const shared =

@@ -1,0 +1,280 @@
+/**
+ * The cpu backend's 2D convolutions (NHWC) as WebAssembly SIMD matrix products on the
+ * {@link scratchHeap}: the JavaScript loops of `conv2d-js.ts` run at ~1 GFLOP/s, the SIMD gemm at
+ * ~30–40. With P the im2row panel of the input (a row per output position (b, oh, ow), a column
+ * per tap (kh, kw, ci), zero where the tap falls in the padding):
+ *
+ *   forward            y  = P · W            (W as [taps × CO]; a bias is one more column of P, all ones,
+ *                                             and one more row of W)
+ *   filter gradient    dW = Pᵀ · dy          (P transposed by SIMD 4 × 4 tiles)
+ *   input gradient     dx = fold(dy · Wᵀ)    (each row of dy · Wᵀ added back onto the input
+ *                                             positions its taps read: the transpose of building P)
+ *
+ * Panels are built over chunks of output rows (at most {@link MAX_PANEL} values each) by SIMD
+ * copies of runs of `CI` floats. Sums run in float32 (the stock cpu kernels' precision) in k
+ * order per output element; the filter gradient sums its chunks in float64.
+ *
+ * Each function returns false, having written nothing, when the scratch heap cannot hold the
+ * operands; the caller then uses its JavaScript loops.
+ *
+ * @module
+ */
+import type * as tf from '@tensorflow/tfjs-core';
+import { tapRange } from './conv-geometry.js';
+import { layout, type ScratchHeap, scratchHeap } from './scratch-heap.js';
+
+type Info = tf.backend_util.Conv2DInfo;
+
+/** The largest panel (values) one product takes; larger inputs are done in chunks of output rows. */
+const MAX_PANEL = 1 << 22;
+
+const up = (n: number, k: number) => Math.ceil(n / k) * k;
+
+/** Output rows of a chunk: `rows` rows (b, oh) from row `r0` of the B·OH rows. */
+function chunkRows(info: Info, width: number): number {
+  return Math.max(
+    1,
+    Math.min(info.batchSize * info.outHeight, Math.floor(MAX_PANEL / (info.outWidth * width))),
+  );
+}
+
+function zero(f32: Float32Array, at: number, n: number): void {
+  if (n < 16) for (let i = 0; i < n; i++) f32[at + i] = 0;
+  else f32.fill(0, at, at + n);
+}
+
+/** Copies `rows` rows of `cols` floats from `src` into the heap at `dst`, rows `stride` apart (zero-padded). */
+function placeRows(
+  f32: Float32Array,
+  src: Float32Array,
+  rows: number,
+  cols: number,
+  dst: number,
+  stride: number,
+): void {
+  if (stride === cols) {
+    f32.set(src.subarray(0, rows * cols), dst);
+    return;
+  }
+  for (let r = 0; r < rows; r++) {
+    f32.set(src.subarray(r * cols, (r + 1) * cols), dst + r * stride);
+    zero(f32, dst + r * stride + cols, stride - cols);
+  }
+}
+
+/** Copies `rows` rows of `cols` floats, `stride` apart in the heap at `src`, into `out` at `at`. */
+function takeRows(
+  f32: Float32Array,
+  src: number,
+  stride: number,
+  out: Float32Array,
+  at: number,
+  rows: number,
+  cols: number,
+): void {
+  if (stride === cols) {
+    out.set(f32.subarray(src, src + rows * cols), at);
+    return;
+  }
+  for (let r = 0; r < rows; r++)
+    out.set(f32.subarray(src + r * stride, src + r * stride + cols), at + r * cols);
+}
+
+/**
+ * Fills panel rows for output rows r0 … r0 + rows − 1 (each OW positions, `width` floats a
+ * position: taps × CI, then a 1 when `ones`) from x at float `x0` of the heap.
+ */
+function buildPanel(
+  heap: ScratchHeap,
+  info: Info,
+  x0: number,
+  p0: number,
+  width: number,
+  r0: number,
+  rows: number,
+  ones: boolean,
+): void {
+  const { f32, loops } = heap;
+  const { inHeight: H, inWidth: W, inChannels: CI, outHeight: OH, outWidth: OW } = info;
+  const { filterHeight: KH, filterWidth: KW, strideHeight: SH, strideWidth: SW } = info;
+  const { dilationHeight: DH, dilationWidth: DW } = info;
+  const { top, left } = info.padInfo;
+  const ranges = Array.from({ length: KW }, (_, kw) => tapRange(kw, DW, left, SW, W, OW));
+  for (let rr = 0; rr < rows; rr++) {
+    const r = r0 + rr;
+    const b = Math.floor(r / OH);
+    const oh = r - b * OH;
+    const base = p0 + rr * OW * width;
+    for (let kh = 0; kh < KH; kh++) {
+      const ih = oh * SH + kh * DH - top;
+      const inside = ih >= 0 && ih < H;
+      for (let kw = 0; kw < KW; kw++) {
+        const col = base + (kh * KW + kw) * CI;
+        const [j0, j1] = inside ? ranges[kw]! : [0, 0];
+        const end = Math.max(j0, j1);
+        for (let ow = 0; ow < j0; ow++) zero(f32, col + ow * width, CI);
+        for (let ow = end; ow < OW; ow++) zero(f32, col + ow * width, CI);
+        if (j1 > j0)
+          loops.copyRuns(
+            4 * (x0 + ((b * H + ih) * W + j0 * SW + kw * DW - left) * CI),
+            4 * SW * CI,
+            4 * (col + j0 * width),
+            4 * width,
+            j1 - j0,
+            CI,
+          );
+      }
+    }
+    if (ones) for (let ow = 0; ow < OW; ow++) f32[base + ow * width + width - 1] = 1;
+  }
+}
+
+/** y = conv(x, W) (+ bias) by SIMD products; false when the scratch heap cannot hold it. @internal */
+export function conv2dForwardGemm(
+  info: Info,
+  x: Float32Array,
+  w: Float32Array,
+  y: Float32Array,
+  bias?: Float32Array,
+): boolean {
+  const { outChannels: CO, outWidth: OW } = info;
+  const taps = info.filterHeight * info.filterWidth * info.inChannels;
+  const width = taps + (bias ? 1 : 0);
+  const CO8 = up(CO, 8);
+  const total = info.batchSize * info.outHeight;
+  const chunk = chunkRows(info, width);
+  const M4max = up(chunk * OW, 4);
+  const { offsets, total: floats } = layout([x.length, width * CO8, M4max * width, M4max * CO8]);
+  const [x0, w0, p0, c0] = offsets as [number, number, number, number];
+  const heap = scratchHeap(floats);
+  if (!heap) return false;
+  const { f32, loops } = heap;
+  f32.set(x, x0);
+  placeRows(f32, w, taps, CO, w0, CO8);
+  if (bias) placeRows(f32, bias, 1, CO, w0 + taps * CO8, CO8);
+  for (let r0 = 0; r0 < total; r0 += chunk) {
+    const rows = Math.min(chunk, total - r0);
+    const M = rows * OW;
+    const M4 = up(M, 4);
+    buildPanel(heap, info, x0, p0, width, r0, rows, bias !== undefined);
+    zero(f32, p0 + M * width, (M4 - M) * width);
+    loops.gemm(4 * p0, 4 * w0, 4 * c0, M4, width, CO8, 4 * CO8);
+    takeRows(f32, c0, CO8, y, r0 * OW * CO, M, CO);
+  }
+  return true;
+}
+
+/** dW = Pᵀ · dy by SIMD products; false when the scratch heap cannot hold it. @internal */
+export function conv2dFilterGradientGemm(
+  info: Info,
+  x: Float32Array,
+  dy: Float32Array,
+  dw: Float32Array,
+): boolean {
+  const { outChannels: CO, outWidth: OW } = info;
+  const taps = info.filterHeight * info.filterWidth * info.inChannels;
+  const T4 = up(taps, 4);
+  const CO8 = up(CO, 8);
+  const total = info.batchSize * info.outHeight;
+  const chunk = chunkRows(info, taps);
+  const M4max = up(chunk * OW, 4);
+  // the panel has 4 floats of slack: its transpose reads T4 columns of the last row
+  const { offsets, total: floats } = layout([
+    x.length,
+    M4max * taps + 4,
+    T4 * M4max,
+    M4max * CO8,
+    T4 * CO8,
+  ]);
+  const [x0, p0, t0, d0, c0] = offsets as [number, number, number, number, number];
+  const heap = scratchHeap(floats);
+  if (!heap) return false;
+  const { f32, loops } = heap;
+  f32.set(x, x0);
+  const sums = total > chunk ? new Float64Array(taps * CO) : undefined;
+  for (let r0 = 0; r0 < total; r0 += chunk) {
+    const rows = Math.min(chunk, total - r0);
+    const M = rows * OW;
+    const M4 = up(M, 4);
+    buildPanel(heap, info, x0, p0, taps, r0, rows, false);
+    zero(f32, p0 + M * taps, (M4 - M) * taps + 4);
+    loops.transpose4(4 * p0, 4 * t0, M4, T4, 4 * taps, 4 * M4);
+    placeRows(f32, dy.subarray(r0 * OW * CO, (r0 * OW + M) * CO), M, CO, d0, CO8);
+    zero(f32, d0 + M * CO8, (M4 - M) * CO8);
+    loops.gemm(4 * t0, 4 * d0, 4 * c0, T4, M4, CO8, 4 * CO8);
+    if (!sums) takeRows(f32, c0, CO8, dw, 0, taps, CO);
+    else
+      for (let t = 0; t < taps; t++)
+        for (let co = 0; co < CO; co++) sums[t * CO + co]! += f32[c0 + t * CO8 + co]!;
+  }
+  if (sums) dw.set(sums);
+  return true;
+}
+
+/** dx = fold(dy · Wᵀ) by SIMD products; false when the scratch heap cannot hold it. @internal */
+export function conv2dInputGradientGemm(
+  info: Info,
+  dy: Float32Array,
+  w: Float32Array,
+  dx: Float32Array,
+): boolean {
+  const {
+    inHeight: H,
+    inWidth: W,
+    inChannels: CI,
+    outChannels: CO,
+    outHeight: OH,
+    outWidth: OW,
+  } = info;
+  const { filterHeight: KH, filterWidth: KW, strideHeight: SH, strideWidth: SW } = info;
+  const { dilationHeight: DH, dilationWidth: DW } = info;
+  const { top, left } = info.padInfo;
+  const taps = KH * KW * CI;
+  const T8 = up(taps, 8);
+  const total = info.batchSize * OH;
+  const chunk = chunkRows(info, T8);
+  const M4max = up(chunk * OW, 4);
+  const { offsets, total: floats } = layout([dx.length, CO * T8, M4max * CO, M4max * T8]);
+  const [x0, w0, d0, g0] = offsets as [number, number, number, number];
+  const heap = scratchHeap(floats);
+  if (!heap) return false;
+  const { f32, loops } = heap;
+  f32.fill(0, x0, x0 + dx.length);
+  for (let co = 0; co < CO; co++) {
+    const row = w0 + co * T8;
+    for (let t = 0; t < taps; t++) f32[row + t] = w[t * CO + co]!;
+    zero(f32, row + taps, T8 - taps);
+  }
+  const ranges = Array.from({ length: KW }, (_, kw) => tapRange(kw, DW, left, SW, W, OW));
+  for (let r0 = 0; r0 < total; r0 += chunk) {
+    const rows = Math.min(chunk, total - r0);
+    const M = rows * OW;
+    const M4 = up(M, 4);
+    f32.set(dy.subarray(r0 * OW * CO, (r0 * OW + M) * CO), d0);
+    zero(f32, d0 + M * CO, (M4 - M) * CO);
+    loops.gemm(4 * d0, 4 * w0, 4 * g0, M4, CO, T8, 4 * T8);
+    for (let rr = 0; rr < rows; rr++) {
+      const r = r0 + rr;
+      const b = Math.floor(r / OH);
+      const oh = r - b * OH;
+      for (let kh = 0; kh < KH; kh++) {
+        const ih = oh * SH + kh * DH - top;
+        if (ih < 0 || ih >= H) continue;
+        for (let kw = 0; kw < KW; kw++) {
+          const [j0, j1] = ranges[kw]!;
+          if (j1 <= j0) continue;
+          loops.addRuns(
+            4 * (g0 + (rr * OW + j0) * T8 + (kh * KW + kw) * CI),
+            4 * T8,
+            4 * (x0 + ((b * H + ih) * W + j0 * SW + kw * DW - left) * CI),
+            4 * SW * CI,
+            j1 - j0,
+            CI,
+          );
+        }
+      }
+    }
+  }
+  dx.set(f32.subarray(x0, x0 + dx.length));
+  return true;
+}
