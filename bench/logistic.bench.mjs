@@ -99,6 +99,13 @@ for (const products of ['host', 'backend']) {
       l1Objective: await objective(l1.model, 0.05, 'l1'),
     });
   }
+  if (products === 'backend') {
+    // a second fit in the process: the backend's heap has grown to hold the design by now (the
+    // first fit's page faults on fresh memory are ~0.3 s of it on this machine)
+    result.l2SecondFitSeconds = Number(
+      (await time({ C: 0.01, maxIter: 1000, products })).seconds.toFixed(3),
+    );
+  }
   objectives[products] = result;
   if (products === 'backend') {
     // the backend (single-precision) fits against the host's, at the same objective
@@ -112,6 +119,10 @@ for (const products of ['host', 'backend']) {
     console.log(
       `ratio L2 scikit-learn lbfgs time / ours (${products}): ${(anchor.l2Seconds / result.l2Seconds).toFixed(3)} (target ≥ 1)`,
     );
+    if (result.l2SecondFitSeconds)
+      console.log(
+        `ratio L2 scikit-learn lbfgs time / ours (${products}, a second fit): ${(anchor.l2Seconds / result.l2SecondFitSeconds).toFixed(3)} (target ≥ 1)`,
+      );
     if (result.l1Seconds && anchor.l1Seconds)
       console.log(
         `ratio L1 scikit-learn saga time / ours (${products}): ${(anchor.l1Seconds / result.l1Seconds).toFixed(3)} (target ≥ 10)`,

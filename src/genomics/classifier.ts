@@ -163,7 +163,10 @@ async function toDesign(X: unknown, name: string): Promise<Design> {
   }
   if (rows === 0 || cols === 0)
     throw new ShapeError(`${name} must not be empty. Received: ${rows} × ${cols}.`);
-  for (let i = 0; i < data.length; i++) {
+  // x·0 is 0 for every finite x and NaN for NaN and ±∞: one branch-free pass over a large design
+  let zero = 0;
+  for (let i = 0; i < data.length; i++) zero += data[i]! * 0;
+  for (let i = 0; zero !== 0 && i < data.length; i++) {
     if (!Number.isFinite(data[i]!)) {
       throw new ArgumentError(
         `${name} must hold finite numbers. Received: ${describeValue(data[i])} at [${Math.floor(i / cols)}, ${i % cols}]; impute or drop missing values first.`,

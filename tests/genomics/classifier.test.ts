@@ -323,6 +323,11 @@ describeBackends("products: 'backend' (single precision, on the active backend)"
     await compare(wide.X, wide.y, { C: 0.05 });
   });
 
+  it('L2 on an odd-width design (columns past the SIMD loops\' blocks)', async () => {
+    const odd = genotypeDesign(150, 403, 5);
+    await compare(odd.X, odd.y, { C: 0.05 });
+  });
+
   it('L1 on wide genotypes (OWL-QN): the same zeros', async () => {
     const { host, backend } = await compare(wide.X, wide.y, { penalty: 'l1', C: 0.5 });
     const zeros = (m: LogisticRegression) => m.coef[0]!.map((v) => v === 0);

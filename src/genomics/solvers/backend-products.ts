@@ -10,9 +10,14 @@
  * from the previous point only (float32 error relative to that difference) and adds it to the
  * previous scores, kept in double precision.
  *
+ * Binary models on the wasm backend compute the scores and the gradient in one read of the
+ * design ({@link matrixPass}): the design is far larger than the cache, so that read is most of
+ * an evaluation's time.
+ *
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { float32Tensor2d, matrixPass } from '../../backend/matrix-pass.js';
 import type { LogisticProblem, Products } from './logistic-objective.js';
 
 /** The products on the backend: `objective`'s scores incremental, `plain`'s not. @internal */
@@ -33,7 +38,7 @@ export function backendProducts(p: LogisticProblem, source?: tf.Tensor2D): Backe
   const { rows, cols, data } = p.X;
   const K = p.columns;
   const b = cols + (p.fitIntercept ? 1 : 0);
-  const X = source ?? tf.tensor2d(new Float32Array(data), [rows, cols]);
+  const X = source ?? float32Tensor2d(data, rows, cols);
   // the coefficients as columns: one (a matrix-vector product), or padded with zero columns to
   // a multiple of eight (a whole number of the wasm gemm's column blocks)
   const K8 = K === 1 ? 1 : Math.ceil(K / 8) * 8;
@@ -70,8 +75,34 @@ export function backendProducts(p: LogisticProblem, source?: tf.Tensor2D): Backe
   };
   let last: { x: Float64Array; z: Float64Array } | undefined;
   const delta = new Float64Array(b * K);
+  // binary models on the wasm backend: scores and gradient in one read of the design
+  const pass = K === 1 ? matrixPass(X) : undefined;
+  const scoresAndGradient: Products['scoresAndGradient'] = (x, z, residuals, r, out) => {
+    for (let j = 0; j < b; j++) delta[j] = x[j]! - (last ? last.x[j]! : 0);
+    const shift = p.fitIntercept ? delta[cols]! : 0;
+    const base = last?.z;
+    pass!.run(
+      delta,
+      (i0, i1, dots) => {
+        for (let i = i0; i < i1; i++) z[i] = (base ? base[i]! : 0) + dots[i - i0]! + shift;
+        residuals(i0, i1);
+        return r.subarray(i0, i1);
+      },
+      out,
+    );
+    if (p.fitIntercept) {
+      let s = 0;
+      for (let i = 0; i < rows; i++) s += r[i]!;
+      out[cols]! += s;
+    }
+    if (last) {
+      last.x.set(x);
+      last.z.set(z);
+    } else last = { x: Float64Array.from(x), z: Float64Array.from(z) };
+  };
   return {
     objective: {
+      ...(pass ? { scoresAndGradient } : {}),
       scores(x, out) {
         if (!last) {
           scores(x, out, false);
@@ -88,6 +119,7 @@ export function backendProducts(p: LogisticProblem, source?: tf.Tensor2D): Backe
     },
     plain: { scores: (x, out) => scores(x, out, false), addTransposed },
     dispose() {
+      pass?.dispose();
       if (X !== source) X.dispose();
     },
   };

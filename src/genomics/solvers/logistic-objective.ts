@@ -123,6 +123,18 @@ export function addTransposedProduct(p: LogisticProblem, r: Float64Array, out: F
 export interface Products {
   scores(x: Float64Array, out: Float64Array): void;
   addTransposed(r: Float64Array, out: Float64Array): void;
+  /**
+   * Binary models, where available: the scores at `x` into `z`, then `out` += Xᵀ·r (intercept
+   * included) in one pass over the design, `residuals(i0, i1)` filling r for rows i0 … i1 − 1
+   * from z as the pass reaches them.
+   */
+  scoresAndGradient?(
+    x: Float64Array,
+    z: Float64Array,
+    residuals: (i0: number, i1: number) => void,
+    r: Float64Array,
+    out: Float64Array,
+  ): void;
 }
 
 /** The products in double precision on the host. @internal */
@@ -145,34 +157,45 @@ export function smoothObjective(
   const b = blockSize(p);
   const z = new Float64Array(rows * K);
   const r = new Float64Array(rows * K); // residuals s_i·(p_ik − y_ik)
-  return (x, grad) => {
-    products.scores(x, z);
-    let loss = 0;
-    if (K === 1) {
-      for (let i = 0; i < rows; i++) {
-        const zi = z[i]!;
-        const yi = p.y[i]!;
-        const s = p.weights[i]!;
-        loss += s * (log1pExp(zi) - yi * zi);
-        const prob = zi >= 0 ? 1 / (1 + Math.exp(-zi)) : Math.exp(zi) / (1 + Math.exp(zi));
-        r[i] = s * (prob - yi);
-      }
-    } else {
-      for (let i = 0; i < rows; i++) {
-        let max = Number.NEGATIVE_INFINITY;
-        for (let k = 0; k < K; k++) max = Math.max(max, z[i * K + k]!);
-        let sum = 0;
-        for (let k = 0; k < K; k++) sum += Math.exp(z[i * K + k]! - max);
-        const lse = max + Math.log(sum);
-        const s = p.weights[i]!;
-        const yi = p.y[i]!;
-        loss += s * (lse - z[i * K + yi]!);
-        for (let k = 0; k < K; k++)
-          r[i * K + k] = s * (Math.exp(z[i * K + k]! - lse) - (k === yi ? 1 : 0));
-      }
+  let loss = 0;
+  /** Binary rows i0 … i1 − 1: their loss into `loss`, their residuals into r. */
+  const binaryRows = (i0: number, i1: number) => {
+    for (let i = i0; i < i1; i++) {
+      const zi = z[i]!;
+      const yi = p.y[i]!;
+      const s = p.weights[i]!;
+      loss += s * (log1pExp(zi) - yi * zi);
+      const prob = zi >= 0 ? 1 / (1 + Math.exp(-zi)) : Math.exp(zi) / (1 + Math.exp(zi));
+      r[i] = s * (prob - yi);
     }
-    grad.fill(0);
-    products.addTransposed(r, grad);
+  };
+  /** Multinomial rows: their loss into `loss`, their residuals into r. */
+  const multinomialRows = () => {
+    for (let i = 0; i < rows; i++) {
+      let max = Number.NEGATIVE_INFINITY;
+      for (let k = 0; k < K; k++) max = Math.max(max, z[i * K + k]!);
+      let sum = 0;
+      for (let k = 0; k < K; k++) sum += Math.exp(z[i * K + k]! - max);
+      const lse = max + Math.log(sum);
+      const s = p.weights[i]!;
+      const yi = p.y[i]!;
+      loss += s * (lse - z[i * K + yi]!);
+      for (let k = 0; k < K; k++)
+        r[i * K + k] = s * (Math.exp(z[i * K + k]! - lse) - (k === yi ? 1 : 0));
+    }
+  };
+  return (x, grad) => {
+    loss = 0;
+    if (K === 1 && products.scoresAndGradient) {
+      grad.fill(0);
+      products.scoresAndGradient(x, z, binaryRows, r, grad);
+    } else {
+      products.scores(x, z);
+      if (K === 1) binaryRows(0, rows);
+      else multinomialRows();
+      grad.fill(0);
+      products.addTransposed(r, grad);
+    }
     let penalty = 0;
     if (p.l2 > 0) {
       for (let k = 0; k < K; k++) {

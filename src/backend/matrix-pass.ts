@@ -1,0 +1,121 @@
+/**
+ * One pass over a large float32 matrix on the wasm backend for the two products of a gradient
+ * step, u = A·v and then g = Aᵀ·w(u): the matrix is read in blocks of rows, each block's dot
+ * products with v computed (SIMD `rowDots`), the caller turning them into weights for those rows,
+ * and the block, still in cache, scaled by the weights and added into g (SIMD `scaledRows`). Two
+ * matrix products as tfjs ops read the matrix from memory twice; for a matrix far larger than the
+ * cache (a genotype design of 2,000 × 10,000 values is 80 MB) that read is the whole cost.
+ *
+ * @module
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { WasmBackendLike } from './kernels/js-access.js';
+import { heapOffset, simdFor } from './kernels/simd.js';
+
+/** Rows per block: 16 rows of 10,000 floats (640 KB) stay in a core's cache between the two loops. */
+const BLOCK_BYTES = 1 << 19;
+
+/** A pass over one matrix; see {@link matrixPass}. @internal */
+export interface MatrixPass {
+  /**
+   * For the rows in blocks: `dots` (A's rows times `v`, float32) go to `weigh(i0, i1, dots)`, which
+   * returns the weights of rows i0 … i1 − 1; then `out[j] += Σ_i w_i·A[i][j]` (float32 sums, added
+   * into `out` at the end).
+   */
+  run(
+    v: Float64Array,
+    weigh: (i0: number, i1: number, dots: Float32Array) => ArrayLike<number>,
+    out: Float64Array,
+  ): void;
+  /** Releases the pass's working memory (not the matrix). */
+  dispose(): void;
+}
+
+/**
+ * A pass over the 2-D float32 tensor `A`, or undefined unless the active backend is wasm with the
+ * library's SIMD loops.
+ *
+ * @internal
+ */
+export function matrixPass(A: tf.Tensor2D): MatrixPass | undefined {
+  const backend = tf.backend();
+  if (tf.getBackend() !== 'wasm' || A.dtype !== 'float32') return undefined;
+  const loops = simdFor(backend);
+  if (!loops) return undefined;
+  const [rows, cols] = A.shape;
+  const K8 = cols - (cols % 8); // rowDots' width; the rest in JavaScript
+  const K4 = cols - (cols % 4); // scaledRows' width
+  const block = Math.max(1, Math.min(rows, Math.floor(BLOCK_BYTES / (4 * cols))));
+  // working memory on the backend's heap: v, then the block's dots and weights, then g
+  const work = tf.zeros([cols + 2 * block + cols + 8], 'float32');
+  return {
+    run(v, weigh, out) {
+      const a0 = heapOffset(backend, A);
+      const w0 = heapOffset(backend, work);
+      const [v0, d0, r0, g0] = [
+        w0,
+        w0 + 4 * cols,
+        w0 + 4 * (cols + block),
+        w0 + 4 * (cols + 2 * block),
+      ];
+      const heap = heapOf(backend)!;
+      const at = (byte: number) => byte >> 2;
+      for (let j = 0; j < cols; j++) heap[at(v0) + j] = v[j]!;
+      heap.fill(0, at(g0), at(g0) + cols);
+      const dots = heap.subarray(at(d0), at(d0) + block);
+      for (let i0 = 0; i0 < rows; i0 += block) {
+        const n = Math.min(block, rows - i0);
+        const row0 = a0 + 4 * i0 * cols;
+        if (K8 > 0) loops.rowDots(row0, v0, d0, n, 4 * K8, 4 * cols);
+        else dots.fill(0, 0, n);
+        if (K8 < cols)
+          for (let i = 0; i < n; i++) {
+            let s = dots[i]!;
+            const r = at(row0) + i * cols;
+            for (let k = K8; k < cols; k++)
+              s = Math.fround(s + Math.fround(heap[r + k]! * heap[at(v0) + k]!));
+            dots[i] = s;
+          }
+        const w = weigh(i0, i0 + n, dots.subarray(0, n));
+        for (let i = 0; i < n; i++) heap[at(r0) + i] = w[i]!;
+        if (K4 > 0) loops.scaledRows(row0, 4 * cols, g0, 0, r0, n, 4 * K4);
+        for (let k = K4; k < cols; k++) {
+          let s = 0;
+          for (let i = 0; i < n; i++) s += heap[at(r0) + i]! * heap[at(row0) + i * cols + k]!;
+          out[k]! += s;
+        }
+      }
+      for (let j = 0; j < K4; j++) out[j]! += heap[at(g0) + j]!;
+    },
+    dispose() {
+      work.dispose();
+    },
+  };
+}
+
+/**
+ * A float32 tensor of `values` (rounded from double precision). On the wasm backend the rounded
+ * values are written straight into the tensor's memory on the backend's heap, which (once the
+ * heap has grown) is memory already in use; a separate Float32Array first would be tens of
+ * megabytes of fresh memory for a genotype design, and its page faults cost more than the
+ * conversion (250 ms for 80 MB on the machine measured).
+ *
+ * @internal
+ */
+export function float32Tensor2d(values: Float64Array, rows: number, cols: number): tf.Tensor2D {
+  const backend = tf.backend();
+  if (tf.getBackend() !== 'wasm' || heapOf(backend) === undefined)
+    return tf.tensor2d(Float32Array.from(values), [rows, cols]);
+  // memory on the heap, not written (tf.zeros would upload a zeroed array of the same size)
+  const info = (backend as unknown as WasmBackendLike).makeOutput([rows, cols], 'float32');
+  const out = tf.engine().makeTensorFromTensorInfo(info) as tf.Tensor2D;
+  const at = heapOffset(backend, out) >> 2;
+  const heap = heapOf(backend)!;
+  for (let i = 0; i < rows * cols; i++) heap[at + i] = values[i]!;
+  return out;
+}
+
+function heapOf(backend: unknown): Float32Array | undefined {
+  const heap = (backend as { wasm?: { HEAPF32?: Float32Array } }).wasm?.HEAPF32;
+  return heap instanceof Float32Array ? heap : undefined;
+}

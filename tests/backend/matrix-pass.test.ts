@@ -1,0 +1,72 @@
+/**
+ * matrixPass: A·v and Aᵀ·w(A·v) in one read of a float32 matrix on the wasm backend, against the
+ * float64 definition, over odd widths (columns past the SIMD loops' multiples of 8 and 4) and
+ * several blocks of rows.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, expect, it } from 'vitest';
+import { matrixPass } from '../../src/backend/matrix-pass.js';
+import { Random } from '../../src/core/random.js';
+import { registerTrainingKernels } from '../../src/index.js';
+import { describeBackends } from '../helpers/backends.js';
+
+beforeAll(() => {
+  registerTrainingKernels();
+});
+
+describeBackends('matrixPass', (backend) => {
+  it.runIf(backend === 'wasm').each([
+    [300, 1003], // three blocks of rows; 3 columns past the multiples of 8 and of 4
+    [5, 16],
+    [9, 6], // narrower than one SIMD step
+  ])('%i × %i: the dots and the weighted row sums equal the definition', (rows, cols) => {
+    const rng = new Random(rows * cols);
+    const a = Float32Array.from({ length: rows * cols }, () => rng.normal(0, 1));
+    const v = Float64Array.from({ length: cols }, () => rng.normal(0, 1));
+    const A = tf.tensor2d(a, [rows, cols]);
+    const before = tf.memory().numTensors;
+    const pass = matrixPass(A)!;
+    expect(pass).toBeDefined();
+    const dots = new Float64Array(rows);
+    const weights = new Float64Array(rows);
+    const out = new Float64Array(cols).fill(1);
+    const blocks: number[] = [];
+    pass.run(
+      v,
+      (i0, i1, d) => {
+        blocks.push(i0);
+        for (let i = i0; i < i1; i++) {
+          dots[i] = d[i - i0]!;
+          weights[i] = Math.tanh(d[i - i0]!) + i / rows;
+        }
+        return weights.subarray(i0, i1);
+      },
+      out,
+    );
+    pass.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    if (rows * cols * 4 > 1 << 19) expect(blocks.length).toBeGreaterThan(1);
+    const f32 = (x: number) => Math.fround(x);
+    for (let i = 0; i < rows; i++) {
+      let s = 0;
+      for (let j = 0; j < cols; j++) s += a[i * cols + j]! * f32(v[j]!);
+      expect(Math.abs(dots[i]! - s)).toBeLessThan(1e-4 * Math.sqrt(cols));
+    }
+    for (let j = 0; j < cols; j++) {
+      let s = 1;
+      for (let i = 0; i < rows; i++) s += f32(weights[i]!) * a[i * cols + j]!;
+      expect(Math.abs(out[j]! - s)).toBeLessThan(1e-4 * Math.sqrt(rows));
+    }
+    A.dispose();
+  });
+
+  it(`${backend}: only the wasm backend's float32 matrices get a pass`, () => {
+    const A = tf.zeros([4, 8]) as tf.Tensor2D;
+    const I = tf.zeros([4, 8], 'int32') as tf.Tensor2D;
+    const pass = matrixPass(A);
+    expect(pass === undefined).toBe(backend !== 'wasm');
+    pass?.dispose();
+    expect(matrixPass(I)).toBeUndefined();
+    tf.dispose([A, I]);
+  });
+});
