@@ -73,7 +73,9 @@ async function measure(backend, label, seconds, adam = () => tf.train.adam(2e-4,
     tf.dispose([x, dCost, gCost]);
   };
   const stepsPerSec = await timeIt(step, seconds, 3);
-  const breakdown = backend === 'wasm' ? await kernelBreakdown(tf, step, 5) : undefined;
+  const breakdown = label.includes('registerTrainingKernels')
+    ? await kernelBreakdown(tf, step, 5)
+    : undefined;
   tf.dispose([real, ones, zeros]);
   G.dispose();
   D.dispose();
@@ -133,6 +135,11 @@ registerTrainingKernels();
 results.push(await measure('wasm', 'wasm (registerTrainingKernels)', 3));
 results.push(
   await measure('wasm', 'wasm (registerTrainingKernels, fusedAdam)', 3, () =>
+    fusedAdam(2e-4, 0.5, 0.999),
+  ),
+);
+results.push(
+  await measure('cpu', 'cpu (registerTrainingKernels, fusedAdam)', 3, () =>
     fusedAdam(2e-4, 0.5, 0.999),
   ),
 );

@@ -94,25 +94,40 @@ export function matrixPass(A: tf.Tensor2D): MatrixPass | undefined {
 }
 
 /**
- * A float32 tensor of `values` (rounded from double precision). On the wasm backend the rounded
- * values are written straight into the tensor's memory on the backend's heap, which (once the
- * heap has grown) is memory already in use; a separate Float32Array first would be tens of
- * megabytes of fresh memory for a genotype design, and its page faults cost more than the
- * conversion (250 ms for 80 MB on the machine measured).
+ * A float32 tensor of `values` (rounded from double precision), and whether every rounded value
+ * is finite (seen in the same pass). On the wasm backend the rounded values are written straight
+ * into the tensor's memory on the backend's heap, which (once the heap has grown) is memory
+ * already in use; a separate Float32Array first would be tens of megabytes of fresh memory for a
+ * genotype design, and its page faults cost more than the conversion (250 ms for 80 MB on the
+ * machine measured).
  *
  * @internal
  */
-export function float32Tensor2d(values: Float64Array, rows: number, cols: number): tf.Tensor2D {
+export function float32Tensor2d(
+  values: Float64Array,
+  rows: number,
+  cols: number,
+): { tensor: tf.Tensor2D; finite: boolean } {
   const backend = tf.backend();
-  if (tf.getBackend() !== 'wasm' || heapOf(backend) === undefined)
-    return tf.tensor2d(Float32Array.from(values), [rows, cols]);
-  // memory on the heap, not written (tf.zeros would upload a zeroed array of the same size)
-  const info = (backend as unknown as WasmBackendLike).makeOutput([rows, cols], 'float32');
-  const out = tf.engine().makeTensorFromTensorInfo(info) as tf.Tensor2D;
-  const at = heapOffset(backend, out) >> 2;
-  const heap = heapOf(backend)!;
-  for (let i = 0; i < rows * cols; i++) heap[at + i] = values[i]!;
-  return out;
+  const heap = tf.getBackend() === 'wasm' ? heapOf(backend) : undefined;
+  let target: Float32Array;
+  let tensor: tf.Tensor2D | undefined;
+  let at = 0;
+  if (heap) {
+    // memory on the heap, not written (tf.zeros would upload a zeroed array of the same size)
+    const info = (backend as unknown as WasmBackendLike).makeOutput([rows, cols], 'float32');
+    tensor = tf.engine().makeTensorFromTensorInfo(info) as tf.Tensor2D;
+    target = heapOf(backend)!;
+    at = heapOffset(backend, tensor) >> 2;
+  } else target = new Float32Array(rows * cols);
+  // x·0 is 0 for finite x, NaN for NaN and ±∞ (and for finite doubles beyond float32's range)
+  let zero = 0;
+  for (let i = 0; i < rows * cols; i++) {
+    const v = Math.fround(values[i]!);
+    target[at + i] = v;
+    zero += v * 0;
+  }
+  return { tensor: tensor ?? tf.tensor2d(target, [rows, cols]), finite: zero === 0 };
 }
 
 function heapOf(backend: unknown): Float32Array | undefined {

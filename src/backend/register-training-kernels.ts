@@ -11,7 +11,7 @@ import { registerDilatedGradients } from './dilated-gradients.js';
 import { ADAM_UPDATE, adamUpdateKernel } from './fused-adam.js';
 import { rememberOriginal } from './kernel-calls.js';
 import { batchMatMulTransposeFree } from './kernels/batch-mat-mul.js';
-import { batchMatMulRows } from './kernels/batch-mat-mul-cpu.js';
+import { batchMatMulRows, fusedMatMulCpu } from './kernels/batch-mat-mul-cpu.js';
 import { binaryLoop } from './kernels/binary-cpu.js';
 import { conv2dBackpropFilterGemm } from './kernels/conv2d-backprop-filter.js';
 import { conv2dBackpropInputComposed } from './kernels/conv2d-backprop-input.js';
@@ -101,6 +101,7 @@ const PROVIDED: Record<string, Provided[]> = {
     { kernelName: 'Add', make: binaryLoop(true), replaces: true },
     { kernelName: 'Relu', make: reluLoop, replaces: true },
     { kernelName: 'BatchMatMul', make: batchMatMulRows, replaces: true },
+    { kernelName: '_FusedMatMul', make: fusedMatMulCpu, replaces: true },
   ],
 };
 
@@ -171,7 +172,7 @@ function hookSetBackend(): void {
  *   the stock 3D gradients are wrong), `LeakyRelu` with a SIMD loop, `GatherV2` with one that
  *   copies only the gathered rows, `Transpose` of the last two axes with SIMD tiles; adds `MedkitAdamUpdate`,
  *   the one-kernel Adam step of {@link fusedAdam}. No training step copies data to JavaScript.
- * - cpu: convolution forward, fused forward and both backprops, and `BatchMatMul`, as
+ * - cpu: convolution forward, fused forward and both backprops, `BatchMatMul` and `_FusedMatMul`, as
  *   WebAssembly SIMD matrix products on a private heap (JavaScript loops where WebAssembly SIMD
  *   is missing; the stock convolutions run at ~45 MFLOP/s), a one-pass `MaxPoolGrad`, a transpose-free `Sum` over leading or trailing axes,
  *   dilation-aware depthwise backprops, `Relu`, `Step` (every ReLU gradient), same-shape or

@@ -109,7 +109,7 @@ const SPECS = {
   products: { constraint: { kind: 'string', oneOf: ['auto', 'host', 'backend'] }, default: 'auto' },
 } as const;
 
-async function toDesign(X: unknown, name: string): Promise<Design> {
+async function toDesign(X: unknown, name: string, checkFinite = true): Promise<Design> {
   let rows: number;
   let cols: number;
   let data: Float64Array;
@@ -163,17 +163,29 @@ async function toDesign(X: unknown, name: string): Promise<Design> {
   }
   if (rows === 0 || cols === 0)
     throw new ShapeError(`${name} must not be empty. Received: ${rows} × ${cols}.`);
-  // x·0 is 0 for every finite x and NaN for NaN and ±∞: one branch-free pass over a large design
-  let zero = 0;
-  for (let i = 0; i < data.length; i++) zero += data[i]! * 0;
-  for (let i = 0; zero !== 0 && i < data.length; i++) {
+  const design = { data, rows, cols };
+  if (checkFinite) assertFinite(design, name);
+  return design;
+}
+
+/**
+ * Throws for the first NaN or ±∞ in the design; `known` says whether the caller already knows
+ * (from its own pass over the values) that every value is finite.
+ */
+function assertFinite({ data, cols }: Design, name: string, known?: boolean): void {
+  if (known === undefined) {
+    // x·0 is 0 for every finite x and NaN for NaN and ±∞: one branch-free pass
+    let zero = 0;
+    for (let i = 0; i < data.length; i++) zero += data[i]! * 0;
+    known = zero === 0;
+  }
+  for (let i = 0; !known && i < data.length; i++) {
     if (!Number.isFinite(data[i]!)) {
       throw new ArgumentError(
         `${name} must hold finite numbers. Received: ${describeValue(data[i])} at [${Math.floor(i / cols)}, ${i % cols}]; impute or drop missing values first.`,
       );
     }
   }
-  return { data, rows, cols };
 }
 
 async function toVector(v: unknown, name: string, n: number): Promise<Float64Array> {
@@ -297,7 +309,8 @@ export class LogisticRegression {
    */
   async fit(X: FeatureMatrix, y: LabelVector, sampleWeight?: LabelVector): Promise<this> {
     const fn = 'LogisticRegression.fit';
-    const design = await toDesign(X, `${fn}: \`X\``);
+    // finiteness is checked below, on the backend path while the design is converted
+    const design = await toDesign(X, `${fn}: \`X\``, false);
     const labels = await toVector(y, `${fn}: \`y\``, design.rows);
     const classes = [...new Set(labels)].sort((a, b) => a - b);
     if (classes.length < 2) {
@@ -376,7 +389,15 @@ export class LogisticRegression {
         active !== 'cpu');
     // features given as a float32 tensor are on the backend already
     const source = isTensor(X) && X.dtype === 'float32' ? (X as tf.Tensor2D) : undefined;
+    if (!onBackend || source) assertFinite(design, `${fn}: \`X\``);
     const products = onBackend ? backendProducts(problem, source) : undefined;
+    if (products?.finite === false) {
+      products.dispose();
+      assertFinite(design, `${fn}: \`X\``, false);
+      throw new ArgumentError(
+        `${fn}: \`X\` holds values beyond single precision's range (|x| > 3.4e38), which the backend's products cannot hold; fit with \`products: 'host'\` or rescale the features.`,
+      );
+    }
     let result: MinimizeResult;
     try {
       const aim = onBackend ? { aim: 1 } : {};

@@ -341,6 +341,7 @@ describeBackends('training kernels', (backend) => {
         'cpu/Relu',
         'cpu/Step',
         'cpu/Sum',
+        'cpu/_FusedMatMul',
         'wasm/BatchMatMul',
         'wasm/Conv2DBackpropFilter',
         'wasm/Conv2DBackpropInput',
@@ -396,6 +397,7 @@ const STOCK_CPU = {
   input: tf.getKernel('Conv2DBackpropInput', 'cpu')!.kernelFunc,
   filter: tf.getKernel('Conv2DBackpropFilter', 'cpu')!.kernelFunc,
   maxPoolGrad: tf.getKernel('MaxPoolGrad', 'cpu')!.kernelFunc,
+  fusedMatMul: tf.getKernel('_FusedMatMul', 'cpu')!.kernelFunc,
 };
 
 // the stock leaky ReLU: wasm's forward kernel and tfjs-core's gradient, before registration
@@ -1183,6 +1185,52 @@ describeBackends('fused conv2d', (backend) => {
       };
       expectClose(fused, acts[activation]!(), { rtol: 1e-5, atol: 1e-5 });
       tf.dispose([x, w, bias, alpha, fused, z]);
+    },
+  );
+});
+
+describeBackends('fused matMul', (backend) => {
+  it.runIf(backend === 'cpu').each([
+    ['linear', false, false],
+    ['relu', true, false],
+    ['relu6', false, true],
+    ['elu', true, true],
+    ['sigmoid', false, false],
+    ['leakyrelu', false, false],
+    ['prelu', false, false],
+  ] as const)(
+    'cpu: bias + %s (transposeA %s, transposeB %s) equals the stock kernel',
+    (activation, ta, tb) => {
+      const a = tf.randomNormal(ta ? [40, 33] : [33, 40], 0, 1, 'float32', 51) as tf.Tensor2D;
+      const b = tf.randomNormal(tb ? [70, 40] : [40, 70], 0, 1, 'float32', 52) as tf.Tensor2D;
+      const bias = tf.randomNormal([70], 0, 1, 'float32', 53);
+      const alpha = tf.randomUniform([70], 0, 0.3, 'float32', 54);
+      const before = tf.memory().numTensors;
+      const fused = tf.fused.matMul({
+        a,
+        b,
+        transposeA: ta,
+        transposeB: tb,
+        bias,
+        activation,
+        ...(activation === 'prelu' ? { preluActivationWeights: alpha } : {}),
+        ...(activation === 'leakyrelu' ? { leakyreluAlpha: 0.1 } : {}),
+      });
+      expect(tf.memory().numTensors).toBe(before + 1);
+      const stock = tf.engine().makeTensorFromTensorInfo(
+        STOCK_CPU.fusedMatMul({
+          inputs: {
+            a,
+            b,
+            bias,
+            ...(activation === 'prelu' ? { preluActivationWeights: alpha } : {}),
+          },
+          backend: tf.backend(),
+          attrs: { transposeA: ta, transposeB: tb, activation, leakyreluAlpha: 0.1 },
+        } as never) as tf.TensorInfo,
+      );
+      expectClose(fused, Array.from(stock.dataSync()), { rtol: 1e-5, atol: 1e-5 });
+      tf.dispose([a, b, bias, alpha, fused, stock]);
     },
   );
 });

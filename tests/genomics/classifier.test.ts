@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { MedkitError, Random, ShapeError } from '../../src/core/index.js';
+import { ArgumentError, MedkitError, Random, ShapeError } from '../../src/core/index.js';
 import { LogisticRegression, type LogisticRegressionOptions } from '../../src/genomics/index.js';
 import { describeBackends, expectNoLeak } from '../helpers/backends.js';
 
@@ -323,7 +323,7 @@ describeBackends("products: 'backend' (single precision, on the active backend)"
     await compare(wide.X, wide.y, { C: 0.05 });
   });
 
-  it('L2 on an odd-width design (columns past the SIMD loops\' blocks)', async () => {
+  it("L2 on an odd-width design (columns past the SIMD loops' blocks)", async () => {
     const odd = genotypeDesign(150, 403, 5);
     await compare(odd.X, odd.y, { C: 0.05 });
   });
@@ -337,6 +337,25 @@ describeBackends("products: 'backend' (single precision, on the active backend)"
 
   it('multinomial L2 on the digits (Newton-CG: Hessian products on the backend too)', async () => {
     await compare(dgX.slice(0, 300), dgY.slice(0, 300), { C: 0.1 });
+  });
+
+  it('bad values on the backend path: NaN and ∞ located, beyond float32 refused, nothing left', async () => {
+    const rows = (bad: number) => [
+      [0, 1, 2],
+      [1, 0, bad],
+      [1, 1, 0],
+    ];
+    const fit = (bad: number) =>
+      new LogisticRegression({ products: 'backend' }).fit(rows(bad), [0, 1, 1]);
+    const before = tf.memory().numTensors;
+    await expect(fit(Number.NaN)).rejects.toThrow(/finite numbers.*NaN at \[1, 2\]/);
+    await expect(fit(Number.NEGATIVE_INFINITY)).rejects.toThrow(/-Infinity at \[1, 2\]/);
+    await expect(fit(1e39)).rejects.toThrow(ArgumentError);
+    await expect(fit(1e39)).rejects.toThrow(/beyond single precision's range/);
+    expect(tf.memory().numTensors).toBe(before);
+    // the host path takes such values
+    const host = await new LogisticRegression({ products: 'host' }).fit(rows(1e39), [0, 1, 1]);
+    expect(host.coef[0]!.every(Number.isFinite)).toBe(true);
   });
 
   it('features given as a float32 tensor are used in place and left alive', async () => {

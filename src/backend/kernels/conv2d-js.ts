@@ -24,6 +24,7 @@ import {
   conv2dForwardGemm,
   conv2dInputGradientGemm,
 } from './conv2d-gemm-cpu.js';
+import { activate, knownActivation } from './fused-activation.js';
 import { accessFor } from './js-access.js';
 
 type Info = tf.backend_util.Conv2DInfo;
@@ -100,15 +101,6 @@ export function conv2dJs(backendName: string): tf.KernelFunc {
   };
 }
 
-const ACTIVATION_KERNELS: Record<string, string> = {
-  relu: 'Relu',
-  relu6: 'Relu6',
-  elu: 'Elu',
-  sigmoid: 'Sigmoid',
-  leakyrelu: 'LeakyRelu',
-  prelu: 'Prelu',
-};
-
 /** FusedConv2D: conv + bias in one pass, then the activation by the backend's own kernel. @internal */
 export function fusedConv2dJs(backendName: string): tf.KernelFunc {
   return (args) => {
@@ -124,11 +116,7 @@ export function fusedConv2dJs(backendName: string): tf.KernelFunc {
       !bias ||
       bias.shape.length === 0 ||
       (bias.shape.length === 1 && bias.shape[0] === filter!.shape[3]);
-    if (
-      attrs.dataFormat === 'NCHW' ||
-      !biasShapeOk ||
-      (activation !== 'linear' && !ACTIVATION_KERNELS[activation])
-    ) {
+    if (attrs.dataFormat === 'NCHW' || !biasShapeOk || !knownActivation(activation)) {
       return callKernel('FusedConv2D', backendName, b, inputs as never, attrs as never);
     }
     const info = conv2dGeometry(x!.shape, filter!.shape, attrs as Record<string, unknown>);
@@ -142,20 +130,7 @@ export function fusedConv2dJs(backendName: string): tf.KernelFunc {
           : values[2]!;
     }
     forward(info, values[0]!, values[1]!, outValues, biasValues);
-    if (activation === 'linear') return out;
-    const kernel = ACTIVATION_KERNELS[activation]!;
-    const activated =
-      activation === 'prelu'
-        ? callKernel(kernel, backendName, b, { x: out, alpha: preluActivationWeights! })
-        : callKernel(
-            kernel,
-            backendName,
-            b,
-            { x: out },
-            activation === 'leakyrelu' ? { alpha: attrs.leakyreluAlpha } : {},
-          );
-    release(b, out);
-    return activated;
+    return activate(backendName, b, out, activation, attrs.leakyreluAlpha, preluActivationWeights);
   };
 }
 

@@ -28,6 +28,8 @@ export interface BackendProducts {
   plain: Products;
   /** Releases the design's uploads. */
   dispose(): void;
+  /** Whether every value of the design was finite, when the upload saw them (not for `source`). */
+  finite?: boolean;
 }
 
 /**
@@ -38,7 +40,8 @@ export function backendProducts(p: LogisticProblem, source?: tf.Tensor2D): Backe
   const { rows, cols, data } = p.X;
   const K = p.columns;
   const b = cols + (p.fitIntercept ? 1 : 0);
-  const X = source ?? float32Tensor2d(data, rows, cols);
+  const upload = source ? undefined : float32Tensor2d(data, rows, cols);
+  const X = source ?? upload!.tensor;
   // the coefficients as columns: one (a matrix-vector product), or padded with zero columns to
   // a multiple of eight (a whole number of the wasm gemm's column blocks)
   const K8 = K === 1 ? 1 : Math.ceil(K / 8) * 8;
@@ -122,5 +125,6 @@ export function backendProducts(p: LogisticProblem, source?: tf.Tensor2D): Backe
       pass?.dispose();
       if (X !== source) X.dispose();
     },
+    ...(upload ? { finite: upload.finite } : {}),
   };
 }
