@@ -345,13 +345,13 @@ describeBackends("products: 'backend' (single precision, on the active backend)"
       [1, 0, bad],
       [1, 1, 0],
     ];
-    const fit = (bad: number) =>
+    const fitWith = (bad: number) =>
       new LogisticRegression({ products: 'backend' }).fit(rows(bad), [0, 1, 1]);
     const before = tf.memory().numTensors;
-    await expect(fit(Number.NaN)).rejects.toThrow(/finite numbers.*NaN at \[1, 2\]/);
-    await expect(fit(Number.NEGATIVE_INFINITY)).rejects.toThrow(/-Infinity at \[1, 2\]/);
-    await expect(fit(1e39)).rejects.toThrow(ArgumentError);
-    await expect(fit(1e39)).rejects.toThrow(/beyond single precision's range/);
+    await expect(fitWith(Number.NaN)).rejects.toThrow(/finite numbers.*NaN at \[1, 2\]/);
+    await expect(fitWith(Number.NEGATIVE_INFINITY)).rejects.toThrow(/-Infinity at \[1, 2\]/);
+    await expect(fitWith(1e39)).rejects.toThrow(ArgumentError);
+    await expect(fitWith(1e39)).rejects.toThrow(/beyond single precision's range/);
     expect(tf.memory().numTensors).toBe(before);
     // the host path takes such values
     const host = await new LogisticRegression({ products: 'host' }).fit(rows(1e39), [0, 1, 1]);

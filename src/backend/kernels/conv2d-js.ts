@@ -17,7 +17,7 @@
  * @module
  */
 import type * as tf from '@tensorflow/tfjs-core';
-import { callKernel, type KernelBackend, release } from '../kernel-calls.js';
+import { callKernel, type KernelBackend } from '../kernel-calls.js';
 import { conv2dGeometry } from './conv-geometry.js';
 import {
   conv2dFilterGradientGemm,
