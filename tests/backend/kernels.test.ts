@@ -705,6 +705,8 @@ describeBackends('cpu convolutions and products on the scratch heap', (backend) 
     [[3, 33, 70], [1, 70, 21], false, false],
     [[1, 70, 33], [3, 21, 70], true, true],
     [[2, 64, 3136], [2, 3136, 128], false, false],
+    [[1, 300, 200], [1, 200, 1], false, false], // matrix · vector: the dot-product loop
+    [[1, 200, 1], [1, 300, 200], true, true],
   ])(
     'products %j · %j (transposeA %s, transposeB %s) on both paths equal the definition',
     (as, bs, ta, tb) => {

@@ -1,8 +1,9 @@
 /**
- * `BatchMatMul` for the cpu backend. Products of at least 2¹⁵ multiply-adds run as the SIMD gemm
- * on the {@link scratchHeap} (operands copied in, zero-padded to blocks of 4 rows and 8 columns,
- * transposed operands turned by SIMD 4 × 4 tiles; float32 sums in k order, ~30 GFLOP/s); smaller
- * ones, and every product where that heap cannot be had, compute each element of C as the dot
+ * `BatchMatMul` for the cpu backend. Products of at least 2¹⁵ multiply-adds, 4 rows and 4
+ * columns run as the SIMD gemm on the {@link scratchHeap} (operands copied in, zero-padded to
+ * blocks of 4 rows and 8 columns, transposed operands turned by SIMD 4 × 4 tiles; float32 sums in
+ * k order, ~30 GFLOP/s); the rest (matrix-vector products among them), and every product where
+ * that heap cannot be had, compute each element of C as the dot
  * product of two contiguous rows (op(A)'s row, and op(B)'s column, copied to a row once per
  * product when B is not transposed) in double precision with four partial sums. The stock kernel
  * walks 48 × 48 blocks with a strided inner loop and rounds to float32 after every block: ~0.4
@@ -17,8 +18,13 @@ import { activate, knownActivation } from './fused-activation.js';
 import { accessFor } from './js-access.js';
 import { layout, type ScratchHeap, scratchHeap } from './scratch-heap.js';
 
-/** Products of at least this many multiply-adds go to the SIMD gemm on the scratch heap. */
+/**
+ * Products of at least this many multiply-adds, and at least 4 rows and 4 columns, go to the SIMD
+ * gemm on the scratch heap: copying the operands in costs 1/M (A·B with M rows) of the product,
+ * and a vector would be padded to a block of 8 columns or 4 rows.
+ */
 const GEMM_WORK = 1 << 15;
+const GEMM_EDGE = 4;
 
 const up = (n: number, k: number) => Math.ceil(n / k) * k;
 
@@ -100,7 +106,10 @@ export function batchMatMulRows(backendName: string): tf.KernelFunc {
     const K4 = up(K, 4);
     const N8 = up(N, 8);
     const regions = layout([M4 * K4, K4 * N8, M4 * N8, Math.max(M4, N8) * K4]);
-    const heap = M * K * N >= GEMM_WORK ? scratchHeap(regions.total) : undefined;
+    const heap =
+      M * K * N >= GEMM_WORK && M >= GEMM_EDGE && N >= GEMM_EDGE
+        ? scratchHeap(regions.total)
+        : undefined;
     if (heap) {
       const [a0, b0, c0, t0] = regions.offsets as [number, number, number, number];
       for (let m = 0; m < batch; m++) {
