@@ -30,12 +30,37 @@ const MAX_PANEL = 1 << 22;
 
 const up = (n: number, k: number) => Math.ceil(n / k) * k;
 
-/** Output rows of a chunk: `rows` rows (b, oh) from row `r0` of the B·OH rows. */
-function chunkRows(info: Info, width: number): number {
-  return Math.max(
-    1,
-    Math.min(info.batchSize * info.outHeight, Math.floor(MAX_PANEL / (info.outWidth * width))),
-  );
+/** A chunk of output rows: rows r0 … r0 + rows − 1 of the B·OH rows, M = rows·OW positions. */
+interface Chunk {
+  r0: number;
+  rows: number;
+  M: number;
+  /** M rounded up to the gemm's blocks of four rows. */
+  M4: number;
+}
+
+/**
+ * The chunks of output rows for panels `width` floats wide, and the scratch heap laid out with
+ * `regions(M4max)` (the regions' sizes, given a chunk's most panel rows): undefined when the heap
+ * cannot hold them.
+ */
+function plan(
+  info: Info,
+  width: number,
+  regions: (M4max: number) => number[],
+): { heap: ScratchHeap; offsets: number[]; chunks: Chunk[] } | undefined {
+  const total = info.batchSize * info.outHeight;
+  const OW = info.outWidth;
+  const per = Math.max(1, Math.min(total, Math.floor(MAX_PANEL / (OW * width))));
+  const { offsets, total: floats } = layout(regions(up(per * OW, 4)));
+  const heap = scratchHeap(floats);
+  if (!heap) return undefined;
+  const chunks: Chunk[] = [];
+  for (let r0 = 0; r0 < total; r0 += per) {
+    const rows = Math.min(per, total - r0);
+    chunks.push({ r0, rows, M: rows * OW, M4: up(rows * OW, 4) });
+  }
+  return { heap, offsets, chunks };
 }
 
 function zero(f32: Float32Array, at: number, n: number): void {
@@ -141,22 +166,15 @@ export function conv2dForwardGemm(
   const taps = info.filterHeight * info.filterWidth * info.inChannels;
   const width = taps + (bias ? 1 : 0);
   const CO8 = up(CO, 8);
-  const total = info.batchSize * info.outHeight;
-  const chunk = chunkRows(info, width);
-  const M4max = up(chunk * OW, 4);
-  const { offsets, total: floats } = layout([x.length, width * CO8, M4max * width, M4max * CO8]);
-  const [x0, w0, p0, c0] = offsets as [number, number, number, number];
-  const heap = scratchHeap(floats);
-  if (!heap) return false;
-  const { f32, loops } = heap;
+  const p = plan(info, width, (M4) => [x.length, width * CO8, M4 * width, M4 * CO8]);
+  if (!p) return false;
+  const [x0, w0, p0, c0] = p.offsets as [number, number, number, number];
+  const { f32, loops } = p.heap;
   f32.set(x, x0);
   placeRows(f32, w, taps, CO, w0, CO8);
   if (bias) placeRows(f32, bias, 1, CO, w0 + taps * CO8, CO8);
-  for (let r0 = 0; r0 < total; r0 += chunk) {
-    const rows = Math.min(chunk, total - r0);
-    const M = rows * OW;
-    const M4 = up(M, 4);
-    buildPanel(heap, info, x0, p0, width, r0, rows, bias !== undefined);
+  for (const { r0, rows, M, M4 } of p.chunks) {
+    buildPanel(p.heap, info, x0, p0, width, r0, rows, bias !== undefined);
     zero(f32, p0 + M * width, (M4 - M) * width);
     loops.gemm(4 * p0, 4 * w0, 4 * c0, M4, width, CO8, 4 * CO8);
     takeRows(f32, c0, CO8, y, r0 * OW * CO, M, CO);
@@ -175,28 +193,15 @@ export function conv2dFilterGradientGemm(
   const taps = info.filterHeight * info.filterWidth * info.inChannels;
   const T4 = up(taps, 4);
   const CO8 = up(CO, 8);
-  const total = info.batchSize * info.outHeight;
-  const chunk = chunkRows(info, taps);
-  const M4max = up(chunk * OW, 4);
   // the panel has 4 floats of slack: its transpose reads T4 columns of the last row
-  const { offsets, total: floats } = layout([
-    x.length,
-    M4max * taps + 4,
-    T4 * M4max,
-    M4max * CO8,
-    T4 * CO8,
-  ]);
-  const [x0, p0, t0, d0, c0] = offsets as [number, number, number, number, number];
-  const heap = scratchHeap(floats);
-  if (!heap) return false;
-  const { f32, loops } = heap;
+  const p = plan(info, taps, (M4) => [x.length, M4 * taps + 4, T4 * M4, M4 * CO8, T4 * CO8]);
+  if (!p) return false;
+  const [x0, p0, t0, d0, c0] = p.offsets as [number, number, number, number, number];
+  const { f32, loops } = p.heap;
   f32.set(x, x0);
-  const sums = total > chunk ? new Float64Array(taps * CO) : undefined;
-  for (let r0 = 0; r0 < total; r0 += chunk) {
-    const rows = Math.min(chunk, total - r0);
-    const M = rows * OW;
-    const M4 = up(M, 4);
-    buildPanel(heap, info, x0, p0, taps, r0, rows, false);
+  const sums = p.chunks.length > 1 ? new Float64Array(taps * CO) : undefined;
+  for (const { r0, rows, M, M4 } of p.chunks) {
+    buildPanel(p.heap, info, x0, p0, taps, r0, rows, false);
     zero(f32, p0 + M * taps, (M4 - M) * taps + 4);
     loops.transpose4(4 * p0, 4 * t0, M4, T4, 4 * taps, 4 * M4);
     placeRows(f32, dy.subarray(r0 * OW * CO, (r0 * OW + M) * CO), M, CO, d0, CO8);
@@ -218,27 +223,16 @@ export function conv2dInputGradientGemm(
   w: Float32Array,
   dx: Float32Array,
 ): boolean {
-  const {
-    inHeight: H,
-    inWidth: W,
-    inChannels: CI,
-    outChannels: CO,
-    outHeight: OH,
-    outWidth: OW,
-  } = info;
-  const { filterHeight: KH, filterWidth: KW, strideHeight: SH, strideWidth: SW } = info;
-  const { dilationHeight: DH, dilationWidth: DW } = info;
+  const { inHeight: H, inWidth: W, inChannels: CI, outChannels: CO, outHeight: OH } = info;
+  const { outWidth: OW, filterHeight: KH, filterWidth: KW, strideHeight: SH } = info;
+  const { strideWidth: SW, dilationHeight: DH, dilationWidth: DW } = info;
   const { top, left } = info.padInfo;
   const taps = KH * KW * CI;
   const T8 = up(taps, 8);
-  const total = info.batchSize * OH;
-  const chunk = chunkRows(info, T8);
-  const M4max = up(chunk * OW, 4);
-  const { offsets, total: floats } = layout([dx.length, CO * T8, M4max * CO, M4max * T8]);
-  const [x0, w0, d0, g0] = offsets as [number, number, number, number];
-  const heap = scratchHeap(floats);
-  if (!heap) return false;
-  const { f32, loops } = heap;
+  const p = plan(info, T8, (M4) => [dx.length, CO * T8, M4 * CO, M4 * T8]);
+  if (!p) return false;
+  const [x0, w0, d0, g0] = p.offsets as [number, number, number, number];
+  const { f32, loops } = p.heap;
   f32.fill(0, x0, x0 + dx.length);
   for (let co = 0; co < CO; co++) {
     const row = w0 + co * T8;
@@ -246,10 +240,7 @@ export function conv2dInputGradientGemm(
     zero(f32, row + taps, T8 - taps);
   }
   const ranges = Array.from({ length: KW }, (_, kw) => tapRange(kw, DW, left, SW, W, OW));
-  for (let r0 = 0; r0 < total; r0 += chunk) {
-    const rows = Math.min(chunk, total - r0);
-    const M = rows * OW;
-    const M4 = up(M, 4);
+  for (const { r0, rows, M, M4 } of p.chunks) {
     f32.set(dy.subarray(r0 * OW * CO, (r0 * OW + M) * CO), d0);
     zero(f32, d0 + M * CO, (M4 - M) * CO);
     loops.gemm(4 * d0, 4 * w0, 4 * g0, M4, CO, T8, 4 * T8);
