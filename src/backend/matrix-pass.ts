@@ -39,7 +39,7 @@ export interface MatrixPass {
  */
 export function matrixPass(A: tf.Tensor2D): MatrixPass | undefined {
   const backend = tf.backend();
-  if (tf.getBackend() !== 'wasm' || A.dtype !== 'float32') return undefined;
+  if (tf.getBackend() !== 'wasm' || A.dtype !== 'float32' || !heldBy(backend, A)) return undefined;
   const loops = simdFor(backend);
   if (!loops) return undefined;
   const [rows, cols] = A.shape;
@@ -133,4 +133,28 @@ export function float32Tensor2d(
 function heapOf(backend: unknown): Float32Array | undefined {
   const heap = (backend as { wasm?: { HEAPF32?: Float32Array } }).wasm?.HEAPF32;
   return heap instanceof Float32Array ? heap : undefined;
+}
+
+/**
+ * A float32 tensor's values without a copy where the backend allows it (a view of the wasm
+ * backend's heap, valid until the next allocation there; the cpu backend's own array), else read
+ * with `dataSync`. For one pass over the values, right away.
+ *
+ * @internal
+ */
+export function tensorValues(t: tf.Tensor): Float32Array {
+  const backend = tf.backend();
+  const heap = tf.getBackend() === 'wasm' ? heapOf(backend) : undefined;
+  if (heap && t.dtype === 'float32' && heldBy(backend, t)) {
+    const at = heapOffset(backend, t) >> 2;
+    return heap.subarray(at, at + t.size);
+  }
+  return t.dataSync() as Float32Array;
+}
+
+/** Whether `backend` holds the tensor's data (a tensor made on another backend moves on first use). */
+function heldBy(backend: unknown, t: tf.Tensor): boolean {
+  return (
+    (backend as { dataIdMap?: { has(id: object): boolean } }).dataIdMap?.has(t.dataId) === true
+  );
 }

@@ -9,6 +9,7 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { tensorValues } from '../backend/matrix-pass.js';
 import { ArgumentError, describeValue, FormatError, ShapeError } from '../core/errors.js';
 import { isTensor } from '../core/tensors.js';
 import { resolveOptions } from '../core/validate.js';
@@ -109,7 +110,18 @@ const SPECS = {
   products: { constraint: { kind: 'string', oneOf: ['auto', 'host', 'backend'] }, default: 'auto' },
 } as const;
 
-async function toDesign(X: unknown, name: string, checkFinite = true): Promise<Design> {
+/** A design, and the float32 tensor it came from (whose values `data` holds only once read). */
+type DesignInput = Design & { tensor?: tf.Tensor2D };
+
+/**
+ * The design of `X`. With `checkFinite` false the caller checks finiteness itself; with
+ * `readTensor` false a float32 tensor is left unread (`data` empty, `tensor` set).
+ */
+async function toDesign(
+  X: unknown,
+  name: string,
+  { checkFinite = true, readTensor = true } = {},
+): Promise<DesignInput> {
   let rows: number;
   let cols: number;
   let data: Float64Array;
@@ -120,6 +132,10 @@ async function toDesign(X: unknown, name: string, checkFinite = true): Promise<D
         `${name} must be 2-D (samples × features). Received: shape [${X.shape.join(', ')}].`,
       );
     [rows, cols] = X.shape as [number, number];
+    if (rows === 0 || cols === 0)
+      throw new ShapeError(`${name} must not be empty. Received: ${rows} × ${cols}.`);
+    if (!readTensor && X.dtype === 'float32')
+      return { data: new Float64Array(0), rows, cols, tensor: X as tf.Tensor2D };
     data = Float64Array.from(await X.data());
   } else if (Array.isArray(X)) {
     rows = X.length;
@@ -172,7 +188,11 @@ async function toDesign(X: unknown, name: string, checkFinite = true): Promise<D
  * Throws for the first NaN or ±∞ in the design; `known` says whether the caller already knows
  * (from its own pass over the values) that every value is finite.
  */
-function assertFinite({ data, cols }: Design, name: string, known?: boolean): void {
+function assertFinite(
+  { data, cols }: { data: ArrayLike<number>; cols: number },
+  name: string,
+  known?: boolean,
+): void {
   if (known === undefined) {
     // x·0 is 0 for every finite x and NaN for NaN and ±∞: one branch-free pass
     let zero = 0;
@@ -309,8 +329,9 @@ export class LogisticRegression {
    */
   async fit(X: FeatureMatrix, y: LabelVector, sampleWeight?: LabelVector): Promise<this> {
     const fn = 'LogisticRegression.fit';
-    // finiteness is checked below, on the backend path while the design is converted
-    const design = await toDesign(X, `${fn}: \`X\``, false);
+    // finiteness is checked below (on the backend path while the design is converted), and a
+    // float32 tensor is read to the host only if the products run there
+    const design = await toDesign(X, `${fn}: \`X\``, { checkFinite: false, readTensor: false });
     const labels = await toVector(y, `${fn}: \`y\``, design.rows);
     const classes = [...new Set(labels)].sort((a, b) => a - b);
     if (classes.length < 2) {
@@ -388,8 +409,11 @@ export class LogisticRegression {
         active !== null &&
         active !== 'cpu');
     // features given as a float32 tensor are on the backend already
-    const source = isTensor(X) && X.dtype === 'float32' ? (X as tf.Tensor2D) : undefined;
-    if (!onBackend || source) assertFinite(design, `${fn}: \`X\``);
+    const source = design.tensor;
+    if (source && !onBackend) design.data = Float64Array.from(await source.data());
+    if (source && onBackend)
+      assertFinite({ data: tensorValues(source), cols: design.cols }, `${fn}: \`X\``);
+    else if (!onBackend) assertFinite(design, `${fn}: \`X\``);
     const products = onBackend ? backendProducts(problem, source) : undefined;
     if (products?.finite === false) {
       products.dispose();

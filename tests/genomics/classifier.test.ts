@@ -358,6 +358,37 @@ describeBackends("products: 'backend' (single precision, on the active backend)"
     expect(host.coef[0]!.every(Number.isFinite)).toBe(true);
   });
 
+  it('a float32 tensor on the backend path: NaN located without reading it to the host', async () => {
+    const X = tf.tensor2d(
+      [
+        [0, 1, 2],
+        [1, 0, Number.NaN],
+        [1, 1, 0],
+      ],
+      undefined,
+      'float32',
+    );
+    const before = tf.memory().numTensors;
+    await expect(new LogisticRegression({ products: 'backend' }).fit(X, [0, 1, 1])).rejects.toThrow(
+      /finite numbers.*NaN at \[1, 2\]/,
+    );
+    expect(tf.memory().numTensors).toBe(before);
+    X.dispose();
+  });
+
+  it('a float32 tensor made on another backend is moved, and fits the same', async () => {
+    const active = tf.getBackend();
+    await tf.setBackend(active === 'cpu' ? 'wasm' : 'cpu');
+    const X = tf.tensor2d(new Float32Array(wide.X.data), [wide.X.rows, wide.X.cols]);
+    await tf.setBackend(active);
+    const moved = await new LogisticRegression({ C: 0.05, products: 'backend' }).fit(X, wide.y);
+    const Y = tf.tensor2d(new Float32Array(wide.X.data), [wide.X.rows, wide.X.cols]);
+    const here = await new LogisticRegression({ C: 0.05, products: 'backend' }).fit(Y, wide.y);
+    const [a, b] = [await moved.predictProba(X), await here.predictProba(X)];
+    expect(Math.max(...a.map((r, i) => Math.abs(r[1]! - b[i]![1]!)))).toBeLessThan(1e-6);
+    tf.dispose([X, Y]);
+  });
+
   it('features given as a float32 tensor are used in place and left alive', async () => {
     const X = tf.tensor2d(new Float32Array(wide.X.data), [wide.X.rows, wide.X.cols]);
     const m = await new LogisticRegression({ C: 0.05, products: 'backend' }).fit(X, wide.y);
