@@ -1,10 +1,18 @@
 /**
- * One pass over a large float32 matrix on the wasm backend for the two products of a gradient
- * step, u = A·v and then g = Aᵀ·w(u): the matrix is read in blocks of rows, each block's dot
- * products with v computed (SIMD `rowDots`), the caller turning them into weights for those rows,
- * and the block, still in cache, scaled by the weights and added into g (SIMD `scaledRows`). Two
- * matrix products as tfjs ops read the matrix from memory twice; for a matrix far larger than the
- * cache (a genotype design of 2,000 × 10,000 values is 80 MB) that read is the whole cost.
+ * Large float32 matrices on the wasm backend, used where they lie:
+ *
+ * - {@link matrixPass}: one pass over a matrix for the two products of a gradient step, u = A·v
+ *   and then g = Aᵀ·w(u). The matrix is read in blocks of rows, each block's dot products with v
+ *   computed (SIMD `rowDots`), the caller turning them into weights for those rows, and the
+ *   block, still in cache, scaled by the weights and added into g (SIMD `scaledRows`). Two matrix
+ *   products as tfjs ops read the matrix from memory twice; for a matrix far larger than the
+ *   cache (a genotype design of 2,000 × 10,000 values is 80 MB) that read is the whole cost.
+ * - {@link float32Tensor2d}: a double-precision matrix written straight into a new tensor's heap
+ *   memory, its finiteness checked in the same pass.
+ * - {@link tensorValues}: a float32 tensor's values as a view of the heap, without a copy.
+ *
+ * Other backends get undefined from `matrixPass` (the caller uses tfjs ops) and plain uploads and
+ * reads from the other two.
  *
  * @module
  */
