@@ -58,8 +58,9 @@ export interface LogisticRegressionOptions {
   /**
    * Where the solver's two heavy products (X·W and Xᵀ·R, one each per evaluation) run:
    * `'host'`: in double precision in JavaScript, the solver aiming at tol/1000; `'backend'`: as
-   * tfjs matrix products on the active backend, in single precision (the design is uploaded once,
-   * in both orientations), the solver aiming at tol itself as scikit-learn's lbfgs does (single
+   * tfjs matrix products on the active backend, in single precision (the design is uploaded once;
+   * a float32 tensor is used where it lies; on wasm a binary model reads it once per evaluation
+   * for both products), the solver aiming at tol itself as scikit-learn's lbfgs does (single
    * precision cannot resolve gradients far below it); `'auto'`: the backend for designs of 2²²
    * (about 4 million) values or more when a backend other than `'cpu'` is active (whose products
    * are no faster than the host's), else the host. Defaults to `'auto'`.
