@@ -9,6 +9,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import fc from 'fast-check';
 import { beforeAll, expect, it } from 'vitest';
+import { CONV_CHUNKS } from '../../src/backend/kernels/conv2d-gemm-cpu.js';
 import { setScratchHeapEnabled } from '../../src/backend/kernels/scratch-heap.js';
 import { SIMD_MODULES, simdFor, simdModuleBytes } from '../../src/backend/kernels/simd.js';
 import { registeredTrainingKernels } from '../../src/backend/register-training-kernels.js';
@@ -650,6 +651,36 @@ describeBackends('cpu convolutions and products on the scratch heap', (backend) 
         );
       } finally {
         setScratchHeapEnabled(was);
+      }
+    },
+  );
+
+  it.runIf(backend === 'cpu')(
+    'the conv sweep holds in chunks of a few output rows and groups of one or two samples',
+    () => {
+      const was = { ...CONV_CHUNKS };
+      // forward passes with the whole batch at once, for the chunked ones to equal
+      const x = tf.randomNormal([3, 9, 7, 5], 0, 1, 'float32', 61) as tf.Tensor4D;
+      const w = tf.randomNormal([3, 3, 5, 6], 0, 1, 'float32', 62) as tf.Tensor4D;
+      const bias = tf.randomNormal([6], 0, 1, 'float32', 63);
+      const forward = () => [
+        tf.conv2d(x, w, 2, 'same'),
+        tf.fused.conv2d({ x, filter: w, strides: 1, pad: 'valid', bias }),
+      ];
+      const whole = forward();
+      Object.assign(CONV_CHUNKS, { panel: 300, input: 200 });
+      try {
+        const chunked = forward();
+        chunked.forEach((y, i) => {
+          expectClose(y, Array.from(whole[i]!.dataSync()), { rtol: 1e-5, atol: 1e-5 });
+        });
+        tf.dispose([x, w, bias, ...whole, ...chunked]);
+        fc.assert(
+          fc.property(convCase(false, false), (c) => run(c, false)),
+          { numRuns: 30, seed: 9 },
+        );
+      } finally {
+        Object.assign(CONV_CHUNKS, was);
       }
     },
   );

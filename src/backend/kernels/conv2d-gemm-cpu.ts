@@ -10,8 +10,9 @@
  *   input gradient     dx = fold(dy · Wᵀ)    (each row of dy · Wᵀ added back onto the input
  *                                             positions its taps read: the transpose of building P)
  *
- * Panels are built over chunks of output rows (at most {@link MAX_PANEL} values each) by SIMD
- * copies of runs of `CI` floats. Sums run in float32 (the stock cpu kernels' precision) in k
+ * Panels are built over chunks of output rows (at most `CONV_CHUNKS.panel` values each) by SIMD
+ * copies of runs of `CI` floats, from the input of a group of samples (at most
+ * `CONV_CHUNKS.input` values) on the heap. Sums run in float32 (the stock cpu kernels' precision) in k
  * order per output element; the filter gradient sums its chunks in float64.
  *
  * Each function returns false, having written nothing, when the scratch heap cannot hold the
@@ -25,8 +26,12 @@ import { layout, type ScratchHeap, scratchHeap } from './scratch-heap.js';
 
 type Info = tf.backend_util.Conv2DInfo;
 
-/** The largest panel (values) one product takes; larger inputs are done in chunks of output rows. */
-const MAX_PANEL = 1 << 22;
+/**
+ * How much of a convolution the scratch heap takes at a time (values): the panel of one product
+ * (larger convolutions are done in chunks of output rows) and the input of one group of samples
+ * (larger batches are done a group at a time). @internal (tests make them small)
+ */
+export const CONV_CHUNKS = { panel: 1 << 22, input: 1 << 23 };
 
 const up = (n: number, k: number) => Math.ceil(n / k) * k;
 
@@ -39,28 +44,41 @@ interface Chunk {
   M4: number;
 }
 
+/** Samples b0 … b1 − 1 (their input, or input gradient, on the heap at once) and their chunks. */
+interface Group {
+  b0: number;
+  b1: number;
+  chunks: Chunk[];
+}
+
 /**
- * The chunks of output rows for panels `width` floats wide, and the scratch heap laid out with
- * `regions(M4max)` (the regions' sizes, given a chunk's most panel rows): undefined when the heap
- * cannot hold them.
+ * The groups of samples and chunks of output rows for panels `width` floats wide, and the
+ * scratch heap laid out with `regions(M4max, inputMax)` (the regions' sizes, given a chunk's most
+ * panel rows and a group's most input values): undefined when the heap cannot hold them.
  */
 function plan(
   info: Info,
   width: number,
-  regions: (M4max: number) => number[],
-): { heap: ScratchHeap; offsets: number[]; chunks: Chunk[] } | undefined {
-  const total = info.batchSize * info.outHeight;
-  const OW = info.outWidth;
-  const per = Math.max(1, Math.min(total, Math.floor(MAX_PANEL / (OW * width))));
-  const { offsets, total: floats } = layout(regions(up(per * OW, 4)));
-  const heap = scratchHeap(floats);
+  regions: (M4max: number, inputMax: number) => number[],
+): { heap: ScratchHeap; offsets: number[]; groups: Group[] } | undefined {
+  const { batchSize: B, outHeight: OH, outWidth: OW } = info;
+  const sample = info.inHeight * info.inWidth * info.inChannels;
+  const G = Math.max(1, Math.min(B, Math.floor(CONV_CHUNKS.input / sample)));
+  const per = Math.max(1, Math.min(G * OH, Math.floor(CONV_CHUNKS.panel / (OW * width))));
+  const { offsets, total } = layout(regions(up(per * OW, 4), G * sample));
+  const heap = scratchHeap(total);
   if (!heap) return undefined;
-  const chunks: Chunk[] = [];
-  for (let r0 = 0; r0 < total; r0 += per) {
-    const rows = Math.min(per, total - r0);
-    chunks.push({ r0, rows, M: rows * OW, M4: up(rows * OW, 4) });
+  const groups: Group[] = [];
+  for (let b0 = 0; b0 < B; b0 += G) {
+    const b1 = Math.min(B, b0 + G);
+    const chunks: Chunk[] = [];
+    for (let r0 = b0 * OH; r0 < b1 * OH; r0 += per) {
+      const rows = Math.min(per, b1 * OH - r0);
+      chunks.push({ r0, rows, M: rows * OW, M4: up(rows * OW, 4) });
+    }
+    groups.push({ b0, b1, chunks });
   }
-  return { heap, offsets, chunks };
+  return { heap, offsets, groups };
 }
 
 function zero(f32: Float32Array, at: number, n: number): void {
@@ -103,6 +121,23 @@ function takeRows(
   }
   for (let r = 0; r < rows; r++)
     out.set(f32.subarray(src + r * stride, src + r * stride + cols), at + r * cols);
+}
+
+/**
+ * Copies samples b0 … b1 − 1 of x onto the heap at `x0`; returns the float offset at which sample
+ * 0 would start (x0 − b0·sample), so that global sample indices address the group.
+ */
+function placeGroup(
+  f32: Float32Array,
+  x: Float32Array,
+  info: Info,
+  b0: number,
+  b1: number,
+  x0: number,
+): number {
+  const sample = info.inHeight * info.inWidth * info.inChannels;
+  f32.set(x.subarray(b0 * sample, b1 * sample), x0);
+  return x0 - b0 * sample;
 }
 
 /**
@@ -166,18 +201,21 @@ export function conv2dForwardGemm(
   const taps = info.filterHeight * info.filterWidth * info.inChannels;
   const width = taps + (bias ? 1 : 0);
   const CO8 = up(CO, 8);
-  const p = plan(info, width, (M4) => [x.length, width * CO8, M4 * width, M4 * CO8]);
+  const p = plan(info, width, (M4, input) => [input, width * CO8, M4 * width, M4 * CO8]);
   if (!p) return false;
   const [x0, w0, p0, c0] = p.offsets as [number, number, number, number];
   const { f32, loops } = p.heap;
-  f32.set(x, x0);
   placeRows(f32, w, taps, CO, w0, CO8);
   if (bias) placeRows(f32, bias, 1, CO, w0 + taps * CO8, CO8);
-  for (const { r0, rows, M, M4 } of p.chunks) {
-    buildPanel(p.heap, info, x0, p0, width, r0, rows, bias !== undefined);
-    zero(f32, p0 + M * width, (M4 - M) * width);
-    loops.gemm(4 * p0, 4 * w0, 4 * c0, M4, width, CO8, 4 * CO8);
-    takeRows(f32, c0, CO8, y, r0 * OW * CO, M, CO);
+  for (const { b0, b1, chunks } of p.groups) {
+    // sample b's input at x0 + (b − b0)·sample
+    const base = placeGroup(f32, x, info, b0, b1, x0);
+    for (const { r0, rows, M, M4 } of chunks) {
+      buildPanel(p.heap, info, base, p0, width, r0, rows, bias !== undefined);
+      zero(f32, p0 + M * width, (M4 - M) * width);
+      loops.gemm(4 * p0, 4 * w0, 4 * c0, M4, width, CO8, 4 * CO8);
+      takeRows(f32, c0, CO8, y, r0 * OW * CO, M, CO);
+    }
   }
   return true;
 }
@@ -194,23 +232,26 @@ export function conv2dFilterGradientGemm(
   const T4 = up(taps, 4);
   const CO8 = up(CO, 8);
   // the panel has 4 floats of slack: its transpose reads T4 columns of the last row
-  const p = plan(info, taps, (M4) => [x.length, M4 * taps + 4, T4 * M4, M4 * CO8, T4 * CO8]);
+  const p = plan(info, taps, (M4, input) => [input, M4 * taps + 4, T4 * M4, M4 * CO8, T4 * CO8]);
   if (!p) return false;
   const [x0, p0, t0, d0, c0] = p.offsets as [number, number, number, number, number];
   const { f32, loops } = p.heap;
-  f32.set(x, x0);
-  const sums = p.chunks.length > 1 ? new Float64Array(taps * CO) : undefined;
-  for (const { r0, rows, M, M4 } of p.chunks) {
-    buildPanel(p.heap, info, x0, p0, taps, r0, rows, false);
-    zero(f32, p0 + M * taps, (M4 - M) * taps + 4);
-    loops.transpose4(4 * p0, 4 * t0, M4, T4, 4 * taps, 4 * M4);
-    placeRows(f32, dy.subarray(r0 * OW * CO, (r0 * OW + M) * CO), M, CO, d0, CO8);
-    zero(f32, d0 + M * CO8, (M4 - M) * CO8);
-    loops.gemm(4 * t0, 4 * d0, 4 * c0, T4, M4, CO8, 4 * CO8);
-    if (!sums) takeRows(f32, c0, CO8, dw, 0, taps, CO);
-    else
-      for (let t = 0; t < taps; t++)
-        for (let co = 0; co < CO; co++) sums[t * CO + co]! += f32[c0 + t * CO8 + co]!;
+  const single = p.groups.length === 1 && p.groups[0]!.chunks.length === 1;
+  const sums = single ? undefined : new Float64Array(taps * CO);
+  for (const { b0, b1, chunks } of p.groups) {
+    const base = placeGroup(f32, x, info, b0, b1, x0);
+    for (const { r0, rows, M, M4 } of chunks) {
+      buildPanel(p.heap, info, base, p0, taps, r0, rows, false);
+      zero(f32, p0 + M * taps, (M4 - M) * taps + 4);
+      loops.transpose4(4 * p0, 4 * t0, M4, T4, 4 * taps, 4 * M4);
+      placeRows(f32, dy.subarray(r0 * OW * CO, (r0 * OW + M) * CO), M, CO, d0, CO8);
+      zero(f32, d0 + M * CO8, (M4 - M) * CO8);
+      loops.gemm(4 * t0, 4 * d0, 4 * c0, T4, M4, CO8, 4 * CO8);
+      if (!sums) takeRows(f32, c0, CO8, dw, 0, taps, CO);
+      else
+        for (let t = 0; t < taps; t++)
+          for (let co = 0; co < CO; co++) sums[t * CO + co]! += f32[c0 + t * CO8 + co]!;
+    }
   }
   if (sums) dw.set(sums);
   return true;
@@ -229,43 +270,48 @@ export function conv2dInputGradientGemm(
   const { top, left } = info.padInfo;
   const taps = KH * KW * CI;
   const T8 = up(taps, 8);
-  const p = plan(info, T8, (M4) => [dx.length, CO * T8, M4 * CO, M4 * T8]);
+  const p = plan(info, T8, (M4, input) => [input, CO * T8, M4 * CO, M4 * T8]);
   if (!p) return false;
   const [x0, w0, d0, g0] = p.offsets as [number, number, number, number];
   const { f32, loops } = p.heap;
-  f32.fill(0, x0, x0 + dx.length);
+  const sample = H * W * CI;
   for (let co = 0; co < CO; co++) {
     const row = w0 + co * T8;
     for (let t = 0; t < taps; t++) f32[row + t] = w[t * CO + co]!;
     zero(f32, row + taps, T8 - taps);
   }
   const ranges = Array.from({ length: KW }, (_, kw) => tapRange(kw, DW, left, SW, W, OW));
-  for (const { r0, rows, M, M4 } of p.chunks) {
-    f32.set(dy.subarray(r0 * OW * CO, (r0 * OW + M) * CO), d0);
-    zero(f32, d0 + M * CO, (M4 - M) * CO);
-    loops.gemm(4 * d0, 4 * w0, 4 * g0, M4, CO, T8, 4 * T8);
-    for (let rr = 0; rr < rows; rr++) {
-      const r = r0 + rr;
-      const b = Math.floor(r / OH);
-      const oh = r - b * OH;
-      for (let kh = 0; kh < KH; kh++) {
-        const ih = oh * SH + kh * DH - top;
-        if (ih < 0 || ih >= H) continue;
-        for (let kw = 0; kw < KW; kw++) {
-          const [j0, j1] = ranges[kw]!;
-          if (j1 <= j0) continue;
-          loops.addRuns(
-            4 * (g0 + (rr * OW + j0) * T8 + (kh * KW + kw) * CI),
-            4 * T8,
-            4 * (x0 + ((b * H + ih) * W + j0 * SW + kw * DW - left) * CI),
-            4 * SW * CI,
-            j1 - j0,
-            CI,
-          );
+  for (const { b0, b1, chunks } of p.groups) {
+    // the group's input gradient at x0 (sample b at base + b·sample), its chunks folded onto it
+    const base = x0 - b0 * sample;
+    f32.fill(0, x0, x0 + (b1 - b0) * sample);
+    for (const { r0, rows, M, M4 } of chunks) {
+      f32.set(dy.subarray(r0 * OW * CO, (r0 * OW + M) * CO), d0);
+      zero(f32, d0 + M * CO, (M4 - M) * CO);
+      loops.gemm(4 * d0, 4 * w0, 4 * g0, M4, CO, T8, 4 * T8);
+      for (let rr = 0; rr < rows; rr++) {
+        const r = r0 + rr;
+        const b = Math.floor(r / OH);
+        const oh = r - b * OH;
+        for (let kh = 0; kh < KH; kh++) {
+          const ih = oh * SH + kh * DH - top;
+          if (ih < 0 || ih >= H) continue;
+          for (let kw = 0; kw < KW; kw++) {
+            const [j0, j1] = ranges[kw]!;
+            if (j1 <= j0) continue;
+            loops.addRuns(
+              4 * (g0 + (rr * OW + j0) * T8 + (kh * KW + kw) * CI),
+              4 * T8,
+              4 * (base + ((b * H + ih) * W + j0 * SW + kw * DW - left) * CI),
+              4 * SW * CI,
+              j1 - j0,
+              CI,
+            );
+          }
         }
       }
     }
+    dx.set(f32.subarray(x0, x0 + (b1 - b0) * sample), b0 * sample);
   }
-  dx.set(f32.subarray(x0, x0 + dx.length));
   return true;
 }
