@@ -11,7 +11,7 @@ import { registerDilatedGradients } from './dilated-gradients.js';
 import { ADAM_UPDATE, adamUpdateKernel } from './fused-adam.js';
 import { rememberOriginal } from './kernel-calls.js';
 import { batchMatMulTransposeFree } from './kernels/batch-mat-mul.js';
-import { batchMatMulRows, fusedMatMulCpu } from './kernels/batch-mat-mul-cpu.js';
+import { batchMatMulRows } from './kernels/batch-mat-mul-cpu.js';
 import { binaryLoop } from './kernels/binary-cpu.js';
 import { conv2dBackpropFilterGemm } from './kernels/conv2d-backprop-filter.js';
 import { conv2dBackpropInputComposed } from './kernels/conv2d-backprop-input.js';
@@ -27,6 +27,7 @@ import {
   conv3dUnfolded,
 } from './kernels/conv3d-unfolded.js';
 import { depthwiseBackpropFilter, depthwiseBackpropInput } from './kernels/depthwise-backprop.js';
+import { fusedMatMulComposed } from './kernels/fused-activation.js';
 import { gatherFromHeap } from './kernels/gather.js';
 import { LEAKY_RELU_GRAD, leakyReluGradKernel, leakyReluSimd } from './kernels/leaky-relu.js';
 import { maxPool3d, maxPool3dGrad } from './kernels/max-pool-3d.js';
@@ -63,6 +64,11 @@ const PROVIDED: Record<string, Provided[]> = {
     { kernelName: 'UnsortedSegmentSum', make: unsortedSegmentSumComposed, replaces: false },
     { kernelName: 'Conv2DBackpropInput', make: conv2dBackpropInputComposed, replaces: true },
     { kernelName: 'BatchMatMul', make: batchMatMulTransposeFree, replaces: true },
+    {
+      kernelName: '_FusedMatMul',
+      make: fusedMatMulComposed(batchMatMulTransposeFree),
+      replaces: true,
+    },
     { kernelName: 'Conv3D', make: conv3dUnfolded, replaces: true },
     { kernelName: 'Conv3DBackpropInputV2', make: conv3dBackpropInputUnfolded, replaces: true },
     { kernelName: 'Conv3DBackpropFilterV2', make: conv3dBackpropFilterUnfolded, replaces: true },
@@ -101,7 +107,7 @@ const PROVIDED: Record<string, Provided[]> = {
     { kernelName: 'Add', make: binaryLoop(true), replaces: true },
     { kernelName: 'Relu', make: reluLoop, replaces: true },
     { kernelName: 'BatchMatMul', make: batchMatMulRows, replaces: true },
-    { kernelName: '_FusedMatMul', make: fusedMatMulCpu, replaces: true },
+    { kernelName: '_FusedMatMul', make: fusedMatMulComposed(batchMatMulRows), replaces: true },
   ],
 };
 

@@ -344,6 +344,7 @@ describeBackends('training kernels', (backend) => {
         'cpu/Sum',
         'cpu/_FusedMatMul',
         'wasm/BatchMatMul',
+        'wasm/_FusedMatMul',
         'wasm/Conv2DBackpropFilter',
         'wasm/Conv2DBackpropInput',
         'wasm/Conv3D',
@@ -398,7 +399,6 @@ const STOCK_CPU = {
   input: tf.getKernel('Conv2DBackpropInput', 'cpu')!.kernelFunc,
   filter: tf.getKernel('Conv2DBackpropFilter', 'cpu')!.kernelFunc,
   maxPoolGrad: tf.getKernel('MaxPoolGrad', 'cpu')!.kernelFunc,
-  fusedMatMul: tf.getKernel('_FusedMatMul', 'cpu')!.kernelFunc,
 };
 
 // the stock leaky ReLU: wasm's forward kernel and tfjs-core's gradient, before registration
@@ -1223,20 +1223,32 @@ describeBackends('fused conv2d', (backend) => {
 });
 
 describeBackends('fused matMul', (backend) => {
-  it.runIf(backend === 'cpu').each([
-    ['linear', false, false],
-    ['relu', true, false],
-    ['relu6', false, true],
-    ['elu', true, true],
-    ['sigmoid', false, false],
-    ['leakyrelu', false, false],
-    ['prelu', false, false],
+  const activations: Record<string, (z: tf.Tensor, alpha: tf.Tensor) => tf.Tensor> = {
+    linear: (z) => z,
+    relu: (z) => tf.relu(z),
+    relu6: (z) => tf.relu6(z),
+    elu: (z) => tf.elu(z),
+    sigmoid: (z) => tf.sigmoid(z),
+    leakyrelu: (z) => tf.leakyRelu(z, 0.1),
+    prelu: (z, alpha) => tf.prelu(z, alpha),
+  };
+  it.each([
+    ['linear', false, false, [70]],
+    ['relu', true, false, [70]],
+    ['relu6', false, true, [70]],
+    ['elu', true, true, [70]],
+    ['sigmoid', false, false, [70]],
+    ['leakyrelu', true, false, [70]],
+    ['prelu', false, false, [70]],
+    ['linear', true, true, [33, 70]],
   ] as const)(
-    'cpu: bias + %s (transposeA %s, transposeB %s) equals the stock kernel',
-    (activation, ta, tb) => {
+    `${backend}: bias + %s (transposeA %s, transposeB %s, bias %j) equals the product, the sum and the activation`,
+    (activation, ta, tb, biasShape) => {
+      // the stock wasm kernel adds a bias along the wrong axis when an operand is transposed, and
+      // refuses a 2-D bias
       const a = tf.randomNormal(ta ? [40, 33] : [33, 40], 0, 1, 'float32', 51) as tf.Tensor2D;
       const b = tf.randomNormal(tb ? [70, 40] : [40, 70], 0, 1, 'float32', 52) as tf.Tensor2D;
-      const bias = tf.randomNormal([70], 0, 1, 'float32', 53);
+      const bias = tf.randomNormal([...biasShape], 0, 1, 'float32', 53);
       const alpha = tf.randomUniform([70], 0, 0.3, 'float32', 54);
       const before = tf.memory().numTensors;
       const fused = tf.fused.matMul({
@@ -1250,20 +1262,11 @@ describeBackends('fused matMul', (backend) => {
         ...(activation === 'leakyrelu' ? { leakyreluAlpha: 0.1 } : {}),
       });
       expect(tf.memory().numTensors).toBe(before + 1);
-      const stock = tf.engine().makeTensorFromTensorInfo(
-        STOCK_CPU.fusedMatMul({
-          inputs: {
-            a,
-            b,
-            bias,
-            ...(activation === 'prelu' ? { preluActivationWeights: alpha } : {}),
-          },
-          backend: tf.backend(),
-          attrs: { transposeA: ta, transposeB: tb, activation, leakyreluAlpha: 0.1 },
-        } as never) as tf.TensorInfo,
+      const ref = tf.tidy(() =>
+        activations[activation]!(tf.add(tf.matMul(a, b, ta, tb), bias), alpha),
       );
-      expectClose(fused, Array.from(stock.dataSync()), { rtol: 1e-5, atol: 1e-5 });
-      tf.dispose([a, b, bias, alpha, fused, stock]);
+      expectClose(fused, Array.from(ref.dataSync()), { rtol: 1e-5, atol: 1e-5 });
+      tf.dispose([a, b, bias, alpha, fused, ref]);
     },
   );
 });

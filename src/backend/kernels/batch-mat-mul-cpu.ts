@@ -13,8 +13,7 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { callKernel, type KernelBackend, release } from '../kernel-calls.js';
-import { activate, knownActivation } from './fused-activation.js';
+import { callKernel } from '../kernel-calls.js';
 import { accessFor } from './js-access.js';
 import { layout, type ScratchHeap, scratchHeap } from './scratch-heap.js';
 
@@ -163,39 +162,5 @@ export function batchMatMulRows(backendName: string): tf.KernelFunc {
       }
     }
     return out;
-  };
-}
-
-/**
- * `_FusedMatMul` (every dense layer with a bias or an activation) for the cpu backend: the product
- * by {@link batchMatMulRows}, then the bias by the backend's `Add` and the activation by its
- * own kernel (the stock kernel's product is its slow blocked loop: 160 ms of an MLP GAN step).
- * Activations tfjs does not name go to the stock kernel. @internal
- */
-export function fusedMatMulCpu(backendName: string): tf.KernelFunc {
-  const product = batchMatMulRows(backendName);
-  return (args) => {
-    const { inputs, backend } = args;
-    const attrs = (args.attrs ?? {}) as Record<string, unknown>;
-    const { a, b, bias, preluActivationWeights } = inputs as Record<
-      string,
-      tf.TensorInfo | undefined
-    >;
-    const kb = backend as unknown as KernelBackend;
-    const activation = attrs.activation as string | undefined;
-    if (!knownActivation(activation))
-      return callKernel('_FusedMatMul', backendName, kb, inputs as never, attrs as never);
-    const { transposeA, transposeB } = attrs;
-    let out = product({
-      inputs: { a: a!, b: b! },
-      backend,
-      attrs: { transposeA, transposeB },
-    } as never) as tf.TensorInfo;
-    if (bias) {
-      const sum = callKernel('Add', backendName, kb, { a: out, b: bias });
-      release(kb, out);
-      out = sum;
-    }
-    return activate(backendName, kb, out, activation, attrs.leakyreluAlpha, preluActivationWeights);
   };
 }

@@ -1,6 +1,7 @@
 /**
  * The activations of tfjs's fused kernels (`FusedConv2D`, `_FusedMatMul`), applied after the
- * library's own product by the backend's activation kernels: one place for the names tfjs uses.
+ * library's own product by the backend's activation kernels: one place for the names tfjs uses;
+ * and `_FusedMatMul` itself as the library's product, the bias and the activation.
  *
  * @module
  */
@@ -52,4 +53,51 @@ export function activate(
         );
   release(backend, x);
   return out;
+}
+
+/**
+ * `_FusedMatMul` (every dense layer with a bias or an activation) as `product` (the library's
+ * `BatchMatMul` for the backend), then the bias by the backend's `Add` and the activation by its
+ * own kernel. The stock cpu kernel's product is its slow blocked loop (160 ms of an MLP GAN step
+ * on cpu); the stock wasm kernel packs the weights for XNNPACK on every call, which a training
+ * step pays for every layer (the weights change every step). Activations tfjs does not name go
+ * to the stock kernel. @internal
+ */
+export function fusedMatMulComposed(
+  product: (backendName: string) => tf.KernelFunc,
+): (backendName: string) => tf.KernelFunc {
+  return (backendName) => {
+    const multiply = product(backendName);
+    return (args) => {
+      const { inputs, backend } = args;
+      const attrs = (args.attrs ?? {}) as Record<string, unknown>;
+      const { a, b, bias, preluActivationWeights } = inputs as Record<
+        string,
+        tf.TensorInfo | undefined
+      >;
+      const kb = backend as unknown as KernelBackend;
+      const activation = attrs.activation as string | undefined;
+      if (!knownActivation(activation))
+        return callKernel('_FusedMatMul', backendName, kb, inputs as never, attrs as never);
+      const { transposeA, transposeB } = attrs;
+      let out = multiply({
+        inputs: { a: a!, b: b! },
+        backend,
+        attrs: { transposeA, transposeB },
+      } as never) as tf.TensorInfo;
+      if (bias) {
+        const sum = callKernel('Add', backendName, kb, { a: out, b: bias });
+        release(kb, out);
+        out = sum;
+      }
+      return activate(
+        backendName,
+        kb,
+        out,
+        activation,
+        attrs.leakyreluAlpha,
+        preluActivationWeights,
+      );
+    };
+  };
 }
