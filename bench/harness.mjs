@@ -79,6 +79,9 @@ export async function kernelBreakdown(tf, fn, n = 8) {
   const info = await tf.profile(fn);
   const byName = new Map();
   for (const k of info.kernels) {
+    // tf.profile also lists custom-gradient ops (fusedMatMul__op, "unnamed scope"), whose time
+    // is their kernels': only registered kernels count
+    if (!tf.getKernel(k.name, tf.getBackend())) continue;
     const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
     byName.set(k.name, (byName.get(k.name) ?? 0) + ms);
   }

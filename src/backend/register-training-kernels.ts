@@ -66,7 +66,8 @@ const PROVIDED: Record<string, Provided[]> = {
     { kernelName: 'BatchMatMul', make: batchMatMulTransposeFree, replaces: true },
     {
       kernelName: '_FusedMatMul',
-      make: fusedMatMulComposed(batchMatMulTransposeFree),
+      // weights used three times already are inference's: XNNPACK's packed copy pays off there
+      make: fusedMatMulComposed(batchMatMulTransposeFree, { stockAfter: 3 }),
       replaces: true,
     },
     { kernelName: 'Conv3D', make: conv3dUnfolded, replaces: true },

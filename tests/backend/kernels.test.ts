@@ -1269,6 +1269,22 @@ describeBackends('fused matMul', (backend) => {
       tf.dispose([a, b, bias, alpha, fused, ref]);
     },
   );
+
+  it(`${backend}: weights used again and again (inference) give the same results, transposed too`, () => {
+    const a = tf.randomNormal([33, 40], 0, 1, 'float32', 55) as tf.Tensor2D;
+    const b = tf.randomNormal([40, 70], 0, 1, 'float32', 56) as tf.Tensor2D;
+    const bt = tf.transpose(b) as tf.Tensor2D;
+    const bias = tf.randomNormal([70], 0, 1, 'float32', 57);
+    const ref = tf.tidy(() => tf.relu(tf.add(tf.matMul(a, b), bias)));
+    for (let i = 0; i < 6; i++) {
+      const y = tf.fused.matMul({ a, b, bias, activation: 'relu' });
+      const z = tf.fused.matMul({ a, b: bt, transposeB: true, bias, activation: 'relu' });
+      expectClose(y, Array.from(ref.dataSync()), { rtol: 1e-5, atol: 1e-5 }, `call ${i}`);
+      expectClose(z, Array.from(ref.dataSync()), { rtol: 1e-5, atol: 1e-5 }, `transposed ${i}`);
+      tf.dispose([y, z]);
+    }
+    tf.dispose([a, b, bt, bias, ref]);
+  });
 });
 
 describeBackends('sum', (backend) => {

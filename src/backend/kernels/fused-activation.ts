@@ -59,15 +59,20 @@ export function activate(
  * `_FusedMatMul` (every dense layer with a bias or an activation) as `product` (the library's
  * `BatchMatMul` for the backend), then the bias by the backend's `Add` and the activation by its
  * own kernel. The stock cpu kernel's product is its slow blocked loop (160 ms of an MLP GAN step
- * on cpu); the stock wasm kernel packs the weights for XNNPACK on every call, which a training
- * step pays for every layer (the weights change every step). Activations tfjs does not name go
- * to the stock kernel. @internal
+ * on cpu); the stock wasm kernel packs the weights for XNNPACK for every new weights tensor,
+ * which a training step pays for every layer (the weights change every step). With
+ * `stockAfter`, weights used that many times already go to the stock kernel: inference, where
+ * XNNPACK keeps the packed copy and runs on the backend's threads. Activations tfjs does not name
+ * go to the stock kernel too. @internal
  */
 export function fusedMatMulComposed(
   product: (backendName: string) => tf.KernelFunc,
+  { stockAfter = Number.POSITIVE_INFINITY } = {},
 ): (backendName: string) => tf.KernelFunc {
   return (backendName) => {
     const multiply = product(backendName);
+    // uses of each right operand so far (the weights, in a dense layer)
+    const uses = new WeakMap<object, number>();
     return (args) => {
       const { inputs, backend } = args;
       const attrs = (args.attrs ?? {}) as Record<string, unknown>;
@@ -77,9 +82,14 @@ export function fusedMatMulComposed(
       >;
       const kb = backend as unknown as KernelBackend;
       const activation = attrs.activation as string | undefined;
-      if (!knownActivation(activation))
-        return callKernel('_FusedMatMul', backendName, kb, inputs as never, attrs as never);
       const { transposeA, transposeB } = attrs;
+      const used = uses.get(b!.dataId) ?? 0;
+      uses.set(b!.dataId, used + 1);
+      // the stock wasm kernel adds a bias along the wrong axis when an operand is transposed,
+      // and refuses a bias of rank 2 or more
+      const stockRight = !bias || (bias.shape.length <= 1 && !transposeA && !transposeB);
+      if (!knownActivation(activation) || (used >= stockAfter && stockRight))
+        return callKernel('_FusedMatMul', backendName, kb, inputs as never, attrs as never);
       let out = multiply({
         inputs: { a: a!, b: b! },
         backend,
