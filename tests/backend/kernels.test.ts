@@ -643,8 +643,21 @@ describeBackends('cpu convolutions and products on the scratch heap', (backend) 
   it.runIf(backend === 'cpu')(
     'the conv sweep holds on the JavaScript loops too (scratch heap off)',
     () => {
+      const x = tf.randomNormal([3, 9, 7, 5], 0, 1, 'float32', 64) as tf.Tensor4D;
+      const w = tf.randomNormal([3, 3, 5, 6], 0, 1, 'float32', 65) as tf.Tensor4D;
+      const bias = tf.randomNormal([6], 0, 1, 'float32', 66);
+      const forward = () => [
+        tf.conv2d(x, w, 2, 'same'),
+        tf.fused.conv2d({ x, filter: w, strides: 1, pad: 'valid', bias, activation: 'relu' }),
+      ];
+      const simd = forward();
       const was = setScratchHeapEnabled(false);
       try {
+        const loops = forward();
+        loops.forEach((y, i) => {
+          expectClose(y, Array.from(simd[i]!.dataSync()), { rtol: 1e-5, atol: 1e-5 });
+        });
+        tf.dispose([x, w, bias, ...simd, ...loops]);
         fc.assert(
           fc.property(convCase(false, false), (c) => run(c, false)),
           { numRuns: 20, seed: 7 },

@@ -5,7 +5,7 @@
  * gradients, `conv2d-gemm-cpu.ts`: ~30 GFLOP/s) and, where that heap cannot be had (no WebAssembly
  * SIMD, or more than it holds), as tight JavaScript loops (~1 GFLOP/s) that keep every inner loop
  * contiguous over channels (NHWC), skip zero inputs (common after ReLU), and accumulate the filter
- * gradient in float64.
+ * gradient in float64 (one iterator, `forEachTap`, walks the taps for all three).
  *
  *   y[b, oh, ow, co]  = Σ_{kh, kw, ci} x[b, ih, iw, ci] · W[kh, kw, ci, co]
  *   dx[b, ih, iw, ci] = Σ_{oh, ow, kh, kw, co} dy[b, oh, ow, co] · W[kh, kw, ci, co]
@@ -29,6 +29,32 @@ import { accessFor } from './js-access.js';
 
 type Info = tf.backend_util.Conv2DInfo;
 
+/**
+ * Calls `visit(yo, xo, wo)` for every output position and every filter tap that reads inside the
+ * input, in (b, oh, ow, kh, kw) order: the offsets of the position's channels in y, of the tap's
+ * input channels in x, and of the tap's filter rows (CI rows of CO) in W.
+ */
+function forEachTap(info: Info, visit: (yo: number, xo: number, wo: number) => void): void {
+  const { batchSize: B, inHeight: H, inWidth: W, inChannels: CI, outChannels: CO } = info;
+  const { outHeight: OH, outWidth: OW, filterHeight: KH, filterWidth: KW } = info;
+  const { strideHeight: SH, strideWidth: SW, dilationHeight: DH, dilationWidth: DW } = info;
+  const { top, left } = info.padInfo;
+  for (let b = 0; b < B; b++)
+    for (let oh = 0; oh < OH; oh++)
+      for (let ow = 0; ow < OW; ow++) {
+        const yo = ((b * OH + oh) * OW + ow) * CO;
+        for (let kh = 0; kh < KH; kh++) {
+          const ih = oh * SH + kh * DH - top;
+          if (ih < 0 || ih >= H) continue;
+          for (let kw = 0; kw < KW; kw++) {
+            const iw = ow * SW + kw * DW - left;
+            if (iw < 0 || iw >= W) continue;
+            visit(yo, ((b * H + ih) * W + iw) * CI, (kh * KW + kw) * CI * CO);
+          }
+        }
+      }
+}
+
 /** y = conv(x, W) (+ bias), written into `y`. */
 function forward(
   info: Info,
@@ -38,49 +64,17 @@ function forward(
   bias?: Float32Array,
 ): void {
   if (conv2dForwardGemm(info, x, w, y, bias)) return;
-  const {
-    batchSize: B,
-    inHeight: H,
-    inWidth: W,
-    inChannels: CI,
-    outChannels: CO,
-    outHeight: OH,
-    outWidth: OW,
-  } = info;
-  const {
-    filterHeight: KH,
-    filterWidth: KW,
-    strideHeight: SH,
-    strideWidth: SW,
-    dilationHeight: DH,
-    dilationWidth: DW,
-  } = info;
-  const top = info.padInfo.top;
-  const left = info.padInfo.left;
-  const acc = new Float64Array(CO);
-  for (let b = 0; b < B; b++)
-    for (let oh = 0; oh < OH; oh++)
-      for (let ow = 0; ow < OW; ow++) {
-        if (bias) for (let co = 0; co < CO; co++) acc[co] = bias[co]!;
-        else acc.fill(0);
-        for (let kh = 0; kh < KH; kh++) {
-          const ih = oh * SH + kh * DH - top;
-          if (ih < 0 || ih >= H) continue;
-          for (let kw = 0; kw < KW; kw++) {
-            const iw = ow * SW + kw * DW - left;
-            if (iw < 0 || iw >= W) continue;
-            const xo = ((b * H + ih) * W + iw) * CI;
-            const wo = (kh * KW + kw) * CI * CO;
-            for (let ci = 0; ci < CI; ci++) {
-              const xv = x[xo + ci]!;
-              if (xv === 0) continue;
-              const wr = wo + ci * CO;
-              for (let co = 0; co < CO; co++) acc[co]! += xv * w[wr + co]!;
-            }
-          }
-        }
-        y.set(acc, ((b * OH + oh) * OW + ow) * CO);
-      }
+  const { inChannels: CI, outChannels: CO } = info;
+  if (bias) for (let o = 0; o < y.length; o += CO) y.set(bias.subarray(0, CO), o);
+  else y.fill(0);
+  forEachTap(info, (yo, xo, wo) => {
+    for (let ci = 0; ci < CI; ci++) {
+      const xv = x[xo + ci]!;
+      if (xv === 0) continue;
+      const wr = wo + ci * CO;
+      for (let co = 0; co < CO; co++) y[yo + co]! += xv * w[wr + co]!;
+    }
+  });
 }
 
 /** Conv2D. @internal */
@@ -152,45 +146,21 @@ export function conv2dBackpropInputJs(backendName: string): tf.KernelFunc {
     const inputShape = attrs.inputShape as [number, number, number, number];
     const info = conv2dGeometry(inputShape, filter.shape, { ...attrs, dilations: 1 });
     const {
-      batchSize: B,
-      inHeight: H,
-      inWidth: W,
-      inChannels: CI,
-      outChannels: CO,
-      outHeight: OH,
-      outWidth: OW,
-    } = info;
-    const { filterHeight: KH, filterWidth: KW, strideHeight: SH, strideWidth: SW } = info;
-    const top = info.padInfo.top;
-    const left = info.padInfo.left;
-    const {
       out,
       outValues: dx,
       values,
     } = accessFor(backendName, backend).output(inputShape, [dy, filter]);
     const [dyv, w] = values as [Float32Array, Float32Array];
     if (conv2dInputGradientGemm(info, dyv, w, dx)) return out;
-    for (let b = 0; b < B; b++)
-      for (let oh = 0; oh < OH; oh++)
-        for (let ow = 0; ow < OW; ow++) {
-          const yo = ((b * OH + oh) * OW + ow) * CO;
-          for (let kh = 0; kh < KH; kh++) {
-            const ih = oh * SH + kh - top;
-            if (ih < 0 || ih >= H) continue;
-            for (let kw = 0; kw < KW; kw++) {
-              const iw = ow * SW + kw - left;
-              if (iw < 0 || iw >= W) continue;
-              const xo = ((b * H + ih) * W + iw) * CI;
-              const wo = (kh * KW + kw) * CI * CO;
-              for (let ci = 0; ci < CI; ci++) {
-                const wr = wo + ci * CO;
-                let s = 0;
-                for (let co = 0; co < CO; co++) s += dyv[yo + co]! * w[wr + co]!;
-                dx[xo + ci]! += s;
-              }
-            }
-          }
-        }
+    const { inChannels: CI, outChannels: CO } = info;
+    forEachTap(info, (yo, xo, wo) => {
+      for (let ci = 0; ci < CI; ci++) {
+        const wr = wo + ci * CO;
+        let s = 0;
+        for (let co = 0; co < CO; co++) s += dyv[yo + co]! * w[wr + co]!;
+        dx[xo + ci]! += s;
+      }
+    });
     return out;
   };
 }
@@ -213,46 +183,22 @@ export function conv2dBackpropFilterJs(backendName: string): tf.KernelFunc {
     const filterShape = attrs.filterShape as [number, number, number, number];
     const info = conv2dGeometry(x.shape, filterShape, { ...attrs, dilations: 1 });
     const {
-      batchSize: B,
-      inHeight: H,
-      inWidth: W,
-      inChannels: CI,
-      outChannels: CO,
-      outHeight: OH,
-      outWidth: OW,
-    } = info;
-    const { filterHeight: KH, filterWidth: KW, strideHeight: SH, strideWidth: SW } = info;
-    const top = info.padInfo.top;
-    const left = info.padInfo.left;
-    const acc = new Float64Array(KH * KW * CI * CO);
-    const {
       out,
       outValues: dw,
       values,
     } = accessFor(backendName, backend).output(filterShape, [x, dy]);
     const [xv, dyv] = values as [Float32Array, Float32Array];
     if (conv2dFilterGradientGemm(info, xv, dyv, dw)) return out;
-    for (let b = 0; b < B; b++)
-      for (let oh = 0; oh < OH; oh++)
-        for (let ow = 0; ow < OW; ow++) {
-          const yo = ((b * OH + oh) * OW + ow) * CO;
-          for (let kh = 0; kh < KH; kh++) {
-            const ih = oh * SH + kh - top;
-            if (ih < 0 || ih >= H) continue;
-            for (let kw = 0; kw < KW; kw++) {
-              const iw = ow * SW + kw - left;
-              if (iw < 0 || iw >= W) continue;
-              const xo = ((b * H + ih) * W + iw) * CI;
-              const wo = (kh * KW + kw) * CI * CO;
-              for (let ci = 0; ci < CI; ci++) {
-                const v = xv[xo + ci]!;
-                if (v === 0) continue;
-                const wr = wo + ci * CO;
-                for (let co = 0; co < CO; co++) acc[wr + co]! += v * dyv[yo + co]!;
-              }
-            }
-          }
-        }
+    const { inChannels: CI, outChannels: CO } = info;
+    const acc = new Float64Array(dw.length);
+    forEachTap(info, (yo, xo, wo) => {
+      for (let ci = 0; ci < CI; ci++) {
+        const v = xv[xo + ci]!;
+        if (v === 0) continue;
+        const wr = wo + ci * CO;
+        for (let co = 0; co < CO; co++) acc[wr + co]! += v * dyv[yo + co]!;
+      }
+    });
     dw.set(acc);
     return out;
   };
