@@ -5,7 +5,10 @@
  * playwright-core, and checks that `imageFromPixels` reads a loaded `<img>` and an
  * `ImageBitmap` (an RGB PNG: a canvas premultiplies alpha, so a translucent pixel's colour comes
  * back rounded there), and that `readImage` and `readDicom` (uncompressed and 8-bit JPEG baseline)
- * read bytes there, against the values Node reads from the same files.
+ * read bytes there, against the values Node reads from the same files; and that the cpu
+ * backend's training kernels (`registerTrainingKernels`: convolutions and products as WebAssembly
+ * SIMD on a private heap, compiled synchronously on the page's main thread) give Node's numbers
+ * for a convolution, its gradients and a dense layer.
  *
  *   npm run build && node scripts/browser-smoke.mjs [--chromium /usr/bin/chromium]
  *
@@ -19,6 +22,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { build } from 'esbuild';
 import { chromium } from 'playwright-core';
+import { registerTrainingKernels } from 'tfjs-medkit';
 import { readDicom, readImage } from 'tfjs-medkit/vision';
 
 const { values: args } = parseArgs({
@@ -51,12 +55,31 @@ const expected = {
   dicomJpeg: await summary((await readDicom(files.dicomJpeg)).image),
 };
 
+// a convolution, its two gradients and a dense layer on cpu with the library's kernels, from
+// deterministic values (the same script runs in the page)
+const KERNELS = `
+  const values = (n, k) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * k) * 0.5);
+  const x = tf.tensor4d(values(2 * 9 * 11 * 3, 0.7), [2, 9, 11, 3]);
+  const w = tf.tensor4d(values(3 * 3 * 3 * 16, 1.3), [3, 3, 3, 16]);
+  const d = tf.tensor2d(values(9 * 11 * 16 * 24, 0.3), [9 * 11 * 16, 24]);
+  const f = (a, b) => tf.sum(tf.square(tf.conv2d(a, b, 1, 'same')));
+  const [gx, gw] = tf.grads(f)([x, w]);
+  const y = tf.conv2d(x, w, 1, 'same');
+  const dense = tf.relu(tf.matMul(tf.reshape(y, [2, -1]), d));
+  const kernels = { y, gx, gw, dense };
+`;
+registerTrainingKernels();
+const kernelValues = new Function('tf', `${KERNELS} return kernels;`)(tf);
+for (const [k, t] of Object.entries(kernelValues)) expected[`kernels.${k}`] = await summary(t);
+
 const dir = mkdtempSync(join(tmpdir(), 'medkit-browser-'));
 const entry = join(dir, 'page.mjs');
 writeFileSync(
   entry,
   `import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import '@tensorflow/tfjs-backend-cpu';
+import { registerTrainingKernels } from 'tfjs-medkit';
 import { imageFromPixels, readDicom, readImage } from 'tfjs-medkit/vision';
 const summary = async (t) => {
   const v = await t.data();
@@ -81,6 +104,17 @@ window.run = async (files) => {
     jpeg: await summary((await readImage(bytes(files.jpeg))).image),
     dicom: await summary((await readDicom(bytes(files.dicom))).image),
     dicomJpeg: await summary((await readDicom(bytes(files.dicomJpeg))).image),
+    kernels: await (async () => {
+      registerTrainingKernels();
+      const out = {};
+      tf.tidy(() => {
+        ${KERNELS}
+        Object.assign(out, kernels);
+        for (const t of Object.values(kernels)) tf.keep(t);
+      });
+      for (const [k, t] of Object.entries(out)) out[k] = await summary(t);
+      return out;
+    })(),
     tensors: tf.memory().numTensors,
   };
 };
@@ -93,9 +127,12 @@ const bundle = await build({
   platform: 'browser',
   write: false,
   nodePaths: [join(root, 'node_modules')],
-  alias: { 'tfjs-medkit/vision': join(root, 'dist/vision/index.js') },
+  alias: {
+    'tfjs-medkit/vision': join(root, 'dist/vision/index.js'),
+    'tfjs-medkit': join(root, 'dist/index.js'),
+  },
   // the emscripten codecs reach for Node's modules only when they run in Node
-  external: ['fs', 'path', 'crypto', 'module', 'url', 'worker_threads'],
+  external: ['fs', 'path', 'crypto', 'module', 'url', 'worker_threads', 'node:*'],
   logLevel: 'error',
 });
 rmSync(dir, { recursive: true, force: true });
@@ -127,6 +164,8 @@ try {
   check('readImage(JPEG bytes)', got.jpeg, expected.jpeg);
   check('readDicom(uncompressed)', got.dicom, expected.dicom);
   check('readDicom(JPEG baseline)', got.dicomJpeg, expected.dicomJpeg);
+  for (const k of Object.keys(got.kernels))
+    check(`cpu training kernels: ${k}`, got.kernels[k], expected[`kernels.${k}`]);
   if (got.tensors !== 0) failures++;
   console.log(`${got.tensors === 0 ? 'ok  ' : 'FAIL'} tensors left in the page: ${got.tensors}`);
 } finally {
