@@ -328,6 +328,11 @@ describeBackends("products: 'backend' (single precision, on the active backend)"
     await compare(odd.X, odd.y, { C: 0.05 });
   });
 
+  it('L2 on a tall binary design (Newton-CG: Hessian products in one pass on wasm)', async () => {
+    const tall = genotypeDesign(700, 45, 7);
+    await compare(tall.X, tall.y, { C: 0.5 });
+  });
+
   it('L1 on wide genotypes (OWL-QN): the same zeros', async () => {
     const { host, backend } = await compare(wide.X, wide.y, { penalty: 'l1', C: 0.5 });
     const zeros = (m: LogisticRegression) => m.coef[0]!.map((v) => v === 0);

@@ -80,29 +80,43 @@ export function backendProducts(p: LogisticProblem, source?: tf.Tensor2D): Backe
   const delta = new Float64Array(b * K);
   // binary models on the wasm backend: scores and gradient in one read of the design
   const pass = K === 1 ? matrixPass(X) : undefined;
-  const scoresAndGradient: Products['scoresAndGradient'] = (x, z, residuals, r, out) => {
-    for (let j = 0; j < b; j++) delta[j] = x[j]! - (last ? last.x[j]! : 0);
-    const shift = p.fitIntercept ? delta[cols]! : 0;
-    const base = last?.z;
+  /** One pass: u = X·v (+ v's intercept), the caller's weights t from u, out += Xᵀ·t (+ Σt). */
+  const onePass = (
+    v: Float64Array,
+    base: Float64Array | undefined,
+    u: Float64Array,
+    weigh: (i0: number, i1: number) => void,
+    t: Float64Array,
+    out: Float64Array,
+  ) => {
+    const shift = p.fitIntercept ? v[cols]! : 0;
     pass!.run(
-      delta,
+      v,
       (i0, i1, dots) => {
-        for (let i = i0; i < i1; i++) z[i] = (base ? base[i]! : 0) + dots[i - i0]! + shift;
-        residuals(i0, i1);
-        return r.subarray(i0, i1);
+        for (let i = i0; i < i1; i++) u[i] = (base ? base[i]! : 0) + dots[i - i0]! + shift;
+        weigh(i0, i1);
+        return t.subarray(i0, i1);
       },
       out,
     );
     if (p.fitIntercept) {
-      let s = 0;
-      for (let i = 0; i < rows; i++) s += r[i]!;
-      out[cols]! += s;
+      let sum = 0;
+      for (let i = 0; i < rows; i++) sum += t[i]!;
+      out[cols]! += sum;
     }
+  };
+  // the objective's scores: the previous ones plus the design times the change of the weights
+  const scoresAndGradient: Products['scoresAndGradient'] = (x, z, residuals, r, out) => {
+    for (let j = 0; j < b; j++) delta[j] = x[j]! - (last ? last.x[j]! : 0);
+    onePass(delta, last?.z, z, residuals, r, out);
     if (last) {
       last.x.set(x);
       last.z.set(z);
     } else last = { x: Float64Array.from(x), z: Float64Array.from(z) };
   };
+  // Hessian-vector products: plain scores of v
+  const plainPass: Products['scoresAndGradient'] = (v, u, weigh, t, out) =>
+    onePass(v, undefined, u, weigh, t, out);
   return {
     objective: {
       ...(pass ? { scoresAndGradient } : {}),
@@ -120,7 +134,11 @@ export function backendProducts(p: LogisticProblem, source?: tf.Tensor2D): Backe
       },
       addTransposed,
     },
-    plain: { scores: (x, out) => scores(x, out, false), addTransposed },
+    plain: {
+      ...(pass ? { scoresAndGradient: plainPass } : {}),
+      scores: (x, out) => scores(x, out, false),
+      addTransposed,
+    },
     dispose() {
       pass?.dispose();
       if (X !== source) X.dispose();

@@ -126,7 +126,7 @@ export interface Products {
   /**
    * Binary models, where available: the scores at `x` into `z`, then `out` += Xᵀ·r (intercept
    * included) in one pass over the design, `residuals(i0, i1)` filling r for rows i0 … i1 − 1
-   * from z as the pass reaches them.
+   * from z as the pass reaches them (the objective's residuals, or a Hessian product's weights).
    */
   scoresAndGradient?(
     x: Float64Array,
@@ -251,9 +251,9 @@ export function hessianOperator(
   }
   const u = new Float64Array(rows * K);
   const t = new Float64Array(rows * K);
-  return (v, out) => {
-    products.scores(v, u);
-    for (let i = 0; i < rows; i++) {
+  /** t = the Hessian's per-sample weights times u, rows i0 … i1 − 1. */
+  const weigh = (i0: number, i1: number) => {
+    for (let i = i0; i < i1; i++) {
       const s = p.weights[i]!;
       if (K === 1) {
         const q = prob[i]!;
@@ -264,8 +264,15 @@ export function hessianOperator(
         for (let k = 0; k < K; k++) t[i * K + k] = s * prob[i * K + k]! * (u[i * K + k]! - a);
       }
     }
+  };
+  return (v, out) => {
     out.fill(0);
-    products.addTransposed(t, out);
+    if (K === 1 && products.scoresAndGradient) products.scoresAndGradient(v, u, weigh, t, out);
+    else {
+      products.scores(v, u);
+      weigh(0, rows);
+      products.addTransposed(t, out);
+    }
     if (p.l2 > 0)
       for (let k = 0; k < K; k++)
         for (let j = 0; j < cols; j++) out[k * b + j]! += p.l2 * v[k * b + j]!;
