@@ -26,26 +26,29 @@ const BLOCK_BYTES = 1 << 19;
 /** A pass over one matrix; see {@link matrixPass}. @internal */
 export interface MatrixPass {
   /**
-   * For the rows in blocks: `dots` (A's rows times `v`, float32) go to `weigh(i0, i1, dots)`, which
-   * returns the weights of rows i0 … i1 − 1; then `out[j] += Σ_i w_i·A[i][j]` (float32 sums, added
-   * into `out` at the end).
+   * For K vectors v_k (`v[k·stride + j]`, j < cols) and the rows in blocks: the dots
+   * d[i·K + k] = A[i]·v_k (float32) go to `weigh(i0, i1, dots)`, which returns the weights
+   * w[i·K + k] of rows i0 … i1 − 1 (row-major, as the dots); then
+   * `out[k·stride + j] += Σ_i w[i·K + k]·A[i][j]` (float32 sums, added into `out` at the end).
+   * K and stride default to 1 and cols.
    */
   run(
     v: Float64Array,
     weigh: (i0: number, i1: number, dots: Float32Array) => ArrayLike<number>,
     out: Float64Array,
+    shape?: { columns: number; stride: number },
   ): void;
   /** Releases the pass's working memory (not the matrix). */
   dispose(): void;
 }
 
 /**
- * A pass over the 2-D float32 tensor `A`, or undefined unless the active backend is wasm with the
- * library's SIMD loops.
+ * A pass over the 2-D float32 tensor `A` for up to `columns` vectors at a time, or undefined
+ * unless the active backend is wasm with the library's SIMD loops.
  *
  * @internal
  */
-export function matrixPass(A: tf.Tensor2D): MatrixPass | undefined {
+export function matrixPass(A: tf.Tensor2D, columns = 1): MatrixPass | undefined {
   const backend = tf.backend();
   if (tf.getBackend() !== 'wasm' || A.dtype !== 'float32' || !heldBy(backend, A)) return undefined;
   const loops = simdFor(backend);
@@ -54,46 +57,53 @@ export function matrixPass(A: tf.Tensor2D): MatrixPass | undefined {
   const K8 = cols - (cols % 8); // rowDots' width; the rest in JavaScript
   const K4 = cols - (cols % 4); // scaledRows' width
   const block = Math.max(1, Math.min(rows, Math.floor(BLOCK_BYTES / (4 * cols))));
-  // working memory on the backend's heap: v, then the block's dots and weights, then g
-  const work = tf.zeros([cols + 2 * block + cols + 8], 'float32');
+  // working memory on the backend's heap, per vector: v, the block's dots, its weights, g
+  const per = 2 * cols + 2 * block + 8;
+  const work = tf.zeros([columns * per], 'float32');
+  const dots = new Float32Array(block * columns);
   return {
-    run(v, weigh, out) {
+    run(v, weigh, out, { columns: K, stride } = { columns: 1, stride: cols }) {
+      if (K > columns) throw new Error(`matrixPass: ${K} vectors, made for ${columns}`);
       const a0 = heapOffset(backend, A);
       const w0 = heapOffset(backend, work);
-      const [v0, d0, r0, g0] = [
-        w0,
-        w0 + 4 * cols,
-        w0 + 4 * (cols + block),
-        w0 + 4 * (cols + 2 * block),
-      ];
+      // byte offsets of vector k's regions
+      const v0 = (k: number) => w0 + 4 * k * per;
+      const d0 = (k: number) => v0(k) + 4 * cols;
+      const r0 = (k: number) => d0(k) + 4 * block;
+      const g0 = (k: number) => r0(k) + 4 * block;
       const heap = heapOf(backend)!;
       const at = (byte: number) => byte >> 2;
-      for (let j = 0; j < cols; j++) heap[at(v0) + j] = v[j]!;
-      heap.fill(0, at(g0), at(g0) + cols);
-      const dots = heap.subarray(at(d0), at(d0) + block);
+      for (let k = 0; k < K; k++) {
+        for (let j = 0; j < cols; j++) heap[at(v0(k)) + j] = v[k * stride + j]!;
+        heap.fill(0, at(g0(k)), at(g0(k)) + cols);
+      }
       for (let i0 = 0; i0 < rows; i0 += block) {
         const n = Math.min(block, rows - i0);
         const row0 = a0 + 4 * i0 * cols;
-        if (K8 > 0) loops.rowDots(row0, v0, d0, n, 4 * K8, 4 * cols);
-        else dots.fill(0, 0, n);
-        if (K8 < cols)
+        for (let k = 0; k < K; k++) {
+          if (K8 > 0) loops.rowDots(row0, v0(k), d0(k), n, 4 * K8, 4 * cols);
+          else heap.fill(0, at(d0(k)), at(d0(k)) + n);
           for (let i = 0; i < n; i++) {
-            let s = dots[i]!;
+            let s = heap[at(d0(k)) + i]!;
             const r = at(row0) + i * cols;
-            for (let k = K8; k < cols; k++)
-              s = Math.fround(s + Math.fround(heap[r + k]! * heap[at(v0) + k]!));
-            dots[i] = s;
+            for (let c = K8; c < cols; c++)
+              s = Math.fround(s + Math.fround(heap[r + c]! * heap[at(v0(k)) + c]!));
+            dots[i * K + k] = s;
           }
-        const w = weigh(i0, i0 + n, dots.subarray(0, n));
-        for (let i = 0; i < n; i++) heap[at(r0) + i] = w[i]!;
-        if (K4 > 0) loops.scaledRows(row0, 4 * cols, g0, 0, r0, n, 4 * K4);
-        for (let k = K4; k < cols; k++) {
-          let s = 0;
-          for (let i = 0; i < n; i++) s += heap[at(r0) + i]! * heap[at(row0) + i * cols + k]!;
-          out[k]! += s;
+        }
+        const w = weigh(i0, i0 + n, dots.subarray(0, n * K));
+        for (let k = 0; k < K; k++) {
+          for (let i = 0; i < n; i++) heap[at(r0(k)) + i] = w[i * K + k]!;
+          if (K4 > 0) loops.scaledRows(row0, 4 * cols, g0(k), 0, r0(k), n, 4 * K4);
+          for (let c = K4; c < cols; c++) {
+            let s = 0;
+            for (let i = 0; i < n; i++) s += heap[at(r0(k)) + i]! * heap[at(row0) + i * cols + c]!;
+            out[k * stride + c]! += s;
+          }
         }
       }
-      for (let j = 0; j < K4; j++) out[j]! += heap[at(g0) + j]!;
+      for (let k = 0; k < K; k++)
+        for (let j = 0; j < K4; j++) out[k * stride + j]! += heap[at(g0(k)) + j]!;
     },
     dispose() {
       work.dispose();

@@ -60,6 +60,50 @@ describeBackends('matrixPass', (backend) => {
     A.dispose();
   });
 
+  it.runIf(backend === 'wasm')(
+    "three vectors a pass, strided (a multinomial model's class blocks)",
+    () => {
+      const [rows, cols, K, stride] = [200, 1003, 3, 1005];
+      const rng = new Random(5);
+      const a = Float32Array.from({ length: rows * cols }, () => rng.normal(0, 1));
+      const v = Float64Array.from({ length: K * stride }, () => rng.normal(0, 1));
+      const A = tf.tensor2d(a, [rows, cols]);
+      const pass = matrixPass(A, K)!;
+      const dots = new Float64Array(rows * K);
+      const weights = new Float64Array(rows * K);
+      const out = new Float64Array(K * stride);
+      pass.run(
+        v,
+        (i0, i1, d) => {
+          for (let i = i0; i < i1; i++)
+            for (let k = 0; k < K; k++) {
+              dots[i * K + k] = d[(i - i0) * K + k]!;
+              weights[i * K + k] = Math.sin(d[(i - i0) * K + k]!) + k;
+            }
+          return weights.subarray(i0 * K, i1 * K);
+        },
+        out,
+        { columns: K, stride },
+      );
+      pass.dispose();
+      for (let k = 0; k < K; k++) {
+        for (let i = 0; i < rows; i++) {
+          let s = 0;
+          for (let j = 0; j < cols; j++) s += a[i * cols + j]! * Math.fround(v[k * stride + j]!);
+          expect(Math.abs(dots[i * K + k]! - s)).toBeLessThan(1e-4 * Math.sqrt(cols));
+        }
+        for (let j = 0; j < cols; j++) {
+          let s = 0;
+          for (let i = 0; i < rows; i++) s += Math.fround(weights[i * K + k]!) * a[i * cols + j]!;
+          expect(Math.abs(out[k * stride + j]! - s)).toBeLessThan(1e-4 * Math.sqrt(rows));
+        }
+        // the gaps between the blocks are left alone
+        expect(out[k * stride + cols]).toBe(0);
+      }
+      A.dispose();
+    },
+  );
+
   it(`${backend}: only the wasm backend's float32 matrices get a pass`, () => {
     const A = tf.zeros([4, 8]) as tf.Tensor2D;
     const I = tf.zeros([4, 8], 'int32') as tf.Tensor2D;

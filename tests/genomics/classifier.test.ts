@@ -333,6 +333,12 @@ describeBackends("products: 'backend' (single precision, on the active backend)"
     await compare(tall.X, tall.y, { C: 0.5 });
   });
 
+  it('multinomial L2 on wide genotypes (L-BFGS, three class blocks a pass on wasm)', async () => {
+    const { data, cols } = wide.X;
+    const y3 = wide.y.map((v, i) => v + (data[i * cols + 1]! > 0 ? 1 : 0));
+    await compare(wide.X, y3, { C: 0.05 });
+  });
+
   it('L1 on wide genotypes (OWL-QN): the same zeros', async () => {
     const { host, backend } = await compare(wide.X, wide.y, { penalty: 'l1', C: 0.5 });
     const zeros = (m: LogisticRegression) => m.coef[0]!.map((v) => v === 0);

@@ -10,7 +10,7 @@
  * from the previous point only (float32 error relative to that difference) and adds it to the
  * previous scores, kept in double precision.
  *
- * Binary models on the wasm backend compute the scores and the gradient in one read of the
+ * On the wasm backend the models (binary and multinomial) compute the scores and the gradient in one read of the
  * design ({@link matrixPass}): the design is far larger than the cache, so that read is most of
  * an evaluation's time.
  *
@@ -78,9 +78,9 @@ export function backendProducts(p: LogisticProblem, source?: tf.Tensor2D): Backe
   };
   let last: { x: Float64Array; z: Float64Array } | undefined;
   const delta = new Float64Array(b * K);
-  // binary models on the wasm backend: scores and gradient in one read of the design
-  const pass = K === 1 ? matrixPass(X) : undefined;
-  /** One pass: u = X·v (+ v's intercept), the caller's weights t from u, out += Xᵀ·t (+ Σt). */
+  // on the wasm backend: scores and gradient in one read of the design
+  const pass = matrixPass(X, K);
+  /** One pass: u = X·v (+ v's intercepts), the caller's weights t from u, out += Xᵀ·t (+ Σt). */
   const onePass = (
     v: Float64Array,
     base: Float64Array | undefined,
@@ -89,25 +89,31 @@ export function backendProducts(p: LogisticProblem, source?: tf.Tensor2D): Backe
     t: Float64Array,
     out: Float64Array,
   ) => {
-    const shift = p.fitIntercept ? v[cols]! : 0;
+    const shift = Array.from({ length: K }, (_, k) => (p.fitIntercept ? v[k * b + cols]! : 0));
     pass!.run(
       v,
       (i0, i1, dots) => {
-        for (let i = i0; i < i1; i++) u[i] = (base ? base[i]! : 0) + dots[i - i0]! + shift;
+        for (let i = i0; i < i1; i++)
+          for (let k = 0; k < K; k++) {
+            const at = i * K + k;
+            u[at] = (base ? base[at]! : 0) + dots[(i - i0) * K + k]! + shift[k]!;
+          }
         weigh(i0, i1);
-        return t.subarray(i0, i1);
+        return t.subarray(i0 * K, i1 * K);
       },
       out,
+      { columns: K, stride: b },
     );
-    if (p.fitIntercept) {
-      let sum = 0;
-      for (let i = 0; i < rows; i++) sum += t[i]!;
-      out[cols]! += sum;
-    }
+    if (p.fitIntercept)
+      for (let k = 0; k < K; k++) {
+        let sum = 0;
+        for (let i = 0; i < rows; i++) sum += t[i * K + k]!;
+        out[k * b + cols]! += sum;
+      }
   };
   // the objective's scores: the previous ones plus the design times the change of the weights
   const scoresAndGradient: Products['scoresAndGradient'] = (x, z, residuals, r, out) => {
-    for (let j = 0; j < b; j++) delta[j] = x[j]! - (last ? last.x[j]! : 0);
+    for (let j = 0; j < delta.length; j++) delta[j] = x[j]! - (last ? last.x[j]! : 0);
     onePass(delta, last?.z, z, residuals, r, out);
     if (last) {
       last.x.set(x);

@@ -124,9 +124,9 @@ export interface Products {
   scores(x: Float64Array, out: Float64Array): void;
   addTransposed(r: Float64Array, out: Float64Array): void;
   /**
-   * Binary models, where available: the scores at `x` into `z`, then `out` += Xᵀ·r (intercept
-   * included) in one pass over the design, `residuals(i0, i1)` filling r for rows i0 … i1 − 1
-   * from z as the pass reaches them (the objective's residuals, or a Hessian product's weights).
+   * Where available: the scores at `x` into `z`, then `out` += Xᵀ·r (intercepts included) in one
+   * pass over the design, `residuals(i0, i1)` filling r for rows i0 … i1 − 1 from z as the pass
+   * reaches them (the objective's residuals, or a Hessian product's weights).
    */
   scoresAndGradient?(
     x: Float64Array,
@@ -169,9 +169,9 @@ export function smoothObjective(
       r[i] = s * (prob - yi);
     }
   };
-  /** Multinomial rows: their loss into `loss`, their residuals into r. */
-  const multinomialRows = () => {
-    for (let i = 0; i < rows; i++) {
+  /** Multinomial rows i0 … i1 − 1: their loss into `loss`, their residuals into r. */
+  const multinomialRows = (i0: number, i1: number) => {
+    for (let i = i0; i < i1; i++) {
       let max = Number.NEGATIVE_INFINITY;
       for (let k = 0; k < K; k++) max = Math.max(max, z[i * K + k]!);
       let sum = 0;
@@ -186,14 +186,12 @@ export function smoothObjective(
   };
   return (x, grad) => {
     loss = 0;
-    if (K === 1 && products.scoresAndGradient) {
-      grad.fill(0);
-      products.scoresAndGradient(x, z, binaryRows, r, grad);
-    } else {
+    const rowsOf = K === 1 ? binaryRows : multinomialRows;
+    grad.fill(0);
+    if (products.scoresAndGradient) products.scoresAndGradient(x, z, rowsOf, r, grad);
+    else {
       products.scores(x, z);
-      if (K === 1) binaryRows(0, rows);
-      else multinomialRows();
-      grad.fill(0);
+      rowsOf(0, rows);
       products.addTransposed(r, grad);
     }
     let penalty = 0;
@@ -267,7 +265,7 @@ export function hessianOperator(
   };
   return (v, out) => {
     out.fill(0);
-    if (K === 1 && products.scoresAndGradient) products.scoresAndGradient(v, u, weigh, t, out);
+    if (products.scoresAndGradient) products.scoresAndGradient(v, u, weigh, t, out);
     else {
       products.scores(v, u);
       weigh(0, rows);
