@@ -61,49 +61,54 @@ export function matrixPass(A: tf.Tensor2D, columns = 1): MatrixPass | undefined 
   const per = 2 * cols + 2 * block + 8;
   const work = tf.zeros([columns * per], 'float32');
   const dots = new Float32Array(block * columns);
+  const views = backend as unknown as WasmBackendLike;
   return {
     run(v, weigh, out, { columns: K, stride } = { columns: 1, stride: cols }) {
       if (K > columns) throw new Error(`matrixPass: ${K} vectors, made for ${columns}`);
+      // the matrix and the working memory, as views (float indices) and byte offsets (SIMD loops)
+      const a = views.typedArrayFromHeap(A) as Float32Array;
+      const m = views.typedArrayFromHeap(work) as Float32Array;
       const a0 = heapOffset(backend, A);
-      const w0 = heapOffset(backend, work);
-      // byte offsets of vector k's regions
-      const v0 = (k: number) => w0 + 4 * k * per;
-      const d0 = (k: number) => v0(k) + 4 * cols;
-      const r0 = (k: number) => d0(k) + 4 * block;
-      const g0 = (k: number) => r0(k) + 4 * block;
-      const heap = heapOf(backend)!;
-      const at = (byte: number) => byte >> 2;
+      const m0 = heapOffset(backend, work);
+      // float offsets in `m` of vector k's regions: v, the block's dots, its weights, g
+      const v0 = (k: number) => k * per;
+      const d0 = (k: number) => v0(k) + cols;
+      const r0 = (k: number) => d0(k) + block;
+      const g0 = (k: number) => r0(k) + block;
+      const ptr = (at: number) => m0 + 4 * at;
       for (let k = 0; k < K; k++) {
-        for (let j = 0; j < cols; j++) heap[at(v0(k)) + j] = v[k * stride + j]!;
-        heap.fill(0, at(g0(k)), at(g0(k)) + cols);
+        for (let j = 0; j < cols; j++) m[v0(k) + j] = v[k * stride + j]!;
+        m.fill(0, g0(k), g0(k) + cols);
       }
       for (let i0 = 0; i0 < rows; i0 += block) {
         const n = Math.min(block, rows - i0);
-        const row0 = a0 + 4 * i0 * cols;
+        const row0 = i0 * cols;
         for (let k = 0; k < K; k++) {
-          if (K8 > 0) loops.rowDots(row0, v0(k), d0(k), n, 4 * K8, 4 * cols);
-          else heap.fill(0, at(d0(k)), at(d0(k)) + n);
+          const [vk, dk] = [v0(k), d0(k)];
+          if (K8 > 0) loops.rowDots(a0 + 4 * row0, ptr(vk), ptr(dk), n, 4 * K8, 4 * cols);
+          else m.fill(0, dk, dk + n);
           for (let i = 0; i < n; i++) {
-            let s = heap[at(d0(k)) + i]!;
-            const r = at(row0) + i * cols;
+            let s = m[dk + i]!;
+            const r = row0 + i * cols;
             for (let c = K8; c < cols; c++)
-              s = Math.fround(s + Math.fround(heap[r + c]! * heap[at(v0(k)) + c]!));
+              s = Math.fround(s + Math.fround(a[r + c]! * m[vk + c]!));
             dots[i * K + k] = s;
           }
         }
         const w = weigh(i0, i0 + n, dots.subarray(0, n * K));
         for (let k = 0; k < K; k++) {
-          for (let i = 0; i < n; i++) heap[at(r0(k)) + i] = w[i * K + k]!;
-          if (K4 > 0) loops.scaledRows(row0, 4 * cols, g0(k), 0, r0(k), n, 4 * K4);
+          const rk = r0(k);
+          for (let i = 0; i < n; i++) m[rk + i] = w[i * K + k]!;
+          if (K4 > 0) loops.scaledRows(a0 + 4 * row0, 4 * cols, ptr(g0(k)), 0, ptr(rk), n, 4 * K4);
           for (let c = K4; c < cols; c++) {
             let s = 0;
-            for (let i = 0; i < n; i++) s += heap[at(r0(k)) + i]! * heap[at(row0) + i * cols + c]!;
+            for (let i = 0; i < n; i++) s += m[rk + i]! * a[row0 + i * cols + c]!;
             out[k * stride + c]! += s;
           }
         }
       }
       for (let k = 0; k < K; k++)
-        for (let j = 0; j < K4; j++) out[k * stride + j]! += heap[at(g0(k)) + j]!;
+        for (let j = 0; j < K4; j++) out[k * stride + j]! += m[g0(k) + j]!;
     },
     dispose() {
       work.dispose();
@@ -127,30 +132,24 @@ export function float32Tensor2d(
   cols: number,
 ): { tensor: tf.Tensor2D; finite: boolean } {
   const backend = tf.backend();
-  const heap = tf.getBackend() === 'wasm' ? heapOf(backend) : undefined;
   let target: Float32Array;
   let tensor: tf.Tensor2D | undefined;
-  let at = 0;
-  if (heap) {
+  if (tf.getBackend() === 'wasm') {
     // memory on the heap, not written (tf.zeros would upload a zeroed array of the same size)
-    const info = (backend as unknown as WasmBackendLike).makeOutput([rows, cols], 'float32');
-    tensor = tf.engine().makeTensorFromTensorInfo(info) as tf.Tensor2D;
-    target = heapOf(backend)!;
-    at = heapOffset(backend, tensor) >> 2;
+    const wasm = backend as unknown as WasmBackendLike;
+    tensor = tf
+      .engine()
+      .makeTensorFromTensorInfo(wasm.makeOutput([rows, cols], 'float32')) as tf.Tensor2D;
+    target = wasm.typedArrayFromHeap(tensor) as Float32Array;
   } else target = new Float32Array(rows * cols);
   // x·0 is 0 for finite x, NaN for NaN and ±∞ (and for finite doubles beyond float32's range)
   let zero = 0;
   for (let i = 0; i < rows * cols; i++) {
     const v = Math.fround(values[i]!);
-    target[at + i] = v;
+    target[i] = v;
     zero += v * 0;
   }
   return { tensor: tensor ?? tf.tensor2d(target, [rows, cols]), finite: zero === 0 };
-}
-
-function heapOf(backend: unknown): Float32Array | undefined {
-  const heap = (backend as { wasm?: { HEAPF32?: Float32Array } }).wasm?.HEAPF32;
-  return heap instanceof Float32Array ? heap : undefined;
 }
 
 /**
@@ -162,11 +161,8 @@ function heapOf(backend: unknown): Float32Array | undefined {
  */
 export function tensorValues(t: tf.Tensor): Float32Array {
   const backend = tf.backend();
-  const heap = tf.getBackend() === 'wasm' ? heapOf(backend) : undefined;
-  if (heap && t.dtype === 'float32' && heldBy(backend, t)) {
-    const at = heapOffset(backend, t) >> 2;
-    return heap.subarray(at, at + t.size);
-  }
+  if (tf.getBackend() === 'wasm' && t.dtype === 'float32' && heldBy(backend, t))
+    return (backend as unknown as WasmBackendLike).typedArrayFromHeap(t) as Float32Array;
   return t.dataSync() as Float32Array;
 }
 

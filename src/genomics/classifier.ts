@@ -126,6 +126,7 @@ async function toDesign(
   let rows: number;
   let cols: number;
   let data: Float64Array;
+  let tensor: tf.Tensor2D | undefined; // left unread
   if (isTensor(X)) {
     if (X.isDisposed) throw new ArgumentError(`${name} is a disposed tensor.`);
     if (X.rank !== 2)
@@ -133,11 +134,8 @@ async function toDesign(
         `${name} must be 2-D (samples × features). Received: shape [${X.shape.join(', ')}].`,
       );
     [rows, cols] = X.shape as [number, number];
-    if (rows === 0 || cols === 0)
-      throw new ShapeError(`${name} must not be empty. Received: ${rows} × ${cols}.`);
-    if (!readTensor && X.dtype === 'float32')
-      return { data: new Float64Array(0), rows, cols, tensor: X as tf.Tensor2D };
-    data = Float64Array.from(await X.data());
+    if (!readTensor && X.dtype === 'float32') tensor = X as tf.Tensor2D;
+    data = tensor ? new Float64Array(0) : Float64Array.from(await X.data());
   } else if (Array.isArray(X)) {
     rows = X.length;
     cols = rows > 0 && Array.isArray(X[0]) ? (X[0] as unknown[]).length : 0;
@@ -180,6 +178,7 @@ async function toDesign(
   }
   if (rows === 0 || cols === 0)
     throw new ShapeError(`${name} must not be empty. Received: ${rows} × ${cols}.`);
+  if (tensor) return { data, rows, cols, tensor };
   const design = { data, rows, cols };
   if (checkFinite) assertFinite(design, name);
   return design;

@@ -15,7 +15,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { callKernel } from '../kernel-calls.js';
 import { accessFor } from './js-access.js';
-import { layout, type ScratchHeap, scratchHeap } from './scratch-heap.js';
+import {
+  layout,
+  placeRows,
+  roundUp,
+  type ScratchHeap,
+  scratchHeap,
+  takeRows,
+} from './scratch-heap.js';
 
 /**
  * Products of at least this many multiply-adds, and at least 4 rows and 4 columns, go to the SIMD
@@ -24,26 +31,6 @@ import { layout, type ScratchHeap, scratchHeap } from './scratch-heap.js';
  */
 const GEMM_WORK = 1 << 15;
 const GEMM_EDGE = 4;
-
-const up = (n: number, k: number) => Math.ceil(n / k) * k;
-
-/** Copies a rows × cols matrix into the heap at `dst` as a rowsPad × colsPad one, zero-padded. */
-function place(
-  f32: Float32Array,
-  src: Float32Array,
-  at: number,
-  rows: number,
-  cols: number,
-  rowsPad: number,
-  colsPad: number,
-  dst: number,
-): void {
-  for (let r = 0; r < rows; r++) {
-    f32.set(src.subarray(at + r * cols, at + (r + 1) * cols), dst + r * colsPad);
-    if (colsPad > cols) f32.fill(0, dst + r * colsPad + cols, dst + (r + 1) * colsPad);
-  }
-  f32.fill(0, dst + rows * colsPad, dst + rowsPad * colsPad);
-}
 
 /**
  * Places op(X) (`rows` × `cols` once transposed when `transposed`) at `dst` as a
@@ -61,11 +48,12 @@ function placeOp(
   dst: number,
   tmp: number,
 ): void {
+  const matrix = src.subarray(at, at + rows * cols);
   if (!transposed) {
-    place(heap.f32, src, at, rows, cols, rowsPad, colsPad, dst);
+    placeRows(heap.f32, matrix, rows, cols, dst, colsPad, rowsPad);
     return;
   }
-  place(heap.f32, src, at, cols, rows, colsPad, rowsPad, tmp);
+  placeRows(heap.f32, matrix, cols, rows, tmp, rowsPad, colsPad);
   heap.loops.transpose4(4 * tmp, 4 * dst, colsPad, rowsPad, 4 * rowsPad, 4 * colsPad);
 }
 
@@ -101,9 +89,9 @@ export function batchMatMulRows(backendName: string): tf.KernelFunc {
       values,
     } = accessFor(backendName, backend).output([...batchShape, M, N], [a, b], false);
     const [av, bv] = values as [Float32Array, Float32Array];
-    const M4 = up(M, 4);
-    const K4 = up(K, 4);
-    const N8 = up(N, 8);
+    const M4 = roundUp(M, 4);
+    const K4 = roundUp(K, 4);
+    const N8 = roundUp(N, 8);
     const regions = layout([M4 * K4, K4 * N8, M4 * N8, Math.max(M4, N8) * K4]);
     const heap =
       M * K * N >= GEMM_WORK && M >= GEMM_EDGE && N >= GEMM_EDGE
@@ -117,8 +105,7 @@ export function batchMatMulRows(backendName: string): tf.KernelFunc {
         if (m === 0 || batchA > 1) placeOp(heap, av, offA, transposeA, M, K, M4, K4, a0, t0);
         if (m === 0 || batchB > 1) placeOp(heap, bv, offB, transposeB, K, N, K4, N8, b0, t0);
         heap.loops.gemm(4 * a0, 4 * b0, 4 * c0, M4, K4, N8, 4 * N8);
-        for (let i = 0; i < M; i++)
-          c.set(heap.f32.subarray(c0 + i * N8, c0 + i * N8 + N), m * M * N + i * N);
+        takeRows(heap.f32, c0, N8, c, m * M * N, M, N);
       }
       return out;
     }

@@ -22,7 +22,15 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import { tapRange } from './conv-geometry.js';
-import { layout, type ScratchHeap, scratchHeap } from './scratch-heap.js';
+import {
+  layout,
+  placeRows,
+  roundUp,
+  type ScratchHeap,
+  scratchHeap,
+  takeRows,
+  zeroFloats,
+} from './scratch-heap.js';
 
 type Info = tf.backend_util.Conv2DInfo;
 
@@ -32,8 +40,6 @@ type Info = tf.backend_util.Conv2DInfo;
  * (larger batches are done a group at a time). @internal (tests make them small)
  */
 export const CONV_CHUNKS = { panel: 1 << 22, input: 1 << 23 };
-
-const up = (n: number, k: number) => Math.ceil(n / k) * k;
 
 /** A chunk of output rows: rows r0 … r0 + rows − 1 of the B·OH rows, M = rows·OW positions. */
 interface Chunk {
@@ -65,7 +71,7 @@ function plan(
   const sample = info.inHeight * info.inWidth * info.inChannels;
   const G = Math.max(1, Math.min(B, Math.floor(CONV_CHUNKS.input / sample)));
   const per = Math.max(1, Math.min(G * OH, Math.floor(CONV_CHUNKS.panel / (OW * width))));
-  const { offsets, total } = layout(regions(up(per * OW, 4), G * sample));
+  const { offsets, total } = layout(regions(roundUp(per * OW, 4), G * sample));
   const heap = scratchHeap(total);
   if (!heap) return undefined;
   const groups: Group[] = [];
@@ -74,53 +80,11 @@ function plan(
     const chunks: Chunk[] = [];
     for (let r0 = b0 * OH; r0 < b1 * OH; r0 += per) {
       const rows = Math.min(per, b1 * OH - r0);
-      chunks.push({ r0, rows, M: rows * OW, M4: up(rows * OW, 4) });
+      chunks.push({ r0, rows, M: rows * OW, M4: roundUp(rows * OW, 4) });
     }
     groups.push({ b0, b1, chunks });
   }
   return { heap, offsets, groups };
-}
-
-function zero(f32: Float32Array, at: number, n: number): void {
-  if (n < 16) for (let i = 0; i < n; i++) f32[at + i] = 0;
-  else f32.fill(0, at, at + n);
-}
-
-/** Copies `rows` rows of `cols` floats from `src` into the heap at `dst`, rows `stride` apart (zero-padded). */
-function placeRows(
-  f32: Float32Array,
-  src: Float32Array,
-  rows: number,
-  cols: number,
-  dst: number,
-  stride: number,
-): void {
-  if (stride === cols) {
-    f32.set(src.subarray(0, rows * cols), dst);
-    return;
-  }
-  for (let r = 0; r < rows; r++) {
-    f32.set(src.subarray(r * cols, (r + 1) * cols), dst + r * stride);
-    zero(f32, dst + r * stride + cols, stride - cols);
-  }
-}
-
-/** Copies `rows` rows of `cols` floats, `stride` apart in the heap at `src`, into `out` at `at`. */
-function takeRows(
-  f32: Float32Array,
-  src: number,
-  stride: number,
-  out: Float32Array,
-  at: number,
-  rows: number,
-  cols: number,
-): void {
-  if (stride === cols) {
-    out.set(f32.subarray(src, src + rows * cols), at);
-    return;
-  }
-  for (let r = 0; r < rows; r++)
-    out.set(f32.subarray(src + r * stride, src + r * stride + cols), at + r * cols);
 }
 
 /**
@@ -172,8 +136,8 @@ function buildPanel(
         const col = base + (kh * KW + kw) * CI;
         const [j0, j1] = inside ? ranges[kw]! : [0, 0];
         const end = Math.max(j0, j1);
-        for (let ow = 0; ow < j0; ow++) zero(f32, col + ow * width, CI);
-        for (let ow = end; ow < OW; ow++) zero(f32, col + ow * width, CI);
+        for (let ow = 0; ow < j0; ow++) zeroFloats(f32, col + ow * width, CI);
+        for (let ow = end; ow < OW; ow++) zeroFloats(f32, col + ow * width, CI);
         if (j1 > j0)
           loops.copyRuns(
             4 * (x0 + ((b * H + ih) * W + j0 * SW + kw * DW - left) * CI),
@@ -200,7 +164,7 @@ export function conv2dForwardGemm(
   const { outChannels: CO, outWidth: OW } = info;
   const taps = info.filterHeight * info.filterWidth * info.inChannels;
   const width = taps + (bias ? 1 : 0);
-  const CO8 = up(CO, 8);
+  const CO8 = roundUp(CO, 8);
   const p = plan(info, width, (M4, input) => [input, width * CO8, M4 * width, M4 * CO8]);
   if (!p) return false;
   const [x0, w0, p0, c0] = p.offsets as [number, number, number, number];
@@ -212,7 +176,7 @@ export function conv2dForwardGemm(
     const base = placeGroup(f32, x, info, b0, b1, x0);
     for (const { r0, rows, M, M4 } of chunks) {
       buildPanel(p.heap, info, base, p0, width, r0, rows, bias !== undefined);
-      zero(f32, p0 + M * width, (M4 - M) * width);
+      zeroFloats(f32, p0 + M * width, (M4 - M) * width);
       loops.gemm(4 * p0, 4 * w0, 4 * c0, M4, width, CO8, 4 * CO8);
       takeRows(f32, c0, CO8, y, r0 * OW * CO, M, CO);
     }
@@ -229,8 +193,8 @@ export function conv2dFilterGradientGemm(
 ): boolean {
   const { outChannels: CO, outWidth: OW } = info;
   const taps = info.filterHeight * info.filterWidth * info.inChannels;
-  const T4 = up(taps, 4);
-  const CO8 = up(CO, 8);
+  const T4 = roundUp(taps, 4);
+  const CO8 = roundUp(CO, 8);
   // the panel has 4 floats of slack: its transpose reads T4 columns of the last row
   const p = plan(info, taps, (M4, input) => [input, M4 * taps + 4, T4 * M4, M4 * CO8, T4 * CO8]);
   if (!p) return false;
@@ -242,10 +206,9 @@ export function conv2dFilterGradientGemm(
     const base = placeGroup(f32, x, info, b0, b1, x0);
     for (const { r0, rows, M, M4 } of chunks) {
       buildPanel(p.heap, info, base, p0, taps, r0, rows, false);
-      zero(f32, p0 + M * taps, (M4 - M) * taps + 4);
+      zeroFloats(f32, p0 + M * taps, (M4 - M) * taps + 4);
       loops.transpose4(4 * p0, 4 * t0, M4, T4, 4 * taps, 4 * M4);
-      placeRows(f32, dy.subarray(r0 * OW * CO, (r0 * OW + M) * CO), M, CO, d0, CO8);
-      zero(f32, d0 + M * CO8, (M4 - M) * CO8);
+      placeRows(f32, dy.subarray(r0 * OW * CO, (r0 * OW + M) * CO), M, CO, d0, CO8, M4);
       loops.gemm(4 * t0, 4 * d0, 4 * c0, T4, M4, CO8, 4 * CO8);
       if (!sums) takeRows(f32, c0, CO8, dw, 0, taps, CO);
       else
@@ -269,7 +232,7 @@ export function conv2dInputGradientGemm(
   const { strideWidth: SW, dilationHeight: DH, dilationWidth: DW } = info;
   const { top, left } = info.padInfo;
   const taps = KH * KW * CI;
-  const T8 = up(taps, 8);
+  const T8 = roundUp(taps, 8);
   const p = plan(info, T8, (M4, input) => [input, CO * T8, M4 * CO, M4 * T8]);
   if (!p) return false;
   const [x0, w0, d0, g0] = p.offsets as [number, number, number, number];
@@ -278,7 +241,7 @@ export function conv2dInputGradientGemm(
   for (let co = 0; co < CO; co++) {
     const row = w0 + co * T8;
     for (let t = 0; t < taps; t++) f32[row + t] = w[t * CO + co]!;
-    zero(f32, row + taps, T8 - taps);
+    zeroFloats(f32, row + taps, T8 - taps);
   }
   const ranges = Array.from({ length: KW }, (_, kw) => tapRange(kw, DW, left, SW, W, OW));
   for (const { b0, b1, chunks } of p.groups) {
@@ -286,8 +249,7 @@ export function conv2dInputGradientGemm(
     const base = x0 - b0 * sample;
     f32.fill(0, x0, x0 + (b1 - b0) * sample);
     for (const { r0, rows, M, M4 } of chunks) {
-      f32.set(dy.subarray(r0 * OW * CO, (r0 * OW + M) * CO), d0);
-      zero(f32, d0 + M * CO, (M4 - M) * CO);
+      placeRows(f32, dy.subarray(r0 * OW * CO, (r0 * OW + M) * CO), M, CO, d0, CO, M4);
       loops.gemm(4 * d0, 4 * w0, 4 * g0, M4, CO, T8, 4 * T8);
       for (let rr = 0; rr < rows; rr++) {
         const r = r0 + rr;

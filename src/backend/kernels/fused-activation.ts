@@ -83,8 +83,11 @@ export function fusedMatMulComposed(
       const kb = backend as unknown as KernelBackend;
       const activation = attrs.activation as string | undefined;
       const { transposeA, transposeB } = attrs;
-      const used = uses.get(b!.dataId) ?? 0;
-      uses.set(b!.dataId, used + 1);
+      let used = 0;
+      if (stockAfter < Number.POSITIVE_INFINITY) {
+        used = uses.get(b!.dataId) ?? 0;
+        uses.set(b!.dataId, used + 1);
+      }
       // the stock wasm kernel adds a bias along the wrong axis when an operand is transposed,
       // and refuses a bias of rank 2 or more
       const stockRight = !bias || (bias.shape.length <= 1 && !transposeA && !transposeB);

@@ -82,3 +82,51 @@ export function layout(sizes: number[]): { offsets: number[]; total: number } {
   }
   return { offsets, total: next };
 }
+
+/** n rounded up to a multiple of k (the gemm's blocks of 4 rows and 8 columns). @internal */
+export const roundUp = (n: number, k: number): number => Math.ceil(n / k) * k;
+
+/** Zeroes `n` floats at `at`. @internal */
+export function zeroFloats(f32: Float32Array, at: number, n: number): void {
+  if (n < 16) for (let i = 0; i < n; i++) f32[at + i] = 0;
+  else f32.fill(0, at, at + n);
+}
+
+/**
+ * Copies `rows` rows of `cols` floats (row-major from the start of `src`) into the heap at `dst`,
+ * rows `stride` floats apart, each row's padding zeroed, and the rows up to `rowsPad` too.
+ * @internal
+ */
+export function placeRows(
+  f32: Float32Array,
+  src: Float32Array,
+  rows: number,
+  cols: number,
+  dst: number,
+  stride: number,
+  rowsPad = rows,
+): void {
+  if (stride === cols) f32.set(src.subarray(0, rows * cols), dst);
+  else
+    for (let r = 0; r < rows; r++) {
+      f32.set(src.subarray(r * cols, (r + 1) * cols), dst + r * stride);
+      zeroFloats(f32, dst + r * stride + cols, stride - cols);
+    }
+  zeroFloats(f32, dst + rows * stride, (rowsPad - rows) * stride);
+}
+
+/** Copies `rows` rows of `cols` floats, `stride` apart in the heap at `src`, into `out` at `at`. @internal */
+export function takeRows(
+  f32: Float32Array,
+  src: number,
+  stride: number,
+  out: Float32Array,
+  at: number,
+  rows: number,
+  cols: number,
+): void {
+  if (stride === cols) out.set(f32.subarray(src, src + rows * cols), at);
+  else
+    for (let r = 0; r < rows; r++)
+      out.set(f32.subarray(src + r * stride, src + r * stride + cols), at + r * cols);
+}

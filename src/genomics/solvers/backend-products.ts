@@ -111,14 +111,22 @@ export function backendProducts(p: LogisticProblem, source?: tf.Tensor2D): Backe
         out[k * b + cols]! += sum;
       }
   };
-  // the objective's scores: the previous ones plus the design times the change of the weights
-  const scoresAndGradient: Products['scoresAndGradient'] = (x, z, residuals, r, out) => {
+  /** The change of the weights since the last evaluation (all of x at the first), into delta. */
+  const change = (x: Float64Array) => {
     for (let j = 0; j < delta.length; j++) delta[j] = x[j]! - (last ? last.x[j]! : 0);
-    onePass(delta, last?.z, z, residuals, r, out);
+  };
+  /** Keeps x and its scores z for the next evaluation. */
+  const remember = (x: Float64Array, z: Float64Array) => {
     if (last) {
       last.x.set(x);
       last.z.set(z);
     } else last = { x: Float64Array.from(x), z: Float64Array.from(z) };
+  };
+  // the objective's scores: the previous ones plus the design times the change of the weights
+  const scoresAndGradient: Products['scoresAndGradient'] = (x, z, residuals, r, out) => {
+    change(x);
+    onePass(delta, last?.z, z, residuals, r, out);
+    remember(x, z);
   };
   // Hessian-vector products: plain scores of v
   const plainPass: Products['scoresAndGradient'] = (v, u, weigh, t, out) =>
@@ -127,16 +135,10 @@ export function backendProducts(p: LogisticProblem, source?: tf.Tensor2D): Backe
     objective: {
       ...(pass ? { scoresAndGradient } : {}),
       scores(x, out) {
-        if (!last) {
-          scores(x, out, false);
-          last = { x: Float64Array.from(x), z: Float64Array.from(out) };
-          return;
-        }
-        for (let j = 0; j < delta.length; j++) delta[j] = x[j]! - last.x[j]!;
-        out.set(last.z);
-        scores(delta, out, true);
-        last.x.set(x);
-        last.z.set(out);
+        change(x);
+        if (last) out.set(last.z);
+        scores(delta, out, last !== undefined);
+        remember(x, out);
       },
       addTransposed,
     },
