@@ -61,7 +61,7 @@ export function splitIndices(labels: ArrayLike<number>, options?: SplitOptions):
     },
     stratify: { constraint: { kind: 'boolean' }, default: true },
     groups: { constraint: { kind: 'any' } },
-    seed: { constraint: { kind: 'any' }, default: 0 },
+    seed: { constraint: { kind: 'seed' }, default: 0 },
   });
   const n = labels.length;
   if (n < 2) throw new ArgumentError(`${fn}: needs at least 2 samples. Received: ${n}.`);

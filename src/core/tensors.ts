@@ -126,3 +126,22 @@ export function checkArrayValues(
       );
   }
 }
+
+/**
+ * Throws an {@link ArgumentError} naming `name` unless every value of `x` is finite. It reads one
+ * boolean back from the backend, so call it once at a public boundary, never inside a step.
+ *
+ * @param name - the argument as messages show it (`` trainClassifier: `data.x` ``).
+ * @param hint - what the caller should do, appended to the message.
+ * @internal
+ */
+export async function checkFinite(
+  x: tf.Tensor,
+  name: string,
+  hint = 'clean or impute them first',
+): Promise<void> {
+  const all = tf.tidy(() => tf.all(tf.isFinite(x)));
+  const [ok] = await all.data();
+  all.dispose();
+  if (!ok) throw new ArgumentError(`${name} holds NaN or infinite values; ${hint}.`);
+}

@@ -24,6 +24,8 @@ export type Constraint =
   | { kind: 'string'; oneOf: readonly string[] }
   | { kind: 'function' }
   | { kind: 'object' }
+  /** A seed of the library's generator: a safe integer or a bigint. */
+  | { kind: 'seed' }
   /** Anything non-null: checked by the caller (tensors, arrays of several accepted forms). */
   | { kind: 'any' };
 
@@ -81,6 +83,10 @@ export function checkConstraint(name: string, value: unknown, c: Constraint): vo
       return;
     case 'object':
       if (typeof value !== 'object' || value === null || Array.isArray(value)) fail('an object');
+      return;
+    case 'seed':
+      if (!(typeof value === 'bigint' || Number.isSafeInteger(value)))
+        fail('a seed (a safe integer or a bigint)');
       return;
     case 'any':
       return;

@@ -7,6 +7,7 @@
  */
 import * as tfl from '@tensorflow/tfjs-layers';
 import { ArgumentError, describeValue } from '../core/errors.js';
+import { Random, type Seed } from '../core/random.js';
 import { resolveOptions } from '../core/validate.js';
 import { type MoleculeGraphSpec, packedGraphSize } from './molecules/graph.js';
 
@@ -38,8 +39,11 @@ export interface MlpGanOptions {
   conditionDim?: number;
   /** Dropout rate in the discriminator. Defaults to 0. */
   dropout?: number;
-  /** Seed of the weight initialisers. Defaults to 0. */
-  seed?: number;
+  /**
+   * Seed of the weight initialisers and dropout (a safe integer or a bigint); every layer's tfjs
+   * seed is drawn from it. Defaults to 0, a seed like any other: two calls build the same weights.
+   */
+  seed?: Seed;
 }
 
 /** Options of {@link createDcgan}. */
@@ -59,8 +63,11 @@ export interface DcganOptions {
   discriminatorBatchNorm?: boolean;
   /** Width of a condition vector, for a conditional GAN. Defaults to 0 (none). */
   conditionDim?: number;
-  /** Seed of the weight initialisers. Defaults to 0. */
-  seed?: number;
+  /**
+   * Seed of the weight initialisers and dropout (a safe integer or a bigint); every layer's tfjs
+   * seed is drawn from it. Defaults to 0, a seed like any other: two calls build the same weights.
+   */
+  seed?: Seed;
 }
 
 /** Options of {@link createMoleculeGan}. */
@@ -75,8 +82,11 @@ export interface MoleculeGanOptions {
   conditionDim?: number;
   /** Dropout rate in the discriminator. Defaults to 0. */
   dropout?: number;
-  /** Seed of the weight initialisers. Defaults to 0. */
-  seed?: number;
+  /**
+   * Seed of the weight initialisers and dropout (a safe integer or a bigint); every layer's tfjs
+   * seed is drawn from it. Defaults to 0, a seed like any other: two calls build the same weights.
+   */
+  seed?: Seed;
 }
 
 const FN_MLP = 'createMlpGan';
@@ -140,19 +150,19 @@ export function createMlpGan(options: MlpGanOptions): GanModels {
     },
     conditionDim: { constraint: { kind: 'number', integer: true, min: 0 }, default: 0 },
     dropout: { constraint: { kind: 'number', min: 0, max: 1, maxExclusive: true }, default: 0 },
-    seed: { constraint: { kind: 'number', integer: true }, default: 0 },
+    seed: { constraint: { kind: 'seed' }, default: 0 },
   });
   const dataShape = positiveIntegers(FN_MLP, 'dataShape', o.dataShape);
   const hidden = positiveIntegers(FN_MLP, 'hidden', o.hidden, true);
   const latentDim = o.latentDim ?? 64;
   const conditionDim = o.conditionDim ?? 0;
-  let seed = o.seed ?? 0;
+  const rng = new Random(o.seed ?? 0);
   const size = dataShape.reduce((a, b) => a * b, 1);
   const dense = (units: number, name: string) =>
     tfl.layers.dense({
       units,
       name,
-      kernelInitializer: tfl.initializers.glorotUniform({ seed: seed++ }),
+      kernelInitializer: tfl.initializers.glorotUniform({ seed: rng.tfSeed() }),
     });
   const act = () => tfl.layers.leakyReLU({ alpha: 0.2 });
 
@@ -180,7 +190,9 @@ export function createMlpGan(options: MlpGanOptions): GanModels {
   [...hidden].reverse().forEach((units, i) => {
     x = act().apply(dense(units, `discriminator_dense${i + 1}`).apply(x)) as tfl.SymbolicTensor;
     if ((o.dropout ?? 0) > 0)
-      x = tfl.layers.dropout({ rate: o.dropout!, seed: seed++ }).apply(x) as tfl.SymbolicTensor;
+      x = tfl.layers
+        .dropout({ rate: o.dropout!, seed: rng.tfSeed() })
+        .apply(x) as tfl.SymbolicTensor;
   });
   x = dense(1, 'discriminator_logit').apply(x) as tfl.SymbolicTensor;
   const discriminator = tfl.model({ inputs: d.inputs, outputs: x, name: 'mlp_discriminator' });
@@ -208,7 +220,7 @@ export function createDcgan(options: DcganOptions): GanModels {
     baseFilters: { constraint: { kind: 'number', integer: true, min: 1 }, default: 64 },
     discriminatorBatchNorm: { constraint: { kind: 'boolean' }, default: true },
     conditionDim: { constraint: { kind: 'number', integer: true, min: 0 }, default: 0 },
-    seed: { constraint: { kind: 'number', integer: true }, default: 0 },
+    seed: { constraint: { kind: 'seed' }, default: 0 },
   });
   const size = o.imageSize;
   const steps = Math.log2(size / 4);
@@ -220,7 +232,7 @@ export function createDcgan(options: DcganOptions): GanModels {
   const channels = o.channels ?? 1;
   const base = o.baseFilters ?? 64;
   const conditionDim = o.conditionDim ?? 0;
-  let seed = o.seed ?? 0;
+  const rng = new Random(o.seed ?? 0);
   const bn = (name: string) =>
     tfl.layers.batchNormalization({ name, momentum: 0.9, epsilon: 1e-5 });
 
@@ -232,7 +244,7 @@ export function createDcgan(options: DcganOptions): GanModels {
       units: 4 * 4 * top,
       useBias: false,
       name: 'generator_project',
-      kernelInitializer: initializer(seed++),
+      kernelInitializer: initializer(rng.tfSeed()),
     })
     .apply(g.joined) as tfl.SymbolicTensor;
   h = tfl.layers.reshape({ targetShape: [4, 4, top] }).apply(h) as tfl.SymbolicTensor;
@@ -247,7 +259,7 @@ export function createDcgan(options: DcganOptions): GanModels {
         padding: 'same',
         useBias: last,
         name: `generator_deconv${i}`,
-        kernelInitializer: initializer(seed++),
+        kernelInitializer: initializer(rng.tfSeed()),
       })
       .apply(h) as tfl.SymbolicTensor;
     h = (
@@ -269,7 +281,7 @@ export function createDcgan(options: DcganOptions): GanModels {
         padding: 'same',
         useBias: i === 0 || !o.discriminatorBatchNorm,
         name: `discriminator_conv${i + 1}`,
-        kernelInitializer: initializer(seed++),
+        kernelInitializer: initializer(rng.tfSeed()),
       })
       .apply(x) as tfl.SymbolicTensor;
     if (i > 0 && o.discriminatorBatchNorm)
@@ -279,7 +291,7 @@ export function createDcgan(options: DcganOptions): GanModels {
   x = tfl.layers.flatten().apply(x) as tfl.SymbolicTensor;
   const d = withCondition(x, conditionDim, 'discriminator');
   const logit = tfl.layers
-    .dense({ units: 1, name: 'discriminator_logit', kernelInitializer: initializer(seed++) })
+    .dense({ units: 1, name: 'discriminator_logit', kernelInitializer: initializer(rng.tfSeed()) })
     .apply(d.joined) as tfl.SymbolicTensor;
   const discriminator = tfl.model({
     inputs: conditionDim > 0 ? [image, d.condition!] : [image],
@@ -313,7 +325,7 @@ export function createMoleculeGan(options: MoleculeGanOptions): GanModels {
     hidden: { constraint: { kind: 'any' }, default: [128, 256, 512] },
     conditionDim: { constraint: { kind: 'number', integer: true, min: 0 }, default: 0 },
     dropout: { constraint: { kind: 'number', min: 0, max: 1, maxExclusive: true }, default: 0 },
-    seed: { constraint: { kind: 'number', integer: true }, default: 0 },
+    seed: { constraint: { kind: 'seed' }, default: 0 },
   });
   const size = packedGraphSize(o.spec);
   const hidden = positiveIntegers(FN_MOL, 'hidden', o.hidden);
@@ -321,13 +333,13 @@ export function createMoleculeGan(options: MoleculeGanOptions): GanModels {
   const atomColumns = o.spec.atomTypes.length + 1;
   const pairs = (maxAtoms * (maxAtoms - 1)) / 2;
   const conditionDim = o.conditionDim ?? 0;
-  let seed = o.seed ?? 0;
+  const rng = new Random(o.seed ?? 0);
   const dense = (units: number, name: string, activation?: 'tanh') =>
     tfl.layers.dense({
       units,
       name,
       activation,
-      kernelInitializer: tfl.initializers.glorotUniform({ seed: seed++ }),
+      kernelInitializer: tfl.initializers.glorotUniform({ seed: rng.tfSeed() }),
     });
   const apply = (layer: { apply: (x: tfl.SymbolicTensor) => unknown }, x: tfl.SymbolicTensor) =>
     layer.apply(x) as tfl.SymbolicTensor;
@@ -366,7 +378,8 @@ export function createMoleculeGan(options: MoleculeGanOptions): GanModels {
       tfl.layers.leakyReLU({ alpha: 0.2 }),
       apply(dense(units, `discriminator_dense${i + 1}`), x),
     );
-    if ((o.dropout ?? 0) > 0) x = apply(tfl.layers.dropout({ rate: o.dropout!, seed: seed++ }), x);
+    if ((o.dropout ?? 0) > 0)
+      x = apply(tfl.layers.dropout({ rate: o.dropout!, seed: rng.tfSeed() }), x);
   });
   x = apply(dense(1, 'discriminator_logit'), x);
   const discriminator = tfl.model({ inputs: d.inputs, outputs: x, name: 'molecule_discriminator' });

@@ -4,19 +4,23 @@
  * `trainable`-flag recipe silently fails to train the discriminator in tfjs): n critic steps per
  * generator step, any adversarial loss, WGAN-GP or R1 penalties, conditional GANs (a label or
  * property vector fed to both networks), an exponential moving average of the generator's
- * weights, typed progress events, an AbortSignal, and seeded noise so a run repeats.
+ * weights, typed progress events, an AbortSignal, and seeded noise and dropout so a run repeats.
+ * Its fit is a step on the library's training loop (`src/training`).
  *
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { checkTrainingSupport } from '../backend/check-training-support.js';
-import { fusedAdam } from '../backend/fused-adam.js';
-import { ArgumentError, describeValue, MedkitError, ShapeError } from '../core/errors.js';
-import { type ProgressCallback, ProgressClock } from '../core/progress.js';
+import { ArgumentError, describeValue, ShapeError } from '../core/errors.js';
+import type { ProgressCallback } from '../core/progress.js';
 import { Random, type Seed } from '../core/random.js';
-import { formatShape, isTensor } from '../core/tensors.js';
+import { checkFinite, formatShape, isTensor } from '../core/tensors.js';
 import { resolveOptions } from '../core/validate.js';
+import { type BatchPlan, epochBatches, gatherRows, stepsPerEpoch } from '../training/batches.js';
+import { noiseLayers, reseedNoise, type SeededLayer } from '../training/noise-seeds.js';
+import { createOptimizer, type OptimizerChoice } from '../training/optimizers.js';
+import { runTrainingLoop, type StopReason } from '../training/training-loop.js';
 import {
   type AdversarialLoss,
   type AdversarialLossKind,
@@ -38,13 +42,22 @@ export interface GanTrainerOptions {
   gradientPenaltyWeight?: number;
   /** γ of the R1 penalty (added as γ/2·R1). Defaults to 0 (none). */
   r1Weight?: number;
-  /** The generator's optimizer. Defaults to Adam(2e-4, β1 0.5, β2 0.999). */
-  generatorOptimizer?: tf.Optimizer;
-  /** The discriminator's optimizer. Defaults to Adam(2e-4, β1 0.5, β2 0.999). */
-  discriminatorOptimizer?: tf.Optimizer;
+  /**
+   * The generator's optimizer: a tfjs optimizer (the trainer does not dispose it) or a name
+   * (`'adam'`, `'sgd'`, `'momentum'`, `'rmsprop'`) built with `learningRate` (and β1 0.5 for
+   * Adam). Defaults to Adam(2e-4, β1 0.5, β2 0.999), DCGAN's.
+   */
+  generatorOptimizer?: OptimizerChoice;
+  /** The discriminator's optimizer, as `generatorOptimizer`. Defaults to Adam(2e-4, β1 0.5, β2 0.999). */
+  discriminatorOptimizer?: OptimizerChoice;
+  /** The learning rate of named optimizers. Defaults to 2e-4. */
+  learningRate?: number;
   /** Decay of the moving average of the generator's weights (e.g. 0.999); 0 for none. Defaults to 0. */
   emaDecay?: number;
-  /** The seed of the noise and of the penalties' interpolates. Defaults to 0. */
+  /**
+   * The seed of the batches, the noise, dropout and the penalties' interpolates (a safe integer
+   * or a bigint). Defaults to 0, a seed like any other: two runs with the default repeat.
+   */
   seed?: Seed;
   /**
    * A differentiable reward of generated samples (and the condition), one value per sample, e.g.
@@ -104,10 +117,12 @@ export interface GanFitOptions {
 
 /** What {@link GanTrainer.fit} resolves to. */
 export interface GanFitResult {
-  /** Per-step losses. */
+  /** Per-step losses, by name. */
   history: GanHistory;
-  /** Why training ended. */
-  stopReason: 'completed' | 'aborted';
+  /** Epochs completed. */
+  epochs: number;
+  /** Why training ended (`'earlyStopping'` never happens here). */
+  stopReason: StopReason;
 }
 
 /** Per-step losses of a fit. */
@@ -152,6 +167,7 @@ export class GanTrainer {
   private readonly gOpt: tf.Optimizer;
   private readonly dOpt: tf.Optimizer;
   private readonly ownOptimizers: tf.Optimizer[] = [];
+  private readonly noisy: SeededLayer[];
   private rng: Random;
   private ema?: tf.Variable[];
   private steps = 0;
@@ -169,10 +185,11 @@ export class GanTrainer {
       criticSteps: { constraint: { kind: 'number', integer: true, min: 1 }, default: 1 },
       gradientPenaltyWeight: { constraint: { kind: 'number', min: 0 }, default: 0 },
       r1Weight: { constraint: { kind: 'number', min: 0 }, default: 0 },
-      generatorOptimizer: { constraint: { kind: 'object' } },
-      discriminatorOptimizer: { constraint: { kind: 'object' } },
+      generatorOptimizer: { constraint: { kind: 'any' } },
+      discriminatorOptimizer: { constraint: { kind: 'any' } },
+      learningRate: { constraint: { kind: 'number', min: 0, minExclusive: true }, default: 2e-4 },
       emaDecay: { constraint: { kind: 'number', min: 0, max: 1, maxExclusive: true }, default: 0 },
-      seed: { constraint: { kind: 'any' }, default: 0 },
+      seed: { constraint: { kind: 'seed' }, default: 0 },
       reward: { constraint: { kind: 'function' } },
       rewardWeight: { constraint: { kind: 'number', min: 0 }, default: 1 },
     });
@@ -208,17 +225,21 @@ export class GanTrainer {
         `${FN}: \`loss\` must be an adversarial loss kind or adversarialLoss(...). Received: ${describeValue(o.loss)}.`,
       );
     }
-    const adam = () => {
-      const opt = fusedAdam(2e-4, 0.5, 0.999);
-      this.ownOptimizers.push(opt);
-      return opt;
+    const build = (choice: OptimizerChoice | undefined) => {
+      const { optimizer, owned } = createOptimizer(FN, choice, {
+        learningRate: o.learningRate ?? 2e-4,
+        beta1: 0.5,
+      });
+      if (owned) this.ownOptimizers.push(optimizer);
+      return optimizer;
     };
-    this.gOpt = o.generatorOptimizer ?? adam();
-    this.dOpt = o.discriminatorOptimizer ?? adam();
+    this.gOpt = build(o.generatorOptimizer);
+    this.dOpt = build(o.discriminatorOptimizer);
     this.generator = G;
     this.discriminator = D;
     this.options = o;
     this.rng = new Random(o.seed ?? 0);
+    this.noisy = noiseLayers(G, D);
   }
 
   private noise(n: number, seed: number): tf.Tensor {
@@ -251,6 +272,7 @@ export class GanTrainer {
     for (let k = 0; k < (o.criticSteps ?? 1); k++) {
       const seed = this.rng.tfSeed();
       const gpSeed = this.rng.nextUint32();
+      reseedNoise(this.noisy, this.rng);
       tf.dispose(dLoss ?? []);
       dLoss = this.dOpt.minimize(
         () => {
@@ -275,6 +297,7 @@ export class GanTrainer {
       );
     }
     const seed = this.rng.tfSeed();
+    reseedNoise(this.noisy, this.rng);
     let meanReward: tf.Tensor | undefined;
     const gLoss = this.gOpt.minimize(
       () => {
@@ -300,12 +323,12 @@ export class GanTrainer {
       meanReward ? meanReward.data() : undefined,
     ]);
     tf.dispose([dLoss!, gLoss!, meanReward ?? []]);
-    if (!Number.isFinite(d[0]!) || !Number.isFinite(g[0]!)) {
-      throw new MedkitError(
-        `${FN}: a loss became ${d[0]} / ${g[0]} at step ${this.steps}; lower the learning rates or add a gradient penalty.`,
-      );
-    }
     return r ? [d[0]!, g[0]!, r[0]!] : [d[0]!, g[0]!];
+  }
+
+  /** The real batches of one epoch (and their conditions), in a seeded order. */
+  private *batches(plan: BatchPlan, sources: tf.Tensor[]): Generator<tf.Tensor[]> {
+    for (const idx of epochBatches(plan, this.rng)) yield gatherRows(sources, idx);
   }
 
   /** Calls the reward on two generated samples and checks it gives one value per sample. */
@@ -366,55 +389,54 @@ export class GanTrainer {
     }
     if (this.conditional && !isTensor(data.condition))
       throw new ArgumentError(`${FN}.fit: a conditional GAN needs \`data.condition\`.`);
-    const finite = tf.tidy(() => tf.all(tf.isFinite(x)));
-    const ok = (await finite.data())[0];
-    finite.dispose();
-    if (!ok) throw new ArgumentError(`${FN}.fit: \`data.x\` holds NaN or infinite values.`);
+    await checkFinite(x, `${FN}.fit: \`data.x\``);
     // a missing kernel or gradient (e.g. wasm's convolution backprops) fails here, named
     checkTrainingSupport(this.generator);
     checkTrainingSupport(this.discriminator);
     this.checkReward(data);
     const n = x.shape[0]!;
-    const batchSize = Math.min(o.batchSize ?? 64, n);
-    const steps = Math.floor(n / batchSize);
-    const clock = new ProgressClock('gan', o.epochs ?? 10, steps);
-    const history: GanHistory = {
-      discriminatorLoss: [],
-      generatorLoss: [],
-      ...(this.options.reward ? { reward: [] } : {}),
+    const plan: BatchPlan = {
+      size: n,
+      batchSize: Math.min(o.batchSize ?? 64, n),
+      shuffle: true,
+      dropRemainder: true,
     };
-    await o.onProgress?.(clock.event('start', { epoch: 0, step: 0 }));
-    for (let epoch = 1; epoch <= (o.epochs ?? 10); epoch++) {
-      const order = this.rng.permutation(n);
-      for (let s = 0; s < steps; s++) {
-        if (o.signal?.aborted) {
-          await o.onProgress?.(clock.event('end', { epoch, step: s }));
-          return { history, stopReason: 'aborted' };
-        }
-        const idx = tf.tensor1d(order.subarray(s * batchSize, (s + 1) * batchSize), 'int32');
-        const real = tf.gather(x, idx);
-        const condition = this.conditional ? tf.gather(data.condition!, idx) : undefined;
+    const sources = this.conditional ? [x, data.condition!] : [x];
+    const run = await runTrainingLoop<tf.Tensor[]>({
+      fn: `${FN}.fit`,
+      label: 'gan',
+      epochs: o.epochs ?? 10,
+      stepsPerEpoch: stepsPerEpoch(plan),
+      batches: () => this.batches(plan, sources),
+      release: (batch) => tf.dispose(batch),
+      keepSteps: true,
+      progressLoss: 'generatorLoss',
+      guard: ['discriminatorLoss', 'generatorLoss'],
+      guardHint: () => 'lower the learning rates or add a gradient penalty',
+      step: async ([real, condition]) => {
         try {
-          const [d, g, r] = await this.trainStep(real, condition);
-          history.discriminatorLoss.push(d);
-          history.generatorLoss.push(g);
-          if (r !== undefined) history.reward?.push(r);
-          await o.onProgress?.(
-            clock.event('stepEnd', {
-              epoch,
-              step: s + 1,
-              loss: g,
-              metrics: { discriminatorLoss: d, ...(r !== undefined ? { reward: r } : {}) },
-            }),
-          );
+          const [d, g, r] = await this.trainStep(real!, condition);
+          return {
+            size: real!.shape[0]!,
+            figures: {
+              generatorLoss: g,
+              discriminatorLoss: d,
+              ...(r !== undefined ? { reward: r } : {}),
+            },
+          };
         } finally {
-          tf.dispose([idx, real, ...(condition ? [condition] : [])]);
+          tf.dispose([real!, ...(condition ? [condition] : [])]);
         }
-      }
-      await o.onProgress?.(clock.event('epochEnd', { epoch, step: steps }));
-    }
-    await o.onProgress?.(clock.event('end', { epoch: o.epochs ?? 10, step: steps }));
-    return { history, stopReason: 'completed' };
+      },
+      ...(o.onProgress ? { onProgress: o.onProgress } : {}),
+      ...(o.signal ? { signal: o.signal } : {}),
+    });
+    const history: GanHistory = {
+      discriminatorLoss: run.steps.discriminatorLoss ?? [],
+      generatorLoss: run.steps.generatorLoss ?? [],
+      ...(this.options.reward ? { reward: run.steps.reward ?? [] } : {}),
+    };
+    return { history, epochs: run.epochs, stopReason: run.stopReason };
   }
 
   /**

@@ -117,7 +117,7 @@ export function genotypePcs(matrix: GenotypeMatrix, options?: PcaOptions): Genot
   const o = resolveOptions<PcaOptions>(fn, options, {
     components: { constraint: { kind: 'number', integer: true, min: 1 }, default: 10 },
     iterations: { constraint: { kind: 'number', integer: true, min: 1 }, default: 12 },
-    seed: { constraint: { kind: 'any' }, default: 0 },
+    seed: { constraint: { kind: 'seed' }, default: 0 },
   });
   const { genotypes, samples: n, variants: m } = matrix;
   const k = o.components ?? 10;

@@ -74,7 +74,7 @@ export function simulateCohort(options?: SimulateCohortOptions): SimulatedCohort
       default: 0.5,
     },
     missingRate: { constraint: { kind: 'number', min: 0, max: 1, maxExclusive: true }, default: 0 },
-    seed: { constraint: { kind: 'any' }, default: 0 },
+    seed: { constraint: { kind: 'seed' }, default: 0 },
   });
   const range = o.mafRange ?? [0.05, 0.5];
   if (

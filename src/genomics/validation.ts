@@ -144,7 +144,7 @@ export async function crossValidateC(
     Cs: { constraint: { kind: 'any' }, default: 10 },
     folds: { constraint: { kind: 'number', integer: true, min: 2 }, default: 5 },
     scoring: { constraint: { kind: 'string', oneOf: ['logLoss', 'auc'] }, default: 'logLoss' },
-    seed: { constraint: { kind: 'any' }, default: 0 },
+    seed: { constraint: { kind: 'seed' }, default: 0 },
     model: { constraint: { kind: 'object' }, default: {} },
   });
   const Cs = grid(o.Cs ?? 10, fn);

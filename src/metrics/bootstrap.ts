@@ -58,7 +58,7 @@ const SPECS = {
     default: 0.95,
   },
   stratified: { constraint: { kind: 'boolean' }, default: true },
-  seed: { constraint: { kind: 'any' }, default: 0 },
+  seed: { constraint: { kind: 'seed' }, default: 0 },
 } as const;
 
 /** numpy's default (linear) percentile of sorted values. */

@@ -4,6 +4,16 @@
  *
  * @module
  */
+
+export {
+  clipByGlobalNorm,
+  type EarlyStoppingOptions,
+  type GradientContext,
+  type GradientTransform,
+  type OptimizerChoice,
+  type OptimizerName,
+  type StopReason,
+} from '../training/index.js';
 export * from './augment/index.js';
 export * from './explain/index.js';
 export * from './io/index.js';
@@ -14,7 +24,6 @@ export {
   type AugmentHook,
   type ClassifierData,
   type ClassLabels,
-  type EarlyStoppingOptions,
   type StreamedData,
   type TrainClassifierOptions,
   type TrainHistory,

@@ -6,30 +6,47 @@
  * typed progress events, cancellation with an AbortSignal, in-memory tensors or a streamed
  * dataset larger than memory.
  *
- * It runs its own loop (`optimizer.minimize` over the model's trainable variables) rather than
- * tfjs-layers' `fit`, which shuffles with `Math.random` and reuses one dropout seed for every
- * step.
+ * It is a step on the library's training loop (`src/training`), rather than tfjs-layers'
+ * `fit`, which shuffles with `Math.random` and reuses one dropout seed for every step.
  *
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { checkTrainingSupport } from '../backend/check-training-support.js';
-import { fusedAdam } from '../backend/fused-adam.js';
-import { ArgumentError, describeValue, MedkitError, ShapeError } from '../core/errors.js';
+import { ArgumentError, describeValue, ShapeError } from '../core/errors.js';
 import type { ProgressCallback } from '../core/progress.js';
-import { ProgressClock } from '../core/progress.js';
 import { Random, type Seed } from '../core/random.js';
 import { type LearningRateSchedule, learningRateAt } from '../core/schedule.js';
 import { splitIndices } from '../core/split.js';
-import { formatShape, isTensor } from '../core/tensors.js';
-import { resolveOptions } from '../core/validate.js';
+import { checkFinite, formatShape, isTensor } from '../core/tensors.js';
+import { argName, resolveOptions } from '../core/validate.js';
 import { computeClassWeights } from '../losses/class-weights.js';
 import type { MedkitLoss } from '../losses/loss-config.js';
 import { sparseCategoricalCrossEntropy } from '../losses/probability-cross-entropy.js';
 import { sparseSoftmaxCrossEntropy } from '../losses/softmax-cross-entropy.js';
 import { balancedAccuracy } from '../metrics/classification-scores.js';
 import { rocAuc } from '../metrics/roc.js';
+import {
+  type BatchPlan,
+  epochBatches,
+  gatherRows,
+  stepsPerEpoch as stepsPerEpochOf,
+} from '../training/batches.js';
+import { EarlyStopping, type EarlyStoppingOptions } from '../training/early-stopping.js';
+import {
+  type GradientTransform,
+  optimizeStep,
+  resolveTransforms,
+} from '../training/gradient-transform.js';
+import { noiseLayers, reseedNoise } from '../training/noise-seeds.js';
+import {
+  type CreatedOptimizer,
+  createOptimizer,
+  type OptimizerChoice,
+  setLearningRate,
+} from '../training/optimizers.js';
+import { runTrainingLoop, type StepPosition, type StopReason } from '../training/training-loop.js';
 
 /** Integer class labels: a 1-D tensor or a plain array. */
 export type ClassLabels = tf.Tensor | readonly number[] | Int32Array;
@@ -76,18 +93,6 @@ export type TrainMetricName =
   | 'valAuc'
   | 'valBalancedAccuracy';
 
-/** Options of early stopping. */
-export interface EarlyStoppingOptions {
-  /** The figure watched. Defaults to `'valLoss'` with validation data, else `'loss'`. */
-  monitor?: TrainMetricName;
-  /** Epochs without improvement before stopping. Defaults to 5. */
-  patience?: number;
-  /** The smallest change that counts as an improvement. Defaults to 0. */
-  minDelta?: number;
-  /** Put back the weights of the best epoch at the end. Defaults to `true`. */
-  restoreBestWeights?: boolean;
-}
-
 /** Options of {@link trainClassifier}. */
 export interface TrainClassifierOptions {
   /** Passes over the training data. Defaults to 10. */
@@ -98,7 +103,7 @@ export interface TrainClassifierOptions {
    * `'adam'`, `'sgd'`, `'momentum'` (SGD with Nesterov momentum 0.9) or `'rmsprop'`, or a tfjs
    * optimizer instance (which the trainer then does not dispose). Defaults to `'adam'`.
    */
-  optimizer?: 'adam' | 'sgd' | 'momentum' | 'rmsprop' | tf.Optimizer;
+  optimizer?: OptimizerChoice;
   /** The base learning rate (for a named optimizer). Defaults to 1e-3. */
   learningRate?: number;
   /** How the rate changes over the run; see {@link LearningRateSchedule}. Defaults to `'constant'`. */
@@ -128,15 +133,26 @@ export interface TrainClassifierOptions {
   groups?: readonly (string | number)[];
   /** Validation samples given explicitly (instead of `validationSplit`). */
   validationData?: ClassifierData;
-  /** Stop when the monitored figure stops improving; `true` for the defaults. Defaults to off. */
-  earlyStopping?: boolean | EarlyStoppingOptions;
+  /**
+   * Stop when the monitored figure stops improving; `true` for the defaults. The monitor must be
+   * a figure the run records (the `val…` ones need validation data). Defaults to off.
+   */
+  earlyStopping?: boolean | EarlyStoppingOptions<TrainMetricName>;
+  /**
+   * Transforms of each step's gradients before the optimizer applies them (clipping, masks,
+   * per-group scaling), in order; see {@link GradientTransform}. Defaults to none.
+   */
+  transformGradients?: GradientTransform | readonly GradientTransform[];
   /** A per-batch augmentation of the training inputs. */
   augment?: AugmentHook;
   /** Receives typed progress events (start, epochStart, stepEnd, epochEnd, end). */
   onProgress?: ProgressCallback;
   /** Stops training at the next step when aborted; the result says `'aborted'`. */
   signal?: AbortSignal;
-  /** The seed of shuffling, dropout, augmentation and the validation split. Defaults to 0. */
+  /**
+   * The seed of shuffling, dropout, augmentation and the validation split (a safe integer or a
+   * bigint). Defaults to 0, a seed like any other: two runs with the default repeat.
+   */
   seed?: Seed;
   /** Shuffle the training samples each epoch (in-memory data). Defaults to `true`. */
   shuffle?: boolean;
@@ -174,7 +190,7 @@ export interface TrainResult {
   /** With early stopping: the best epoch (1-based), whose weights the model holds when restored. */
   bestEpoch?: number;
   /** Why training ended. */
-  stopReason: 'completed' | 'earlyStopping' | 'aborted';
+  stopReason: StopReason;
 }
 
 const SPECS = {
@@ -197,23 +213,16 @@ const SPECS = {
   groups: { constraint: { kind: 'any' } },
   validationData: { constraint: { kind: 'object' } },
   earlyStopping: { constraint: { kind: 'any' } },
+  transformGradients: { constraint: { kind: 'any' } },
   augment: { constraint: { kind: 'function' } },
   onProgress: { constraint: { kind: 'function' } },
   signal: { constraint: { kind: 'object' } },
-  seed: { constraint: { kind: 'any' }, default: 0 },
+  seed: { constraint: { kind: 'seed' }, default: 0 },
   shuffle: { constraint: { kind: 'boolean' }, default: true },
   stepsPerEpoch: { constraint: { kind: 'number', integer: true, min: 1 } },
 } as const;
 
 const FN = 'trainClassifier';
-const SEEDED_LAYERS = new Set([
-  'Dropout',
-  'SpatialDropout1D',
-  'SpatialDropout2D',
-  'GaussianNoise',
-  'GaussianDropout',
-  'AlphaDropout',
-]);
 
 /** The model's single input's per-sample shape and its number of classes. */
 function describeModel(model: tfl.LayersModel): {
@@ -274,18 +283,6 @@ function checkInputs(x: unknown, inputShape: (number | null)[], what: string): t
   return x;
 }
 
-/** Throws unless every input value is finite (one read, before training). */
-async function checkFinite(x: tf.Tensor, what: string): Promise<void> {
-  const ok = tf.tidy(() => tf.all(tf.isFinite(x)));
-  const [good] = await ok.data();
-  ok.dispose();
-  if (!good) {
-    throw new ArgumentError(
-      `${FN}: ${what} holds NaN or infinite values; clean or impute them first.`,
-    );
-  }
-}
-
 /** Reads labels and checks them against the number of classes. */
 async function readLabels(
   y: unknown,
@@ -329,51 +326,6 @@ async function readLabels(
 
 function distinct(labels: Int32Array): number {
   return new Set(labels).size;
-}
-
-/** Layers whose randomness takes a seed, including those inside nested models. */
-function seededLayers(model: tfl.LayersModel): { seed?: number }[] {
-  const out: { seed?: number }[] = [];
-  const visit = (layers: tfl.layers.Layer[]) => {
-    for (const l of layers) {
-      const inner = (l as unknown as { layers?: tfl.layers.Layer[] }).layers;
-      if (Array.isArray(inner)) visit(inner);
-      if (SEEDED_LAYERS.has(l.getClassName())) out.push(l as unknown as { seed?: number });
-    }
-  };
-  visit(model.layers);
-  return out;
-}
-
-function makeOptimizer(
-  choice: TrainClassifierOptions['optimizer'],
-  learningRate: number,
-): { optimizer: tf.Optimizer; owned: boolean } {
-  if (choice instanceof tf.Optimizer) return { optimizer: choice, owned: false };
-  switch (choice) {
-    case 'adam':
-    case undefined:
-      return { optimizer: fusedAdam(learningRate), owned: true };
-    case 'sgd':
-      return { optimizer: tf.train.sgd(learningRate), owned: true };
-    case 'momentum':
-      return { optimizer: tf.train.momentum(learningRate, 0.9, true), owned: true };
-    case 'rmsprop':
-      return { optimizer: tf.train.rmsprop(learningRate), owned: true };
-    default:
-      throw new ArgumentError(
-        `${FN}: \`optimizer\` must be 'adam', 'sgd', 'momentum', 'rmsprop' or a tfjs Optimizer. Received: ${describeValue(choice)}.`,
-      );
-  }
-}
-
-function setLearningRate(optimizer: tf.Optimizer, rate: number): void {
-  const o = optimizer as unknown as {
-    setLearningRate?: (r: number) => void;
-    learningRate?: number;
-  };
-  if (typeof o.setLearningRate === 'function') o.setLearningRate(rate);
-  else if (typeof o.learningRate === 'number') o.learningRate = rate;
 }
 
 type LossFn = (labels: tf.Tensor, output: tf.Tensor) => tf.Tensor;
@@ -439,12 +391,6 @@ function resolveClassWeights(
   throw new ArgumentError(
     `${FN}: \`classWeight\` must be 'balanced', an array or a map of class → weight. Received: ${describeValue(choice)}.`,
   );
-}
-
-/** Lets timers and abort signals run between steps. */
-function yieldToEventLoop(): Promise<void> {
-  const immediate = (globalThis as { setImmediate?: (cb: () => void) => unknown }).setImmediate;
-  return new Promise((resolve) => (immediate ? immediate(resolve) : setTimeout(resolve, 0)));
 }
 
 interface Validation {
@@ -566,19 +512,34 @@ export async function trainClassifier(
   if (o.groups !== undefined && !o.validationSplit) {
     throw new ArgumentError(`${FN}: \`groups\` only applies with \`validationSplit\`.`);
   }
+  const hasValidation = Boolean(o.validationSplit || o.validationData);
+  const figureNames: TrainMetricName[] = hasValidation
+    ? ['loss', 'accuracy', 'valLoss', 'valAccuracy', 'valAuc', 'valBalancedAccuracy']
+    : ['loss', 'accuracy'];
+  const transforms = resolveTransforms(FN, o.transformGradients);
   const seed = o.seed ?? 0;
   const rng = new Random(seed);
   const splitSeed = rng.nextUint32();
   const batchSize = o.batchSize ?? 32;
   const epochs = o.epochs ?? 10;
+  const learningRate = o.learningRate ?? 1e-3;
 
-  // Data, checked before anything trains.
+  // Data and options, checked before anything trains.
   let trainX: tf.Tensor | undefined;
   let trainLabels: Int32Array | undefined;
   let ownTrainX = false;
   let validation: Validation | undefined;
   const cleanup: tf.Tensor[] = [];
+  let stopping: EarlyStopping | undefined;
+  let created: CreatedOptimizer | undefined;
   try {
+    stopping = EarlyStopping.resolve(
+      FN,
+      o.earlyStopping,
+      figureNames,
+      hasValidation ? 'valLoss' : 'loss',
+      model,
+    );
     if (!streamed) {
       const d = data as ClassifierData;
       const x = checkInputs(d.x, inputShape, '`data.x`');
@@ -588,7 +549,7 @@ export async function trainClassifier(
           `${FN}: \`data.y\` holds a single class (${labels[0]}); a classifier needs at least two.`,
         );
       }
-      await checkFinite(x, '`data.x`');
+      await checkFinite(x, argName(FN, 'data.x'));
       const xf = x.dtype === 'float32' ? x : tf.cast(x, 'float32');
       if (xf !== x) cleanup.push(xf);
       if (o.validationSplit) {
@@ -597,11 +558,11 @@ export async function trainClassifier(
           seed: splitSeed,
           ...(o.groups ? { groups: o.groups } : {}),
         });
-        trainX = tf.tidy(() => tf.gather(xf, tf.tensor1d(train, 'int32')));
+        [trainX] = gatherRows([xf], Int32Array.from(train));
         ownTrainX = true;
         trainLabels = Int32Array.from(train, (i) => labels[i]!);
-        const vx = tf.tidy(() => tf.gather(xf, tf.tensor1d(test, 'int32')));
-        validation = { x: vx, labels: Int32Array.from(test, (i) => labels[i]!), owned: true };
+        const [vx] = gatherRows([xf], Int32Array.from(test));
+        validation = { x: vx!, labels: Int32Array.from(test, (i) => labels[i]!), owned: true };
       } else {
         trainX = xf;
         trainLabels = labels;
@@ -611,184 +572,144 @@ export async function trainClassifier(
       const v = o.validationData;
       const vx = checkInputs(v.x, inputShape, '`validationData.x`');
       const vLabels = await readLabels(v.y, vx.shape[0]!, numClasses, '`validationData.y`');
-      await checkFinite(vx, '`validationData.x`');
+      await checkFinite(vx, argName(FN, 'validationData.x'));
       validation = { x: vx, labels: vLabels, owned: false };
     }
     const classWeights = resolveClassWeights(o.classWeight, trainLabels, numClasses);
     const loss = makeLoss(o, numClasses, probabilities, classWeights);
-    const stopping =
-      o.earlyStopping === true
-        ? {}
-        : o.earlyStopping && typeof o.earlyStopping === 'object'
-          ? o.earlyStopping
-          : undefined;
-    const monitor: TrainMetricName = stopping?.monitor ?? (validation ? 'valLoss' : 'loss');
-    if (stopping && monitor.startsWith('val') && !validation) {
-      throw new ArgumentError(
-        `${FN}: early stopping on '${monitor}' needs validation data (\`validationSplit\` or \`validationData\`).`,
-      );
-    }
-    const minimise = monitor === 'loss' || monitor === 'valLoss';
-    const patience = stopping?.patience ?? 5;
-    const minDelta = stopping?.minDelta ?? 0;
-    const { optimizer, owned } = makeOptimizer(o.optimizer, o.learningRate ?? 1e-3);
+    created = createOptimizer(FN, o.optimizer, { learningRate });
+    const { optimizer } = created;
     const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
-    const noisy = seededLayers(model);
-    const n = trainX?.shape[0] ?? 0;
-    let stepsPerEpoch = streamed ? (o.stepsPerEpoch ?? 0) : Math.ceil(n / batchSize);
-    const clock = new ProgressClock('train', epochs, stepsPerEpoch);
-    const emit = async (
-      type: Parameters<ProgressClock['event']>[0],
-      u: Parameters<ProgressClock['event']>[1],
-    ) => {
-      if (o.onProgress) await o.onProgress(clock.event(type, u));
+    const noisy = noiseLayers(model);
+    const plan: BatchPlan = {
+      size: trainX?.shape[0] ?? 0,
+      batchSize,
+      shuffle: o.shuffle ?? true,
+      dropRemainder: false,
     };
-
-    const history: TrainHistory = { loss: [], accuracy: [], learningRate: [] };
-    if (validation) {
-      history.valLoss = [];
-      history.valAccuracy = [];
-      history.valAuc = [];
-      history.valBalancedAccuracy = [];
-    }
-    let best = minimise ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY;
-    let bestEpoch = 0;
-    let bestWeights: tf.Tensor[] | undefined;
-    let sinceBest = 0;
-    let stopReason: TrainResult['stopReason'] = 'completed';
-    let completed = 0;
-    let rate = o.learningRate ?? 1e-3;
-
-    await emit('start', { epoch: 0, step: 0 });
-    let epochsRun = 0;
-    try {
-      for (let epoch = 1; epoch <= epochs && stopReason === 'completed'; epoch++) {
-        await emit('epochStart', { epoch, step: 0 });
-        let lossSum = 0;
-        let rightSum = 0;
-        let seen = 0;
-        let step = 0;
-        const batches = streamed
-          ? streamBatches(data as StreamedData, inputShape, numClasses)
-          : memoryBatches(trainX!, trainLabels!, batchSize, o.shuffle ?? true, rng);
-        for await (const batch of batches) {
-          if (o.signal?.aborted) {
-            tf.dispose([batch.x]);
-            stopReason = 'aborted';
-            break;
-          }
-          step++;
-          const warmupSteps = Math.round((o.warmupEpochs ?? 0) * stepsPerEpoch);
-          rate = learningRateAt(
-            o.schedule ?? 'constant',
-            o.learningRate ?? 1e-3,
-            { epoch, step: completed, totalSteps: epochs * stepsPerEpoch, stepsPerEpoch },
-            warmupSteps,
-          );
-          setLearningRate(optimizer, rate);
-          const stepSeed = rng.nextUint32();
-          let x = batch.x;
-          if (o.augment) {
-            const context: AugmentContext = {
-              epoch,
-              step,
-              labels: batch.labels,
-              random: new Random(stepSeed),
-            };
-            const augmented = o.augment(batch.x, context);
-            if (!isTensor(augmented) || !augmented.shape.every((d, i) => d === batch.x.shape[i])) {
-              tf.dispose(batch.x);
-              throw new ShapeError(
-                `${FN}: \`augment\` must return a tensor of the batch's shape ${formatShape(batch.x.shape)}. Received: ${describeValue(augmented)}.`,
-              );
-            }
-            x = augmented;
-          }
-          for (const layer of noisy) layer.seed = 1 + (rng.nextUint32() % 2147483646);
-          const labelsT = tf.tensor1d(batch.labels, 'int32');
-          let right: tf.Tensor | undefined;
-          const cost = optimizer.minimize(
+    const totalSteps = (stepsPerEpoch: number) => epochs * stepsPerEpoch;
+    let knownSteps = streamed ? (o.stepsPerEpoch ?? 0) : stepsPerEpochOf(plan);
+    const run = await runTrainingLoop<HostBatch>({
+      fn: FN,
+      label: 'train',
+      epochs,
+      stepsPerEpoch: knownSteps,
+      batches: streamed
+        ? () => streamBatches(data as StreamedData, inputShape, numClasses)
+        : () => memoryBatches(trainX!, trainLabels!, plan, rng),
+      release: (batch) => batch.x.dispose(),
+      lastOfEpoch: ['learningRate'],
+      guard: ['loss'],
+      guardHint: (at) => `lower the learning rate (now ${rateAt(at)}) or check the inputs' scale`,
+      step: async (batch, at) => {
+        if (knownSteps === 0 && at.stepsPerEpoch > 0) knownSteps = at.stepsPerEpoch;
+        const rate = rateAt(at);
+        setLearningRate(optimizer, rate);
+        const stepSeed = rng.nextUint32();
+        let x = batch.x;
+        const labelsT = tf.tensor1d(batch.labels, 'int32');
+        let right: tf.Tensor | undefined;
+        let cost: tf.Scalar | undefined;
+        try {
+          if (o.augment) x = augmentBatch(o.augment, batch, at, stepSeed);
+          reseedNoise(noisy, rng);
+          cost = optimizeStep(
+            FN,
+            optimizer,
             () => {
               const out = model.apply(x, { training: true }) as tf.Tensor;
               right = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(out, -1), labelsT), 'int32')));
               return loss.train(labelsT, out) as tf.Scalar;
             },
-            true,
             variables,
+            transforms,
+            () => ({ epoch: at.epoch, step: at.step, random: new Random(stepSeed) }),
           );
-          const [c, r] = await Promise.all([cost!.data(), right!.data()]);
-          tf.dispose([cost!, right!, labelsT, batch.x]);
-          if (x !== batch.x) x.dispose();
+          const [c, r] = await Promise.all([cost.data(), right!.data()]);
           const size = batch.labels.length;
-          if (!Number.isFinite(c[0]!)) {
-            throw new MedkitError(
-              `${FN}: the loss became ${c[0]} at epoch ${epoch}, step ${step}; lower the learning rate (now ${rate}) or check the inputs' scale.`,
-            );
+          return {
+            size,
+            figures: { loss: c[0]!, accuracy: r[0]! / size, learningRate: rate },
+            totals: { accuracy: r[0]! },
+          };
+        } finally {
+          tf.dispose([cost ?? [], right ?? [], labelsT, batch.x]);
+          if (x !== batch.x) x.dispose();
+        }
+      },
+      ...(validation
+        ? {
+            endEpoch: (): Promise<Record<string, number>> =>
+              validate(model, validation!, batchSize, loss.validation, probabilities),
           }
-          lossSum += c[0]! * size;
-          rightSum += r[0]!;
-          seen += size;
-          completed++;
-          await emit('stepEnd', { epoch, step, loss: c[0]!, metrics: { learningRate: rate } });
-          await yieldToEventLoop();
-        }
-        if (stopReason === 'aborted') break;
-        if (seen === 0) throw new ArgumentError(`${FN}: the data gave no batch in epoch ${epoch}.`);
-        if (streamed && stepsPerEpoch === 0) {
-          stepsPerEpoch = step;
-          clock.stepsPerEpoch = step;
-        }
-        epochsRun = epoch;
-        history.loss.push(lossSum / seen);
-        history.accuracy.push(rightSum / seen);
-        history.learningRate.push(rate);
-        const figures: Record<string, number> = { loss: lossSum / seen, accuracy: rightSum / seen };
-        if (validation) {
-          const v = await validate(model, validation, batchSize, loss.validation, probabilities);
-          history.valLoss!.push(v.valLoss);
-          history.valAccuracy!.push(v.valAccuracy);
-          history.valAuc!.push(v.valAuc);
-          history.valBalancedAccuracy!.push(v.valBalancedAccuracy);
-          Object.assign(figures, v);
-        }
-        await emit('epochEnd', { epoch, step, loss: lossSum / seen, metrics: figures });
-        if (stopping) {
-          const value = figures[monitor]!;
-          const improved = minimise ? value < best - minDelta : value > best + minDelta;
-          if (improved) {
-            best = value;
-            bestEpoch = epoch;
-            sinceBest = 0;
-            if (stopping.restoreBestWeights ?? true) {
-              tf.dispose(bestWeights ?? []);
-              bestWeights = model.getWeights().map((w) => tf.keep(w.clone()));
-            }
-          } else if (++sinceBest >= patience) {
-            stopReason = 'earlyStopping';
-          }
-        }
-      }
-      if (bestWeights && bestEpoch !== epochsRun && epochsRun > 0) model.setWeights(bestWeights);
-    } finally {
-      tf.dispose(bestWeights ?? []);
-      if (owned) optimizer.dispose();
-    }
-    await emit('end', {
-      epoch: epochsRun,
-      step: stepsPerEpoch,
-      ...(history.loss.length ? { loss: history.loss[history.loss.length - 1]! } : {}),
+        : {}),
+      ...(stopping ? { earlyStopping: stopping } : {}),
+      ...(o.onProgress ? { onProgress: o.onProgress } : {}),
+      ...(o.signal ? { signal: o.signal } : {}),
     });
+    stopping = undefined; // the loop disposed it
+    const history: TrainHistory = {
+      loss: run.history.loss ?? [],
+      accuracy: run.history.accuracy ?? [],
+      learningRate: run.history.learningRate ?? [],
+    };
+    if (validation) {
+      history.valLoss = run.history.valLoss ?? [];
+      history.valAccuracy = run.history.valAccuracy ?? [];
+      history.valAuc = run.history.valAuc ?? [];
+      history.valBalancedAccuracy = run.history.valBalancedAccuracy ?? [];
+    }
     return {
       history,
-      epochs: epochsRun,
-      ...(stopping && bestEpoch > 0 ? { bestEpoch } : {}),
-      stopReason,
+      epochs: run.epochs,
+      ...(run.bestEpoch ? { bestEpoch: run.bestEpoch } : {}),
+      stopReason: run.stopReason,
     };
+
+    /** The scheduled learning rate of a step. */
+    function rateAt(at: StepPosition): number {
+      const warmupSteps = Math.round((o.warmupEpochs ?? 0) * knownSteps);
+      return learningRateAt(
+        o.schedule ?? 'constant',
+        learningRate,
+        {
+          epoch: at.epoch,
+          step: at.completed,
+          totalSteps: totalSteps(knownSteps),
+          stepsPerEpoch: knownSteps,
+        },
+        warmupSteps,
+      );
+    }
   } finally {
+    stopping?.dispose();
+    if (created?.owned) created.optimizer.dispose();
     if (ownTrainX && trainX) trainX.dispose();
     if (validation?.owned) validation.x.dispose();
     tf.dispose(cleanup);
   }
+}
+
+/** Runs the augmentation hook on a batch and checks what it returns. */
+function augmentBatch(
+  augment: AugmentHook,
+  batch: HostBatch,
+  at: StepPosition,
+  stepSeed: number,
+): tf.Tensor {
+  const context: AugmentContext = {
+    epoch: at.epoch,
+    step: at.step,
+    labels: batch.labels,
+    random: new Random(stepSeed),
+  };
+  const augmented = augment(batch.x, context);
+  if (!isTensor(augmented) || !augmented.shape.every((d, i) => d === batch.x.shape[i])) {
+    throw new ShapeError(
+      `${FN}: \`augment\` must return a tensor of the batch's shape ${formatShape(batch.x.shape)}. Received: ${describeValue(augmented)}.`,
+    );
+  }
+  return augmented;
 }
 
 interface HostBatch {
@@ -797,19 +718,15 @@ interface HostBatch {
 }
 
 /** Batches of in-memory samples in a seeded order. */
-async function* memoryBatches(
+function* memoryBatches(
   x: tf.Tensor,
   labels: Int32Array,
-  batchSize: number,
-  shuffle: boolean,
+  plan: BatchPlan,
   rng: Random,
-): AsyncGenerator<HostBatch> {
-  const n = labels.length;
-  const order = shuffle ? rng.permutation(n) : Int32Array.from({ length: n }, (_, i) => i);
-  for (let start = 0; start < n; start += batchSize) {
-    const idx = order.subarray(start, Math.min(n, start + batchSize));
-    const xb = tf.tidy(() => tf.gather(x, tf.tensor1d(idx, 'int32')));
-    yield { x: xb, labels: Int32Array.from(idx, (i) => labels[i]!) };
+): Generator<HostBatch> {
+  for (const idx of epochBatches(plan, rng)) {
+    const [xb] = gatherRows([x], idx);
+    yield { x: xb!, labels: Int32Array.from(idx, (i) => labels[i]!) };
   }
 }
 
@@ -827,7 +744,7 @@ async function* streamBatches(
     try {
       const x = checkInputs(batch?.x, inputShape, `${what} \`x\``);
       const labels = await readLabels(batch.y, x.shape[0]!, numClasses, `${what} \`y\``);
-      await checkFinite(x, `${what} \`x\``);
+      await checkFinite(x, `${FN}: ${what} \`x\``);
       if (isTensor(batch.y)) batch.y.dispose();
       let xf = x;
       if (x.dtype !== 'float32') {

@@ -68,7 +68,7 @@ describeBackends('createMlpGan', () => {
       latentDim: 8,
       hidden: [32, 32],
       outputActivation: 'linear',
-      seed: 4,
+      seed: 1,
     });
     const trainer = new GanTrainer({
       generator,

@@ -5,10 +5,10 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { MedkitError } from '../../src/core/index.js';
 import { GanTrainer } from '../../src/generative/index.js';
-import '../helpers/backends.js';
+import { describeBackends } from '../helpers/backends.js';
 
 let seed = 10;
 const init = () => tfl.initializers.glorotUniform({ seed: seed++ });
@@ -33,11 +33,7 @@ const mean = async (t: tf.Tensor) => {
   return Array.from(v).reduce((a, b) => a + b, 0) / v.length;
 };
 
-beforeAll(async () => {
-  await tf.setBackend('cpu');
-});
-
-describe('GanTrainer', () => {
+describeBackends('GanTrainer', () => {
   it('learns a 1-D Gaussian (non-saturating loss)', async () => {
     const x = data();
     const G = mlp([4], 16, 1);

@@ -86,8 +86,8 @@ describeBackends('GAN checkpoints', () => {
     generator.dispose();
     discriminator.dispose();
     // the optimizers passed in are the caller's to dispose
-    bOptions.generatorOptimizer!.dispose();
-    bOptions.discriminatorOptimizer!.dispose();
+    (bOptions.generatorOptimizer as tf.Optimizer).dispose();
+    (bOptions.discriminatorOptimizer as tf.Optimizer).dispose();
     expect(tf.memory().numTensors).toBe(before);
     a.dispose();
     a.generator.dispose();

@@ -9,7 +9,11 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { registerTrainingKernels } from '../../src/backend/index.js';
 import { MedkitError, type ProgressEvent } from '../../src/core/index.js';
-import { createLoss } from '../../src/losses/index.js';
+import {
+  computeClassWeights,
+  createLoss,
+  sparseSoftmaxCrossEntropy,
+} from '../../src/losses/index.js';
 import { createResNet, createSimpleCnn, trainClassifier } from '../../src/vision/index.js';
 import { describeBackends, expectNoLeak } from '../helpers/backends.js';
 import { patchImages } from '../helpers/images.js';
@@ -150,7 +154,60 @@ describeBackends('trainClassifier', () => {
     model.dispose();
   });
 
-  it('class weights, schedules with warm-up, the augmentation hook, progress events', async () => {
+  it('the default loss takes balanced class weights and label smoothing (first step against the definition)', async () => {
+    // imbalanced: 24 of class 0, 8 of class 1 (the patch images alternate classes)
+    const all = patchImages(48);
+    const keep = Int32Array.from(
+      all.labels.flatMap((l, i) => (l === 0 ? (i < 48 ? [i] : []) : i < 16 ? [i] : [])),
+    );
+    const x = tf.gather(all.x, keep);
+    const labels = Array.from(keep, (i) => all.labels[i]!);
+    expect(labels.filter((l) => l === 1)).toHaveLength(8);
+    const firstLoss = async (options: object) => {
+      const model = small(5);
+      let loss: number | undefined;
+      await trainClassifier(
+        model,
+        { x, y: labels },
+        {
+          epochs: 1,
+          batchSize: 32,
+          shuffle: false,
+          optimizer: 'sgd',
+          ...options,
+          onProgress: (e) => {
+            if (e.type === 'stepEnd') loss ??= e.loss;
+          },
+        },
+      );
+      model.dispose();
+      return loss!;
+    };
+    // the loss of the untrained model's output, computed from the definitions
+    const model = small(5);
+    const expected = tf.tidy(() => {
+      const out = model.apply(x, { training: true }) as tf.Tensor;
+      const y = tf.tensor1d(labels, 'int32');
+      const weights = computeClassWeights(labels, 'balanced'); // n / (k · n_c) = [2/3, 2]
+      expect(weights).toEqual([32 / 48, 32 / 16]);
+      return [
+        sparseSoftmaxCrossEntropy(y, out).dataSync()[0]!,
+        sparseSoftmaxCrossEntropy(y, out, {
+          classWeights: weights,
+          labelSmoothing: 0.1,
+        }).dataSync()[0]!,
+      ];
+    });
+    model.dispose();
+    const plain = await firstLoss({});
+    const weighted = await firstLoss({ classWeight: 'balanced', labelSmoothing: 0.1 });
+    expect(plain).toBeCloseTo(expected[0]!, 5);
+    expect(weighted).toBeCloseTo(expected[1]!, 5);
+    expect(Math.abs(weighted - plain)).toBeGreaterThan(1e-3);
+    tf.dispose([x, all.x, all.y]);
+  });
+
+  it('schedules with warm-up, the augmentation hook, progress events', async () => {
     const { x, y } = patchImages(32);
     const model = small();
     const events: ProgressEvent['type'][] = [];
@@ -161,10 +218,8 @@ describeBackends('trainClassifier', () => {
       {
         epochs: 4,
         batchSize: 8,
-        classWeight: 'balanced',
         schedule: 'cosine',
         warmupEpochs: 1,
-        labelSmoothing: 0.1,
         augment: (batch, ctx) => {
           seen.push(ctx.random.nextFloat());
           expect(ctx.labels).toHaveLength(batch.shape[0]!);

@@ -39,6 +39,7 @@ export {
   type MorganFingerprints,
   morganFingerprints,
   type PropertyModelFit,
+  type PropertyModelHistory,
   type PropertyModelOptions,
 } from './property-model.js';
 export {

@@ -8,11 +8,15 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { fusedAdam } from '../../backend/fused-adam.js';
 import { ArgumentError, describeValue, ShapeError } from '../../core/errors.js';
-import { Random } from '../../core/random.js';
-import { formatShape, isTensor } from '../../core/tensors.js';
+import type { ProgressCallback } from '../../core/progress.js';
+import { Random, type Seed } from '../../core/random.js';
+import { checkFinite, formatShape, isTensor } from '../../core/tensors.js';
 import { resolveOptions } from '../../core/validate.js';
+import { type BatchPlan, epochBatches, gatherRows, stepsPerEpoch } from '../../training/batches.js';
+import { noiseLayers, reseedNoise } from '../../training/noise-seeds.js';
+import { createOptimizer, type OptimizerChoice } from '../../training/optimizers.js';
+import { runTrainingLoop, type StopReason } from '../../training/training-loop.js';
 import { checkSmilesList, loadRdkit, withMolecule } from './rdkit.js';
 
 /** Options of {@link morganFingerprints}. */
@@ -91,33 +95,59 @@ export interface PropertyModelOptions {
   epochs?: number;
   /** Samples per step. Defaults to 32. */
   batchSize?: number;
-  /** Adam's learning rate. Defaults to 1e-3. */
+  /**
+   * `'adam'`, `'sgd'`, `'momentum'` or `'rmsprop'`, or a tfjs optimizer (which the fit then does
+   * not dispose). Defaults to `'adam'`.
+   */
+  optimizer?: OptimizerChoice;
+  /** The learning rate of a named optimizer. Defaults to 1e-3. */
   learningRate?: number;
   /** L2 penalty on the kernels (added to the loss as weightDecay · Σw²). Defaults to 0. */
   weightDecay?: number;
-  /** Seed of the initialisers, the dropout and the batch order. Defaults to 0. */
-  seed?: number;
+  /**
+   * Seed of the initialisers, the dropout and the batch order (a safe integer or a bigint).
+   * Defaults to 0, a seed like any other: two fits with the default repeat.
+   */
+  seed?: Seed;
+  /** Receives typed progress events (start, epochStart, stepEnd, epochEnd, end). */
+  onProgress?: ProgressCallback;
+  /** Stops the fit at the next step when aborted; the result says `'aborted'`. */
+  signal?: AbortSignal;
+}
+
+/** The per-epoch figures of {@link fitPropertyModel}. */
+export interface PropertyModelHistory {
+  /** The training mean squared error of each epoch (weight decay included). */
+  loss: number[];
 }
 
 /** What {@link fitPropertyModel} resolves to. */
 export interface PropertyModelFit {
   /** The model: features `[n, d]` → property `[n, 1]`; the caller disposes it. */
   model: tfl.LayersModel;
-  /** The mean squared error of each epoch. */
+  /** The mean squared error of each epoch (the same array as `history.loss`). */
   loss: number[];
+  /** Per-epoch figures by name. */
+  history: PropertyModelHistory;
+  /** Epochs completed. */
+  epochs: number;
+  /** Why the fit ended. */
+  stopReason: StopReason;
 }
 
 const FN_FIT = 'fitPropertyModel';
 
 /**
  * Fits a small multilayer perceptron regressor (mean squared error, Adam) from features to a
- * property with its own seeded loop (no `compile`, so no tensors are left behind). Use it on
+ * property as a step on the library's training loop (no `compile`, so no tensors are left
+ * behind): seeded batches, a fresh dropout mask each step, progress events and abort. Use it on
  * fingerprints for a QSAR activity model, or on packed graphs for a reward network.
  *
  * @param x - features `[n, d]`.
  * @param y - the property, `number[]` or a tensor `[n]` / `[n, 1]`.
  * @throws `ShapeError` when `x` and `y` do not fit each other or a given model;
- *   `ArgumentError` for empty input, NaN or infinite values, or a bad option.
+ *   `ArgumentError` for empty input, NaN or infinite values, or a bad option; `MedkitError`
+ *   when the loss becomes NaN or infinite.
  * @example
  * ```ts
  * const { fingerprints } = await morganFingerprints(train, { nBits: 1024 });
@@ -140,9 +170,12 @@ export async function fitPropertyModel(
     dropout: { constraint: { kind: 'number', min: 0, max: 1, maxExclusive: true }, default: 0 },
     epochs: { constraint: { kind: 'number', integer: true, min: 1 }, default: 50 },
     batchSize: { constraint: { kind: 'number', integer: true, min: 1 }, default: 32 },
+    optimizer: { constraint: { kind: 'any' }, default: 'adam' },
     learningRate: { constraint: { kind: 'number', min: 0, minExclusive: true }, default: 1e-3 },
     weightDecay: { constraint: { kind: 'number', min: 0 }, default: 0 },
-    seed: { constraint: { kind: 'number', integer: true }, default: 0 },
+    seed: { constraint: { kind: 'seed' }, default: 0 },
+    onProgress: { constraint: { kind: 'function' } },
+    signal: { constraint: { kind: 'object' } },
   });
   if (!isTensor(x) || x.rank !== 2 || x.shape[0] === 0) {
     throw new ArgumentError(
@@ -158,68 +191,83 @@ export async function fitPropertyModel(
   }
   if (!target.every(Number.isFinite))
     throw new ArgumentError(`${FN_FIT}: \`y\` holds NaN or infinite values.`);
-  const finite = tf.tidy(() => tf.all(tf.isFinite(x)));
-  const ok = (await finite.data())[0];
-  finite.dispose();
-  if (!ok) throw new ArgumentError(`${FN_FIT}: \`x\` holds NaN or infinite values.`);
-  const seed = o.seed ?? 0;
-  const model = o.model ?? buildRegressor(x.shape[1]!, o, seed);
+  await checkFinite(x, `${FN_FIT}: \`x\``);
+  const rng = new Random(o.seed ?? 0);
+  const model = o.model ?? buildRegressor(x.shape[1]!, o, rng.fork());
   if (!(model instanceof tfl.LayersModel) || model.inputs[0]!.shape[1] !== x.shape[1]) {
     throw new ShapeError(
       `${FN_FIT}: \`model\` must be a tfjs-layers model taking ${x.shape[1]} features. Received: ${model instanceof tfl.LayersModel ? formatShape(model.inputs[0]!.shape.map((d) => d ?? -1)) : describeValue(model)}.`,
     );
   }
+  const { optimizer, owned } = createOptimizer(FN_FIT, o.optimizer, {
+    learningRate: o.learningRate ?? 1e-3,
+  });
   const yT = tf.tensor2d(target, [n, 1]);
-  const optimizer = fusedAdam(o.learningRate ?? 1e-3);
   const kernels = model.trainableWeights.filter((w) => w.name.includes('kernel'));
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
-  const rng = new Random(seed);
-  const batchSize = Math.min(o.batchSize ?? 32, n);
-  const loss: number[] = [];
+  const noisy = noiseLayers(model);
+  const plan: BatchPlan = {
+    size: n,
+    batchSize: Math.min(o.batchSize ?? 32, n),
+    shuffle: true,
+    dropRemainder: false,
+  };
   try {
-    for (let epoch = 0; epoch < (o.epochs ?? 50); epoch++) {
-      const order = rng.permutation(n);
-      // the epoch's summed loss stays on the backend: one read an epoch, not one a step
-      let total: tf.Scalar = tf.scalar(0);
-      for (let start = 0; start < n; start += batchSize) {
-        const idx = tf.tensor1d(order.subarray(start, Math.min(start + batchSize, n)), 'int32');
-        const batchLoss = optimizer.minimize(
-          () => {
-            const xb = tf.gather(x, idx);
-            const yb = tf.gather(yT, idx);
-            let l = tf.mean(
-              tf.squaredDifference(model.apply(xb, { training: true }) as tf.Tensor, yb),
-            );
-            if (o.weightDecay)
-              for (const k of kernels)
-                l = tf.add(l, tf.mul(o.weightDecay, tf.sum(tf.square(k.read()))));
-            return l as tf.Scalar;
-          },
-          true,
-          variables,
-        );
-        const sum = tf.tidy(() => tf.add(total, tf.mul(batchLoss!, idx.size)));
-        tf.dispose([idx, batchLoss!, total]);
-        total = sum as tf.Scalar;
-      }
-      loss.push((await total.data())[0]! / n);
-      total.dispose();
-    }
+    const run = await runTrainingLoop<tf.Tensor[]>({
+      fn: FN_FIT,
+      label: 'property model',
+      epochs: o.epochs ?? 50,
+      stepsPerEpoch: stepsPerEpoch(plan),
+      batches: function* () {
+        for (const idx of epochBatches(plan, rng)) yield gatherRows([x, yT], idx);
+      },
+      release: (batch) => tf.dispose(batch),
+      guard: ['loss'],
+      guardHint: () => 'lower the learning rate or scale the features and the property',
+      step: async ([xb, yb]) => {
+        let cost: tf.Scalar | undefined;
+        try {
+          reseedNoise(noisy, rng);
+          cost = optimizer.minimize(
+            () => {
+              let l = tf.mean(
+                tf.squaredDifference(model.apply(xb!, { training: true }) as tf.Tensor, yb!),
+              );
+              if (o.weightDecay)
+                for (const k of kernels)
+                  l = tf.add(l, tf.mul(o.weightDecay, tf.sum(tf.square(k.read()))));
+              return l as tf.Scalar;
+            },
+            true,
+            variables,
+          )!;
+          return { size: xb!.shape[0]!, figures: { loss: (await cost.data())[0]! } };
+        } finally {
+          tf.dispose([xb!, yb!, cost ?? []]);
+        }
+      },
+      ...(o.onProgress ? { onProgress: o.onProgress } : {}),
+      ...(o.signal ? { signal: o.signal } : {}),
+    });
+    const loss = run.history.loss ?? [];
+    return { model, loss, history: { loss }, epochs: run.epochs, stopReason: run.stopReason };
+  } catch (e) {
+    if (!o.model) model.dispose(); // a model built here is nobody else's to free
+    throw e;
   } finally {
-    optimizer.dispose();
+    if (owned) optimizer.dispose();
     yT.dispose();
   }
-  return { model, loss };
 }
 
-function buildRegressor(features: number, o: PropertyModelOptions, seed: number): tfl.LayersModel {
+/** The default regressor, every initialiser and dropout seeded from `rng`. */
+function buildRegressor(features: number, o: PropertyModelOptions, rng: Random): tfl.LayersModel {
   const hidden = o.hidden ?? [128, 64];
   if (!Array.isArray(hidden) || !hidden.every((h) => Number.isInteger(h) && h >= 1)) {
     throw new ArgumentError(
       `${FN_FIT}: \`hidden\` must be an array of positive integers. Received: ${describeValue(hidden)}.`,
     );
   }
-  let s = seed;
   const input = tfl.input({ shape: [features], name: 'property_features' });
   let h: tfl.SymbolicTensor = input;
   hidden.forEach((units, i) => {
@@ -228,18 +276,20 @@ function buildRegressor(features: number, o: PropertyModelOptions, seed: number)
         units,
         activation: 'relu',
         name: `property_dense${i + 1}`,
-        kernelInitializer: tfl.initializers.heNormal({ seed: s++ }),
+        kernelInitializer: tfl.initializers.heNormal({ seed: rng.tfSeed() }),
       })
       .apply(h) as tfl.SymbolicTensor;
     if (o.dropout)
-      h = tfl.layers.dropout({ rate: o.dropout, seed: s++ }).apply(h) as tfl.SymbolicTensor;
+      h = tfl.layers
+        .dropout({ rate: o.dropout, seed: rng.tfSeed() })
+        .apply(h) as tfl.SymbolicTensor;
   });
   const out = tfl.layers
     .dense({
       units: 1,
       activation: o.outputActivation ?? 'linear',
       name: 'property_out',
-      kernelInitializer: tfl.initializers.glorotUniform({ seed: s++ }),
+      kernelInitializer: tfl.initializers.glorotUniform({ seed: rng.tfSeed() }),
     })
     .apply(h) as tfl.SymbolicTensor;
   return tfl.model({ inputs: input, outputs: out, name: 'property_model' });

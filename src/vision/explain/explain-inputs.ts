@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { ArgumentError, describeValue, ShapeError } from '../../core/errors.js';
-import { formatShape, isTensor } from '../../core/tensors.js';
+import { checkFinite, formatShape, isTensor } from '../../core/tensors.js';
 
 /** A checked image batch and what the model says about it. @internal */
 export interface ExplainInput {
@@ -78,10 +78,7 @@ export async function checkExplainInput(
     }
   });
   if (image.size === 0) throw new ShapeError(`${fn}: \`image\` must not be empty.`);
-  const finite = tf.tidy(() => tf.all(tf.isFinite(image)));
-  const [ok] = await finite.data();
-  finite.dispose();
-  if (!ok) throw new ArgumentError(`${fn}: \`image\` holds NaN or infinite values.`);
+  await checkFinite(image, `${fn}: \`image\``);
   const batch = tf.tidy(() => {
     const f = image.dtype === 'float32' ? image : tf.cast(image, 'float32');
     return single ? tf.expandDims(f, 0) : tf.clone(f);

@@ -55,7 +55,7 @@ export async function saliencyMap(
     classIndex: { constraint: { kind: 'number', integer: true, min: 0 } },
     samples: { constraint: { kind: 'number', integer: true, min: 1 }, default: 1 },
     noise: { constraint: { kind: 'number', min: 0 }, default: 0.15 },
-    seed: { constraint: { kind: 'any' }, default: 0 },
+    seed: { constraint: { kind: 'seed' }, default: 0 },
   });
   const input = await checkExplainInput(fn, model, image);
   try {

@@ -46,7 +46,7 @@ export const BASE_SPECS = {
   numClasses: { constraint: { kind: 'number', integer: true, min: 2 } },
   output: { constraint: { kind: 'string', oneOf: ['logits', 'probabilities'] }, default: 'logits' },
   dropout: { constraint: { kind: 'number', min: 0, max: 1, maxExclusive: true }, default: 0 },
-  seed: { constraint: { kind: 'any' }, default: 0 },
+  seed: { constraint: { kind: 'seed' }, default: 0 },
   name: { constraint: { kind: 'any' } },
 } as const;
 
@@ -114,9 +114,9 @@ export class LayerKit {
     this.rng = new Random(seed);
   }
 
-  /** A seed for the next initialiser: never 0 (tfjs treats 0 as "unseeded"). */
+  /** A seed for the next initialiser or dropout: never 0 (tfjs treats 0 as "unseeded"). */
   nextSeed(): number {
-    return 1 + (this.rng.nextUint32() % 2147483646);
+    return this.rng.tfSeed();
   }
 
   /** He-normal for ReLU convolutions (He et al. 2015), seeded. */
@@ -221,16 +221,18 @@ export class LayerKit {
     output: ModelOutput,
   ): tfl.SymbolicTensor {
     let h = x;
+    // the logits' initialiser draws first, so adding dropout leaves the weights as they were
+    const kernelInitializer = this.glorot();
     if (dropout > 0) {
       h = tfl.layers
-        .dropout({ name: this.name('dropout'), rate: dropout })
+        .dropout({ name: this.name('dropout'), rate: dropout, seed: this.nextSeed() })
         .apply(h) as tfl.SymbolicTensor;
     }
     return tfl.layers
       .dense({
         name: this.name('logits'),
         units: numClasses,
-        kernelInitializer: this.glorot(),
+        kernelInitializer,
         activation: output === 'probabilities' ? 'softmax' : 'linear',
       })
       .apply(h) as tfl.SymbolicTensor;

@@ -1,0 +1,19 @@
+/**
+ * The training layer under every trainer (`trainClassifier`, `GanTrainer`, `fitPropertyModel`):
+ * named optimizers, seeded batching, per-step dropout seeds, guards, progress and abort, early
+ * stopping, and the gradient-transform hook. What is public here is what a trainer's options
+ * take.
+ *
+ * @module
+ */
+export { clipByGlobalNorm } from './clip.js';
+export type { EarlyStoppingOptions } from './early-stopping.js';
+export type { GradientContext, GradientTransform } from './gradient-transform.js';
+export {
+  type CreatedOptimizer,
+  createOptimizer,
+  type OptimizerChoice,
+  type OptimizerName,
+  type OptimizerSettings,
+} from './optimizers.js';
+export type { StopReason } from './training-loop.js';
