@@ -34,7 +34,6 @@ export { type GenotypePcs, genotypePcs, type PcaOptions } from './pca.js';
 export {
   type ChromosomeSpan,
   type ManhattanData,
-  type ManhattanPoint,
   manhattanData,
   manhattanSvg,
   type PlotOptions,

@@ -9,24 +9,21 @@
 import { normalTwoSidedZ } from '../core/distributions.js';
 import { ArgumentError, ShapeError } from '../core/errors.js';
 
-/** One point of a Manhattan plot. */
-export interface ManhattanPoint {
-  /** The variant's index in the scan. */
-  variant: number;
-  /** Its chromosome. */
-  chrom: string;
-  /** Its position. */
-  pos: number;
-  /** The cumulative genome coordinate (chromosomes laid end to end). */
-  x: number;
-  /** −log10 p. */
-  y: number;
-}
-
-/** The data of a Manhattan plot. */
+/**
+ * The data of a Manhattan plot, one entry per variant with a p-value (NaN ones left out), in the
+ * scan's order, as columns (a genome-wide scan has 10⁶–10⁷ variants).
+ */
 export interface ManhattanData {
-  /** One point per variant with a p-value. */
-  points: ManhattanPoint[];
+  /** Each point's variant index in the scan. */
+  variant: Int32Array;
+  /** Each point's chromosome, as an index into `chromosomes`. */
+  chromosome: Int32Array;
+  /** Each point's position on its chromosome. */
+  pos: Float64Array;
+  /** Each point's cumulative genome coordinate (chromosomes laid end to end). */
+  x: Float64Array;
+  /** Each point's −log10 p. */
+  y: Float64Array;
   /** Each chromosome's span on the x axis, in plotting order. */
   chromosomes: ChromosomeSpan[];
 }
@@ -44,9 +41,9 @@ export interface ChromosomeSpan {
 /** The data of a QQ plot. */
 export interface QqData {
   /** Expected −log10 p under the null, descending. */
-  expected: number[];
+  expected: Float64Array;
   /** Observed −log10 p, descending. */
-  observed: number[];
+  observed: Float64Array;
   /** The genomic inflation factor: median χ²₁ statistic ÷ 0.4549 (1 under the null). */
   lambda: number;
 }
@@ -60,15 +57,22 @@ function chromRank(name: string): [number, string] {
 }
 
 /**
- * Lays the scan's p-values out along the genome.
+ * Lays the scan's p-values out along the genome, in one pass over the variants (any order; 10⁷
+ * of them fit in memory as columns).
  *
- * @param p - one p-value per variant (NaN ones are left out).
+ * @param p - one p-value per variant (NaN ones are left out): an array or a Float64Array.
  * @param variants - each variant's `{ chrom, pos }` (as `readVcf` returns).
- * @returns the points and the chromosomes' spans.
- * @throws {@link ShapeError} when the lengths differ.
+ * @returns the points as columns, and the chromosomes' spans.
+ * @throws {@link ShapeError} when the lengths differ; {@link ArgumentError} for a p-value
+ *   outside [0, 1].
+ * @example
+ * ```ts
+ * const data = manhattanData(results.map((r) => r.p), variants);
+ * data.y[0]; // −log10 p of the first plotted variant
+ * ```
  */
 export function manhattanData(
-  p: readonly number[],
+  p: ArrayLike<number>,
   variants: readonly { chrom: string; pos: number }[],
 ): ManhattanData {
   if (p.length !== variants.length) {
@@ -76,12 +80,22 @@ export function manhattanData(
       `manhattanData: one p-value per variant is needed (${variants.length}). Received: ${p.length}.`,
     );
   }
+  const n = p.length;
   const byChrom = new Map<string, { min: number; max: number }>();
-  for (const v of variants) {
+  let count = 0;
+  for (let i = 0; i < n; i++) {
+    const value = p[i]!;
+    if (Number.isNaN(value)) continue;
+    if (!(value >= 0 && value <= 1))
+      throw new ArgumentError(
+        `manhattanData: p-values must be in [0, 1]. Received: ${value} at ${i}.`,
+      );
+    count++;
+    const v = variants[i]!;
     const span = byChrom.get(v.chrom);
     if (span) {
-      span.min = Math.min(span.min, v.pos);
-      span.max = Math.max(span.max, v.pos);
+      if (v.pos < span.min) span.min = v.pos;
+      if (v.pos > span.max) span.max = v.pos;
     } else byChrom.set(v.chrom, { min: v.pos, max: v.pos });
   }
   const names = [...byChrom.keys()].sort((a, b) => {
@@ -89,52 +103,74 @@ export function manhattanData(
     const [rb, sb] = chromRank(b);
     return ra - rb || sa.localeCompare(sb);
   });
-  const offset = new Map<string, number>();
+  const index = new Map<string, number>();
+  const offsets = new Float64Array(names.length);
   const chromosomes: ChromosomeSpan[] = [];
   let cursor = 0;
-  for (const name of names) {
+  names.forEach((name, c) => {
     const span = byChrom.get(name)!;
-    offset.set(name, cursor - span.min);
+    index.set(name, c);
+    offsets[c] = cursor - span.min;
     chromosomes.push({ name, start: cursor, end: cursor + span.max - span.min });
     cursor += span.max - span.min + 1 + Math.max(1, Math.round((span.max - span.min) * 0.02));
-  }
-  const points: ManhattanPoint[] = [];
-  p.forEach((value, i) => {
-    if (Number.isNaN(value)) return;
-    if (!(value >= 0 && value <= 1))
-      throw new ArgumentError(
-        `manhattanData: p-values must be in [0, 1]. Received: ${value} at ${i}.`,
-      );
-    const v = variants[i]!;
-    points.push({
-      variant: i,
-      chrom: v.chrom,
-      pos: v.pos,
-      x: offset.get(v.chrom)! + v.pos,
-      y: -Math.log10(Math.max(value, 1e-320)),
-    });
   });
-  return { points, chromosomes };
+  const data: ManhattanData = {
+    variant: new Int32Array(count),
+    chromosome: new Int32Array(count),
+    pos: new Float64Array(count),
+    x: new Float64Array(count),
+    y: new Float64Array(count),
+    chromosomes,
+  };
+  let k = 0;
+  for (let i = 0; i < n; i++) {
+    const value = p[i]!;
+    if (Number.isNaN(value)) continue;
+    const v = variants[i]!;
+    const c = index.get(v.chrom)!;
+    data.variant[k] = i;
+    data.chromosome[k] = c;
+    data.pos[k] = v.pos;
+    data.x[k] = offsets[c]! + v.pos;
+    data.y[k] = -Math.log10(Math.max(value, 1e-320));
+    k++;
+  }
+  return data;
 }
 
 /**
  * Observed against expected −log10 p, and λ_GC = median(χ²₁) / 0.454936 with χ²₁ the statistic
  * whose p-value each p is.
  *
- * @param p - the p-values (NaN ones are left out).
+ * @param p - the p-values (NaN ones are left out), any order: an array or a Float64Array.
  * @returns the QQ data.
  * @throws {@link ArgumentError} for no p-value, or values outside (0, 1].
+ * @example
+ * ```ts
+ * const { lambda } = qqData(results.map((r) => r.p)); // ≈ 1 when nothing is inflated
+ * ```
  */
-export function qqData(p: readonly number[]): QqData {
-  const values = p.filter((v) => !Number.isNaN(v));
-  if (values.length === 0) throw new ArgumentError('qqData: needs at least one p-value.');
-  for (const v of values)
+export function qqData(p: ArrayLike<number>): QqData {
+  let count = 0;
+  for (let i = 0; i < p.length; i++) {
+    const v = p[i]!;
+    if (Number.isNaN(v)) continue;
     if (!(v > 0 && v <= 1))
-      throw new ArgumentError(`qqData: p-values must be in (0, 1]. Received: ${v}.`);
-  const sorted = [...values].sort((a, b) => a - b);
-  const n = sorted.length;
-  const observed = sorted.map((v) => -Math.log10(v));
-  const expected = sorted.map((_, i) => -Math.log10((i + 0.5) / n));
+      throw new ArgumentError(`qqData: p-values must be in (0, 1]. Received: ${v} at ${i}.`);
+    count++;
+  }
+  if (count === 0) throw new ArgumentError('qqData: needs at least one p-value.');
+  const sorted = new Float64Array(count);
+  let k = 0;
+  for (let i = 0; i < p.length; i++) if (!Number.isNaN(p[i]!)) sorted[k++] = p[i]!;
+  sorted.sort(); // numeric, ascending
+  const n = count;
+  const observed = new Float64Array(n);
+  const expected = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    observed[i] = -Math.log10(sorted[i]!);
+    expected[i] = -Math.log10((i + 0.5) / n);
+  }
   const mid = n % 2 === 1 ? sorted[(n - 1) / 2]! : (sorted[n / 2 - 1]! + sorted[n / 2]!) / 2;
   const z = normalTwoSidedZ(mid);
   return { expected, observed, lambda: (z * z) / 0.4549364231195724 };
@@ -148,8 +184,48 @@ export interface PlotOptions {
   height?: number;
   /** A title above the plot. */
   title?: string;
-  /** Manhattan: the genome-wide significance line, as a p-value. Defaults to 5e-8. */
+  /**
+   * The genome-wide significance line, as a p-value: drawn on the Manhattan plot, and on both
+   * plots the points at or beyond it are always drawn, never thinned. Defaults to 5e-8.
+   */
   threshold?: number;
+}
+
+/** The largest value of a column (0 when empty), without spreading it into arguments. */
+function maxOf(values: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < values.length; i++) if (values[i]! > m) m = values[i]!;
+  return m;
+}
+
+/**
+ * The indices of the points worth drawing, in order: a point whose centre would land on the same
+ * pixel as one already drawn is left out (two dots of radius 2 whose centres are under a pixel
+ * apart cannot be told apart), unless `always(i)`.
+ */
+function thin(
+  n: number,
+  px: (i: number) => number,
+  py: (i: number) => number,
+  always: (i: number) => boolean,
+  width: number,
+  height: number,
+): Int32Array {
+  const gw = Math.ceil(width) + 1;
+  const gh = Math.ceil(height) + 1;
+  const taken = new Uint8Array(gw * gh);
+  const kept = new Int32Array(n);
+  let k = 0;
+  for (let i = 0; i < n; i++) {
+    const cx = Math.min(gw - 1, Math.max(0, Math.round(px(i))));
+    const cy = Math.min(gh - 1, Math.max(0, Math.round(py(i))));
+    const cell = cy * gw + cx;
+    if (always(i) || taken[cell] === 0) {
+      taken[cell] = 1;
+      kept[k++] = i;
+    }
+  }
+  return kept.subarray(0, k);
 }
 
 const esc = (s: string) =>
@@ -171,7 +247,9 @@ function svgOpening(width: number, height: number, title: string | undefined): s
 
 /**
  * Renders a Manhattan plot as an SVG document (alternating colours per chromosome, a dashed line
- * at the significance threshold).
+ * at the significance threshold). Points that would fall on the same half-pixel as one already
+ * drawn are left out, so 10⁶ variants make an SVG of a few megabytes; every point at or beyond
+ * the threshold is drawn.
  *
  * @example
  * ```ts
@@ -182,14 +260,13 @@ export function manhattanSvg(data: ManhattanData, options: PlotOptions = {}): st
   const width = options.width ?? 900;
   const height = options.height ?? 360;
   const m = { left: 50, right: 10, top: options.title ? 30 : 10, bottom: 40 };
-  const xMax = Math.max(1, ...data.chromosomes.map((c) => c.end));
+  let xMax = 1;
+  for (const c of data.chromosomes) if (c.end > xMax) xMax = c.end;
   const threshold = -Math.log10(options.threshold ?? 5e-8);
-  const yMax = Math.max(threshold, ...data.points.map((pt) => pt.y)) * 1.05;
+  const yMax = Math.max(threshold, maxOf(data.y)) * 1.05;
   const sx = (x: number) => m.left + (x / xMax) * (width - m.left - m.right);
   const sy = (y: number) => height - m.bottom - (y / yMax) * (height - m.top - m.bottom);
-  const colour = new Map(
-    data.chromosomes.map((c, i) => [c.name, i % 2 === 0 ? '#1f4e79' : '#7fa7d1']),
-  );
+  const colour = (chromosome: number) => (chromosome % 2 === 0 ? '#1f4e79' : '#7fa7d1');
   const parts = svgOpening(width, height, options.title);
   parts.push(
     `<line x1="${m.left}" y1="${sy(0)}" x2="${width - m.right}" y2="${sy(0)}" stroke="black"/>`,
@@ -209,17 +286,31 @@ export function manhattanSvg(data: ManhattanData, options: PlotOptions = {}): st
   parts.push(
     `<line x1="${m.left}" y1="${fmt(sy(threshold))}" x2="${width - m.right}" y2="${fmt(sy(threshold))}" stroke="#c00000" stroke-dasharray="4 3"/>`,
   );
-  for (const pt of data.points) {
-    parts.push(
-      `<circle cx="${fmt(sx(pt.x))}" cy="${fmt(sy(pt.y))}" r="2" fill="${colour.get(pt.chrom)}"/>`,
-    );
+  const { x, y, chromosome } = data;
+  const drawn = thin(
+    y.length,
+    (i) => sx(x[i]!),
+    (i) => sy(y[i]!),
+    (i) => y[i]! >= threshold,
+    width,
+    height,
+  );
+  // one group per colour, so each dot is only its centre
+  for (const parity of [0, 1]) {
+    parts.push(`<g fill="${colour(parity)}">`);
+    for (const i of drawn) {
+      if (chromosome[i]! % 2 === parity)
+        parts.push(`<circle cx="${fmt(sx(x[i]!))}" cy="${fmt(sy(y[i]!))}" r="2"/>`);
+    }
+    parts.push('</g>');
   }
   parts.push('</svg>');
   return parts.join('\n');
 }
 
 /**
- * Renders a QQ plot as an SVG document (the identity line, the points, and λ_GC).
+ * Renders a QQ plot as an SVG document (the identity line, the points, and λ_GC), thinned as
+ * {@link manhattanSvg} thins: every point at or beyond the threshold is drawn.
  *
  * @example
  * ```ts
@@ -230,7 +321,8 @@ export function qqSvg(data: QqData, options: PlotOptions = {}): string {
   const width = options.width ?? 420;
   const height = options.height ?? 420;
   const m = { left: 50, right: 10, top: options.title ? 30 : 10, bottom: 40 };
-  const max = Math.max(1, ...data.expected, ...data.observed) * 1.05;
+  const max = Math.max(1, maxOf(data.expected), maxOf(data.observed)) * 1.05;
+  const threshold = -Math.log10(options.threshold ?? 5e-8);
   const sx = (x: number) => m.left + (x / max) * (width - m.left - m.right);
   const sy = (y: number) => height - m.bottom - (y / max) * (height - m.top - m.bottom);
   const parts = svgOpening(width, height, options.title);
@@ -248,11 +340,20 @@ export function qqSvg(data: QqData, options: PlotOptions = {}): string {
     `<text transform="translate(14 ${fmt((height - m.bottom + m.top) / 2)}) rotate(-90)" text-anchor="middle">observed −log10 p</text>`,
   );
   parts.push(`<text x="${m.left + 8}" y="${m.top + 14}">λ_GC = ${data.lambda.toFixed(3)}</text>`);
-  data.expected.forEach((e, i) => {
-    parts.push(
-      `<circle cx="${fmt(sx(e))}" cy="${fmt(sy(data.observed[i]!))}" r="2" fill="#1f4e79"/>`,
-    );
-  });
+  const { expected, observed } = data;
+  const drawn = thin(
+    expected.length,
+    (i) => sx(expected[i]!),
+    (i) => sy(observed[i]!),
+    (i) => observed[i]! >= threshold,
+    width,
+    height,
+  );
+  parts.push('<g fill="#1f4e79">');
+  for (const i of drawn) {
+    parts.push(`<circle cx="${fmt(sx(expected[i]!))}" cy="${fmt(sy(observed[i]!))}" r="2"/>`);
+  }
+  parts.push('</g>');
   parts.push('</svg>');
   return parts.join('\n');
 }

@@ -17,12 +17,14 @@ describe('manhattanData', () => {
     ];
     const d = manhattanData([0.5, 1e-10, 0.01, Number.NaN, 1], variants);
     expect(d.chromosomes.map((c) => c.name)).toEqual(['chr1', 'chr2', 'chr10', 'chrX']);
-    expect(d.points).toHaveLength(4);
-    const byVariant = new Map(d.points.map((p) => [p.variant, p]));
-    expect(byVariant.get(1)!.y).toBeCloseTo(10, 12);
-    expect(byVariant.get(4)!.x).toBeLessThan(byVariant.get(1)!.x);
-    expect(byVariant.get(1)!.x).toBeLessThan(byVariant.get(0)!.x);
-    expect(byVariant.get(0)!.x).toBeLessThan(byVariant.get(2)!.x);
+    expect(Array.from(d.variant)).toEqual([0, 1, 2, 4]);
+    expect(Array.from(d.chromosome)).toEqual([2, 1, 3, 0]);
+    expect(Array.from(d.pos)).toEqual([500, 100, 50, 10]);
+    const at = (variant: number) => d.variant.indexOf(variant);
+    expect(d.y[at(1)]).toBeCloseTo(10, 12);
+    expect(d.x[at(4)]).toBeLessThan(d.x[at(1)]!);
+    expect(d.x[at(1)]).toBeLessThan(d.x[at(0)]!);
+    expect(d.x[at(0)]).toBeLessThan(d.x[at(2)]!);
     expect(() => manhattanData([0.5], variants)).toThrow(/one p-value per variant/);
   });
 });
@@ -44,6 +46,9 @@ describe('qqData', () => {
     expect(qqData(p.map((v) => v / 3)).lambda).toBeGreaterThan(1.5);
     expect(() => qqData([])).toThrow(MedkitError);
     expect(() => qqData([0])).toThrow(/\(0, 1\]/);
+    // a Float64Array in any order gives the same
+    const shuffled = Float64Array.from(rng.shuffle([...p]));
+    expect(qqData(shuffled).lambda).toBe(q.lambda);
   });
 });
 
@@ -63,5 +68,40 @@ describe('SVG', () => {
     const q = qqSvg(qqData(p));
     expect(q.match(/<circle /g)).toHaveLength(30);
     expect(q).toMatch(/λ_GC = \d\.\d{3}/);
+  });
+});
+
+describe('plots at genome scale', () => {
+  it('10⁶ unsorted variants: a small SVG that keeps every significant point', () => {
+    const n = 1_000_000;
+    const rng = new Random(8);
+    const variants = Array.from({ length: n }, () => ({
+      chrom: `chr${1 + rng.int(22)}`,
+      pos: 1 + rng.int(250_000_000),
+    }));
+    const p = new Float64Array(n);
+    for (let i = 0; i < n; i++) p[i] = rng.uniform(1e-9, 1);
+    const hits = [17, 250_000, 999_999];
+    for (const [j, i] of hits.entries()) p[i] = 10 ** -(9 + j);
+    const m = manhattanSvg(manhattanData(p, variants));
+    const q = qqSvg(qqData(p));
+    // thinned to what the resolution can show: far fewer circles than points, well under 20 MB
+    const mCircles = m.match(/<circle /g)!.length;
+    const qCircles = q.match(/<circle /g)!.length;
+    expect(mCircles).toBeLessThan(n / 5);
+    expect(qCircles).toBeLessThan(n / 50);
+    expect(m.length + q.length).toBeLessThan(20e6);
+    // every point beyond 5e-8 is drawn: three hits, and the uniform p-values below it
+    const significant = Array.from(p).filter((v) => v < 5e-8).length;
+    const data = manhattanData(p, variants);
+    const beyond = (svg: string, yLine: number) =>
+      [...svg.matchAll(/<circle cx="[^"]+" cy="([^"]+)"/g)].filter((c) => Number(c[1]) < yLine)
+        .length;
+    const yOf = (svg: string) =>
+      Number(/<line x1="50" y1="([^"]+)" x2="890" y2="[^"]+" stroke="#c00000"/.exec(svg)![1]);
+    expect(beyond(m, yOf(m))).toBeGreaterThanOrEqual(significant);
+    expect(significant).toBeGreaterThanOrEqual(3);
+    expect(data.y.length).toBe(n);
+    expect(q.trim().endsWith('</svg>')).toBe(true);
   });
 });

@@ -188,17 +188,21 @@ describeBackends('trainers repeat their runs', (backend) => {
 
   it('GanTrainer on createMlpGan networks with dropout: the same history twice; masks change per step', async () => {
     const x = tf.tidy(() => tf.add(tf.mul(tf.randomNormal([64, 2], 0, 1, 'float32', 3), 0.5), 2));
-    const run = async () => {
+    const run = async (seed?: number) => {
       const { generator, discriminator } = createMlpGan({
         dataShape: [2],
         latentDim: 4,
         hidden: [16],
         dropout: 0.5,
-        seed: 3,
+        ...(seed === undefined ? {} : { seed }),
       });
       const dropout = discriminator.layers.find((l) => l.getClassName() === 'Dropout')!;
       const masks: string[] = [];
-      const trainer = new GanTrainer({ generator, discriminator, seed: 5 });
+      const trainer = new GanTrainer({
+        generator,
+        discriminator,
+        ...(seed === undefined ? {} : { seed }),
+      });
       const { history } = await trainer.fit(
         { x },
         {
@@ -220,22 +224,28 @@ describeBackends('trainers repeat their runs', (backend) => {
       disposeAll(generator, discriminator);
       return { history: [...history.discriminatorLoss, ...history.generatorLoss], masks, w };
     };
-    const a = await expectNoLeak(run);
+    const a = await expectNoLeak(() => run());
     const b = await run();
     expect(a.history).toHaveLength(16);
     expectSame(a.history, b.history, backend);
     expectSame(a.w, b.w, backend);
     expect(b.masks).toEqual(a.masks);
     expect(new Set(a.masks).size).toBeGreaterThan(4);
+    const c = await run(5);
+    const d = await run(5);
+    expectSame(c.history, d.history, backend);
+    expectSame(c.w, d.w, backend);
+    expect(c.history).not.toEqual(a.history);
     tf.dispose(x);
   });
 
-  it('fitPropertyModel: the same losses and weights twice (default seed); dropout masks change per step', async () => {
+  it('fitPropertyModel: the same losses and weights twice (default and given seed); dropout masks change per step', async () => {
     const x = tf.tidy(() => tf.randomUniform([40, 6], 0, 1, 'float32', 9));
     const y = Array.from({ length: 40 }, (_, i) => (i % 5) / 4);
-    const run = async (model?: tfl.LayersModel) => {
+    const run = async (model?: tfl.LayersModel, seed?: bigint) => {
       const masks: string[] = [];
       const fit = await fitPropertyModel(x, y, {
+        ...(seed === undefined ? {} : { seed }),
         hidden: [12],
         dropout: 0.5,
         epochs: 3,
@@ -265,10 +275,21 @@ describeBackends('trainers repeat their runs', (backend) => {
     expect(b.fit.history.loss).toBe(b.fit.loss);
     expect(b.fit.epochs).toBe(3);
     expect(b.fit.stopReason).toBe('completed');
+    const given = async () => {
+      const r = await run(undefined, 21n);
+      const w = weightsOf(r.fit.model);
+      r.fit.model.dispose();
+      return { loss: r.fit.loss, w };
+    };
+    const c1 = await given();
+    const c2 = await given();
+    expectSame(c1.loss, c2.loss, backend);
+    expectSame(c1.w, c2.w, backend);
+    expect(c1.w).not.toEqual(a.w);
     // training the fitted model further: a new mask at each of its 12 steps
-    const c = await run(b.fit.model);
-    expect(c.masks).toHaveLength(12);
-    expect(new Set(c.masks).size).toBeGreaterThan(6);
+    const further = await run(b.fit.model);
+    expect(further.masks).toHaveLength(12);
+    expect(new Set(further.masks).size).toBeGreaterThan(6);
     b.fit.model.dispose();
     tf.dispose(x);
   });
