@@ -54,7 +54,7 @@ export interface Split {
  */
 export function splitIndices(labels: ArrayLike<number>, options?: SplitOptions): Split {
   const fn = 'splitIndices';
-  const o = resolveOptions<SplitOptions>(fn, options, {
+  const o = resolveOptions(fn, options, {
     testSize: {
       constraint: { kind: 'number', min: 0, max: 1, minExclusive: true, maxExclusive: true },
       default: 0.2,
@@ -72,8 +72,8 @@ export function splitIndices(labels: ArrayLike<number>, options?: SplitOptions):
       );
     }
   }
-  const testSize = o.testSize ?? 0.2;
-  const rng = new Random(o.seed ?? 0);
+  const testSize = o.testSize;
+  const rng = new Random(o.seed);
   const classes = [...new Set(Array.from(labels))].sort((a, b) => a - b);
   const classOf = (i: number) => (o.stratify ? classes.indexOf(labels[i]!) : 0);
   const k = o.stratify ? classes.length : 1;

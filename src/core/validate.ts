@@ -34,11 +34,26 @@ export interface OptionSpec<T = unknown> {
   /** What the value must satisfy. */
   constraint: Constraint;
   /** The value used when the caller gives none; omit for options that may stay `undefined`. */
-  default?: T;
+  default?: T | Readonly<T>;
 }
 
 /** Maps each option name of `T` to its specification. */
 export type OptionSpecs<T> = { [K in keyof T]-?: OptionSpec<T[K]> };
+
+/** The options of `S` that have a default. @internal */
+export type DefaultedKeys<S> = {
+  [K in keyof S]-?: S[K] extends { default: infer D } ? (undefined extends D ? never : K) : never;
+}[keyof S];
+
+/**
+ * What {@link resolveOptions} returns: the options `T`, with every option that has a default in
+ * `S` present (no `?? default` needed where it is read).
+ *
+ * @internal
+ */
+export type Resolved<T, S> = Omit<T, DefaultedKeys<S> & keyof T> & {
+  [K in DefaultedKeys<S> & keyof T]-?: Exclude<T[K], undefined>;
+};
 
 /**
  * Checks a value against a constraint and throws an {@link ArgumentError} naming `name` when it
@@ -94,7 +109,9 @@ export function checkConstraint(name: string, value: unknown, c: Constraint): vo
 }
 
 /**
- * Validates `options` against `specs` and returns a new object with every default filled in.
+ * Validates `options` against `specs` and returns a new object with every default filled in;
+ * its type says so (the defaulted options are required), when `T` and `S` are inferred from the
+ * arguments rather than given.
  *
  * @param fn - the public function's name, for messages (`'softmaxCrossEntropy'`).
  * @param options - what the caller passed (`undefined` means all defaults).
@@ -102,6 +119,17 @@ export function checkConstraint(name: string, value: unknown, c: Constraint): vo
  * @throws {@link ArgumentError} for an unknown option, or a value outside its constraint.
  * @internal
  */
+export function resolveOptions<T extends object, const S extends OptionSpecs<T>>(
+  fn: string,
+  options: T | undefined,
+  specs: S,
+): Resolved<T, S>;
+/** With `T` given explicitly, the options come back typed as `T`. @internal */
+export function resolveOptions<T extends object>(
+  fn: string,
+  options: Partial<T> | undefined,
+  specs: OptionSpecs<T>,
+): T;
 export function resolveOptions<T extends object>(
   fn: string,
   options: Partial<T> | undefined,

@@ -98,13 +98,13 @@ export function adversarialLoss(
       `${fn}: \`kind\` must be one of ${ADVERSARIAL_LOSS_KINDS.map((k) => `'${k}'`).join(', ')}. Received: ${describeValue(kind)}.`,
     );
   }
-  const o = resolveOptions<AdversarialLossOptions>(fn, options, {
+  const o = resolveOptions(fn, options, {
     labelSmoothing: {
       constraint: { kind: 'number', min: 0, max: 1, maxExclusive: true },
       default: 0,
     },
   });
-  const realTarget = 1 - (o.labelSmoothing ?? 0);
+  const realTarget = 1 - o.labelSmoothing;
   const discriminator = (realLogits: tf.Tensor, fakeLogits: tf.Tensor): tf.Scalar => {
     const r = checkLogits(realLogits, 'realLogits');
     const f = checkLogits(fakeLogits, 'fakeLogits');

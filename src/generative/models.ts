@@ -140,7 +140,7 @@ function withCondition(
  * ```
  */
 export function createMlpGan(options: MlpGanOptions): GanModels {
-  const o = resolveOptions<MlpGanOptions>(FN_MLP, options, {
+  const o = resolveOptions(FN_MLP, options, {
     dataShape: { constraint: { kind: 'any' } },
     latentDim: { constraint: { kind: 'number', integer: true, min: 1 }, default: 64 },
     hidden: { constraint: { kind: 'any' }, default: [256, 256] },
@@ -154,9 +154,9 @@ export function createMlpGan(options: MlpGanOptions): GanModels {
   });
   const dataShape = positiveIntegers(FN_MLP, 'dataShape', o.dataShape);
   const hidden = positiveIntegers(FN_MLP, 'hidden', o.hidden, true);
-  const latentDim = o.latentDim ?? 64;
-  const conditionDim = o.conditionDim ?? 0;
-  const rng = new Random(o.seed ?? 0);
+  const latentDim = o.latentDim;
+  const conditionDim = o.conditionDim;
+  const rng = new Random(o.seed);
   const size = dataShape.reduce((a, b) => a * b, 1);
   const dense = (units: number, name: string) =>
     tfl.layers.dense({
@@ -175,9 +175,7 @@ export function createMlpGan(options: MlpGanOptions): GanModels {
   h = dense(size, 'generator_out').apply(h) as tfl.SymbolicTensor;
   h = tfl.layers.reshape({ targetShape: dataShape }).apply(h) as tfl.SymbolicTensor;
   if (o.outputActivation !== 'linear') {
-    h = tfl.layers
-      .activation({ activation: o.outputActivation ?? 'tanh' })
-      .apply(h) as tfl.SymbolicTensor;
+    h = tfl.layers.activation({ activation: o.outputActivation }).apply(h) as tfl.SymbolicTensor;
   }
   const generator = tfl.model({ inputs: g.inputs, outputs: h, name: 'mlp_generator' });
 
@@ -189,7 +187,7 @@ export function createMlpGan(options: MlpGanOptions): GanModels {
       : d.joined;
   [...hidden].reverse().forEach((units, i) => {
     x = act().apply(dense(units, `discriminator_dense${i + 1}`).apply(x)) as tfl.SymbolicTensor;
-    if ((o.dropout ?? 0) > 0)
+    if (o.dropout > 0)
       x = tfl.layers
         .dropout({ rate: o.dropout!, seed: rng.tfSeed() })
         .apply(x) as tfl.SymbolicTensor;
@@ -213,7 +211,7 @@ export function createMlpGan(options: MlpGanOptions): GanModels {
  * ```
  */
 export function createDcgan(options: DcganOptions): GanModels {
-  const o = resolveOptions<DcganOptions>(FN_DC, options, {
+  const o = resolveOptions(FN_DC, options, {
     imageSize: { constraint: { kind: 'number', integer: true, min: 8 } },
     channels: { constraint: { kind: 'number', integer: true, min: 1 }, default: 1 },
     latentDim: { constraint: { kind: 'number', integer: true, min: 1 }, default: 100 },
@@ -229,14 +227,14 @@ export function createDcgan(options: DcganOptions): GanModels {
       `${FN_DC}: \`imageSize\` must be 4 · 2^k (8, 16, 32, 64, …). Received: ${size}.`,
     );
   }
-  const channels = o.channels ?? 1;
-  const base = o.baseFilters ?? 64;
-  const conditionDim = o.conditionDim ?? 0;
-  const rng = new Random(o.seed ?? 0);
+  const channels = o.channels;
+  const base = o.baseFilters;
+  const conditionDim = o.conditionDim;
+  const rng = new Random(o.seed);
   const bn = (name: string) =>
     tfl.layers.batchNormalization({ name, momentum: 0.9, epsilon: 1e-5 });
 
-  const noise = tfl.input({ shape: [o.latentDim ?? 100], name: 'generator_noise' });
+  const noise = tfl.input({ shape: [o.latentDim], name: 'generator_noise' });
   const g = withCondition(noise, conditionDim, 'generator');
   const top = base * 2 ** (steps - 1);
   let h = tfl.layers
@@ -319,7 +317,7 @@ export function createDcgan(options: DcganOptions): GanModels {
  * ```
  */
 export function createMoleculeGan(options: MoleculeGanOptions): GanModels {
-  const o = resolveOptions<MoleculeGanOptions>(FN_MOL, options, {
+  const o = resolveOptions(FN_MOL, options, {
     spec: { constraint: { kind: 'object' } },
     latentDim: { constraint: { kind: 'number', integer: true, min: 1 }, default: 32 },
     hidden: { constraint: { kind: 'any' }, default: [128, 256, 512] },
@@ -332,8 +330,8 @@ export function createMoleculeGan(options: MoleculeGanOptions): GanModels {
   const { maxAtoms } = o.spec;
   const atomColumns = o.spec.atomTypes.length + 1;
   const pairs = (maxAtoms * (maxAtoms - 1)) / 2;
-  const conditionDim = o.conditionDim ?? 0;
-  const rng = new Random(o.seed ?? 0);
+  const conditionDim = o.conditionDim;
+  const rng = new Random(o.seed);
   const dense = (units: number, name: string, activation?: 'tanh') =>
     tfl.layers.dense({
       units,
@@ -344,7 +342,7 @@ export function createMoleculeGan(options: MoleculeGanOptions): GanModels {
   const apply = (layer: { apply: (x: tfl.SymbolicTensor) => unknown }, x: tfl.SymbolicTensor) =>
     layer.apply(x) as tfl.SymbolicTensor;
 
-  const noise = tfl.input({ shape: [o.latentDim ?? 32], name: 'generator_noise' });
+  const noise = tfl.input({ shape: [o.latentDim], name: 'generator_noise' });
   const g = withCondition(noise, conditionDim, 'generator');
   let h = g.joined;
   hidden.forEach((units, i) => {
@@ -378,8 +376,7 @@ export function createMoleculeGan(options: MoleculeGanOptions): GanModels {
       tfl.layers.leakyReLU({ alpha: 0.2 }),
       apply(dense(units, `discriminator_dense${i + 1}`), x),
     );
-    if ((o.dropout ?? 0) > 0)
-      x = apply(tfl.layers.dropout({ rate: o.dropout!, seed: rng.tfSeed() }), x);
+    if (o.dropout > 0) x = apply(tfl.layers.dropout({ rate: o.dropout!, seed: rng.tfSeed() }), x);
   });
   x = apply(dense(1, 'discriminator_logit'), x);
   const discriminator = tfl.model({ inputs: d.inputs, outputs: x, name: 'molecule_discriminator' });

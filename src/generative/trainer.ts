@@ -16,7 +16,7 @@ import { ArgumentError, describeValue, ShapeError } from '../core/errors.js';
 import type { ProgressCallback } from '../core/progress.js';
 import { Random, type Seed } from '../core/random.js';
 import { checkFinite, formatShape, isTensor } from '../core/tensors.js';
-import { resolveOptions } from '../core/validate.js';
+import { type OptionSpecs, type Resolved, resolveOptions } from '../core/validate.js';
 import { type BatchPlan, epochBatches, gatherRows, stepsPerEpoch } from '../training/batches.js';
 import { noiseLayers, reseedNoise, type SeededLayer } from '../training/noise-seeds.js';
 import { createOptimizer, type OptimizerChoice } from '../training/optimizers.js';
@@ -137,6 +137,22 @@ export interface GanHistory {
 
 const FN = 'GanTrainer';
 
+const TRAINER_SPECS = {
+  generator: { constraint: { kind: 'object' } },
+  discriminator: { constraint: { kind: 'object' } },
+  loss: { constraint: { kind: 'any' }, default: 'non-saturating' },
+  criticSteps: { constraint: { kind: 'number', integer: true, min: 1 }, default: 1 },
+  gradientPenaltyWeight: { constraint: { kind: 'number', min: 0 }, default: 0 },
+  r1Weight: { constraint: { kind: 'number', min: 0 }, default: 0 },
+  generatorOptimizer: { constraint: { kind: 'any' } },
+  discriminatorOptimizer: { constraint: { kind: 'any' } },
+  learningRate: { constraint: { kind: 'number', min: 0, minExclusive: true }, default: 2e-4 },
+  emaDecay: { constraint: { kind: 'number', min: 0, max: 1, maxExclusive: true }, default: 0 },
+  seed: { constraint: { kind: 'seed' }, default: 0 },
+  reward: { constraint: { kind: 'function' } },
+  rewardWeight: { constraint: { kind: 'number', min: 0 }, default: 1 },
+} as const satisfies OptionSpecs<GanTrainerOptions>;
+
 /**
  * Adversarial training of a generator and a discriminator.
  *
@@ -163,7 +179,7 @@ export class GanTrainer {
   /** Whether both networks take a condition as their second input. */
   readonly conditional: boolean;
   private readonly loss: AdversarialLoss;
-  private readonly options: GanTrainerOptions;
+  private readonly options: Resolved<GanTrainerOptions, typeof TRAINER_SPECS>;
   private readonly gOpt: tf.Optimizer;
   private readonly dOpt: tf.Optimizer;
   private readonly ownOptimizers: tf.Optimizer[] = [];
@@ -178,21 +194,7 @@ export class GanTrainer {
    *   output does not fit the discriminator's input, an unknown loss, or bad weights.
    */
   constructor(options: GanTrainerOptions) {
-    const o = resolveOptions<GanTrainerOptions>(FN, options, {
-      generator: { constraint: { kind: 'object' } },
-      discriminator: { constraint: { kind: 'object' } },
-      loss: { constraint: { kind: 'any' }, default: 'non-saturating' },
-      criticSteps: { constraint: { kind: 'number', integer: true, min: 1 }, default: 1 },
-      gradientPenaltyWeight: { constraint: { kind: 'number', min: 0 }, default: 0 },
-      r1Weight: { constraint: { kind: 'number', min: 0 }, default: 0 },
-      generatorOptimizer: { constraint: { kind: 'any' } },
-      discriminatorOptimizer: { constraint: { kind: 'any' } },
-      learningRate: { constraint: { kind: 'number', min: 0, minExclusive: true }, default: 2e-4 },
-      emaDecay: { constraint: { kind: 'number', min: 0, max: 1, maxExclusive: true }, default: 0 },
-      seed: { constraint: { kind: 'seed' }, default: 0 },
-      reward: { constraint: { kind: 'function' } },
-      rewardWeight: { constraint: { kind: 'number', min: 0 }, default: 1 },
-    });
+    const o = resolveOptions(FN, options, TRAINER_SPECS);
     const { generator: G, discriminator: D } = o;
     if (!(G instanceof tfl.LayersModel) || !(D instanceof tfl.LayersModel)) {
       throw new ArgumentError(
@@ -227,7 +229,7 @@ export class GanTrainer {
     }
     const build = (choice: OptimizerChoice | undefined) => {
       const { optimizer, owned } = createOptimizer(FN, choice, {
-        learningRate: o.learningRate ?? 2e-4,
+        learningRate: o.learningRate,
         beta1: 0.5,
       });
       if (owned) this.ownOptimizers.push(optimizer);
@@ -238,7 +240,7 @@ export class GanTrainer {
     this.generator = G;
     this.discriminator = D;
     this.options = o;
-    this.rng = new Random(o.seed ?? 0);
+    this.rng = new Random(o.seed);
     this.noisy = noiseLayers(G, D);
   }
 
@@ -269,7 +271,7 @@ export class GanTrainer {
     const gVars = this.generator.trainableWeights.map((w) => w.read() as tf.Variable);
     const o = this.options;
     let dLoss: tf.Scalar | null = null;
-    for (let k = 0; k < (o.criticSteps ?? 1); k++) {
+    for (let k = 0; k < o.criticSteps; k++) {
       const seed = this.rng.tfSeed();
       const gpSeed = this.rng.nextUint32();
       reseedNoise(this.noisy, this.rng);
@@ -310,7 +312,7 @@ export class GanTrainer {
         const adversarial = this.loss.generator(fakeLogits, realLogits);
         if (!o.reward) return adversarial;
         meanReward = tf.keep(tf.mean(o.reward(fake, condition)));
-        return tf.sub(adversarial, tf.mul(o.rewardWeight ?? 1, meanReward)) as tf.Scalar;
+        return tf.sub(adversarial, tf.mul(o.rewardWeight, meanReward)) as tf.Scalar;
       },
       true,
       gVars,
@@ -348,7 +350,7 @@ export class GanTrainer {
   }
 
   private updateEma(): void {
-    const decay = this.options.emaDecay ?? 0;
+    const decay = this.options.emaDecay;
     if (decay <= 0) return;
     const weights = this.generator.getWeights();
     if (!this.ema) {
@@ -372,7 +374,7 @@ export class GanTrainer {
    *   fit the networks; {@link ArgumentError} for NaN samples or a missing condition.
    */
   async fit(data: GanData, options?: GanFitOptions): Promise<GanFitResult> {
-    const o = resolveOptions<GanFitOptions>(`${FN}.fit`, options, {
+    const o = resolveOptions(`${FN}.fit`, options, {
       epochs: { constraint: { kind: 'number', integer: true, min: 1 }, default: 10 },
       batchSize: { constraint: { kind: 'number', integer: true, min: 1 }, default: 64 },
       onProgress: { constraint: { kind: 'function' } },
@@ -397,7 +399,7 @@ export class GanTrainer {
     const n = x.shape[0]!;
     const plan: BatchPlan = {
       size: n,
-      batchSize: Math.min(o.batchSize ?? 64, n),
+      batchSize: Math.min(o.batchSize, n),
       shuffle: true,
       dropRemainder: true,
     };
@@ -405,7 +407,7 @@ export class GanTrainer {
     const run = await runTrainingLoop<tf.Tensor[]>({
       fn: `${FN}.fit`,
       label: 'gan',
-      epochs: o.epochs ?? 10,
+      epochs: o.epochs,
       stepsPerEpoch: stepsPerEpoch(plan),
       batches: () => this.batches(plan, sources),
       release: (batch) => tf.dispose(batch),

@@ -512,7 +512,7 @@ export function associationScan(
   options?: AssociationOptions,
 ): AssociationResult[] {
   const fn = 'associationScan';
-  const o = resolveOptions<AssociationOptions>(fn, options, SPECS);
+  const o = resolveOptions(fn, options, SPECS);
   const { genotypes, samples: n, variants: m } = matrix ?? ({} as GenotypeMatrix);
   if (!(genotypes instanceof Int8Array) || genotypes.length !== n * m) {
     throw new ShapeError(
@@ -561,7 +561,7 @@ export function associationScan(
     });
   }
   const k = 2 + c;
-  const zCrit = normalTwoSidedZ(1 - (o.confidence ?? 0.95));
+  const zCrit = normalTwoSidedZ(1 - o.confidence);
   const encode = (g: number) =>
     o.encoding === 'dominant'
       ? g > 0
@@ -572,7 +572,7 @@ export function associationScan(
           ? 1
           : 0
         : g;
-  const maxIter = o.maxIter ?? 25;
+  const maxIter = o.maxIter;
   const results: AssociationResult[] = [];
   const nan = Number.NaN;
   // the null model (intercept + covariates) on every sample with a known phenotype

@@ -270,7 +270,7 @@ export class LogisticRegression {
    */
   constructor(options?: LogisticRegressionOptions) {
     const fn = 'LogisticRegression';
-    const o = resolveOptions<LogisticRegressionOptions>(fn, options, SPECS);
+    const o = resolveOptions(fn, options, SPECS);
     if (o.penalty === 'elasticnet' && o.l1Ratio === undefined) {
       throw new ArgumentError(`${fn}: penalty 'elasticnet' needs \`l1Ratio\` in [0, 1].`);
     }

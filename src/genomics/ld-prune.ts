@@ -74,7 +74,7 @@ export function genotypeR2(matrix: GenotypeMatrix, a: number, b: number): number
  */
 export function ldPrune(matrix: GenotypeMatrix, options?: LdPruneOptions): number[] {
   const fn = 'ldPrune';
-  const o = resolveOptions<LdPruneOptions>(fn, options, {
+  const o = resolveOptions(fn, options, {
     window: { constraint: { kind: 'number', integer: true, min: 2 }, default: 50 },
     step: { constraint: { kind: 'number', integer: true, min: 1 }, default: 5 },
     r2: { constraint: { kind: 'number', min: 0, max: 1 }, default: 0.2 },
@@ -91,11 +91,11 @@ export function ldPrune(matrix: GenotypeMatrix, options?: LdPruneOptions): numbe
       `${fn}: \`chrom\` must name the chromosome of each of the ${m} variants. Received: ${describeValue(o.chrom)}.`,
     );
   }
-  const window = o.window ?? 50;
-  const step = o.step ?? 5;
+  const window = o.window;
+  const step = o.step;
   if (step > window)
     throw new ArgumentError(`${fn}: \`step\` (${step}) must not exceed \`window\` (${window}).`);
-  const threshold = o.r2 ?? 0.2;
+  const threshold = o.r2;
   const maf = alleleFrequencies(matrix).map((p) => Math.min(p, 1 - p));
   const kept = new Uint8Array(m).fill(1);
   // chromosome runs

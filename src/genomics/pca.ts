@@ -114,13 +114,13 @@ function orthonormalise(Y: Float64Array, n: number, l: number): void {
  */
 export function genotypePcs(matrix: GenotypeMatrix, options?: PcaOptions): GenotypePcs {
   const fn = 'genotypePcs';
-  const o = resolveOptions<PcaOptions>(fn, options, {
+  const o = resolveOptions(fn, options, {
     components: { constraint: { kind: 'number', integer: true, min: 1 }, default: 10 },
     iterations: { constraint: { kind: 'number', integer: true, min: 1 }, default: 12 },
     seed: { constraint: { kind: 'seed' }, default: 0 },
   });
   const { genotypes, samples: n, variants: m } = matrix;
-  const k = o.components ?? 10;
+  const k = o.components;
   if (k > n)
     throw new ArgumentError(`${fn}: \`components\` (${k}) exceeds the number of samples (${n}).`);
   // per-variant centre 2p and scale 1/√(2p(1−p)); monomorphic variants are left out
@@ -144,7 +144,7 @@ export function genotypePcs(matrix: GenotypeMatrix, options?: PcaOptions): Genot
     return g < 0 || scale[v] === 0 ? 0 : (g - centre[v]!) * scale[v]!;
   };
   const l = Math.min(n, k + 10);
-  const rng = new Random(o.seed ?? 0);
+  const rng = new Random(o.seed);
   // Y = Z·Ω, then (Z·Zᵀ)^q·Y with re-orthonormalisation
   let Y = new Float64Array(n * l);
   const W = new Float64Array(m * l);
@@ -171,7 +171,7 @@ export function genotypePcs(matrix: GenotypeMatrix, options?: PcaOptions): Genot
   };
   zTimes(W, Y);
   orthonormalise(Y, n, l);
-  for (let it = 0; it < (o.iterations ?? 12); it++) {
+  for (let it = 0; it < o.iterations; it++) {
     ztTimes(Y, W);
     const next = new Float64Array(n * l);
     zTimes(W, next);

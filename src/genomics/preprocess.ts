@@ -218,7 +218,7 @@ export interface QcResult {
 export function qcFilter(matrix: GenotypeMatrix, options?: QcOptions): QcResult {
   const fn = 'qcFilter';
   const unit = { kind: 'number', min: 0, max: 1 } as const;
-  const o = resolveOptions<QcOptions>(fn, options, {
+  const o = resolveOptions(fn, options, {
     minMaf: { constraint: { ...unit, max: 0.5 }, default: 0 },
     minCallRate: { constraint: unit, default: 0 },
     minHweP: { constraint: unit, default: 0 },
@@ -228,7 +228,7 @@ export function qcFilter(matrix: GenotypeMatrix, options?: QcOptions): QcResult 
   const rates = sampleCallRates(matrix);
   const samples: number[] = [];
   rates.forEach((r, s) => {
-    if (r >= (o.minSampleCallRate ?? 0)) samples.push(s);
+    if (r >= o.minSampleCallRate) samples.push(s);
   });
   if (samples.length === 0)
     throw new ArgumentError(
@@ -244,9 +244,9 @@ export function qcFilter(matrix: GenotypeMatrix, options?: QcOptions): QcResult 
     samples: matrix.samples - samples.length,
   };
   for (let v = 0; v < matrix.variants; v++) {
-    if (summary.callRate[v]! < (o.minCallRate ?? 0)) removed.callRate++;
-    else if (summary.maf[v]! < (o.minMaf ?? 0)) removed.maf++;
-    else if (summary.hweP[v]! < (o.minHweP ?? 0)) removed.hwe++;
+    if (summary.callRate[v]! < o.minCallRate) removed.callRate++;
+    else if (summary.maf[v]! < o.minMaf) removed.maf++;
+    else if (summary.hweP[v]! < o.minHweP) removed.hwe++;
     else variants.push(v);
   }
   return { variants, samples, matrix: subsetMatrix(sub, undefined, variants), removed };
@@ -305,7 +305,7 @@ export interface EncodeOptions {
  */
 export function encodeGenotypes(matrix: GenotypeMatrix, options?: EncodeOptions): DenseMatrix {
   const fn = 'encodeGenotypes';
-  const o = resolveOptions<EncodeOptions>(fn, options, {
+  const o = resolveOptions(fn, options, {
     encoding: {
       constraint: { kind: 'string', oneOf: ['additive', 'dominant', 'recessive', 'genotypic'] },
       default: 'additive',
@@ -314,7 +314,7 @@ export function encodeGenotypes(matrix: GenotypeMatrix, options?: EncodeOptions)
   });
   checkMatrix(matrix, fn);
   const { genotypes, samples: n, variants: m } = matrix;
-  const enc = o.encoding ?? 'additive';
+  const enc = o.encoding;
   const per = enc === 'genotypic' ? 2 : 1;
   const code = (g: number, k: number): number => {
     switch (enc) {

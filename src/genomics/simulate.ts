@@ -62,7 +62,7 @@ export interface SimulatedCohort {
  */
 export function simulateCohort(options?: SimulateCohortOptions): SimulatedCohort {
   const fn = 'simulateCohort';
-  const o = resolveOptions<SimulateCohortOptions>(fn, options, {
+  const o = resolveOptions(fn, options, {
     samples: { constraint: { kind: 'number', integer: true, min: 2 }, default: 1000 },
     variants: { constraint: { kind: 'number', integer: true, min: 1 }, default: 500 },
     genotypes: { constraint: { kind: 'object' } },
@@ -76,7 +76,7 @@ export function simulateCohort(options?: SimulateCohortOptions): SimulatedCohort
     missingRate: { constraint: { kind: 'number', min: 0, max: 1, maxExclusive: true }, default: 0 },
     seed: { constraint: { kind: 'seed' }, default: 0 },
   });
-  const range = o.mafRange ?? [0.05, 0.5];
+  const range = o.mafRange;
   if (
     !Array.isArray(range) ||
     range.length !== 2 ||
@@ -86,13 +86,13 @@ export function simulateCohort(options?: SimulateCohortOptions): SimulatedCohort
       `${fn}: \`mafRange\` must be [low, high] with 0 ≤ low ≤ high ≤ 0.5. Received: ${describeValue(range)}.`,
     );
   }
-  const rng = new Random(o.seed ?? 0);
+  const rng = new Random(o.seed);
   let matrix: GenotypeMatrix;
   if (o.genotypes) {
     matrix = { ...o.genotypes, genotypes: Int8Array.from(o.genotypes.genotypes) };
   } else {
-    const n = o.samples ?? 1000;
-    const m = o.variants ?? 500;
+    const n = o.samples;
+    const m = o.variants;
     const maf = Array.from({ length: m }, () => rng.uniform(range[0], range[1]));
     const g = new Int8Array(n * m);
     for (let s = 0; s < n; s++) {
@@ -102,11 +102,11 @@ export function simulateCohort(options?: SimulateCohortOptions): SimulatedCohort
     matrix = { genotypes: g, samples: n, variants: m };
   }
   const { samples: n, variants: m, genotypes } = matrix;
-  const k = o.causal ?? 10;
+  const k = o.causal;
   if (k > m)
     throw new ArgumentError(`${fn}: \`causal\` (${k}) exceeds the number of variants (${m}).`);
   const causal = Array.from(rng.permutation(m).subarray(0, k)).sort((a, b) => a - b);
-  const effects = causal.map(() => rng.normal(0, o.effectSd ?? 0.5));
+  const effects = causal.map(() => rng.normal(0, o.effectSd));
   const signal = new Float64Array(n);
   for (let s = 0; s < n; s++) {
     causal.forEach((v, j) => {
@@ -114,7 +114,7 @@ export function simulateCohort(options?: SimulateCohortOptions): SimulatedCohort
     });
   }
   // the intercept giving the asked prevalence (bisection on the mean risk)
-  const target = o.prevalence ?? 0.5;
+  const target = o.prevalence;
   let lo = -50;
   let hi = 50;
   for (let it = 0; it < 200; it++) {
@@ -128,7 +128,7 @@ export function simulateCohort(options?: SimulateCohortOptions): SimulatedCohort
   const phenotype = Array.from(signal, (z) =>
     rng.nextFloat() < 1 / (1 + Math.exp(-(intercept + z))) ? 1 : 0,
   );
-  const missing = o.missingRate ?? 0;
+  const missing = o.missingRate;
   if (missing > 0)
     for (let i = 0; i < genotypes.length; i++) if (rng.nextFloat() < missing) genotypes[i] = -1;
   return { matrix, phenotype, causal, effects, intercept };

@@ -140,21 +140,21 @@ export async function crossValidateC(
   options?: CrossValidateOptions,
 ): Promise<CrossValidation> {
   const fn = 'crossValidateC';
-  const o = resolveOptions<CrossValidateOptions>(fn, options, {
+  const o = resolveOptions(fn, options, {
     Cs: { constraint: { kind: 'any' }, default: 10 },
     folds: { constraint: { kind: 'number', integer: true, min: 2 }, default: 5 },
     scoring: { constraint: { kind: 'string', oneOf: ['logLoss', 'auc'] }, default: 'logLoss' },
     seed: { constraint: { kind: 'seed' }, default: 0 },
     model: { constraint: { kind: 'object' }, default: {} },
   });
-  const Cs = grid(o.Cs ?? 10, fn);
+  const Cs = grid(o.Cs, fn);
   const classes = [...new Set(y)].sort((a, b) => a - b);
   if (o.scoring === 'auc' && classes.length !== 2) {
     throw new ArgumentError(`${fn}: scoring 'auc' needs two classes. Received: ${classes.length}.`);
   }
-  const fold = stratifiedFolds(y, o.folds ?? 5, o.seed ?? 0);
+  const fold = stratifiedFolds(y, o.folds, o.seed);
   const foldScores: number[][] = [];
-  for (let f = 0; f < (o.folds ?? 5); f++) {
+  for (let f = 0; f < o.folds; f++) {
     const train: number[] = [];
     const test: number[] = [];
     for (const [i, k] of fold.entries()) (k === f ? test : train).push(i);

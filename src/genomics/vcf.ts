@@ -458,7 +458,7 @@ async function* blocks(
   blockSize: number,
   fn: string,
 ): AsyncGenerator<VcfBlock> {
-  const o = resolveOptions<ReadVcfOptions>(fn, options, SPECS);
+  const o = resolveOptions(fn, options, SPECS);
   const regions = checkRegions(o.regions, fn);
   const header: VcfHeader = { fileformat: '', meta: [] };
   let plan: Plan | undefined;

@@ -39,7 +39,7 @@ export function computeClassWeights(
   options?: ClassWeightOptions,
 ): number[] {
   const fn = 'computeClassWeights';
-  const opts = resolveOptions<ClassWeightOptions>(fn, options, {
+  const opts = resolveOptions(fn, options, {
     numClasses: { constraint: { kind: 'number', min: 1, integer: true } },
   });
   const values: ArrayLike<number> = isTensor(labels)

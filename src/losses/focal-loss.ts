@@ -10,7 +10,7 @@ import { ArgumentError } from '../core/errors.js';
 import { checkArrayValues, type TensorInput } from '../core/tensors.js';
 import { argName, checkConstraint, resolveOptions } from '../core/validate.js';
 import { binaryLoss } from './binary-loss.js';
-import { categoricalLoss, type ResolvedCrossEntropy } from './categorical-loss.js';
+import { categoricalLoss } from './categorical-loss.js';
 import { toDenseLabels, toLogits, toSparseLabels } from './inputs.js';
 import {
   CROSS_ENTROPY_SPECS,
@@ -80,7 +80,7 @@ export function sigmoidFocalLoss(
   const opts = resolveOptions(fn, options, {
     ...SIGMOID_SPECS,
     ...FOCAL_SPECS,
-  }) as ResolvedCrossEntropy & SigmoidCrossEntropyOptions & ResolvedFocal;
+  });
   checkAlpha(fn, opts.alpha, undefined);
   const alpha = opts.alpha as number | null;
   return tf.tidy(() => {
@@ -138,7 +138,7 @@ export function softmaxFocalLoss(
   const opts = resolveOptions(fn, options, {
     ...CROSS_ENTROPY_SPECS,
     ...FOCAL_SPECS,
-  }) as ResolvedCrossEntropy & ResolvedFocal;
+  });
   return tf.tidy(() => {
     const z = toLogits(logits, fn, opts.checkValues);
     checkAlpha(fn, opts.alpha, z.shape[z.rank - 1]!);
@@ -171,7 +171,7 @@ export function sparseSoftmaxFocalLoss(
   const opts = resolveOptions(fn, options, {
     ...SPARSE_SPECS,
     ...FOCAL_SPECS,
-  }) as ResolvedCrossEntropy & SparseCrossEntropyOptions & ResolvedFocal;
+  });
   return tf.tidy(() => {
     const z = toLogits(logits, fn, opts.checkValues);
     checkAlpha(fn, opts.alpha, z.shape[z.rank - 1]!);

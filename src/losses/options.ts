@@ -78,33 +78,33 @@ export interface FocalOptions {
 }
 
 /** Specs of {@link CrossEntropyOptions}. @internal */
-export const CROSS_ENTROPY_SPECS: OptionSpecs<CrossEntropyOptions> = {
+export const CROSS_ENTROPY_SPECS = {
   labelSmoothing: { constraint: { kind: 'number', min: 0, max: 1 }, default: 0 },
   classWeights: { constraint: { kind: 'any' } },
   sampleWeights: { constraint: { kind: 'any' } },
   reduction: { constraint: { kind: 'string', oneOf: REDUCTIONS }, default: 'mean' },
   checkValues: { constraint: { kind: 'boolean' }, default: false },
-};
+} as const satisfies OptionSpecs<CrossEntropyOptions>;
 
 /** Specs of {@link SparseCrossEntropyOptions}. @internal */
-export const SPARSE_SPECS: OptionSpecs<SparseCrossEntropyOptions> = {
+export const SPARSE_SPECS = {
   ...CROSS_ENTROPY_SPECS,
   ignoreIndex: { constraint: { kind: 'number', integer: true } },
-};
+} as const satisfies OptionSpecs<SparseCrossEntropyOptions>;
 
 /** Specs of {@link SigmoidCrossEntropyOptions}. @internal */
-export const SIGMOID_SPECS: OptionSpecs<SigmoidCrossEntropyOptions> = {
+export const SIGMOID_SPECS = {
   ...CROSS_ENTROPY_SPECS,
   posWeight: { constraint: { kind: 'any' } },
-};
+} as const satisfies OptionSpecs<SigmoidCrossEntropyOptions>;
 
 /** Specs of {@link ProbabilityCrossEntropyOptions}. @internal */
-export const PROBABILITY_SPECS: OptionSpecs<ProbabilityCrossEntropyOptions> = {
+export const PROBABILITY_SPECS = {
   epsilon: { constraint: { kind: 'number', min: 0, max: 0.5, maxExclusive: true }, default: 1e-7 },
-};
+} as const satisfies OptionSpecs<ProbabilityCrossEntropyOptions>;
 
 /** Specs of {@link FocalOptions}. @internal */
-export const FOCAL_SPECS: OptionSpecs<FocalOptions> = {
+export const FOCAL_SPECS = {
   alpha: { constraint: { kind: 'any' }, default: 0.25 },
   gamma: { constraint: { kind: 'number', min: 0 }, default: 2 },
-};
+} as const satisfies OptionSpecs<FocalOptions>;

@@ -9,11 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { TensorInput } from '../core/tensors.js';
 import { resolveOptions } from '../core/validate.js';
 import { bernoulliNll, binaryLoss } from './binary-loss.js';
-import {
-  categoricalLoss,
-  type ResolvedCrossEntropy,
-  targetCrossEntropy,
-} from './categorical-loss.js';
+import { categoricalLoss, targetCrossEntropy } from './categorical-loss.js';
 import { toDenseLabels, toLogits, toSparseLabels } from './inputs.js';
 import {
   CROSS_ENTROPY_SPECS,
@@ -26,7 +22,6 @@ import {
   type SparseCrossEntropyOptions,
 } from './options.js';
 
-type WithEpsilon = { epsilon: number };
 
 /** Log of class probabilities: renormalised over the last axis, clipped to [ε, 1 − ε] (Keras). */
 function clippedLogProbabilities(probs: tf.Tensor, epsilon: number): tf.Tensor {
@@ -61,7 +56,7 @@ export function categoricalCrossEntropy(
   const opts = resolveOptions(fn, options, {
     ...CROSS_ENTROPY_SPECS,
     ...PROBABILITY_SPECS,
-  }) as ResolvedCrossEntropy & WithEpsilon;
+  });
   return tf.tidy(() => {
     const p = toLogits(probabilities, fn, opts.checkValues, 'probabilities');
     const y = toDenseLabels(labels, p, fn, opts.checkValues);
@@ -94,7 +89,7 @@ export function sparseCategoricalCrossEntropy(
   const opts = resolveOptions(fn, options, {
     ...SPARSE_SPECS,
     ...PROBABILITY_SPECS,
-  }) as ResolvedCrossEntropy & WithEpsilon & SparseCrossEntropyOptions;
+  });
   return tf.tidy(() => {
     const p = toLogits(probabilities, fn, opts.checkValues, 'probabilities');
     const { targets: y, counted } = toSparseLabels(
@@ -136,7 +131,7 @@ export function binaryCrossEntropy(
   const opts = resolveOptions(fn, options, {
     ...SIGMOID_SPECS,
     ...PROBABILITY_SPECS,
-  }) as ResolvedCrossEntropy & WithEpsilon & SigmoidCrossEntropyOptions;
+  });
   return tf.tidy(() => {
     const p = toLogits(probabilities, fn, opts.checkValues, 'probabilities');
     const y = toDenseLabels(labels, p, fn, opts.checkValues);

@@ -7,7 +7,6 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { TensorInput } from '../core/tensors.js';
 import { resolveOptions } from '../core/validate.js';
 import { bernoulliNll, binaryLoss } from './binary-loss.js';
-import type { ResolvedCrossEntropy } from './categorical-loss.js';
 import { toDenseLabels, toLogits } from './inputs.js';
 import { SIGMOID_SPECS, type SigmoidCrossEntropyOptions } from './options.js';
 import { logSigmoid } from './stable-math.js';
@@ -57,8 +56,7 @@ export function sigmoidCrossEntropy(
   options?: SigmoidCrossEntropyOptions,
 ): tf.Tensor {
   const fn = 'sigmoidCrossEntropy';
-  const opts = resolveOptions(fn, options, SIGMOID_SPECS) as ResolvedCrossEntropy &
-    SigmoidCrossEntropyOptions;
+  const opts = resolveOptions(fn, options, SIGMOID_SPECS);
   return tf.tidy(() => {
     const z = toLogits(logits, fn, opts.checkValues);
     const y = toDenseLabels(labels, z, fn, opts.checkValues);

@@ -7,11 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { TensorInput } from '../core/tensors.js';
 import { resolveOptions } from '../core/validate.js';
-import {
-  categoricalLoss,
-  type ResolvedCrossEntropy,
-  targetCrossEntropy,
-} from './categorical-loss.js';
+import { categoricalLoss, targetCrossEntropy } from './categorical-loss.js';
 import { toDenseLabels, toLogits, toSparseLabels } from './inputs.js';
 import {
   CROSS_ENTROPY_SPECS,
@@ -50,7 +46,7 @@ export function softmaxCrossEntropy(
   options?: CrossEntropyOptions,
 ): tf.Tensor {
   const fn = 'softmaxCrossEntropy';
-  const opts = resolveOptions(fn, options, CROSS_ENTROPY_SPECS) as ResolvedCrossEntropy;
+  const opts = resolveOptions(fn, options, CROSS_ENTROPY_SPECS);
   return tf.tidy(() => {
     const z = toLogits(logits, fn, opts.checkValues);
     const y = toDenseLabels(labels, z, fn, opts.checkValues);
@@ -95,11 +91,9 @@ export function sparseSoftmaxCrossEntropy(
   const fn = 'sparseSoftmaxCrossEntropy';
   const opts = resolveOptions(fn, options, SPARSE_SPECS);
   return tf.tidy(() => {
-    const checkValues = opts.checkValues ?? false;
+    const checkValues = opts.checkValues;
     const z = toLogits(logits, fn, checkValues);
     const { targets, counted } = toSparseLabels(labels, z, fn, opts.ignoreIndex, checkValues);
-    return categoricalLoss(fn, targets, counted, opts as ResolvedCrossEntropy, (a) =>
-      targetCrossEntropy(a, logSoftmax(z)),
-    );
+    return categoricalLoss(fn, targets, counted, opts, (a) => targetCrossEntropy(a, logSoftmax(z)));
   });
 }

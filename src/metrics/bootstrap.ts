@@ -111,7 +111,7 @@ export function bootstrapCi(
   if (typeof metric !== 'function') {
     throw new ArgumentError(`${fn}: \`metric\` must be a function of (yTrue, yScore).`);
   }
-  const o = resolveOptions<BootstrapOptions>(fn, options, SPECS);
+  const o = resolveOptions(fn, options, SPECS);
   return withLabelledValues(fn, yTrue, ['yScore', yScore], undefined, (t, sv) => {
     const labels = Array.from(vector(t, `${fn}: \`yTrue\``));
     const n = labels.length;
@@ -142,16 +142,16 @@ export function bootstrapCi(
     } else {
       groups.push(all);
     }
-    const rng = new Random(o.seed ?? 0);
+    const rng = new Random(o.seed);
     const values: number[] = [];
-    const nResamples = o.nResamples ?? 1000;
+    const nResamples = o.nResamples;
     for (let r = 0; r < nResamples; r++) {
       const idx: number[] = [];
       for (const g of groups) for (let j = 0; j < g.length; j++) idx.push(g[rng.int(g.length)]!);
       values.push(take(idx));
     }
     values.sort((a, b) => a - b);
-    const c = o.confidence ?? 0.95;
+    const c = o.confidence;
     const mean = values.reduce((a, b) => a + b, 0) / values.length;
     const variance = values.reduce((a, v) => a + (v - mean) ** 2, 0) / (values.length - 1);
     return {

@@ -60,11 +60,18 @@ export interface BrierScoreOptions {
   sampleWeight?: MetricVector;
 }
 
-const BIN_SPECS = {
-  nBins: { constraint: { kind: 'number', integer: true, min: 1 } },
-  strategy: { constraint: { kind: 'string', oneOf: ['uniform', 'quantile'] }, default: 'uniform' },
-  positiveLabel: { constraint: { kind: 'number' } },
-} as const;
+/** The binning options, with `nBins` defaulting to `nBins` (5 for curves, 10 for ECE). */
+const binSpecs = <N extends number>(nBins: N) =>
+  ({
+    nBins: { constraint: { kind: 'number', integer: true, min: 1 }, default: nBins },
+    strategy: {
+      constraint: { kind: 'string', oneOf: ['uniform', 'quantile'] },
+      default: 'uniform',
+    },
+    positiveLabel: { constraint: { kind: 'number' } },
+  }) as const;
+const CURVE_BIN_SPECS = binSpecs(5);
+const ERROR_BIN_SPECS = binSpecs(10);
 
 /**
  * numpy's `percentile(a, q·100)` with linear interpolation, computed the way numpy computes it
@@ -168,11 +175,11 @@ export function calibrationCurve(
   options?: CalibrationCurveOptions,
 ): CalibrationCurve | Promise<CalibrationCurve> {
   const fn = 'calibrationCurve';
-  const o = resolveOptions<CalibrationCurveOptions>(fn, options, BIN_SPECS);
+  const o = resolveOptions(fn, options, CURVE_BIN_SPECS);
   return withLabelledValues(fn, yTrue, ['yProb', yProb], undefined, (t, s) => {
     const p = binaryProblem(fn, t, s, undefined, o.positiveLabel, false);
     checkProbabilities(p.score, `${fn}: \`yProb\``);
-    const edges = binEdges(p.score, o.nBins ?? 5, o.strategy ?? 'uniform');
+    const edges = binEdges(p.score, o.nBins, o.strategy);
     const hit = Float64Array.from(p.isPositive);
     const { sumProb, sumHit, total } = binStats(p.score, hit, undefined, edges);
     const out: CalibrationCurve = { probTrue: [], probPred: [], counts: [] };
@@ -221,7 +228,7 @@ export function expectedCalibrationError(
   options?: CalibrationErrorOptions,
 ): number | Promise<number> {
   const fn = 'expectedCalibrationError';
-  const o = resolveOptions<CalibrationErrorOptions>(fn, options, BIN_SPECS);
+  const o = resolveOptions(fn, options, ERROR_BIN_SPECS);
   return withLabelledValues(fn, yTrue, ['yProb', yProb], undefined, (t, sv) => {
     let conf: Float64Array;
     let hit: Float64Array;
@@ -254,7 +261,7 @@ export function expectedCalibrationError(
       conf = p.score;
       hit = Float64Array.from(p.isPositive);
     }
-    const edges = binEdges(conf, o.nBins ?? 10, o.strategy ?? 'uniform');
+    const edges = binEdges(conf, o.nBins, o.strategy);
     const { sumProb, sumHit, total } = binStats(conf, hit, undefined, edges);
     const n = conf.length;
     let ece = 0;
@@ -297,7 +304,7 @@ export function brierScore(
   options?: BrierScoreOptions,
 ): number | Promise<number> {
   const fn = 'brierScore';
-  const o = resolveOptions<BrierScoreOptions>(fn, options, {
+  const o = resolveOptions(fn, options, {
     positiveLabel: { constraint: { kind: 'number' } },
     sampleWeight: { constraint: { kind: 'any' } },
   });

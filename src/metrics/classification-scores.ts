@@ -183,11 +183,11 @@ function thresholdMetric(
   yPred: MetricVector,
   options: ScoreOptions | undefined,
 ): number | Promise<number> {
-  const o = resolveOptions<ScoreOptions>(fn, options, SCORE_SPECS);
+  const o = resolveOptions(fn, options, SCORE_SPECS);
   return withLabelledValues(fn, yTrue, ['yPred', yPred], o.sampleWeight, (t, p, w) => {
     const pairs = labelPairs(fn, t, p, w, o.labels);
     if (o.average === 'binary') return scoreOf(kind, binaryCounts(fn, pairs, o.positiveLabel));
-    return average(kind, perClass(countMatrix(pairs)), o.average ?? 'macro');
+    return average(kind, perClass(countMatrix(pairs)), o.average);
   });
 }
 
@@ -391,7 +391,7 @@ export function accuracy(
   options?: AccuracyOptions,
 ): number | Promise<number> {
   const fn = 'accuracy';
-  const o = resolveOptions<AccuracyOptions>(fn, options, ACCURACY_SPECS);
+  const o = resolveOptions(fn, options, ACCURACY_SPECS);
   return withLabelledValues(fn, yTrue, ['yPred', yPred], o.sampleWeight, (t, p, w) =>
     accuracyOf(labelPairs(fn, t, p, w, undefined)),
   );
@@ -449,7 +449,7 @@ export function balancedAccuracy(
   options?: AccuracyOptions,
 ): number | Promise<number> {
   const fn = 'balancedAccuracy';
-  const o = resolveOptions<AccuracyOptions>(fn, options, ACCURACY_SPECS);
+  const o = resolveOptions(fn, options, ACCURACY_SPECS);
   return withLabelledValues(fn, yTrue, ['yPred', yPred], o.sampleWeight, (t, p, w) =>
     balancedOf(labelPairs(fn, t, p, w, undefined)),
   );
@@ -495,7 +495,7 @@ export function classificationReport(
   options?: ClassificationReportOptions,
 ): ClassificationReport | Promise<ClassificationReport> {
   const fn = 'classificationReport';
-  const o = resolveOptions<ClassificationReportOptions>(fn, options, {
+  const o = resolveOptions(fn, options, {
     labels: { constraint: { kind: 'any' } },
     sampleWeight: { constraint: { kind: 'any' } },
   });

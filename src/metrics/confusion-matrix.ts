@@ -124,7 +124,7 @@ export function confusionMatrix(
   options?: ConfusionMatrixOptions,
 ): number[][] | Promise<number[][]> {
   const fn = 'confusionMatrix';
-  const o = resolveOptions<ConfusionMatrixOptions>(fn, options, SPECS);
+  const o = resolveOptions(fn, options, SPECS);
   return withLabelledValues(fn, yTrue, ['yPred', yPred], o.sampleWeight, (t, p, w) => {
     const m = countMatrix(labelPairs(fn, t, p, w, o.labels));
     const k = m.length;

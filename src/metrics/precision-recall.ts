@@ -129,7 +129,7 @@ export function precisionRecallCurve(
   options?: PrecisionRecallCurveOptions,
 ): PrecisionRecallCurve | Promise<PrecisionRecallCurve> {
   const fn = 'precisionRecallCurve';
-  const o = resolveOptions<PrecisionRecallCurveOptions>(fn, options, CURVE_SPECS);
+  const o = resolveOptions(fn, options, CURVE_SPECS);
   return withLabelledValues(fn, yTrue, ['yScore', yScore], o.sampleWeight, (t, s, w) => {
     const n = t.data.length;
     const wv = weights(w, `${fn}: \`sampleWeight\``, n);
@@ -171,7 +171,7 @@ export function averagePrecision(
   options?: AveragePrecisionOptions,
 ): number | Promise<number> {
   const fn = 'averagePrecision';
-  const o = resolveOptions<AveragePrecisionOptions>(fn, options, AP_SPECS);
+  const o = resolveOptions(fn, options, AP_SPECS);
   return withLabelledValues(fn, yTrue, ['yScore', yScore], o.sampleWeight, (tv, sv, w) => {
     const wv = weights(w, `${fn}: \`sampleWeight\``, tv.data.length);
     if (sv.shape.length === 2 && (sv.shape[1]! > 2 || o.labels !== undefined)) {
@@ -197,7 +197,7 @@ export function averagePrecision(
         values.push(apOf(p));
         support.push(positiveMass(p));
       }
-      return averageOver(values, support, o.average ?? 'macro');
+      return averageOver(values, support, o.average);
     }
     return apOf(binaryProblem(fn, tv, sv, wv, o.positiveLabel, false));
   });

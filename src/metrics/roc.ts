@@ -166,7 +166,7 @@ export function rocCurve(
   options?: RocCurveOptions,
 ): RocCurve | Promise<RocCurve> {
   const fn = 'rocCurve';
-  const o = resolveOptions<RocCurveOptions>(fn, options, CURVE_SPECS);
+  const o = resolveOptions(fn, options, CURVE_SPECS);
   return withLabelledValues(fn, yTrue, ['yScore', yScore], o.sampleWeight, (t, s, w) => {
     const n = t.data.length;
     const p = binaryProblem(
@@ -177,7 +177,7 @@ export function rocCurve(
       o.positiveLabel,
       true,
     );
-    return rocOf(p, o.dropIntermediate ?? true, fn);
+    return rocOf(p, o.dropIntermediate, fn);
   });
 }
 
@@ -219,7 +219,7 @@ export function rocAuc(
   options?: RocAucOptions,
 ): number | Promise<number> {
   const fn = 'rocAuc';
-  const o = resolveOptions<RocAucOptions>(fn, options, AUC_SPECS);
+  const o = resolveOptions(fn, options, AUC_SPECS);
   return withLabelledValues(fn, yTrue, ['yScore', yScore], o.sampleWeight, (tv, sv, w) => {
     const wv = weights(w, `${fn}: \`sampleWeight\``, tv.data.length);
     if (sv.shape.length === 2 && (sv.shape[1]! > 2 || o.labels !== undefined)) {
@@ -231,7 +231,7 @@ export function rocAuc(
         areas.push(binaryAuc(p, undefined, `${fn} (class ${c} against the rest)`));
         support.push(positiveMass(p));
       });
-      return averageOver(areas, support, o.average ?? 'macro');
+      return averageOver(areas, support, o.average);
     }
     const p = binaryProblem(fn, tv, sv, wv, o.positiveLabel, true);
     return binaryAuc(p, o.maxFpr, fn);

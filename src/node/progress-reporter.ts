@@ -71,7 +71,7 @@ export function formatProgress(event: ProgressEvent, barWidth = 24, digits = 4):
  * ```
  */
 export function terminalProgress(options?: TerminalProgressOptions): ProgressCallback {
-  const opts = resolveOptions<TerminalProgressOptions>('terminalProgress', options, {
+  const opts = resolveOptions('terminalProgress', options, {
     stream: { constraint: { kind: 'object' } },
     barWidth: { constraint: { kind: 'number', min: 1, max: 200, integer: true }, default: 24 },
     digits: { constraint: { kind: 'number', min: 0, max: 12, integer: true }, default: 4 },
@@ -79,7 +79,7 @@ export function terminalProgress(options?: TerminalProgressOptions): ProgressCal
   const stream: ProgressStream = opts.stream ?? process.stderr;
   let lastLength = 0;
   return (event) => {
-    const line = formatProgress(event, opts.barWidth ?? 24, opts.digits ?? 4);
+    const line = formatProgress(event, opts.barWidth, opts.digits);
     if (stream.isTTY) {
       const pad = ' '.repeat(Math.max(0, lastLength - line.length));
       const done = event.type === 'epochEnd' || event.type === 'end';

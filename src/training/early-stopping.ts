@@ -80,16 +80,12 @@ export class EarlyStopping {
         `${fn}: \`earlyStopping\` must be true or an object of options. Received: ${describeValue(option)}.`,
       );
     }
-    const o = resolveOptions<Required<EarlyStoppingOptions>>(
-      `${fn}: earlyStopping`,
-      option === true ? {} : option,
-      {
-        monitor: { constraint: { kind: 'any' }, default: defaultMonitor },
-        patience: { constraint: { kind: 'number', integer: true, min: 1 }, default: 5 },
-        minDelta: { constraint: { kind: 'number', min: 0 }, default: 0 },
-        restoreBestWeights: { constraint: { kind: 'boolean' }, default: true },
-      },
-    );
+    const o = resolveOptions(`${fn}: earlyStopping`, option === true ? {} : option, {
+      monitor: { constraint: { kind: 'any' }, default: defaultMonitor },
+      patience: { constraint: { kind: 'number', integer: true, min: 1 }, default: 5 },
+      minDelta: { constraint: { kind: 'number', min: 0 }, default: 0 },
+      restoreBestWeights: { constraint: { kind: 'boolean' }, default: true },
+    });
     if (typeof o.monitor !== 'string' || !figures.includes(o.monitor)) {
       const validation = figures.some((f) => f.startsWith('val'));
       if (!validation && typeof o.monitor === 'string' && o.monitor.startsWith('val')) {

@@ -20,7 +20,7 @@ import { Random, type Seed } from '../core/random.js';
 import { type LearningRateSchedule, learningRateAt } from '../core/schedule.js';
 import { splitIndices } from '../core/split.js';
 import { checkFinite, formatShape, isTensor } from '../core/tensors.js';
-import { argName, resolveOptions } from '../core/validate.js';
+import { argName, type OptionSpecs, type Resolved, resolveOptions } from '../core/validate.js';
 import { computeClassWeights } from '../losses/class-weights.js';
 import type { MedkitLoss } from '../losses/loss-config.js';
 import { sparseCategoricalCrossEntropy } from '../losses/probability-cross-entropy.js';
@@ -220,7 +220,7 @@ const SPECS = {
   seed: { constraint: { kind: 'seed' }, default: 0 },
   shuffle: { constraint: { kind: 'boolean' }, default: true },
   stepsPerEpoch: { constraint: { kind: 'number', integer: true, min: 1 } },
-} as const;
+} as const satisfies OptionSpecs<TrainClassifierOptions>;
 
 const FN = 'trainClassifier';
 
@@ -331,13 +331,13 @@ function distinct(labels: Int32Array): number {
 type LossFn = (labels: tf.Tensor, output: tf.Tensor) => tf.Tensor;
 
 function makeLoss(
-  o: TrainClassifierOptions,
+  o: Resolved<TrainClassifierOptions, typeof SPECS>,
   numClasses: number,
   probabilities: boolean,
   classWeights: number[] | undefined,
 ): { train: LossFn; validation: LossFn } {
   if (o.loss !== undefined) {
-    if (classWeights !== undefined || (o.labelSmoothing ?? 0) > 0) {
+    if (classWeights !== undefined || o.labelSmoothing > 0) {
       throw new ArgumentError(
         `${FN}: \`classWeight\` and \`labelSmoothing\` apply to the default loss; with your own \`loss\`, set them when you create it (createLoss(name, { classWeights, labelSmoothing })).`,
       );
@@ -355,7 +355,7 @@ function makeLoss(
     train: (labels, out) =>
       base(labels, out, {
         ...(classWeights ? { classWeights } : {}),
-        labelSmoothing: o.labelSmoothing ?? 0,
+        labelSmoothing: o.labelSmoothing,
       }),
     validation: (labels, out) => base(labels, out),
   };
@@ -489,7 +489,7 @@ export async function trainClassifier(
   data: ClassifierData | StreamedData,
   options?: TrainClassifierOptions,
 ): Promise<TrainResult> {
-  const o = resolveOptions<TrainClassifierOptions>(FN, options, SPECS);
+  const o = resolveOptions(FN, options, SPECS);
   const { inputShape, numClasses, probabilities } = describeModel(model);
   // Every kernel and gradient the step needs, or one error naming what is missing.
   checkTrainingSupport(model);
@@ -517,12 +517,12 @@ export async function trainClassifier(
     ? ['loss', 'accuracy', 'valLoss', 'valAccuracy', 'valAuc', 'valBalancedAccuracy']
     : ['loss', 'accuracy'];
   const transforms = resolveTransforms(FN, o.transformGradients);
-  const seed = o.seed ?? 0;
+  const seed = o.seed;
   const rng = new Random(seed);
   const splitSeed = rng.nextUint32();
-  const batchSize = o.batchSize ?? 32;
-  const epochs = o.epochs ?? 10;
-  const learningRate = o.learningRate ?? 1e-3;
+  const batchSize = o.batchSize;
+  const epochs = o.epochs;
+  const learningRate = o.learningRate;
 
   // Data and options, checked before anything trains.
   let trainX: tf.Tensor | undefined;
@@ -584,7 +584,7 @@ export async function trainClassifier(
     const plan: BatchPlan = {
       size: trainX?.shape[0] ?? 0,
       batchSize,
-      shuffle: o.shuffle ?? true,
+      shuffle: o.shuffle,
       dropRemainder: false,
     };
     const totalSteps = (stepsPerEpoch: number) => epochs * stepsPerEpoch;
@@ -668,9 +668,9 @@ export async function trainClassifier(
 
     /** The scheduled learning rate of a step. */
     function rateAt(at: StepPosition): number {
-      const warmupSteps = Math.round((o.warmupEpochs ?? 0) * knownSteps);
+      const warmupSteps = Math.round(o.warmupEpochs * knownSteps);
       return learningRateAt(
-        o.schedule ?? 'constant',
+        o.schedule,
         learningRate,
         {
           epoch: at.epoch,

@@ -12,7 +12,7 @@ import { ArgumentError, describeValue, ShapeError } from '../../core/errors.js';
 import type { ProgressCallback } from '../../core/progress.js';
 import { Random, type Seed } from '../../core/random.js';
 import { checkFinite, formatShape, isTensor } from '../../core/tensors.js';
-import { resolveOptions } from '../../core/validate.js';
+import { type OptionSpecs, type Resolved, resolveOptions } from '../../core/validate.js';
 import { type BatchPlan, epochBatches, gatherRows, stepsPerEpoch } from '../../training/batches.js';
 import { noiseLayers, reseedNoise } from '../../training/noise-seeds.js';
 import { createOptimizer, type OptimizerChoice } from '../../training/optimizers.js';
@@ -54,15 +54,15 @@ export async function morganFingerprints(
 ): Promise<MorganFingerprints> {
   const fn = 'morganFingerprints';
   checkSmilesList(fn, 'smiles', smiles);
-  const o = resolveOptions<MorganFingerprintOptions>(fn, options, {
+  const o = resolveOptions(fn, options, {
     radius: { constraint: { kind: 'number', integer: true, min: 0, max: 8 }, default: 2 },
     nBits: { constraint: { kind: 'number', integer: true, min: 8 }, default: 2048 },
   });
-  const nBits = o.nBits ?? 2048;
+  const nBits = o.nBits;
   if (nBits % 8 !== 0)
     throw new ArgumentError(`${fn}: \`nBits\` must be a multiple of 8. Received: ${nBits}.`);
   const rdkit = await loadRdkit();
-  const details = JSON.stringify({ radius: o.radius ?? 2, nBits });
+  const details = JSON.stringify({ radius: o.radius, nBits });
   const rows: Uint8Array[] = [];
   const indices: number[] = [];
   const invalid: number[] = [];
@@ -137,6 +137,27 @@ export interface PropertyModelFit {
 
 const FN_FIT = 'fitPropertyModel';
 
+const FIT_SPECS = {
+  model: { constraint: { kind: 'object' } },
+  hidden: { constraint: { kind: 'any' }, default: [128, 64] },
+  outputActivation: {
+    constraint: { kind: 'string', oneOf: ['linear', 'sigmoid'] },
+    default: 'linear',
+  },
+  dropout: { constraint: { kind: 'number', min: 0, max: 1, maxExclusive: true }, default: 0 },
+  epochs: { constraint: { kind: 'number', integer: true, min: 1 }, default: 50 },
+  batchSize: { constraint: { kind: 'number', integer: true, min: 1 }, default: 32 },
+  optimizer: { constraint: { kind: 'any' }, default: 'adam' },
+  learningRate: { constraint: { kind: 'number', min: 0, minExclusive: true }, default: 1e-3 },
+  weightDecay: { constraint: { kind: 'number', min: 0 }, default: 0 },
+  seed: { constraint: { kind: 'seed' }, default: 0 },
+  onProgress: { constraint: { kind: 'function' } },
+  signal: { constraint: { kind: 'object' } },
+} as const satisfies OptionSpecs<PropertyModelOptions>;
+
+/** The options of a fit, defaults filled in. */
+type FitOptions = Resolved<PropertyModelOptions, typeof FIT_SPECS>;
+
 /**
  * Fits a small multilayer perceptron regressor (mean squared error, Adam) from features to a
  * property as a step on the library's training loop (no `compile`, so no tensors are left
@@ -160,23 +181,7 @@ export async function fitPropertyModel(
   y: readonly number[] | tf.Tensor,
   options: PropertyModelOptions = {},
 ): Promise<PropertyModelFit> {
-  const o = resolveOptions<PropertyModelOptions>(FN_FIT, options, {
-    model: { constraint: { kind: 'object' } },
-    hidden: { constraint: { kind: 'any' }, default: [128, 64] },
-    outputActivation: {
-      constraint: { kind: 'string', oneOf: ['linear', 'sigmoid'] },
-      default: 'linear',
-    },
-    dropout: { constraint: { kind: 'number', min: 0, max: 1, maxExclusive: true }, default: 0 },
-    epochs: { constraint: { kind: 'number', integer: true, min: 1 }, default: 50 },
-    batchSize: { constraint: { kind: 'number', integer: true, min: 1 }, default: 32 },
-    optimizer: { constraint: { kind: 'any' }, default: 'adam' },
-    learningRate: { constraint: { kind: 'number', min: 0, minExclusive: true }, default: 1e-3 },
-    weightDecay: { constraint: { kind: 'number', min: 0 }, default: 0 },
-    seed: { constraint: { kind: 'seed' }, default: 0 },
-    onProgress: { constraint: { kind: 'function' } },
-    signal: { constraint: { kind: 'object' } },
-  });
+  const o = resolveOptions(FN_FIT, options, FIT_SPECS);
   if (!isTensor(x) || x.rank !== 2 || x.shape[0] === 0) {
     throw new ArgumentError(
       `${FN_FIT}: \`x\` must be a non-empty 2-D tensor [n, features]. Received: ${isTensor(x) ? formatShape(x.shape) : describeValue(x)}.`,
@@ -192,7 +197,7 @@ export async function fitPropertyModel(
   if (!target.every(Number.isFinite))
     throw new ArgumentError(`${FN_FIT}: \`y\` holds NaN or infinite values.`);
   await checkFinite(x, `${FN_FIT}: \`x\``);
-  const rng = new Random(o.seed ?? 0);
+  const rng = new Random(o.seed);
   const model = o.model ?? buildRegressor(x.shape[1]!, o, rng.fork());
   if (!(model instanceof tfl.LayersModel) || model.inputs[0]!.shape[1] !== x.shape[1]) {
     throw new ShapeError(
@@ -200,7 +205,7 @@ export async function fitPropertyModel(
     );
   }
   const { optimizer, owned } = createOptimizer(FN_FIT, o.optimizer, {
-    learningRate: o.learningRate ?? 1e-3,
+    learningRate: o.learningRate,
   });
   const yT = tf.tensor2d(target, [n, 1]);
   const kernels = model.trainableWeights.filter((w) => w.name.includes('kernel'));
@@ -208,7 +213,7 @@ export async function fitPropertyModel(
   const noisy = noiseLayers(model);
   const plan: BatchPlan = {
     size: n,
-    batchSize: Math.min(o.batchSize ?? 32, n),
+    batchSize: Math.min(o.batchSize, n),
     shuffle: true,
     dropRemainder: false,
   };
@@ -216,7 +221,7 @@ export async function fitPropertyModel(
     const run = await runTrainingLoop<tf.Tensor[]>({
       fn: FN_FIT,
       label: 'property model',
-      epochs: o.epochs ?? 50,
+      epochs: o.epochs,
       stepsPerEpoch: stepsPerEpoch(plan),
       batches: function* () {
         for (const idx of epochBatches(plan, rng)) yield gatherRows([x, yT], idx);
@@ -261,8 +266,8 @@ export async function fitPropertyModel(
 }
 
 /** The default regressor, every initialiser and dropout seeded from `rng`. */
-function buildRegressor(features: number, o: PropertyModelOptions, rng: Random): tfl.LayersModel {
-  const hidden = o.hidden ?? [128, 64];
+function buildRegressor(features: number, o: FitOptions, rng: Random): tfl.LayersModel {
+  const hidden = o.hidden;
   if (!Array.isArray(hidden) || !hidden.every((h) => Number.isInteger(h) && h >= 1)) {
     throw new ArgumentError(
       `${FN_FIT}: \`hidden\` must be an array of positive integers. Received: ${describeValue(hidden)}.`,
@@ -287,7 +292,7 @@ function buildRegressor(features: number, o: PropertyModelOptions, rng: Random):
   const out = tfl.layers
     .dense({
       units: 1,
-      activation: o.outputActivation ?? 'linear',
+      activation: o.outputActivation,
       name: 'property_out',
       kernelInitializer: tfl.initializers.glorotUniform({ seed: rng.tfSeed() }),
     })

@@ -97,7 +97,7 @@ export async function gradCam(
   options?: GradCamOptions,
 ): Promise<tf.Tensor> {
   const fn = 'gradCam';
-  const o = resolveOptions<GradCamOptions>(fn, options, {
+  const o = resolveOptions(fn, options, {
     layerName: { constraint: { kind: 'any' } },
     classIndex: { constraint: { kind: 'number', integer: true, min: 0 } },
     weighting: {

@@ -58,7 +58,7 @@ export async function occlusionSensitivity(
   options?: OcclusionOptions,
 ): Promise<tf.Tensor> {
   const fn = 'occlusionSensitivity';
-  const o = resolveOptions<OcclusionOptions>(fn, options, {
+  const o = resolveOptions(fn, options, {
     classIndex: { constraint: { kind: 'number', integer: true, min: 0 } },
     patchSize: { constraint: { kind: 'number', integer: true, min: 1 } },
     stride: { constraint: { kind: 'number', integer: true, min: 1 } },
@@ -101,7 +101,7 @@ export async function occlusionSensitivity(
     const count = new Float64Array(pixels);
     const channels = input.batch.shape[input.batch.rank - 1]!;
     const imageData = await input.batch.data();
-    const batchSize = o.batchSize ?? 64;
+    const batchSize = o.batchSize;
     for (let start = 0; start < positions.length; start += batchSize) {
       const chunk = positions.slice(start, start + batchSize);
       const copies = new Float32Array(chunk.length * pixels * channels);

@@ -62,7 +62,7 @@ export async function overlayHeatmap(
   options?: OverlayOptions,
 ): Promise<RgbaImage> {
   const fn = 'overlayHeatmap';
-  const o = resolveOptions<OverlayOptions>(fn, options, {
+  const o = resolveOptions(fn, options, {
     alpha: { constraint: { kind: 'number', min: 0, max: 1 }, default: 0.5 },
     colormap: { constraint: { kind: 'string', oneOf: ['jet', 'hot'] }, default: 'jet' },
     threshold: { constraint: { kind: 'number', min: 0, max: 1 }, default: 0 },
@@ -91,11 +91,11 @@ export async function overlayHeatmap(
   }
   const span = hi > lo ? hi - lo : 1;
   const data = new Uint8ClampedArray(width * height * 4);
-  const alpha = o.alpha ?? 0.5;
+  const alpha = o.alpha;
   for (let p = 0; p < width * height; p++) {
     const h = Math.min(1, Math.max(0, heat[p]!));
-    const a = h >= (o.threshold ?? 0) ? alpha * h : 0;
-    const [r, g, b] = colour(o.colormap ?? 'jet', h);
+    const a = h >= o.threshold ? alpha * h : 0;
+    const [r, g, b] = colour(o.colormap, h);
     const rgb = [r, g, b];
     for (let c = 0; c < 3; c++) {
       const grey = (pixels[p * channels + (channels === 3 ? c : 0)]! - lo) / span;

@@ -51,7 +51,7 @@ export async function saliencyMap(
   options?: SaliencyOptions,
 ): Promise<tf.Tensor> {
   const fn = 'saliencyMap';
-  const o = resolveOptions<SaliencyOptions>(fn, options, {
+  const o = resolveOptions(fn, options, {
     classIndex: { constraint: { kind: 'number', integer: true, min: 0 } },
     samples: { constraint: { kind: 'number', integer: true, min: 1 }, default: 1 },
     noise: { constraint: { kind: 'number', min: 0 }, default: 0.15 },
@@ -60,8 +60,8 @@ export async function saliencyMap(
   const input = await checkExplainInput(fn, model, image);
   try {
     const classes = await classesToExplain(fn, model, input.batch, input.numClasses, o.classIndex);
-    const rng = new Random(o.seed ?? 0);
-    const samples = o.samples ?? 1;
+    const rng = new Random(o.seed);
+    const samples = o.samples;
     const raw = tf.tidy(() => {
       const pick = tf.cast(tf.oneHot(tf.tensor1d(classes, 'int32'), input.numClasses), 'float32');
       const score = (x: tf.Tensor) =>
@@ -77,7 +77,7 @@ export async function saliencyMap(
                 input.batch,
                 tf.mul(
                   tf.randomNormal(input.batch.shape, 0, 1, 'float32', rng.nextUint32()),
-                  tf.mul(range, o.noise ?? 0.15),
+                  tf.mul(range, o.noise),
                 ),
               );
         total = tf.add(total, tf.abs(gradient(x)));

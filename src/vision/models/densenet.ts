@@ -69,7 +69,7 @@ export function createDenseNet(options: DenseNetOptions): tfl.LayersModel {
     },
     1,
   );
-  const blocks = o.blocks ?? [6, 12, 24, 16];
+  const blocks = o.blocks;
   if (
     !Array.isArray(blocks) ||
     blocks.length === 0 ||
@@ -79,10 +79,10 @@ export function createDenseNet(options: DenseNetOptions): tfl.LayersModel {
       `${fn}: \`blocks\` must be a non-empty array of positive integers (layers per dense block). Received: ${describeValue(blocks)}.`,
     );
   }
-  const k = o.growthRate ?? 32;
-  const theta = o.compression ?? 0.5;
+  const k = o.growthRate;
+  const theta = o.compression;
   const stem = chooseStem(o.stem, o.inputShape);
-  const kit = new LayerKit(o.rank, o.name ?? 'densenet', o.seed ?? 0);
+  const kit = new LayerKit(o.rank, o.name ?? 'densenet', o.seed);
   const input = tfl.input({ shape: [...o.inputShape], name: kit.name('input') });
   let h =
     stem === 'imagenet'
@@ -125,6 +125,6 @@ export function createDenseNet(options: DenseNetOptions): tfl.LayersModel {
     }
   });
   h = kit.globalAvgPool('pool', chain(h, kit.batchNorm('final_bn'), kit.relu('final_relu')));
-  const out = kit.head(h, o.numClasses, o.dropout ?? 0, o.output ?? 'logits');
+  const out = kit.head(h, o.numClasses, o.dropout, o.output);
   return tfl.model({ inputs: input, outputs: out, name: kit.prefix });
 }

@@ -10,7 +10,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { ArgumentError, describeValue } from '../../core/errors.js';
 import { Random, type Seed } from '../../core/random.js';
 import { formatShape } from '../../core/tensors.js';
-import { type OptionSpecs, resolveOptions } from '../../core/validate.js';
+import { type OptionSpecs, type Resolved, resolveOptions } from '../../core/validate.js';
 
 /** A weight initialiser of tfjs-layers. @internal */
 type Initializer = ReturnType<typeof tfl.initializers.heNormal>;
@@ -55,17 +55,21 @@ export const BASE_SPECS = {
  *
  * @internal
  */
-export function resolveModelOptions<T extends ClassifierBaseOptions>(
+export function resolveModelOptions<
+  T extends ClassifierBaseOptions,
+  const S extends OptionSpecs<Omit<T, keyof ClassifierBaseOptions>>,
+>(
   fn: string,
   options: T,
-  specs: OptionSpecs<Omit<T, keyof ClassifierBaseOptions>>,
+  specs: S,
   minSpatial: number,
-): T & { rank: 2 | 3 } {
+): Resolved<T, typeof BASE_SPECS & S> & { rank: 2 | 3 } {
   if (options === undefined || options === null || typeof options !== 'object') {
     throw new ArgumentError(
       `${fn}: \`options\` must be an object with at least \`inputShape\` and \`numClasses\`. Received: ${describeValue(options)}.`,
     );
   }
+  // the base specs and the factory's own, typed together by the signature
   const o = resolveOptions<T>(fn, options, {
     ...BASE_SPECS,
     ...specs,
@@ -94,7 +98,8 @@ export function resolveModelOptions<T extends ClassifierBaseOptions>(
       `${fn}: \`name\` must be a word of letters, digits, _ or - starting with a letter. Received: ${describeValue(o.name)}.`,
     );
   }
-  return { ...o, rank: shape.length === 3 ? 2 : 3 };
+  const resolved = { ...o, rank: shape.length === 3 ? 2 : 3 };
+  return resolved as unknown as Resolved<T, typeof BASE_SPECS & S> & { rank: 2 | 3 };
 }
 
 /**

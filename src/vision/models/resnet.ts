@@ -100,9 +100,9 @@ export function createResNet(options: ResNetOptions): tfl.LayersModel {
       );
     }
     stages = [...o.stages];
-    block = o.block ?? 'basic';
+    block = o.block;
   } else {
-    const preset = DEPTHS[o.depth ?? 18];
+    const preset = DEPTHS[o.depth];
     if (!preset) {
       throw new ArgumentError(
         `${fn}: \`depth\` must be one of 18, 34, 50, 101, 152 (or give \`stages\`). Received: ${describeValue(o.depth)}.`,
@@ -111,12 +111,8 @@ export function createResNet(options: ResNetOptions): tfl.LayersModel {
     ({ stages, block } = preset);
   }
   const stem = chooseStem(o.stem, o.inputShape);
-  const base = o.baseFilters ?? 64;
-  const kit = new LayerKit(
-    o.rank,
-    o.name ?? `resnet${o.stages ? '' : (o.depth ?? 18)}`,
-    o.seed ?? 0,
-  );
+  const base = o.baseFilters;
+  const kit = new LayerKit(o.rank, o.name ?? `resnet${o.stages ? '' : o.depth}`, o.seed);
   const input = tfl.input({ shape: [...o.inputShape], name: kit.name('input') });
   let h =
     stem === 'imagenet'
@@ -177,6 +173,6 @@ export function createResNet(options: ResNetOptions): tfl.LayersModel {
     }
   });
   h = kit.globalAvgPool('pool', h);
-  const out = kit.head(h, o.numClasses, o.dropout ?? 0, o.output ?? 'logits');
+  const out = kit.head(h, o.numClasses, o.dropout, o.output);
   return tfl.model({ inputs: input, outputs: out, name: kit.prefix });
 }

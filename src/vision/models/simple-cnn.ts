@@ -53,7 +53,7 @@ export function createSimpleCnn(options: SimpleCnnOptions): tfl.LayersModel {
     },
     2 ** blocks,
   );
-  const filters = o.filters ?? [32, 64];
+  const filters = o.filters;
   if (
     !Array.isArray(filters) ||
     filters.length === 0 ||
@@ -63,18 +63,18 @@ export function createSimpleCnn(options: SimpleCnnOptions): tfl.LayersModel {
       `${fn}: \`filters\` must be a non-empty array of positive integers. Received: ${describeValue(filters)}.`,
     );
   }
-  const kit = new LayerKit(o.rank, o.name ?? 'simple_cnn', o.seed ?? 0);
+  const kit = new LayerKit(o.rank, o.name ?? 'simple_cnn', o.seed);
   const input = tfl.input({ shape: [...o.inputShape], name: kit.name('input') });
   let h: tfl.SymbolicTensor = input;
   filters.forEach((f, i) => {
     h = chain(
       h,
-      kit.conv(`conv${i + 1}`, f, o.kernelSize ?? 3, { activation: 'relu' }),
+      kit.conv(`conv${i + 1}`, f, o.kernelSize, { activation: 'relu' }),
       kit.maxPool(`pool${i + 1}`, 2),
     );
   });
   h = tfl.layers.flatten({ name: kit.name('flatten') }).apply(h) as tfl.SymbolicTensor;
-  const units = o.denseUnits ?? 128;
+  const units = o.denseUnits;
   if (units > 0) {
     h = tfl.layers
       .dense({
@@ -85,6 +85,6 @@ export function createSimpleCnn(options: SimpleCnnOptions): tfl.LayersModel {
       })
       .apply(h) as tfl.SymbolicTensor;
   }
-  const out = kit.head(h, o.numClasses, o.dropout ?? 0, o.output ?? 'logits');
+  const out = kit.head(h, o.numClasses, o.dropout, o.output);
   return tfl.model({ inputs: input, outputs: out, name: kit.prefix });
 }

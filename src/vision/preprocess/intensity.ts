@@ -125,7 +125,7 @@ export interface ScaleRangeOptions {
 export function scaleIntensityRange(image: tf.Tensor, options: ScaleRangeOptions): tf.Tensor {
   const fn = 'scaleIntensityRange';
   checkImage(image, fn);
-  const o = resolveOptions<ScaleRangeOptions>(fn, options, {
+  const o = resolveOptions(fn, options, {
     aMin: { constraint: { kind: 'number' } },
     aMax: { constraint: { kind: 'number' } },
     bMin: { constraint: { kind: 'number' }, default: 0 },
@@ -137,8 +137,8 @@ export function scaleIntensityRange(image: tf.Tensor, options: ScaleRangeOptions
       `${fn}: \`aMin\` and \`aMax\` must be given and differ. Received: ${describeValue(o.aMin)}, ${describeValue(o.aMax)}.`,
     );
   }
-  const bMin = o.bMin ?? 0;
-  const bMax = o.bMax ?? 1;
+  const bMin = o.bMin;
+  const bMax = o.bMax;
   return tf.tidy(() => {
     const y = tf.add(
       tf.mul(tf.div(tf.sub(tf.cast(image, 'float32'), o.aMin), o.aMax - o.aMin), bMax - bMin),
