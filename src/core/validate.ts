@@ -21,7 +21,8 @@ export type Constraint =
       integer?: boolean;
     }
   | { kind: 'boolean' }
-  | { kind: 'string'; oneOf: readonly string[] }
+  /** A string, one of `oneOf` when given. */
+  | { kind: 'string'; oneOf?: readonly string[] }
   | { kind: 'function' }
   | { kind: 'object' }
   /** A seed of the library's generator: a safe integer or a bigint. */
@@ -89,7 +90,9 @@ export function checkConstraint(name: string, value: unknown, c: Constraint): vo
       if (typeof value !== 'boolean') fail('a boolean');
       return;
     case 'string':
-      if (typeof value !== 'string' || !c.oneOf.includes(value)) {
+      if (c.oneOf === undefined) {
+        if (typeof value !== 'string') fail('a string');
+      } else if (typeof value !== 'string' || !c.oneOf.includes(value)) {
         fail(`one of ${c.oneOf.map((s) => `'${s}'`).join(', ')}`);
       }
       return;

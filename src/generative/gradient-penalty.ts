@@ -13,6 +13,7 @@ import { registerSecondOrderGradients } from '../backend/second-order-gradients.
 import { ArgumentError, describeValue, ShapeError } from '../core/errors.js';
 import { Random, type Seed } from '../core/random.js';
 import { formatShape, isTensor } from '../core/tensors.js';
+import { resolveOptions } from '../core/validate.js';
 
 /** Anything with tfjs-layers' `apply` (a model or a layer). */
 export interface AppliesToTensors {
@@ -72,9 +73,13 @@ export function gradientPenalty(
   critic: Critic,
   real: tf.Tensor,
   fake: tf.Tensor,
-  options: GradientPenaltyOptions = {},
+  options?: GradientPenaltyOptions,
 ): tf.Scalar {
   const fn = 'gradientPenalty';
+  const o = resolveOptions(fn, options, {
+    seed: { constraint: { kind: 'seed' }, default: 0 },
+    epsilon: { constraint: { kind: 'any' } },
+  });
   if (!isTensor(real) || !isTensor(fake))
     throw new ArgumentError(`${fn}: \`real\` and \`fake\` must be tensors.`);
   if (real.shape.join() !== fake.shape.join() || real.rank < 2) {
@@ -84,15 +89,15 @@ export function gradientPenalty(
   }
   const n = real.shape[0]!;
   let eps: number[];
-  if (options.epsilon) {
-    eps = [...options.epsilon];
+  if (o.epsilon !== undefined) {
+    eps = Array.isArray(o.epsilon) ? [...o.epsilon] : [];
     if (eps.length !== n || !eps.every((e) => e >= 0 && e <= 1)) {
       throw new ArgumentError(
-        `${fn}: \`epsilon\` must hold ${n} numbers in [0, 1]. Received: ${describeValue(options.epsilon)}.`,
+        `${fn}: \`epsilon\` must hold ${n} numbers in [0, 1]. Received: ${describeValue(o.epsilon)}.`,
       );
     }
   } else {
-    const rng = new Random(options.seed ?? 0);
+    const rng = new Random(o.seed);
     eps = Array.from({ length: n }, () => rng.nextFloat());
   }
   return tf.tidy(() => {

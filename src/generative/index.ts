@@ -34,6 +34,7 @@ export {
   type GanFitOptions,
   type GanFitResult,
   type GanHistory,
+  type GanSampleOptions,
   GanTrainer,
   type GanTrainerOptions,
   type GanTrainerState,

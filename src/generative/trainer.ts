@@ -69,6 +69,16 @@ export interface GanTrainerOptions {
   rewardWeight?: number;
 }
 
+/** Options of {@link GanTrainer.sample}. */
+export interface GanSampleOptions {
+  /** The seed of the noise. Defaults to 0. */
+  seed?: Seed;
+  /** Conditions `[n, c]`, one row per sample, for a conditional GAN. */
+  condition?: tf.Tensor;
+  /** Use the moving-average weights, when the trainer keeps them. Defaults to `true`. */
+  useEma?: boolean;
+}
+
 /** Training data: real samples, with a condition per sample for a conditional GAN. */
 export interface GanData {
   /** Real samples `[n, …]`. */
@@ -446,26 +456,36 @@ export class GanTrainer {
    * (and `useEma` is not false).
    *
    * @param n - how many.
-   * @param options - `seed` (default 0), `condition` `[n, c]` for a conditional GAN, `useEma`.
+   * @param options - see {@link GanSampleOptions}.
    * @returns a new tensor of samples.
-   * @throws {@link ArgumentError} for a conditional GAN without a condition.
+   * @throws {@link ArgumentError} for a conditional GAN without a condition, or a bad option;
+   *   {@link ShapeError} for a condition without one row per sample.
    */
-  sample(
-    n: number,
-    options: { seed?: Seed; condition?: tf.Tensor; useEma?: boolean } = {},
-  ): tf.Tensor {
+  sample(n: number, options?: GanSampleOptions): tf.Tensor {
+    const fn = `${FN}.sample`;
     if (!Number.isInteger(n) || n < 1)
       throw new ArgumentError(
-        `${FN}.sample: \`n\` must be an integer ≥ 1. Received: ${describeValue(n)}.`,
+        `${fn}: \`n\` must be an integer ≥ 1. Received: ${describeValue(n)}.`,
       );
-    if (this.conditional && !isTensor(options.condition))
-      throw new ArgumentError(`${FN}.sample: a conditional GAN needs \`condition\`.`);
-    const seed = new Random(options.seed ?? 0).tfSeed();
-    const swap = this.ema && options.useEma !== false;
+    const o = resolveOptions(fn, options, {
+      seed: { constraint: { kind: 'seed' }, default: 0 },
+      condition: { constraint: { kind: 'any' } },
+      useEma: { constraint: { kind: 'boolean' }, default: true },
+    });
+    const { condition } = o;
+    if (this.conditional && !isTensor(condition))
+      throw new ArgumentError(`${fn}: a conditional GAN needs \`condition\`.`);
+    if (isTensor(condition) && condition.shape[0] !== n) {
+      throw new ShapeError(
+        `${fn}: \`condition\` must hold one row per sample (${n}). Received: shape ${formatShape(condition.shape)}.`,
+      );
+    }
+    const seed = new Random(o.seed).tfSeed();
+    const swap = this.ema && o.useEma;
     const saved = swap ? this.generator.getWeights().map((w) => w.clone()) : [];
     try {
       if (swap) this.generator.setWeights(this.ema!);
-      return tf.tidy(() => this.run(this.generator, this.noise(n, seed), options.condition, false));
+      return tf.tidy(() => this.run(this.generator, this.noise(n, seed), condition, false));
     } finally {
       if (swap) {
         this.generator.setWeights(saved);

@@ -6,7 +6,9 @@
  *
  * @module
  */
+
 import { ArgumentError, describeValue, ShapeError } from '../core/errors.js';
+import { resolveOptions } from '../core/validate.js';
 import type { LogisticRegression } from './classifier.js';
 
 /** One feature's share of a patient's log-odds. */
@@ -65,9 +67,13 @@ export interface ExplainPatientOptions {
 export function explainPatient(
   model: LogisticRegression,
   features: readonly number[] | Float64Array,
-  options: ExplainPatientOptions = {},
+  options?: ExplainPatientOptions,
 ): PatientExplanation {
   const fn = 'explainPatient';
+  const { top, featureNames: names } = resolveOptions(fn, options, {
+    top: { constraint: { kind: 'number', integer: true, min: 0 }, default: 10 },
+    featureNames: { constraint: { kind: 'any' } },
+  });
   const coef = model.coef;
   if (coef.length !== 1) {
     throw new ArgumentError(
@@ -80,17 +86,11 @@ export function explainPatient(
       `${fn}: \`features\` must hold ${beta.length} values (the model's features). Received: ${features.length}.`,
     );
   }
-  const names = options.featureNames;
-  if (names !== undefined && names.length !== beta.length) {
+  if (names !== undefined && (!Array.isArray(names) || names.length !== beta.length)) {
     throw new ShapeError(
-      `${fn}: \`featureNames\` must name all ${beta.length} features. Received: ${names.length}.`,
+      `${fn}: \`featureNames\` must name all ${beta.length} features. Received: ${Array.isArray(names) ? names.length : describeValue(names)}.`,
     );
   }
-  const top = options.top ?? 10;
-  if (!Number.isInteger(top) || top < 0)
-    throw new ArgumentError(
-      `${fn}: \`top\` must be an integer ≥ 0. Received: ${describeValue(top)}.`,
-    );
   const intercept = model.intercept[0]!;
   const contributions: Contribution[] = [];
   let logOdds = intercept;

@@ -6,7 +6,9 @@
  *
  * @module
  */
+
 import { ArgumentError, describeValue } from '../core/errors.js';
+import { resolveOptions } from '../core/validate.js';
 
 /**
  * The exact Hardy–Weinberg p-value of a biallelic variant from its genotype counts.
@@ -32,8 +34,11 @@ export function hardyWeinbergExact(
   homRef: number,
   het: number,
   homAlt: number,
-  options: { midP?: boolean } = {},
+  options?: { midP?: boolean },
 ): number {
+  const { midP } = resolveOptions('hardyWeinbergExact', options, {
+    midP: { constraint: { kind: 'boolean' }, default: false },
+  });
   for (const [name, v] of [
     ['homRef', homRef],
     ['het', het],
@@ -78,6 +83,6 @@ export function hardyWeinbergExact(
     const q = probs[h]! / sum;
     if (q <= limit) p += q;
   }
-  if (options.midP) p -= observed / 2;
+  if (midP) p -= observed / 2;
   return Math.min(1, Math.max(0, p));
 }

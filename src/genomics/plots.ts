@@ -8,6 +8,7 @@
  */
 import { normalTwoSidedZ } from '../core/distributions.js';
 import { ArgumentError, ShapeError } from '../core/errors.js';
+import { resolveOptions } from '../core/validate.js';
 
 /**
  * The data of a Manhattan plot, one entry per variant with a p-value (NaN ones left out), in the
@@ -228,6 +229,19 @@ function thin(
   return kept.subarray(0, k);
 }
 
+/** The renderers' options, checked, with one plot's default size. */
+function plotOptions(fn: string, options: PlotOptions | undefined, width: number, height: number) {
+  return resolveOptions(fn, options, {
+    width: { constraint: { kind: 'number', integer: true, min: 100 }, default: width },
+    height: { constraint: { kind: 'number', integer: true, min: 100 }, default: height },
+    title: { constraint: { kind: 'string' } },
+    threshold: {
+      constraint: { kind: 'number', min: 0, max: 1, minExclusive: true, maxExclusive: true },
+      default: 5e-8,
+    },
+  });
+}
+
 const esc = (s: string) =>
   s.replace(/[<>&"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;' })[c]!);
 const fmt = (v: number) => (Math.round(v * 10) / 10).toString();
@@ -256,18 +270,18 @@ function svgOpening(width: number, height: number, title: string | undefined): s
  * const svg = manhattanSvg(manhattanData(results.map((r) => r.p), variants));
  * ```
  */
-export function manhattanSvg(data: ManhattanData, options: PlotOptions = {}): string {
-  const width = options.width ?? 900;
-  const height = options.height ?? 360;
-  const m = { left: 50, right: 10, top: options.title ? 30 : 10, bottom: 40 };
+export function manhattanSvg(data: ManhattanData, options?: PlotOptions): string {
+  const o = plotOptions('manhattanSvg', options, 900, 360);
+  const { width, height } = o;
+  const m = { left: 50, right: 10, top: o.title ? 30 : 10, bottom: 40 };
   let xMax = 1;
   for (const c of data.chromosomes) if (c.end > xMax) xMax = c.end;
-  const threshold = -Math.log10(options.threshold ?? 5e-8);
+  const threshold = -Math.log10(o.threshold);
   const yMax = Math.max(threshold, maxOf(data.y)) * 1.05;
   const sx = (x: number) => m.left + (x / xMax) * (width - m.left - m.right);
   const sy = (y: number) => height - m.bottom - (y / yMax) * (height - m.top - m.bottom);
   const colour = (chromosome: number) => (chromosome % 2 === 0 ? '#1f4e79' : '#7fa7d1');
-  const parts = svgOpening(width, height, options.title);
+  const parts = svgOpening(width, height, o.title);
   parts.push(
     `<line x1="${m.left}" y1="${sy(0)}" x2="${width - m.right}" y2="${sy(0)}" stroke="black"/>`,
   );
@@ -317,15 +331,15 @@ export function manhattanSvg(data: ManhattanData, options: PlotOptions = {}): st
  * const svg = qqSvg(qqData(results.map((r) => r.p)), { title: 'scan' });
  * ```
  */
-export function qqSvg(data: QqData, options: PlotOptions = {}): string {
-  const width = options.width ?? 420;
-  const height = options.height ?? 420;
-  const m = { left: 50, right: 10, top: options.title ? 30 : 10, bottom: 40 };
+export function qqSvg(data: QqData, options?: PlotOptions): string {
+  const o = plotOptions('qqSvg', options, 420, 420);
+  const { width, height } = o;
+  const m = { left: 50, right: 10, top: o.title ? 30 : 10, bottom: 40 };
   const max = Math.max(1, maxOf(data.expected), maxOf(data.observed)) * 1.05;
-  const threshold = -Math.log10(options.threshold ?? 5e-8);
+  const threshold = -Math.log10(o.threshold);
   const sx = (x: number) => m.left + (x / max) * (width - m.left - m.right);
   const sy = (y: number) => height - m.bottom - (y / max) * (height - m.top - m.bottom);
-  const parts = svgOpening(width, height, options.title);
+  const parts = svgOpening(width, height, o.title);
   parts.push(
     `<line x1="${sx(0)}" y1="${sy(0)}" x2="${fmt(sx(max))}" y2="${fmt(sy(max))}" stroke="#c00000"/>`,
   );

@@ -22,7 +22,6 @@ import {
   type SparseCrossEntropyOptions,
 } from './options.js';
 
-
 /** Log of class probabilities: renormalised over the last axis, clipped to [ε, 1 − ε] (Keras). */
 function clippedLogProbabilities(probs: tf.Tensor, epsilon: number): tf.Tensor {
   const normalised = tf.div(probs, tf.sum(probs, -1, true));

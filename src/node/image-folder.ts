@@ -12,6 +12,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError, describeValue, FormatError } from '../core/errors.js';
 import { Random, type Seed } from '../core/random.js';
 import { splitIndices } from '../core/split.js';
+import { resolveOptions } from '../core/validate.js';
 import { readDicom } from '../vision/io/dicom.js';
 import { readImage } from '../vision/io/image.js';
 import { readNifti } from '../vision/io/nifti.js';
@@ -146,15 +147,22 @@ function makeDataset(
     classes,
     entries,
     classCounts: () => classes.map((_, c) => entries.filter((e) => e.label === c).length),
-    split(options = {}) {
+    split(options) {
+      const { testSize, seed } = resolveOptions('split', options, {
+        testSize: {
+          constraint: { kind: 'number', min: 0, max: 1, minExclusive: true, maxExclusive: true },
+          default: 0.2,
+        },
+        seed: { constraint: { kind: 'seed' }, default: 0 },
+      });
       const groups = entries.every((e) => e.patient !== undefined)
         ? entries.map((e) => e.patient!)
         : undefined;
       const { train, test } = splitIndices(
         entries.map((e) => e.label),
         {
-          testSize: options.testSize ?? 0.2,
-          seed: options.seed ?? 0,
+          testSize,
+          seed,
           ...(groups ? { groups } : {}),
         },
       );
@@ -172,21 +180,21 @@ function makeDataset(
       };
     },
     read: (entry) => readEntry(directory, entry),
-    batches(options = {}) {
-      const batchSize = options.batchSize ?? 16;
-      if (!Number.isInteger(batchSize) || batchSize < 1) {
-        throw new ArgumentError(
-          `batches: \`batchSize\` must be an integer ≥ 1. Received: ${describeValue(batchSize)}.`,
-        );
-      }
-      const rng = new Random(options.seed ?? 0);
-      const transform: SampleTransform = options.transform ?? ((image) => tf.expandDims(image, -1));
+    batches(options) {
+      const o = resolveOptions('batches', options, {
+        batchSize: { constraint: { kind: 'number', integer: true, min: 1 }, default: 16 },
+        shuffle: { constraint: { kind: 'boolean' }, default: true },
+        seed: { constraint: { kind: 'seed' }, default: 0 },
+        transform: { constraint: { kind: 'function' } },
+      });
+      const { batchSize } = o;
+      const rng = new Random(o.seed);
+      const transform: SampleTransform = o.transform ?? ((image) => tf.expandDims(image, -1));
       return () =>
         (async function* () {
-          const order =
-            options.shuffle === false
-              ? entries.map((_, i) => i)
-              : Array.from(rng.permutation(entries.length));
+          const order = !o.shuffle
+            ? entries.map((_, i) => i)
+            : Array.from(rng.permutation(entries.length));
           for (let s = 0; s < order.length; s += batchSize) {
             const chunk = order.slice(s, s + batchSize).map((i) => entries[i]!);
             const samples: tf.Tensor[] = [];
@@ -232,10 +240,16 @@ function makeDataset(
  */
 export async function loadImageFolder(
   directory: string,
-  options: ImageFolderOptions = {},
+  options?: ImageFolderOptions,
 ): Promise<ImageFolderDataset> {
   const fn = 'loadImageFolder';
-  const csvPath = join(directory, options.labelsFile ?? 'labels.csv');
+  const o = resolveOptions(fn, options, {
+    labelsFile: { constraint: { kind: 'string' }, default: 'labels.csv' },
+    fileColumn: { constraint: { kind: 'string' }, default: 'file' },
+    labelColumn: { constraint: { kind: 'string' }, default: 'label' },
+    patientColumn: { constraint: { kind: 'string' } },
+  });
+  const csvPath = join(directory, o.labelsFile);
   let text: string;
   try {
     text = await readFile(csvPath, 'utf8');
@@ -248,17 +262,17 @@ export async function loadImageFolder(
   const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
   if (lines.length < 2) throw new FormatError(`${fn}: ${csvPath} has no data rows.`);
   const header = csvFields(lines[0]!);
-  const col = (name: string | undefined, fallback: string, required: boolean): number => {
-    const i = header.indexOf(name ?? fallback);
+  const col = (name: string, required: boolean): number => {
+    const i = header.indexOf(name);
     if (i < 0 && required)
       throw new FormatError(
-        `${fn}: ${csvPath} has no column ${describeValue(name ?? fallback)}. Its columns: ${header.join(', ')}.`,
+        `${fn}: ${csvPath} has no column ${describeValue(name)}. Its columns: ${header.join(', ')}.`,
       );
     return i;
   };
-  const fileCol = col(options.fileColumn, 'file', true);
-  const labelCol = col(options.labelColumn, 'label', true);
-  const patientCol = col(options.patientColumn, 'patient', options.patientColumn !== undefined);
+  const fileCol = col(o.fileColumn, true);
+  const labelCol = col(o.labelColumn, true);
+  const patientCol = col(o.patientColumn ?? 'patient', o.patientColumn !== undefined);
   const rows = lines.slice(1).map((line, i) => {
     const f = csvFields(line);
     const file = f[fileCol] ?? '';

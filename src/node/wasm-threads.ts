@@ -20,7 +20,8 @@ import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import { dirname, join, resolve, sep } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { ArgumentError, BackendError, describeValue } from '../core/errors.js';
+import { BackendError } from '../core/errors.js';
+import { resolveOptions } from '../core/validate.js';
 
 /** Options of {@link useWasmThreads}. */
 export interface WasmThreadsOptions {
@@ -75,14 +76,13 @@ let started: { threads: number } | undefined;
  * const threads = await useWasmThreads(); // tf.getBackend() === 'wasm' now
  * ```
  */
-export async function useWasmThreads(options: WasmThreadsOptions = {}): Promise<number> {
-  const threads = options.threads ?? Math.min(8, os.availableParallelism?.() ?? os.cpus().length);
-  if (!Number.isInteger(threads) || threads < 1 || threads > 8)
-    throw new ArgumentError(
-      `useWasmThreads: threads must be an integer from 1 to 8, got ${describeValue(threads)}`,
-    );
+export async function useWasmThreads(options?: WasmThreadsOptions): Promise<number> {
+  const o = resolveOptions('useWasmThreads', options, {
+    threads: { constraint: { kind: 'number', integer: true, min: 1, max: 8 } },
+  });
+  const threads = o.threads ?? Math.min(8, os.availableParallelism?.() ?? os.cpus().length);
   if (started) {
-    if (options.threads !== undefined && options.threads !== started.threads)
+    if (o.threads !== undefined && o.threads !== started.threads)
       throw new BackendError(
         `useWasmThreads: the wasm backend already runs ${started.threads} threads; a started backend cannot change its thread count`,
       );

@@ -5,6 +5,7 @@
  * @module
  */
 import { ArgumentError } from '../../core/errors.js';
+import { resolveOptions } from '../../core/validate.js';
 import { QED_ACCEPTOR_SMARTS, QED_ALERT_SMARTS } from './qed-smarts.js';
 import {
   checkSmilesList,
@@ -206,11 +207,13 @@ function ringsWithout(mol: RdkitMol, removed: Set<number>): number {
  */
 export async function drugLikeness(
   smiles: string | readonly string[],
-  options: DrugLikenessOptions = {},
+  options?: DrugLikenessOptions,
 ): Promise<(DrugLikeness | null)[]> {
   const list = typeof smiles === 'string' ? [smiles] : smiles;
   checkSmilesList('drugLikeness', 'smiles', list, 'a string or an array of strings');
-  const weights = options.weights ?? 'mean';
+  const { weights } = resolveOptions('drugLikeness', options, {
+    weights: { constraint: { kind: 'any' }, default: 'mean' },
+  });
   checkWeights('drugLikeness', weights);
   const rdkit = await loadRdkit();
   const p = patterns(rdkit);

@@ -9,6 +9,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError, describeValue, FormatError, ShapeError } from '../../core/errors.js';
 import { Random, type Seed } from '../../core/random.js';
+import { resolveOptions } from '../../core/validate.js';
 import { checkSmilesList, loadRdkit, moleculeJson, type RdkitMol, withMolecule } from './rdkit.js';
 
 /** What a graph encoding holds: which elements, and how many atoms at most. */
@@ -256,15 +257,14 @@ function checkGraphTensors(
 export async function encodeMoleculeGraphs(
   smiles: readonly string[],
   spec: MoleculeGraphSpec,
-  options: EncodeGraphOptions = {},
+  options?: EncodeGraphOptions,
 ): Promise<MoleculeGraphs> {
   const fn = 'encodeMoleculeGraphs';
+  const { onUnsupported } = resolveOptions(fn, options, {
+    onUnsupported: { constraint: { kind: 'string', oneOf: ['skip', 'error'] }, default: 'skip' },
+  });
   checkSpec(fn, spec);
   checkSmilesList(fn, 'smiles', smiles);
-  const onUnsupported = options.onUnsupported ?? 'skip';
-  if (onUnsupported !== 'skip' && onUnsupported !== 'error') {
-    throw new ArgumentError(`${fn}: \`onUnsupported\` must be 'skip' or 'error'.`);
-  }
   const rdkit = await loadRdkit();
   const { maxAtoms } = spec;
   const types = spec.atomTypes.length;
@@ -328,9 +328,14 @@ export async function decodeMoleculeGraphs(
   atoms: tf.Tensor,
   bonds: tf.Tensor,
   spec: MoleculeGraphSpec,
-  options: DecodeGraphOptions = {},
+  options?: DecodeGraphOptions,
 ): Promise<string[]> {
   const fn = 'decodeMoleculeGraphs';
+  const { constrained, mode, seed } = resolveOptions(fn, options, {
+    constrained: { constraint: { kind: 'boolean' }, default: true },
+    mode: { constraint: { kind: 'string', oneOf: ['argmax', 'sample'] }, default: 'argmax' },
+    seed: { constraint: { kind: 'seed' }, default: 0 },
+  });
   checkSpec(fn, spec);
   const { maxAtoms } = spec;
   const types = spec.atomTypes.length;
@@ -338,17 +343,10 @@ export async function decodeMoleculeGraphs(
   const n = atoms.shape[0]!;
   const a = await atoms.data();
   const b = await bonds.data();
-  const constrained = options.constrained ?? true;
-  const mode = options.mode ?? 'argmax';
-  if (mode !== 'argmax' && mode !== 'sample') {
-    throw new ArgumentError(
-      `${fn}: \`mode\` must be 'argmax' or 'sample'. Received: ${describeValue(mode)}.`,
-    );
-  }
   if (mode === 'sample' && !constrained) {
     throw new ArgumentError(`${fn}: \`mode: 'sample'\` needs constrained decoding.`);
   }
-  const rng = new Random(options.seed ?? 0);
+  const rng = new Random(seed);
   // the index of the choice: the largest weight, or one drawn in proportion to the weights
   const choose = (weights: number[]): number => {
     if (mode === 'argmax') {

@@ -5,6 +5,7 @@
  * @module
  */
 import { ArgumentError } from '../../core/errors.js';
+import { resolveOptions } from '../../core/validate.js';
 import { drugLikeness } from './drug-likeness.js';
 import {
   checkSmilesList,
@@ -64,20 +65,17 @@ export interface MoleculeMetricsOptions {
 export async function moleculeMetrics(
   generated: readonly string[],
   training: readonly string[],
-  options: MoleculeMetricsOptions = {},
+  options?: MoleculeMetricsOptions,
 ): Promise<MoleculeMetrics> {
   checkSmilesList('moleculeMetrics', 'generated', generated);
   checkSmilesList('moleculeMetrics', 'training', training);
-  const radius = options.radius ?? 2;
-  const nBits = options.nBits ?? 2048;
-  if (!Number.isInteger(radius) || radius < 0 || radius > 8) {
+  const { radius, nBits } = resolveOptions('moleculeMetrics', options, {
+    radius: { constraint: { kind: 'number', integer: true, min: 0, max: 8 }, default: 2 },
+    nBits: { constraint: { kind: 'number', integer: true, min: 32 }, default: 2048 },
+  });
+  if (nBits % 32 !== 0) {
     throw new ArgumentError(
-      `moleculeMetrics: \`radius\` must be an integer in [0, 8]; received ${radius}.`,
-    );
-  }
-  if (!Number.isInteger(nBits) || nBits < 32 || nBits % 32 !== 0) {
-    throw new ArgumentError(
-      `moleculeMetrics: \`nBits\` must be a positive multiple of 32; received ${nBits}.`,
+      `moleculeMetrics: \`nBits\` must be a positive multiple of 32. Received: ${nBits}.`,
     );
   }
   const rdkit = await loadRdkit();

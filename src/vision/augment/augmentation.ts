@@ -16,6 +16,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError, describeValue, ShapeError } from '../../core/errors.js';
 import { Random, type Seed } from '../../core/random.js';
 import { formatShape, isTensor } from '../../core/tensors.js';
+import { argName, type OptionSpec, resolveOptions } from '../../core/validate.js';
 
 /** What every transform has: the chance it applies to a sample. */
 export interface TransformBase {
@@ -201,78 +202,140 @@ function rotation(theta: number, r: number): number[] {
   return m;
 }
 
-function checkRange(
-  t: { range?: readonly number[] },
+/** A transform with its defaults filled in. */
+type ResolvedTransform =
+  | (Exclude<AugmentTransform, ElasticTransform> & { probability: number })
+  | (ElasticTransform & { probability: number; gridSize: number });
+
+const FN = 'createAugmentation';
+const PROBABILITY = {
+  constraint: { kind: 'number', min: 0, max: 1 },
+  default: 1,
+} as const;
+const ANY = { constraint: { kind: 'any' } } as const;
+
+/** Each kind's options (besides `kind` and `probability`). */
+const KIND_SPECS: Record<AugmentTransform['kind'], Record<string, OptionSpec>> = {
+  flip: { axes: ANY },
+  rotate90: {},
+  rotate: { degrees: ANY },
+  zoom: { range: ANY },
+  translate: { fraction: { constraint: { kind: 'number', min: 0, max: 1, maxExclusive: true } } },
+  affine: {
+    degrees: ANY,
+    scale: ANY,
+    shear: { constraint: { kind: 'number', min: 0 } },
+    translate: { constraint: { kind: 'number', min: 0, max: 1, maxExclusive: true } },
+  },
+  elastic: {
+    magnitude: { constraint: { kind: 'number', min: 0 } },
+    gridSize: { constraint: { kind: 'number', integer: true, min: 2 }, default: 4 },
+  },
+  randomCrop: { fraction: ANY },
+  gaussianNoise: { std: { constraint: { kind: 'number', min: 0 } } },
+  gamma: { range: ANY },
+  contrast: { range: ANY },
+  brightness: { range: ANY },
+};
+
+/** Checks a `[low, high]` option: two finite numbers, low ≤ high, within the bounds given. */
+function checkPair(
   name: string,
-  min = Number.NEGATIVE_INFINITY,
+  value: unknown,
+  bounds: { above?: number; atLeast?: number; atMost?: number } = {},
 ): void {
-  const r = t.range;
-  if (!Array.isArray(r) || r.length !== 2 || !(r[0]! <= r[1]!) || r[0]! < min) {
+  const ok =
+    Array.isArray(value) &&
+    value.length === 2 &&
+    value.every((v) => typeof v === 'number' && Number.isFinite(v)) &&
+    value[0] <= value[1] &&
+    (bounds.above === undefined || value[0] > bounds.above) &&
+    (bounds.atLeast === undefined || value[0] >= bounds.atLeast) &&
+    (bounds.atMost === undefined || value[1] <= bounds.atMost);
+  if (!ok) {
+    const limits = [
+      bounds.above !== undefined ? `low > ${bounds.above}` : '',
+      bounds.atLeast !== undefined ? `low ≥ ${bounds.atLeast}` : '',
+      bounds.atMost !== undefined ? `high ≤ ${bounds.atMost}` : '',
+    ].filter(Boolean);
     throw new ArgumentError(
-      `createAugmentation: \`${name}.range\` must be [low, high] with low ≤ high${min > Number.NEGATIVE_INFINITY ? ` and low ≥ ${min}` : ''}. Received: ${describeValue(r)}.`,
+      `${name} must be [low, high] with low ≤ high${limits.map((l) => `, ${l}`).join('')}. Received: ${describeValue(value)}.`,
     );
   }
 }
 
-function validate(transforms: readonly AugmentTransform[]): void {
-  if (!Array.isArray(transforms))
-    throw new ArgumentError('createAugmentation: `transforms` must be an array.');
-  for (const t of transforms) {
-    const p = t?.probability ?? 1;
-    if (!(p >= 0 && p <= 1))
+/** Checks every transform against its kind's options and fills in the defaults. */
+function resolveTransforms(transforms: readonly AugmentTransform[]): ResolvedTransform[] {
+  if (!Array.isArray(transforms)) {
+    throw new ArgumentError(
+      `${FN}: \`transforms\` must be an array of transforms. Received: ${describeValue(transforms)}.`,
+    );
+  }
+  return transforms.map((t, i) => {
+    const kind = (t as { kind?: unknown } | null)?.kind;
+    if (typeof kind !== 'string' || !(kind in KIND_SPECS)) {
       throw new ArgumentError(
-        `createAugmentation: \`probability\` must be in [0, 1]. Received: ${describeValue(p)}.`,
+        `${FN}: \`transforms[${i}].kind\` must be one of ${Object.keys(KIND_SPECS)
+          .map((k) => `'${k}'`)
+          .join(', ')}. Received: ${describeValue(kind)}.`,
       );
-    switch (t?.kind) {
+    }
+    const where = `${FN}: transforms[${i}] (${kind})`;
+    const r = resolveOptions<Record<string, unknown>>(where, t as Record<string, unknown>, {
+      kind: ANY,
+      probability: PROBABILITY,
+      ...KIND_SPECS[kind as AugmentTransform['kind']],
+    }) as unknown as ResolvedTransform;
+    const name = (option: string) => argName(where, option);
+    const required = (option: string) => {
+      if ((r as unknown as Record<string, unknown>)[option] === undefined)
+        throw new ArgumentError(`${name(option)} is required.`);
+    };
+    switch (r.kind) {
       case 'flip':
-      case 'rotate90':
-        break;
-      case 'rotate':
-        if (!Array.isArray(t.degrees) || t.degrees.length !== 2)
-          throw new ArgumentError('createAugmentation: `rotate.degrees` must be [low, high].');
-        break;
-      case 'zoom':
-        checkRange(t, 'zoom', Number.MIN_VALUE);
-        break;
-      case 'translate':
-        if (!(t.fraction >= 0 && t.fraction < 1))
-          throw new ArgumentError('createAugmentation: `translate.fraction` must be in [0, 1).');
-        break;
-      case 'affine':
-        break;
-      case 'elastic':
-        if (!(t.magnitude >= 0))
-          throw new ArgumentError('createAugmentation: `elastic.magnitude` must be ≥ 0 (voxels).');
-        break;
-      case 'randomCrop':
         if (
-          !Array.isArray(t.fraction) ||
-          !(t.fraction[0] > 0 && t.fraction[0] <= t.fraction[1] && t.fraction[1] <= 1)
+          r.axes !== undefined &&
+          !(Array.isArray(r.axes) && r.axes.every((a) => Number.isInteger(a) && a >= 0))
         ) {
           throw new ArgumentError(
-            'createAugmentation: `randomCrop.fraction` must be [low, high] within (0, 1].',
+            `${name('axes')} must be an array of spatial axis indices (integers ≥ 0). Received: ${describeValue(r.axes)}.`,
           );
         }
         break;
+      case 'rotate':
+        checkPair(name('degrees'), r.degrees);
+        break;
+      case 'zoom':
+        checkPair(name('range'), r.range, { above: 0 });
+        break;
+      case 'translate':
+        required('fraction');
+        break;
+      case 'affine':
+        if (r.degrees !== undefined) checkPair(name('degrees'), r.degrees);
+        if (r.scale !== undefined) checkPair(name('scale'), r.scale, { above: 0 });
+        break;
+      case 'elastic':
+        required('magnitude');
+        break;
+      case 'randomCrop':
+        checkPair(name('fraction'), r.fraction, { above: 0, atMost: 1 });
+        break;
       case 'gaussianNoise':
-        if (!(t.std >= 0))
-          throw new ArgumentError('createAugmentation: `gaussianNoise.std` must be ≥ 0.');
+        required('std');
         break;
       case 'gamma':
-        checkRange(t, 'gamma', Number.MIN_VALUE);
+        checkPair(name('range'), r.range, { above: 0 });
         break;
       case 'contrast':
-        checkRange(t, 'contrast', 0);
+        checkPair(name('range'), r.range, { atLeast: 0 });
         break;
       case 'brightness':
-        checkRange(t, 'brightness');
+        checkPair(name('range'), r.range);
         break;
-      default:
-        throw new ArgumentError(
-          `createAugmentation: unknown transform ${describeValue((t as { kind?: unknown })?.kind)}.`,
-        );
     }
-  }
+    return r;
+  });
 }
 
 /**
@@ -397,10 +460,13 @@ function resample(x: tf.Tensor, geometries: Geometry[], nearest: boolean): tf.Te
  */
 export function createAugmentation(
   transforms: readonly AugmentTransform[],
-  options: { seed?: Seed } = {},
+  options?: { seed?: Seed },
 ): Augmentation {
-  validate(transforms);
-  const own = new Random(options.seed ?? 0);
+  const resolved = resolveTransforms(transforms);
+  const { seed } = resolveOptions(FN, options, {
+    seed: { constraint: { kind: 'seed' }, default: 0 },
+  });
+  const own = new Random(seed);
 
   const draw = (
     x: tf.Tensor,
@@ -422,8 +488,8 @@ export function createAugmentation(
       let elastic: Geometry['elastic'];
       const flip = new Array<boolean>(r).fill(false);
       const ops: ((t: tf.Tensor, b: number) => tf.Tensor)[] = [];
-      for (const t of transforms) {
-        const applies = random.nextFloat() < (t.probability ?? 1);
+      for (const t of resolved) {
+        const applies = random.nextFloat() < t.probability;
         switch (t.kind) {
           case 'flip': {
             for (const axis of t.axes ?? [r - 1]) {
@@ -433,7 +499,7 @@ export function createAugmentation(
                 );
               }
               // each axis flips on its own draw, with the transform's probability
-              if (random.nextFloat() < (t.probability ?? 1)) flip[axis] = !flip[axis];
+              if (random.nextFloat() < t.probability) flip[axis] = !flip[axis];
             }
             break;
           }
@@ -477,7 +543,7 @@ export function createAugmentation(
             break;
           }
           case 'elastic': {
-            const G = t.gridSize ?? 4;
+            const G = t.gridSize;
             const dy = Float32Array.from({ length: G * G }, () =>
               random.uniform(-t.magnitude, t.magnitude),
             );

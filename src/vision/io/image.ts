@@ -7,6 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError, describeValue, FormatError } from '../../core/errors.js';
+import { resolveOptions } from '../../core/validate.js';
 import { decodeJpeg8 } from './jpeg.js';
 
 /** What {@link readImage} and {@link imageFromPixels} resolve to. */
@@ -111,13 +112,9 @@ function toTensor(
 }
 
 function checkChannels(fn: string, options: ReadImageOptions | undefined) {
-  const wanted = options?.channels ?? 'keep';
-  if (wanted !== 'keep' && wanted !== 'grey' && wanted !== 'rgb') {
-    throw new ArgumentError(
-      `${fn}: \`channels\` must be 'keep', 'grey' or 'rgb'. Received: ${describeValue(wanted)}.`,
-    );
-  }
-  return wanted;
+  return resolveOptions(fn, options, {
+    channels: { constraint: { kind: 'string', oneOf: ['keep', 'grey', 'rgb'] }, default: 'keep' },
+  }).channels;
 }
 
 /**

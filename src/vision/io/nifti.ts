@@ -9,6 +9,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError, describeValue, FormatError } from '../../core/errors.js';
 import { gunzip, isGzip } from '../../core/gzip.js';
+import { resolveOptions } from '../../core/validate.js';
 
 /** A NIfTI image as {@link readNifti} returns it. */
 export interface NiftiImage {
@@ -112,9 +113,15 @@ function quaternionToMatrix(b: number, c: number, d: number): number[][] {
  */
 export async function readNifti(
   bytes: Uint8Array,
-  options: ReadNiftiOptions = {},
+  options?: ReadNiftiOptions,
 ): Promise<NiftiImage> {
   const fn = 'readNifti';
+  const { image } = resolveOptions(fn, options, { image: { constraint: { kind: 'any' } } });
+  if (image !== undefined && !(image instanceof Uint8Array)) {
+    throw new ArgumentError(
+      `${fn}: \`image\` must be a Uint8Array of the .img file. Received: ${describeValue(image)}.`,
+    );
+  }
   if (!(bytes instanceof Uint8Array)) {
     throw new ArgumentError(
       `${fn}: \`bytes\` must be a Uint8Array of the file. Received: ${describeValue(bytes)}.`,
@@ -162,7 +169,6 @@ export async function readNifti(
       `${fn}: the magic string is ${describeValue(magic)}, not 'n+${version}' (one file) or 'ni${version}' (a .hdr/.img pair).`,
     );
   }
-  const image = options?.image;
   if (pair && image === undefined) {
     throw new FormatError(
       `${fn}: this is the header of a .hdr/.img pair (magic 'ni${version}'); pass the .img file's bytes as \`image\`.`,

@@ -8,6 +8,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError, describeValue, ShapeError } from '../../core/errors.js';
 import { formatShape, isTensor } from '../../core/tensors.js';
+import { resolveOptions } from '../../core/validate.js';
 
 /** The spatial rank of an image: its rank minus a trailing channel axis when `channels`. */
 function spatialRank(image: tf.Tensor, channels: boolean, fn: string): 2 | 3 {
@@ -73,9 +74,19 @@ export interface ResampleOptions {
  */
 export function resampleToSpacing(image: tf.Tensor, options: ResampleOptions): tf.Tensor {
   const fn = 'resampleToSpacing';
-  const channels = options?.channels ?? false;
+  if (options === undefined) {
+    throw new ArgumentError(
+      `${fn}: \`options\` with \`spacing\` and \`targetSpacing\` is required.`,
+    );
+  }
+  const o = resolveOptions(fn, options, {
+    spacing: { constraint: { kind: 'any' } },
+    targetSpacing: { constraint: { kind: 'any' } },
+    mode: { constraint: { kind: 'string', oneOf: ['linear', 'nearest'] }, default: 'linear' },
+    channels: { constraint: { kind: 'boolean' }, default: false },
+  });
+  const { channels, spacing, targetSpacing } = o;
   const r = spatialRank(image, channels, fn);
-  const { spacing, targetSpacing } = options ?? ({} as ResampleOptions);
   const ok = (s: unknown) =>
     Array.isArray(s) && s.length === r && s.every((v) => Number.isFinite(v) && v > 0);
   if (!ok(spacing) || !ok(targetSpacing)) {
@@ -88,10 +99,16 @@ export function resampleToSpacing(image: tf.Tensor, options: ResampleOptions): t
     .map((n, i) => Math.max(1, Math.round((n * spacing[i]!) / targetSpacing[i]!)));
   return tf.tidy(() => {
     const x = tf.cast(channels ? image : tf.expandDims(image, -1), 'float32');
-    const out = resizeSpatial(x, size, options.mode === 'nearest');
+    const out = resizeSpatial(x, size, o.mode === 'nearest');
     return channels ? out : tf.squeeze(out, [-1]);
   });
 }
+
+/** The specs of {@link PadOrCropOptions}. */
+const PAD_OR_CROP_SPECS = {
+  value: { constraint: { kind: 'number' }, default: 0 },
+  channels: { constraint: { kind: 'boolean' }, default: false },
+} as const;
 
 /** Options of {@link resizeWithPadOrCrop} and {@link centerCrop}. */
 export interface PadOrCropOptions {
@@ -119,10 +136,10 @@ export interface PadOrCropOptions {
 export function resizeWithPadOrCrop(
   image: tf.Tensor,
   shape: readonly number[],
-  options: PadOrCropOptions = {},
+  options?: PadOrCropOptions,
 ): tf.Tensor {
   const fn = 'resizeWithPadOrCrop';
-  const channels = options.channels ?? false;
+  const { channels, value } = resolveOptions(fn, options, PAD_OR_CROP_SPECS);
   const r = spatialRank(image, channels, fn);
   if (
     !Array.isArray(shape) ||
@@ -149,7 +166,7 @@ export function resizeWithPadOrCrop(
       }
     });
     x = tf.slice(x, begin, size);
-    return tf.pad(x, padding, options.value ?? 0);
+    return tf.pad(x, padding, value);
   });
 }
 
@@ -161,10 +178,11 @@ export function resizeWithPadOrCrop(
 export function centerCrop(
   image: tf.Tensor,
   shape: readonly number[],
-  options: PadOrCropOptions = {},
+  options?: PadOrCropOptions,
 ): tf.Tensor {
   const fn = 'centerCrop';
-  const r = spatialRank(image, options.channels ?? false, fn);
+  const { channels } = resolveOptions(fn, options, PAD_OR_CROP_SPECS);
+  const r = spatialRank(image, channels, fn);
   if (!Array.isArray(shape) || shape.length !== r)
     throw new ShapeError(
       `${fn}: \`shape\` must have ${r} sizes. Received: ${describeValue(shape)}.`,
@@ -210,18 +228,17 @@ export interface ForegroundCrop {
  */
 export async function cropForeground(
   image: tf.Tensor,
-  options: ForegroundOptions = {},
+  options?: ForegroundOptions,
 ): Promise<ForegroundCrop> {
   const fn = 'cropForeground';
-  const channels = options.channels ?? false;
+  const { channels, margin, threshold } = resolveOptions(fn, options, {
+    threshold: { constraint: { kind: 'number' }, default: 0 },
+    margin: { constraint: { kind: 'number', integer: true, min: 0 }, default: 0 },
+    channels: { constraint: { kind: 'boolean' }, default: false },
+  });
   const r = spatialRank(image, channels, fn);
-  const margin = options.margin ?? 0;
-  if (!Number.isInteger(margin) || margin < 0)
-    throw new ArgumentError(
-      `${fn}: \`margin\` must be an integer ≥ 0. Received: ${describeValue(margin)}.`,
-    );
   const profiles = tf.tidy(() => {
-    let fg = tf.greater(image, options.threshold ?? 0);
+    let fg = tf.greater(image, threshold);
     if (channels) fg = tf.any(fg, -1);
     return Array.from({ length: r }, (_, a) =>
       tf.any(

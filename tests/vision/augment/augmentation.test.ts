@@ -170,7 +170,37 @@ describe('createAugmentation in training and on bad input', () => {
     [
       'an unknown transform',
       () => createAugmentation([{ kind: 'blur' } as never]),
-      /unknown transform/,
+      /`transforms\[0\]\.kind` must be one of 'flip'.*Received: "blur"/,
+    ],
+    [
+      'a misspelt option',
+      () => createAugmentation([{ kind: 'flip', axis: [0] } as never]),
+      /unknown option `axis`/,
+    ],
+    [
+      'flip axes that are not indices',
+      () => createAugmentation([{ kind: 'flip', axes: [-1] }]),
+      /`axes` must be an array of spatial axis indices/,
+    ],
+    [
+      'an elastic grid of one point',
+      () => createAugmentation([{ kind: 'elastic', magnitude: 2, gridSize: 1 }]),
+      /`gridSize` must be an integer in \[2, ∞\)/,
+    ],
+    [
+      'an affine scale of 0',
+      () => createAugmentation([{ kind: 'affine', scale: [0, 1] }]),
+      /`scale` must be \[low, high\]/,
+    ],
+    [
+      'a missing noise level',
+      () => createAugmentation([{ kind: 'gaussianNoise' } as never]),
+      /`std` is required/,
+    ],
+    [
+      'a seed that is not an integer',
+      () => createAugmentation([], { seed: 1.5 }),
+      /`seed` must be a seed/,
     ],
     [
       'a probability above 1',
@@ -180,7 +210,7 @@ describe('createAugmentation in training and on bad input', () => {
     [
       'a zoom range reversed',
       () => createAugmentation([{ kind: 'zoom', range: [1.2, 0.8] }]),
-      /zoom.range/,
+      /transforms\[0\] \(zoom\): `range` must be \[low, high\] with low ≤ high, low > 0\. Received: \[1\.2, 0\.8\]/,
     ],
     [
       'a crop fraction of 0',
