@@ -7,3 +7,4 @@
 export { checkTrainingSupport } from './check-training-support.js';
 export { FusedAdamOptimizer, fusedAdam } from './fused-adam.js';
 export { registerTrainingKernels } from './register-training-kernels.js';
+export { registerSecondOrderGradients } from './second-order-gradients.js';

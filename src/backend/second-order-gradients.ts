@@ -10,6 +10,7 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { BackendError } from '../core/errors.js';
 
 const COMPARISONS = [
   'Greater',
@@ -39,10 +40,21 @@ const FROM_INPUT: Record<string, (x: tf.Tensor, dy: tf.Tensor) => tf.Tensor> = {
 let done = false;
 
 /**
- * Registers zero gradients for the comparison ops that have none, and input-based gradients for
- * Tanh and Sigmoid (idempotent). Returns the kernel names it registered.
+ * Registers the gradients that double backpropagation (a gradient of a gradient, as WGAN-GP's
+ * `gradientPenalty` and `r1Penalty` take) needs, for the whole app: zero gradients for the
+ * comparison ops that have none (Greater, Less, Equal, …: piecewise constant, so zero is exact),
+ * and gradients of Tanh and Sigmoid recomputed from their input instead of read from the saved
+ * output (the same first derivative, now differentiable again). Call it once before training
+ * with a penalty; the penalties refuse to run without it rather than register it behind your
+ * back. Idempotent.
  *
- * @internal
+ * @returns the kernel names whose gradients it registered (empty on later calls).
+ * @example
+ * ```ts
+ * import { registerSecondOrderGradients } from 'tfjs-medkit';
+ * registerSecondOrderGradients();
+ * const trainer = new GanTrainer({ generator, discriminator, loss: 'wasserstein', gradientPenaltyWeight: 10 });
+ * ```
  */
 export function registerSecondOrderGradients(): string[] {
   if (done) return [];
@@ -76,4 +88,17 @@ export function registerSecondOrderGradients(): string[] {
     added.push(kernelName);
   }
   return added;
+}
+
+/**
+ * Throws a {@link BackendError} naming `fn` unless {@link registerSecondOrderGradients} has run.
+ *
+ * @internal
+ */
+export function requireSecondOrderGradients(fn: string): void {
+  if (!done) {
+    throw new BackendError(
+      `${fn}: a gradient penalty differentiates a gradient, which needs the second-order gradients tfjs lacks; call registerSecondOrderGradients() (from 'tfjs-medkit') once before training.`,
+    );
+  }
 }

@@ -9,8 +9,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-layers'; // registers the gradients of the ops below
-import { registerSecondOrderGradients } from '../backend/second-order-gradients.js';
-import { ArgumentError, describeValue, ShapeError } from '../core/errors.js';
+import { requireSecondOrderGradients } from '../backend/second-order-gradients.js';
+import { ArgumentError, type BackendError, describeValue, ShapeError } from '../core/errors.js';
 import { Random, type Seed } from '../core/random.js';
 import { formatShape, isTensor } from '../core/tensors.js';
 import { resolveOptions } from '../core/validate.js';
@@ -44,7 +44,6 @@ function callCritic(critic: Critic, x: tf.Tensor): tf.Tensor {
 
 /** The per-sample L2 norm of the critic's gradient with respect to its input, at x. */
 function inputGradientNorms(critic: Critic, x: tf.Tensor, squared: boolean): tf.Tensor {
-  registerSecondOrderGradients();
   const grad = tf.grad((input: tf.Tensor) => tf.sum(callCritic(critic, input)) as tf.Scalar)(x);
   const axes = grad.shape.slice(1).map((_, i) => i + 1);
   const sq = tf.sum(tf.square(grad), axes);
@@ -62,10 +61,12 @@ function inputGradientNorms(critic: Critic, x: tf.Tensor, squared: boolean): tf.
  * @param options - see {@link GradientPenaltyOptions}.
  * @returns a scalar tensor, differentiable with respect to the critic's weights.
  * @throws {@link ShapeError} when `real` and `fake` differ in shape; {@link ArgumentError} for
- *   `epsilon` of the wrong length or outside [0, 1].
+ *   `epsilon` of the wrong length or outside [0, 1]; {@link BackendError} before
+ *   `registerSecondOrderGradients()` has run.
  *
  * @example
  * ```ts
+ * registerSecondOrderGradients(); // once, before training
  * const dLoss = tf.add(loss.discriminator(critic(real), critic(fake)), tf.mul(10, gradientPenalty(critic, real, fake, { seed: step })));
  * ```
  */
@@ -76,6 +77,7 @@ export function gradientPenalty(
   options?: GradientPenaltyOptions,
 ): tf.Scalar {
   const fn = 'gradientPenalty';
+  requireSecondOrderGradients(fn);
   const o = resolveOptions(fn, options, {
     seed: { constraint: { kind: 'seed' }, default: 0 },
     epsilon: { constraint: { kind: 'any' } },
@@ -115,14 +117,17 @@ export function gradientPenalty(
  * @param critic - the critic.
  * @param real - real samples `[n, …]`.
  * @returns a scalar tensor, differentiable with respect to the critic's weights.
- * @throws {@link ArgumentError} for a non-tensor or a batch without a sample axis.
+ * @throws {@link ArgumentError} for a non-tensor or a batch without a sample axis;
+ *   {@link BackendError} before `registerSecondOrderGradients()` has run.
  *
  * @example
  * ```ts
+ * registerSecondOrderGradients(); // once, before training
  * const dLoss = tf.add(loss.discriminator(D(real), D(fake)), tf.mul(5, r1Penalty(D, real))); // γ = 10
  * ```
  */
 export function r1Penalty(critic: Critic, real: tf.Tensor): tf.Scalar {
+  requireSecondOrderGradients('r1Penalty');
   if (!isTensor(real) || real.rank < 2)
     throw new ArgumentError(
       `r1Penalty: \`real\` must be a batch [n, …]. Received: ${describeValue(real)}.`,

@@ -12,7 +12,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { checkTrainingSupport } from '../backend/check-training-support.js';
-import { ArgumentError, describeValue, ShapeError } from '../core/errors.js';
+import { requireSecondOrderGradients } from '../backend/second-order-gradients.js';
+import { ArgumentError, type BackendError, describeValue, ShapeError } from '../core/errors.js';
 import type { ProgressCallback } from '../core/progress.js';
 import { Random, type Seed } from '../core/random.js';
 import { checkFinite, formatShape, isTensor } from '../core/tensors.js';
@@ -173,6 +174,7 @@ const TRAINER_SPECS = {
  *
  * @example
  * ```ts
+ * registerSecondOrderGradients(); // the penalty differentiates a gradient
  * const trainer = new GanTrainer({ generator, discriminator, loss: 'wasserstein', criticSteps: 5, gradientPenaltyWeight: 10, seed: 1 });
  * const { history } = await trainer.fit({ x: molecules }, { epochs: 50, batchSize: 64 });
  * const samples = trainer.sample(100, { seed: 7 });
@@ -201,7 +203,8 @@ export class GanTrainer {
   /**
    * @param options - see {@link GanTrainerOptions}.
    * @throws {@link ArgumentError} for models that are not tfjs-layers models, a generator whose
-   *   output does not fit the discriminator's input, an unknown loss, or bad weights.
+   *   output does not fit the discriminator's input, an unknown loss, or bad weights;
+   *   {@link BackendError} for a penalty weight before `registerSecondOrderGradients()` has run.
    */
   constructor(options: GanTrainerOptions) {
     const o = resolveOptions(FN, options, TRAINER_SPECS);
@@ -252,6 +255,8 @@ export class GanTrainer {
     this.options = o;
     this.rng = new Random(o.seed);
     this.noisy = noiseLayers(G, D);
+    if (o.gradientPenaltyWeight > 0) requireSecondOrderGradients(FN);
+    if (o.r1Weight > 0) requireSecondOrderGradients(FN);
   }
 
   private noise(n: number, seed: number): tf.Tensor {

@@ -35,6 +35,9 @@ import {
   resizeWithPadOrCrop,
 } from '../../src/vision/index.js';
 import '../helpers/backends.js';
+import { registerSecondOrderGradients } from '../../src/backend/index.js';
+
+registerSecondOrderGradients(); // the penalties differentiate a gradient
 
 const spec = { atomTypes: ['C', 'N', 'O'], maxAtoms: 4 };
 

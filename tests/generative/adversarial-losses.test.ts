@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
+import { registerSecondOrderGradients } from '../../src/backend/index.js';
 import { MedkitError } from '../../src/core/index.js';
 import {
   ADVERSARIAL_LOSS_KINDS,
@@ -18,6 +19,8 @@ import {
 } from '../../src/generative/index.js';
 import { describeBackends, expectNoLeak } from '../helpers/backends.js';
 import { expectClose } from '../helpers/close.js';
+
+registerSecondOrderGradients(); // the penalties differentiate a gradient
 
 const fx = JSON.parse(
   readFileSync(new URL('../fixtures/adversarial-torch.json', import.meta.url), 'utf8'),

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { expect, it } from 'vitest';
-import { registerTrainingKernels } from '../../src/backend/index.js';
+import { registerSecondOrderGradients, registerTrainingKernels } from '../../src/backend/index.js';
 import { ArgumentError, ShapeError } from '../../src/core/index.js';
 import {
   createMoleculeGan,
@@ -20,6 +20,8 @@ import {
   unpackMoleculeGraphs,
 } from '../../src/generative/index.js';
 import { describeBackends, expectNoLeak } from '../helpers/backends.js';
+
+registerSecondOrderGradients(); // the penalties differentiate a gradient
 
 const nci = readFileSync(new URL('../fixtures/nci-300.smi', import.meta.url), 'utf8')
   .split('\n')

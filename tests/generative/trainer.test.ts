@@ -6,9 +6,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { expect, it } from 'vitest';
+import { registerSecondOrderGradients } from '../../src/backend/index.js';
 import { MedkitError } from '../../src/core/index.js';
 import { GanTrainer } from '../../src/generative/index.js';
 import { describeBackends } from '../helpers/backends.js';
+
+registerSecondOrderGradients(); // the penalties differentiate a gradient
 
 let seed = 10;
 const init = () => tfl.initializers.glorotUniform({ seed: seed++ });

@@ -97,7 +97,7 @@ describeBackends('readImage equals Pillow', () => {
   it('refuses what it cannot read, promptly and clearly', async () => {
     await expect(readImage('x' as never)).rejects.toThrow(ArgumentError);
     await expect(readImage(file('grey8.png'), { channels: 'cmyk' as never })).rejects.toThrow(
-      /one of 'keep', 'grey', 'rgb'. Received: "cmyk"/
+      /one of 'keep', 'grey', 'rgb'. Received: "cmyk"/,
     );
     await expect(readImage(new Uint8Array([1, 2, 3, 4, 5]))).rejects.toThrow(
       /neither PNG nor JPEG/,
