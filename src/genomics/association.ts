@@ -4,7 +4,8 @@
  * covariates (sex, age, principal components, …), with Wald or likelihood-ratio p-values, odds
  * ratios with confidence intervals, and Firth's penalised likelihood (Firth 1993; Heinze &
  * Schemper 2002) for variants whose carriers are all cases or all controls (separation), as
- * plink2 `--glm` does; and Bonferroni or Benjamini–Hochberg adjustment of the p-values.
+ * plink2 `--glm` does. The careful Newton/Firth fit is `solvers/logistic-newton.ts`; the
+ * adjustment of the p-values for multiple testing is `multiple-testing.ts`.
  *
  * @module
  */
@@ -12,6 +13,8 @@ import { chiSquareSf, normalTwoSidedP, normalTwoSidedZ } from '../core/distribut
 import { ArgumentError, describeValue, ShapeError } from '../core/errors.js';
 import { resolveOptions } from '../core/validate.js';
 import type { GenotypeMatrix } from './preprocess.js';
+import { choleskyInverse } from './solvers/dense.js';
+import { type Fit, logisticFit, logLikelihood } from './solvers/logistic-newton.js';
 
 /** Options of {@link associationScan}. */
 export interface AssociationOptions {
@@ -33,8 +36,8 @@ export interface AssociationOptions {
   maxIter?: number;
 }
 
-/** Why a variant has no statistics. */
-export type AssociationError =
+/** Why a variant has no statistics (a reason, not an exception: the scan goes on). */
+export type AssociationFailure =
   | 'separation'
   | 'constant-genotype'
   | 'too-few-samples'
@@ -65,7 +68,7 @@ export interface AssociationResult {
   /** Whether Firth's penalised likelihood produced these numbers. */
   firth: boolean;
   /** Why there are no statistics, or `null`. */
-  error: AssociationError | null;
+  error: AssociationFailure | null;
 }
 
 const SPECS = {
@@ -85,171 +88,6 @@ const SPECS = {
   },
   maxIter: { constraint: { kind: 'number', integer: true, min: 1 }, default: 25 },
 } as const;
-
-/**
- * The inverse of a symmetric positive-definite k×k A through its Cholesky factor, with log|A|
- * (twice the sum of the factor's log-diagonal); undefined when A is not positive definite.
- */
-function choleskyInverse(
-  A: Float64Array,
-  k: number,
-): { inv: Float64Array; logDet: number } | undefined {
-  const L = new Float64Array(k * k);
-  let logDet = 0;
-  for (let i = 0; i < k; i++) {
-    for (let j = 0; j <= i; j++) {
-      let s = A[i * k + j]!;
-      for (let m = 0; m < j; m++) s -= L[i * k + m]! * L[j * k + m]!;
-      if (i === j) {
-        if (!(s > 1e-300)) return undefined;
-        L[i * k + i] = Math.sqrt(s);
-        logDet += Math.log(s);
-      } else {
-        L[i * k + j] = s / L[j * k + j]!;
-      }
-    }
-  }
-  // inverse of L, then A⁻¹ = L⁻ᵀ L⁻¹
-  const Li = new Float64Array(k * k);
-  for (let i = 0; i < k; i++) {
-    Li[i * k + i] = 1 / L[i * k + i]!;
-    for (let j = 0; j < i; j++) {
-      let s = 0;
-      for (let m = j; m < i; m++) s -= L[i * k + m]! * Li[m * k + j]!;
-      Li[i * k + j] = s / L[i * k + i]!;
-    }
-  }
-  const inv = new Float64Array(k * k);
-  for (let i = 0; i < k; i++) {
-    for (let j = 0; j <= i; j++) {
-      let s = 0;
-      for (let m = i; m < k; m++) s += Li[m * k + i]! * Li[m * k + j]!;
-      inv[i * k + j] = s;
-      inv[j * k + i] = s;
-    }
-  }
-  return { inv, logDet };
-}
-
-/** The log-likelihood Σ y·z − log(1 + eᶻ) of a logistic model at beta (X n×k row-major). */
-function logLikelihood(
-  X: Float64Array,
-  y: Float64Array,
-  n: number,
-  k: number,
-  beta: Float64Array,
-): number {
-  let ll = 0;
-  for (let i = 0; i < n; i++) {
-    let z = 0;
-    for (let j = 0; j < k; j++) z += X[i * k + j]! * beta[j]!;
-    ll += y[i]! * z - (Math.max(z, 0) + Math.log1p(Math.exp(-Math.abs(z))));
-  }
-  return ll;
-}
-
-interface Fit {
-  beta: Float64Array;
-  /** (XᵀWX)⁻¹ at beta. */
-  cov: Float64Array;
-  /** Log-likelihood (penalised by ½ log|I| for Firth). */
-  logLik: number;
-  converged: boolean;
-}
-
-/**
- * Logistic regression by Newton's method, plain or with Firth's penalty, from `start`.
- * X is n×k row-major.
- */
-function logisticFit(
-  X: Float64Array,
-  y: Float64Array,
-  n: number,
-  k: number,
-  start: Float64Array,
-  firth: boolean,
-  maxIter: number,
-): Fit | undefined {
-  let beta = Float64Array.from(start);
-  const p = new Float64Array(n);
-  const w = new Float64Array(n);
-  const info = new Float64Array(k * k);
-  const score = new Float64Array(k);
-  const evaluate = (b: Float64Array): { logLik: number; cov: Float64Array } | undefined => {
-    let ll = 0;
-    info.fill(0);
-    for (let i = 0; i < n; i++) {
-      const row = i * k;
-      let z = 0;
-      for (let j = 0; j < k; j++) z += X[row + j]! * b[j]!;
-      // one exponential per sample: e = e^{−|z|}, σ(z) and log(1 + e^z) both follow from it
-      const e = Math.exp(-Math.abs(z));
-      const pi = z >= 0 ? 1 / (1 + e) : e / (1 + e);
-      const wi = pi * (1 - pi);
-      p[i] = pi;
-      w[i] = wi;
-      ll += y[i]! * z - (Math.max(z, 0) + Math.log1p(e));
-      for (let a = 0; a < k; a++) {
-        const xa = X[row + a]! * wi;
-        const at = a * k;
-        for (let c = 0; c <= a; c++) info[at + c]! += xa * X[row + c]!;
-      }
-    }
-    for (let a = 0; a < k; a++) for (let c = 0; c < a; c++) info[c * k + a] = info[a * k + c]!;
-    const factor = choleskyInverse(info, k);
-    if (!factor) return undefined;
-    // Firth: the likelihood penalised by ½·log|I|
-    if (firth) ll += 0.5 * factor.logDet;
-    return { logLik: ll, cov: factor.inv };
-  };
-  let current = evaluate(beta);
-  if (!current) return undefined;
-  for (let iter = 0; iter < maxIter; iter++) {
-    score.fill(0);
-    for (let i = 0; i < n; i++) {
-      let r = y[i]! - p[i]!;
-      if (firth) {
-        // hat value h_i = w_i·x_iᵀ I⁻¹ x_i
-        let h = 0;
-        for (let a = 0; a < k; a++) {
-          let s = 0;
-          for (let c = 0; c < k; c++) s += current.cov[a * k + c]! * X[i * k + c]!;
-          h += X[i * k + a]! * s;
-        }
-        r += h * w[i]! * (0.5 - p[i]!);
-      }
-      for (let a = 0; a < k; a++) score[a]! += r * X[i * k + a]!;
-    }
-    const step = new Float64Array(k);
-    let largest = 0;
-    for (let a = 0; a < k; a++) {
-      let s = 0;
-      for (let c = 0; c < k; c++) s += current.cov[a * k + c]! * score[c]!;
-      step[a] = s;
-      largest = Math.max(largest, Math.abs(s));
-    }
-    // step halving until the (penalised) likelihood does not fall
-    let t = 1;
-    let next: { logLik: number; cov: Float64Array } | undefined;
-    let candidate = beta;
-    for (let h = 0; h < 30; h++) {
-      candidate = beta.map((b, a) => b + t * step[a]!);
-      next = evaluate(candidate);
-      if (next && next.logLik >= current.logLik - 1e-12 * Math.abs(current.logLik)) break;
-      t /= 2;
-      next = undefined;
-    }
-    if (!next) {
-      evaluate(beta);
-      return { beta, cov: current.cov, logLik: current.logLik, converged: largest * t < 1e-6 };
-    }
-    beta = candidate;
-    current = next;
-    if (largest * t < 1e-6)
-      return { beta, cov: current.cov, logLik: current.logLik, converged: true };
-  }
-  return { beta, cov: current.cov, logLik: current.logLik, converged: false };
-}
 
 /**
  * What every variant of one scan shares: the samples with a known phenotype, their covariates
@@ -657,7 +495,7 @@ export function associationScan(
     }
     return { X, y };
   };
-  const empty = (variant: number, used: number, error: AssociationError): AssociationResult => ({
+  const empty = (variant: number, used: number, error: AssociationFailure): AssociationResult => ({
     variant,
     n: used,
     beta: nan,
@@ -782,48 +620,4 @@ export function associationScan(
     });
   }
   return results;
-}
-
-/**
- * Adjusts p-values for multiple testing: Bonferroni (p·m, capped at 1) or Benjamini–Hochberg
- * (the step-up false-discovery-rate q-values). NaN p-values stay NaN and do not count in m.
- *
- * @param p - the p-values.
- * @param method - `'bonferroni'` or `'bh'`.
- * @returns adjusted values, in the input's order.
- * @throws {@link ArgumentError} for values outside [0, 1] or an unknown method.
- *
- * @example
- * ```ts
- * adjustPValues([0.01, 0.04, 0.03], 'bh'); // [0.03, 0.04, 0.04]
- * ```
- */
-export function adjustPValues(p: readonly number[], method: 'bonferroni' | 'bh'): number[] {
-  const fn = 'adjustPValues';
-  if (method !== 'bonferroni' && method !== 'bh') {
-    throw new ArgumentError(
-      `${fn}: \`method\` must be 'bonferroni' or 'bh'. Received: ${describeValue(method)}.`,
-    );
-  }
-  p.forEach((v, i) => {
-    if (!Number.isNaN(v) && !(v >= 0 && v <= 1))
-      throw new ArgumentError(
-        `${fn}: p-values must be in [0, 1]. Received: ${describeValue(v)} at index ${i}.`,
-      );
-  });
-  const idx = p.map((_, i) => i).filter((i) => !Number.isNaN(p[i]!));
-  const m = idx.length;
-  const out = p.map(() => Number.NaN);
-  if (method === 'bonferroni') {
-    for (const i of idx) out[i] = Math.min(1, p[i]! * m);
-    return out;
-  }
-  idx.sort((a, b) => p[b]! - p[a]!);
-  let running = 1;
-  idx.forEach((i, r) => {
-    const rank = m - r;
-    running = Math.min(running, (p[i]! * m) / rank);
-    out[i] = running;
-  });
-  return out;
 }

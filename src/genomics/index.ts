@@ -5,10 +5,9 @@
  */
 
 export {
-  type AssociationError,
+  type AssociationFailure,
   type AssociationOptions,
   type AssociationResult,
-  adjustPValues,
   associationScan,
 } from './association.js';
 export {
@@ -30,6 +29,7 @@ export {
 } from './explain.js';
 export { hardyWeinbergExact } from './hardy-weinberg.js';
 export { type LdPruneOptions, ldPrune } from './ld-prune.js';
+export { adjustPValues } from './multiple-testing.js';
 export { type GenotypePcs, genotypePcs, type PcaOptions } from './pca.js';
 export {
   type ChromosomeSpan,

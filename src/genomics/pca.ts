@@ -12,6 +12,7 @@ import { ArgumentError, describeValue } from '../core/errors.js';
 import { Random, type Seed } from '../core/random.js';
 import { resolveOptions } from '../core/validate.js';
 import { alleleFrequencies, type GenotypeMatrix } from './preprocess.js';
+import { jacobiEigen, orthonormalise } from './solvers/dense.js';
 
 /** Options of {@link genotypePcs}. */
 export interface PcaOptions {
@@ -36,66 +37,6 @@ export interface GenotypePcs {
   eigenvalues: number[];
   /** Each eigenvalue's share of trace(Ψ). */
   varianceExplained: number[];
-}
-
-/** Symmetric eigen-decomposition by cyclic Jacobi rotations (small matrices). */
-function jacobiEigen(A: Float64Array, n: number): { values: Float64Array; vectors: Float64Array } {
-  const a = Float64Array.from(A);
-  const v = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) v[i * n + i] = 1;
-  for (let sweep = 0; sweep < 100; sweep++) {
-    let off = 0;
-    for (let p = 0; p < n; p++) for (let q = p + 1; q < n; q++) off += a[p * n + q]! ** 2;
-    if (off < 1e-30) break;
-    for (let p = 0; p < n; p++) {
-      for (let q = p + 1; q < n; q++) {
-        const apq = a[p * n + q]!;
-        if (Math.abs(apq) < 1e-300) continue;
-        const theta = (a[q * n + q]! - a[p * n + p]!) / (2 * apq);
-        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-        const c = 1 / Math.sqrt(t * t + 1);
-        const s = t * c;
-        for (let k = 0; k < n; k++) {
-          const akp = a[k * n + p]!;
-          const akq = a[k * n + q]!;
-          a[k * n + p] = c * akp - s * akq;
-          a[k * n + q] = s * akp + c * akq;
-        }
-        for (let k = 0; k < n; k++) {
-          const apk = a[p * n + k]!;
-          const aqk = a[q * n + k]!;
-          a[p * n + k] = c * apk - s * aqk;
-          a[q * n + k] = s * apk + c * aqk;
-        }
-        for (let k = 0; k < n; k++) {
-          const vkp = v[k * n + p]!;
-          const vkq = v[k * n + q]!;
-          v[k * n + p] = c * vkp - s * vkq;
-          v[k * n + q] = s * vkp + c * vkq;
-        }
-      }
-    }
-  }
-  const values = new Float64Array(n);
-  for (let i = 0; i < n; i++) values[i] = a[i * n + i]!;
-  return { values, vectors: v };
-}
-
-/** Orthonormalises the columns of Y (n × l, row-major) in place (modified Gram–Schmidt, twice). */
-function orthonormalise(Y: Float64Array, n: number, l: number): void {
-  for (let pass = 0; pass < 2; pass++) {
-    for (let j = 0; j < l; j++) {
-      for (let i = 0; i < j; i++) {
-        let d = 0;
-        for (let r = 0; r < n; r++) d += Y[r * l + i]! * Y[r * l + j]!;
-        for (let r = 0; r < n; r++) Y[r * l + j]! -= d * Y[r * l + i]!;
-      }
-      let norm = 0;
-      for (let r = 0; r < n; r++) norm += Y[r * l + j]! ** 2;
-      norm = Math.sqrt(norm) || 1;
-      for (let r = 0; r < n; r++) Y[r * l + j]! /= norm;
-    }
-  }
 }
 
 /**

@@ -33,21 +33,6 @@ export function conv2dGeometry(
   );
 }
 
-/** Conv3DInfo likewise (tfjs's 3D gradient kernels have no dilation). @internal */
-export function conv3dGeometry(
-  xShape: readonly number[],
-  wShape: readonly number[],
-  attrs: ConvAttrs,
-): tf.backend_util.Conv3DInfo {
-  return tf.backend_util.computeConv3DInfo(
-    xShape as [number, number, number, number, number],
-    wShape as [number, number, number, number, number],
-    attrs.strides as [number, number, number] | number,
-    1,
-    attrs.pad as 'same',
-  );
-}
-
 /**
  * The output positions o in [min, max) whose tap k reads inside the input along one axis:
  * 0 ≤ o·stride + k·dilation − padBefore < inSize.
