@@ -22,4 +22,4 @@ export {
   type StepSchedule,
 } from './schedule.js';
 export { type Split, type SplitOptions, splitIndices, stratifiedFolds } from './split.js';
-export type { TensorInput, VectorInput } from './tensors.js';
+export type { MatrixInput, NumericArray, TensorInput, VectorInput } from './tensors.js';

@@ -10,11 +10,32 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError, describeValue, ShapeError } from './errors.js';
 
-/** A tensor, or plain numbers the function turns into one. */
+/*
+ * The library's one vocabulary for "numbers on the host or a tensor": TensorInput (any shape),
+ * VectorInput (one value per sample: labels, scores, weights) and MatrixInput (one row per
+ * sample); NumericArray is the host-side part of each.
+ */
+
+/** A tensor of any shape, or plain (nested) numbers the function turns into one. */
 export type TensorInput = tf.Tensor | tf.TensorLike;
 
-/** A 1-D list of numbers: a plain array, a typed array or a 1-D tensor. */
-export type VectorInput = readonly number[] | Float32Array | Int32Array | Uint8Array | tf.Tensor1D;
+/** Numbers on the host: a plain array or a typed array. */
+export type NumericArray =
+  | readonly number[]
+  | Float32Array
+  | Float64Array
+  | Int32Array
+  | Int8Array
+  | Uint8Array
+  | Uint16Array
+  | Int16Array
+  | Uint32Array;
+
+/** One value per sample (labels, scores, weights): numbers on the host, or a 1-D tensor. */
+export type VectorInput = NumericArray | tf.Tensor;
+
+/** One row per sample: rows of numbers on the host, or a 2-D tensor. */
+export type MatrixInput = readonly (readonly number[])[] | tf.Tensor;
 
 /** `[2, 3]` → `"[2, 3]"`. @internal */
 export function formatShape(shape: readonly number[]): string {

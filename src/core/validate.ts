@@ -36,6 +36,11 @@ export interface OptionSpec<T = unknown> {
   constraint: Constraint;
   /** The value used when the caller gives none; omit for options that may stay `undefined`. */
   default?: T | Readonly<T>;
+  /**
+   * This option is a deprecated spelling of the option named here: a value given under it is
+   * checked and returned under that name (giving both is an error).
+   */
+  aliasOf?: string;
 }
 
 /** Maps each option name of `T` to its specification. */
@@ -154,9 +159,21 @@ export function resolveOptions<T extends object>(
       throw new ArgumentError(`${fn}: unknown option \`${key}\`. Known options: ${known}.`);
     }
   }
+  const values: Record<string, unknown> = { ...given };
+  for (const [key, spec] of Object.entries(table)) {
+    if (spec.aliasOf === undefined || given[key] === undefined) continue;
+    if (given[spec.aliasOf] !== undefined) {
+      throw new ArgumentError(
+        `${fn}: give \`${spec.aliasOf}\` or its former spelling \`${key}\`, not both.`,
+      );
+    }
+    values[spec.aliasOf] = given[key];
+    delete values[key];
+  }
   const out: Record<string, unknown> = {};
   for (const [key, spec] of Object.entries(table)) {
-    const value = given[key];
+    if (spec.aliasOf !== undefined) continue;
+    const value = values[key];
     if (value === undefined) {
       if (spec.default !== undefined) out[key] = spec.default;
       continue;

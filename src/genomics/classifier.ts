@@ -11,8 +11,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { tensorValues } from '../backend/matrix-pass.js';
 import { ArgumentError, describeValue, FormatError, ShapeError } from '../core/errors.js';
-import { isTensor } from '../core/tensors.js';
-import { resolveOptions } from '../core/validate.js';
+import { isTensor, type MatrixInput, type VectorInput } from '../core/tensors.js';
+import { type Resolved, resolveOptions } from '../core/validate.js';
 import type { DenseMatrix } from './preprocess.js';
 import { backendProducts } from './solvers/backend-products.js';
 import {
@@ -42,6 +42,8 @@ export interface LogisticRegressionOptions {
   /** Fit an intercept per class. Defaults to `true`. */
   fitIntercept?: boolean;
   /** Weights per class: `'balanced'` (n / (k·n_c)) or a map from class label to weight. Defaults to none. */
+  classWeights?: 'balanced' | Readonly<Record<number, number>>;
+  /** @deprecated The former spelling of `classWeights` (scikit-learn's `class_weight`); it still works. */
   classWeight?: 'balanced' | Readonly<Record<number, number>>;
   /**
    * Convergence: the largest component of the objective's (pseudo-)gradient is ≤ tol (with the
@@ -72,10 +74,14 @@ export interface LogisticRegressionOptions {
  * Features: one row per sample, as arrays, a 2-D tensor, or a dense row-major matrix
  * `{ data, rows, cols }` (as `encodeGenotypes` and `GenotypeStandardizer` return).
  */
-export type FeatureMatrix = readonly (readonly number[])[] | tf.Tensor2D | tf.Tensor | DenseMatrix;
+export type FeatureMatrix = MatrixInput | DenseMatrix;
 
-/** Labels: one per sample, as an array or a 1-D tensor. */
-export type LabelVector = readonly number[] | Int32Array | Float64Array | Float32Array | tf.Tensor;
+/**
+ * Labels, one per sample.
+ *
+ * @deprecated The former name of {@link VectorInput}; it still works.
+ */
+export type LabelVector = VectorInput;
 
 /** The JSON form of a fitted model ({@link LogisticRegression.toJSON}). */
 export interface LogisticRegressionJson {
@@ -103,7 +109,8 @@ const SPECS = {
   C: { constraint: { kind: 'number', min: 0, minExclusive: true }, default: 1 },
   l1Ratio: { constraint: { kind: 'number', min: 0, max: 1 } },
   fitIntercept: { constraint: { kind: 'boolean' }, default: true },
-  classWeight: { constraint: { kind: 'any' } },
+  classWeights: { constraint: { kind: 'any' } },
+  classWeight: { constraint: { kind: 'any' }, aliasOf: 'classWeights' },
   tol: { constraint: { kind: 'number', min: 0, minExclusive: true }, default: 1e-4 },
   maxIter: { constraint: { kind: 'number', integer: true, min: 1 }, default: 100 },
   warmStart: { constraint: { kind: 'boolean' }, default: false },
@@ -249,11 +256,7 @@ async function toVector(v: unknown, name: string, n: number): Promise<Float64Arr
  * ```
  */
 export class LogisticRegression {
-  private readonly options: Omit<
-    Required<LogisticRegressionOptions>,
-    'classWeight' | 'l1Ratio' | 'onWarning'
-  > &
-    Pick<LogisticRegressionOptions, 'classWeight' | 'l1Ratio' | 'onWarning'>;
+  private readonly options: Resolved<LogisticRegressionOptions, typeof SPECS>;
   private fitted?: {
     classes: number[];
     coef: number[][];
@@ -275,15 +278,15 @@ export class LogisticRegression {
       throw new ArgumentError(`${fn}: penalty 'elasticnet' needs \`l1Ratio\` in [0, 1].`);
     }
     if (
-      o.classWeight !== undefined &&
-      o.classWeight !== 'balanced' &&
-      (typeof o.classWeight !== 'object' || o.classWeight === null)
+      o.classWeights !== undefined &&
+      o.classWeights !== 'balanced' &&
+      (typeof o.classWeights !== 'object' || o.classWeights === null)
     ) {
       throw new ArgumentError(
-        `${fn}: \`classWeight\` must be 'balanced' or a map from class label to weight. Received: ${describeValue(o.classWeight)}.`,
+        `${fn}: \`classWeights\` must be 'balanced' or a map from class label to weight. Received: ${describeValue(o.classWeights)}.`,
       );
     }
-    this.options = o as typeof this.options;
+    this.options = o;
   }
 
   /** The class labels seen by `fit`, ascending. */
@@ -322,12 +325,12 @@ export class LogisticRegression {
    *
    * @param X - features, samples × features (arrays or a 2-D tensor; finite numbers).
    * @param y - class labels, one per sample (any numbers; two or more distinct).
-   * @param sampleWeight - a non-negative weight per sample. Defaults to 1 each.
+   * @param sampleWeights - a non-negative weight per sample. Defaults to 1 each.
    * @returns this model, fitted.
    * @throws {@link ArgumentError} for NaN/infinite features, a single class, negative weights,
-   *   a `classWeight` naming a label `y` lacks; {@link ShapeError} for sizes that disagree.
+   *   a `classWeights` naming a label `y` lacks; {@link ShapeError} for sizes that disagree.
    */
-  async fit(X: FeatureMatrix, y: LabelVector, sampleWeight?: LabelVector): Promise<this> {
+  async fit(X: FeatureMatrix, y: VectorInput, sampleWeights?: VectorInput): Promise<this> {
     const fn = 'LogisticRegression.fit';
     // finiteness is checked below (on the backend path while the design is converted), and a
     // float32 tensor is read to the host only if the products run there
@@ -342,12 +345,12 @@ export class LogisticRegression {
     const index = new Map(classes.map((c, i) => [c, i]));
     const yIdx = Int32Array.from(labels, (v) => index.get(v)!);
     const weights =
-      sampleWeight === undefined
+      sampleWeights === undefined
         ? new Float64Array(design.rows).fill(1)
-        : await toVector(sampleWeight, `${fn}: \`sampleWeight\``, design.rows);
+        : await toVector(sampleWeights, `${fn}: \`sampleWeights\``, design.rows);
     if (weights.some((w) => w < 0))
-      throw new ArgumentError(`${fn}: \`sampleWeight\` must be non-negative.`);
-    const cw = this.options.classWeight;
+      throw new ArgumentError(`${fn}: \`sampleWeights\` must be non-negative.`);
+    const cw = this.options.classWeights;
     if (cw !== undefined) {
       let perClass: number[];
       if (cw === 'balanced') {
@@ -357,7 +360,7 @@ export class LogisticRegression {
         for (const key of Object.keys(cw)) {
           if (!index.has(Number(key))) {
             throw new ArgumentError(
-              `${fn}: \`classWeight\` names class ${key}, which \`y\` does not hold (classes: ${classes.join(', ')}).`,
+              `${fn}: \`classWeights\` names class ${key}, which \`y\` does not hold (classes: ${classes.join(', ')}).`,
             );
           }
         }

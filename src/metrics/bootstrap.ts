@@ -11,8 +11,8 @@ import { resolveOptions } from '../core/validate.js';
 import {
   type HostScores,
   type MetricScores,
-  type MetricVector,
   type NumericArray,
+  type VectorInput,
   vector,
   withLabelledValues,
 } from './inputs.js';
@@ -97,13 +97,13 @@ export function bootstrapCi(
 ): ConfidenceInterval;
 export function bootstrapCi(
   metric: BootstrapMetric,
-  yTrue: MetricVector,
+  yTrue: VectorInput,
   yScore: MetricScores,
   options?: BootstrapOptions,
 ): Promise<ConfidenceInterval>;
 export function bootstrapCi(
   metric: BootstrapMetric,
-  yTrue: MetricVector,
+  yTrue: VectorInput,
   yScore: MetricScores,
   options?: BootstrapOptions,
 ): ConfidenceInterval | Promise<ConfidenceInterval> {

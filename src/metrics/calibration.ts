@@ -12,8 +12,8 @@ import { binaryProblem } from './class-problem.js';
 import {
   type HostScores,
   type MetricScores,
-  type MetricVector,
   type NumericArray,
+  type VectorInput,
   vector,
   weights,
   withLabelledValues,
@@ -57,7 +57,9 @@ export interface BrierScoreOptions {
   /** The label of the positive class. Defaults to 1 when the labels are 0/1 or −1/1. */
   positiveLabel?: number;
   /** One non-negative weight per sample. Defaults to 1 each. */
-  sampleWeight?: MetricVector;
+  sampleWeights?: VectorInput;
+  /** @deprecated The former spelling of `sampleWeights`; it still works. */
+  sampleWeight?: VectorInput;
 }
 
 /** The binning options, with `nBins` defaulting to `nBins` (5 for curves, 10 for ECE). */
@@ -165,13 +167,13 @@ export function calibrationCurve(
   options?: CalibrationCurveOptions,
 ): CalibrationCurve;
 export function calibrationCurve(
-  yTrue: MetricVector,
-  yProb: MetricVector,
+  yTrue: VectorInput,
+  yProb: VectorInput,
   options?: CalibrationCurveOptions,
 ): Promise<CalibrationCurve>;
 export function calibrationCurve(
-  yTrue: MetricVector,
-  yProb: MetricVector,
+  yTrue: VectorInput,
+  yProb: VectorInput,
   options?: CalibrationCurveOptions,
 ): CalibrationCurve | Promise<CalibrationCurve> {
   const fn = 'calibrationCurve';
@@ -218,12 +220,12 @@ export function expectedCalibrationError(
   options?: CalibrationErrorOptions,
 ): number;
 export function expectedCalibrationError(
-  yTrue: MetricVector,
+  yTrue: VectorInput,
   yProb: MetricScores,
   options?: CalibrationErrorOptions,
 ): Promise<number>;
 export function expectedCalibrationError(
-  yTrue: MetricVector,
+  yTrue: VectorInput,
   yProb: MetricScores,
   options?: CalibrationErrorOptions,
 ): number | Promise<number> {
@@ -291,26 +293,27 @@ export function expectedCalibrationError(
 export function brierScore(
   yTrue: NumericArray,
   yProb: NumericArray,
-  options?: BrierScoreOptions & { sampleWeight?: NumericArray },
+  options?: BrierScoreOptions & { sampleWeights?: NumericArray; sampleWeight?: NumericArray },
 ): number;
 export function brierScore(
-  yTrue: MetricVector,
-  yProb: MetricVector,
+  yTrue: VectorInput,
+  yProb: VectorInput,
   options?: BrierScoreOptions,
 ): Promise<number>;
 export function brierScore(
-  yTrue: MetricVector,
-  yProb: MetricVector,
+  yTrue: VectorInput,
+  yProb: VectorInput,
   options?: BrierScoreOptions,
 ): number | Promise<number> {
   const fn = 'brierScore';
   const o = resolveOptions(fn, options, {
     positiveLabel: { constraint: { kind: 'number' } },
-    sampleWeight: { constraint: { kind: 'any' } },
+    sampleWeights: { constraint: { kind: 'any' } },
+    sampleWeight: { constraint: { kind: 'any' }, aliasOf: 'sampleWeights' },
   });
-  return withLabelledValues(fn, yTrue, ['yProb', yProb], o.sampleWeight, (t, s, w) => {
+  return withLabelledValues(fn, yTrue, ['yProb', yProb], o.sampleWeights, (t, s, w) => {
     const n = t.data.length;
-    const wv = weights(w, `${fn}: \`sampleWeight\``, n);
+    const wv = weights(w, `${fn}: \`sampleWeights\``, n);
     const p = binaryProblem(fn, t, s, wv, o.positiveLabel, false);
     checkProbabilities(p.score, `${fn}: \`yProb\``);
     let sum = 0;

@@ -11,7 +11,7 @@
 import { ArgumentError } from '../core/errors.js';
 import { resolveOptions } from '../core/validate.js';
 import { countMatrix, type LabelPairs, labelPairs } from './confusion-matrix.js';
-import { type MetricVector, type NumericArray, withLabelledValues } from './inputs.js';
+import { type NumericArray, type VectorInput, withLabelledValues } from './inputs.js';
 
 /** How per-class values become one number. */
 export type ScoreAverage = 'binary' | 'macro' | 'micro' | 'weighted';
@@ -29,13 +29,17 @@ export interface ScoreOptions {
   /** The classes to score. Defaults to the sorted union of the labels in `yTrue` and `yPred`. */
   labels?: readonly number[];
   /** One non-negative weight per sample. Defaults to 1 each. */
-  sampleWeight?: MetricVector;
+  sampleWeights?: VectorInput;
+  /** @deprecated The former spelling of `sampleWeights`; it still works. */
+  sampleWeight?: VectorInput;
 }
 
 /** Options of {@link accuracy} and {@link balancedAccuracy}. */
 export interface AccuracyOptions {
   /** One non-negative weight per sample. Defaults to 1 each. */
-  sampleWeight?: MetricVector;
+  sampleWeights?: VectorInput;
+  /** @deprecated The former spelling of `sampleWeights`; it still works. */
+  sampleWeight?: VectorInput;
 }
 
 /** Per-class values of every threshold metric, and their averages. */
@@ -85,10 +89,14 @@ const SCORE_SPECS = {
   },
   positiveLabel: { constraint: { kind: 'number' } },
   labels: { constraint: { kind: 'any' } },
-  sampleWeight: { constraint: { kind: 'any' } },
+  sampleWeights: { constraint: { kind: 'any' } },
+  sampleWeight: { constraint: { kind: 'any' }, aliasOf: 'sampleWeights' },
 } as const;
 
-const ACCURACY_SPECS = { sampleWeight: { constraint: { kind: 'any' } } } as const;
+const ACCURACY_SPECS = {
+  sampleWeights: { constraint: { kind: 'any' } },
+  sampleWeight: { constraint: { kind: 'any' }, aliasOf: 'sampleWeights' },
+} as const;
 
 interface Counts {
   tp: number;
@@ -179,12 +187,12 @@ function binaryCounts(fn: string, pairs: LabelPairs, positiveLabel: number | und
 function thresholdMetric(
   kind: Kind,
   fn: string,
-  yTrue: MetricVector,
-  yPred: MetricVector,
+  yTrue: VectorInput,
+  yPred: VectorInput,
   options: ScoreOptions | undefined,
 ): number | Promise<number> {
   const o = resolveOptions(fn, options, SCORE_SPECS);
-  return withLabelledValues(fn, yTrue, ['yPred', yPred], o.sampleWeight, (t, p, w) => {
+  return withLabelledValues(fn, yTrue, ['yPred', yPred], o.sampleWeights, (t, p, w) => {
     const pairs = labelPairs(fn, t, p, w, o.labels);
     if (o.average === 'binary') return scoreOf(kind, binaryCounts(fn, pairs, o.positiveLabel));
     return average(kind, perClass(countMatrix(pairs)), o.average);
@@ -209,16 +217,16 @@ function thresholdMetric(
 export function sensitivity(
   yTrue: NumericArray,
   yPred: NumericArray,
-  options?: ScoreOptions & { sampleWeight?: NumericArray },
+  options?: ScoreOptions & { sampleWeights?: NumericArray; sampleWeight?: NumericArray },
 ): number;
 export function sensitivity(
-  yTrue: MetricVector,
-  yPred: MetricVector,
+  yTrue: VectorInput,
+  yPred: VectorInput,
   options?: ScoreOptions,
 ): Promise<number>;
 export function sensitivity(
-  yTrue: MetricVector,
-  yPred: MetricVector,
+  yTrue: VectorInput,
+  yPred: VectorInput,
   options?: ScoreOptions,
 ): number | Promise<number> {
   return thresholdMetric('sensitivity', 'sensitivity', yTrue, yPred, options);
@@ -251,16 +259,16 @@ export const recall: typeof sensitivity = sensitivity;
 export function specificity(
   yTrue: NumericArray,
   yPred: NumericArray,
-  options?: ScoreOptions & { sampleWeight?: NumericArray },
+  options?: ScoreOptions & { sampleWeights?: NumericArray; sampleWeight?: NumericArray },
 ): number;
 export function specificity(
-  yTrue: MetricVector,
-  yPred: MetricVector,
+  yTrue: VectorInput,
+  yPred: VectorInput,
   options?: ScoreOptions,
 ): Promise<number>;
 export function specificity(
-  yTrue: MetricVector,
-  yPred: MetricVector,
+  yTrue: VectorInput,
+  yPred: VectorInput,
   options?: ScoreOptions,
 ): number | Promise<number> {
   return thresholdMetric('specificity', 'specificity', yTrue, yPred, options);
@@ -283,16 +291,16 @@ export function specificity(
 export function precision(
   yTrue: NumericArray,
   yPred: NumericArray,
-  options?: ScoreOptions & { sampleWeight?: NumericArray },
+  options?: ScoreOptions & { sampleWeights?: NumericArray; sampleWeight?: NumericArray },
 ): number;
 export function precision(
-  yTrue: MetricVector,
-  yPred: MetricVector,
+  yTrue: VectorInput,
+  yPred: VectorInput,
   options?: ScoreOptions,
 ): Promise<number>;
 export function precision(
-  yTrue: MetricVector,
-  yPred: MetricVector,
+  yTrue: VectorInput,
+  yPred: VectorInput,
   options?: ScoreOptions,
 ): number | Promise<number> {
   return thresholdMetric('precision', 'precision', yTrue, yPred, options);
@@ -315,16 +323,16 @@ export function precision(
 export function negativePredictiveValue(
   yTrue: NumericArray,
   yPred: NumericArray,
-  options?: ScoreOptions & { sampleWeight?: NumericArray },
+  options?: ScoreOptions & { sampleWeights?: NumericArray; sampleWeight?: NumericArray },
 ): number;
 export function negativePredictiveValue(
-  yTrue: MetricVector,
-  yPred: MetricVector,
+  yTrue: VectorInput,
+  yPred: VectorInput,
   options?: ScoreOptions,
 ): Promise<number>;
 export function negativePredictiveValue(
-  yTrue: MetricVector,
-  yPred: MetricVector,
+  yTrue: VectorInput,
+  yPred: VectorInput,
   options?: ScoreOptions,
 ): number | Promise<number> {
   return thresholdMetric('npv', 'negativePredictiveValue', yTrue, yPred, options);
@@ -346,16 +354,16 @@ export function negativePredictiveValue(
 export function f1Score(
   yTrue: NumericArray,
   yPred: NumericArray,
-  options?: ScoreOptions & { sampleWeight?: NumericArray },
+  options?: ScoreOptions & { sampleWeights?: NumericArray; sampleWeight?: NumericArray },
 ): number;
 export function f1Score(
-  yTrue: MetricVector,
-  yPred: MetricVector,
+  yTrue: VectorInput,
+  yPred: VectorInput,
   options?: ScoreOptions,
 ): Promise<number>;
 export function f1Score(
-  yTrue: MetricVector,
-  yPred: MetricVector,
+  yTrue: VectorInput,
+  yPred: VectorInput,
   options?: ScoreOptions,
 ): number | Promise<number> {
   return thresholdMetric('f1', 'f1Score', yTrue, yPred, options);
@@ -378,21 +386,21 @@ export function f1Score(
 export function accuracy(
   yTrue: NumericArray,
   yPred: NumericArray,
-  options?: AccuracyOptions & { sampleWeight?: NumericArray },
+  options?: AccuracyOptions & { sampleWeights?: NumericArray; sampleWeight?: NumericArray },
 ): number;
 export function accuracy(
-  yTrue: MetricVector,
-  yPred: MetricVector,
+  yTrue: VectorInput,
+  yPred: VectorInput,
   options?: AccuracyOptions,
 ): Promise<number>;
 export function accuracy(
-  yTrue: MetricVector,
-  yPred: MetricVector,
+  yTrue: VectorInput,
+  yPred: VectorInput,
   options?: AccuracyOptions,
 ): number | Promise<number> {
   const fn = 'accuracy';
   const o = resolveOptions(fn, options, ACCURACY_SPECS);
-  return withLabelledValues(fn, yTrue, ['yPred', yPred], o.sampleWeight, (t, p, w) =>
+  return withLabelledValues(fn, yTrue, ['yPred', yPred], o.sampleWeights, (t, p, w) =>
     accuracyOf(labelPairs(fn, t, p, w, undefined)),
   );
 }
@@ -436,21 +444,21 @@ function balancedOf(pairs: LabelPairs): number {
 export function balancedAccuracy(
   yTrue: NumericArray,
   yPred: NumericArray,
-  options?: AccuracyOptions & { sampleWeight?: NumericArray },
+  options?: AccuracyOptions & { sampleWeights?: NumericArray; sampleWeight?: NumericArray },
 ): number;
 export function balancedAccuracy(
-  yTrue: MetricVector,
-  yPred: MetricVector,
+  yTrue: VectorInput,
+  yPred: VectorInput,
   options?: AccuracyOptions,
 ): Promise<number>;
 export function balancedAccuracy(
-  yTrue: MetricVector,
-  yPred: MetricVector,
+  yTrue: VectorInput,
+  yPred: VectorInput,
   options?: AccuracyOptions,
 ): number | Promise<number> {
   const fn = 'balancedAccuracy';
   const o = resolveOptions(fn, options, ACCURACY_SPECS);
-  return withLabelledValues(fn, yTrue, ['yPred', yPred], o.sampleWeight, (t, p, w) =>
+  return withLabelledValues(fn, yTrue, ['yPred', yPred], o.sampleWeights, (t, p, w) =>
     balancedOf(labelPairs(fn, t, p, w, undefined)),
   );
 }
@@ -460,7 +468,9 @@ export interface ClassificationReportOptions {
   /** The classes to report. Defaults to the sorted union of the labels in `yTrue` and `yPred`. */
   labels?: readonly number[];
   /** One non-negative weight per sample. Defaults to 1 each. */
-  sampleWeight?: MetricVector;
+  sampleWeights?: VectorInput;
+  /** @deprecated The former spelling of `sampleWeights`; it still works. */
+  sampleWeight?: VectorInput;
 }
 
 /**
@@ -482,24 +492,28 @@ export interface ClassificationReportOptions {
 export function classificationReport(
   yTrue: NumericArray,
   yPred: NumericArray,
-  options?: ClassificationReportOptions & { sampleWeight?: NumericArray },
+  options?: ClassificationReportOptions & {
+    sampleWeights?: NumericArray;
+    sampleWeight?: NumericArray;
+  },
 ): ClassificationReport;
 export function classificationReport(
-  yTrue: MetricVector,
-  yPred: MetricVector,
+  yTrue: VectorInput,
+  yPred: VectorInput,
   options?: ClassificationReportOptions,
 ): Promise<ClassificationReport>;
 export function classificationReport(
-  yTrue: MetricVector,
-  yPred: MetricVector,
+  yTrue: VectorInput,
+  yPred: VectorInput,
   options?: ClassificationReportOptions,
 ): ClassificationReport | Promise<ClassificationReport> {
   const fn = 'classificationReport';
   const o = resolveOptions(fn, options, {
     labels: { constraint: { kind: 'any' } },
-    sampleWeight: { constraint: { kind: 'any' } },
+    sampleWeights: { constraint: { kind: 'any' } },
+    sampleWeight: { constraint: { kind: 'any' }, aliasOf: 'sampleWeights' },
   });
-  return withLabelledValues(fn, yTrue, ['yPred', yPred], o.sampleWeight, (t, p, w) => {
+  return withLabelledValues(fn, yTrue, ['yPred', yPred], o.sampleWeights, (t, p, w) => {
     const pairs = labelPairs(fn, t, p, w, o.labels);
     const m = countMatrix(pairs);
     const counts = perClass(m);

@@ -8,10 +8,10 @@
 import { ArgumentError } from '../core/errors.js';
 import { resolveOptions } from '../core/validate.js';
 import {
-  type MetricVector,
   type NumericArray,
   uniqueSorted,
   type Values,
+  type VectorInput,
   vector,
   weights,
   withLabelledValues,
@@ -25,7 +25,9 @@ export interface ConfusionMatrixOptions {
    */
   labels?: readonly number[];
   /** One non-negative weight per sample. Defaults to 1 each. */
-  sampleWeight?: MetricVector;
+  sampleWeights?: VectorInput;
+  /** @deprecated The former spelling of `sampleWeights`; it still works. */
+  sampleWeight?: VectorInput;
   /**
    * Divide by the row sums (`'true'`: each row is the distribution of predictions for that true
    * class, its diagonal the class's recall), the column sums (`'pred'`), or the total (`'all'`).
@@ -36,7 +38,8 @@ export interface ConfusionMatrixOptions {
 
 const SPECS = {
   labels: { constraint: { kind: 'any' } },
-  sampleWeight: { constraint: { kind: 'any' } },
+  sampleWeights: { constraint: { kind: 'any' } },
+  sampleWeight: { constraint: { kind: 'any' }, aliasOf: 'sampleWeights' },
   normalize: { constraint: { kind: 'string', oneOf: ['true', 'pred', 'all'] } },
 } as const;
 
@@ -62,7 +65,7 @@ export function labelPairs(
 ): LabelPairs {
   const yTrue = vector(t, `${fn}: \`yTrue\``);
   const yPred = vector(p, `${fn}: \`yPred\``, yTrue.length);
-  const weight = weights(w, `${fn}: \`sampleWeight\``, yTrue.length);
+  const weight = weights(w, `${fn}: \`sampleWeights\``, yTrue.length);
   let list: number[];
   if (labels !== undefined) {
     if (!Array.isArray(labels) || labels.length === 0 || !labels.every(Number.isFinite)) {
@@ -111,21 +114,21 @@ export function countMatrix(pairs: LabelPairs): number[][] {
 export function confusionMatrix(
   yTrue: NumericArray,
   yPred: NumericArray,
-  options?: ConfusionMatrixOptions & { sampleWeight?: NumericArray },
+  options?: ConfusionMatrixOptions & { sampleWeights?: NumericArray; sampleWeight?: NumericArray },
 ): number[][];
 export function confusionMatrix(
-  yTrue: MetricVector,
-  yPred: MetricVector,
+  yTrue: VectorInput,
+  yPred: VectorInput,
   options?: ConfusionMatrixOptions,
 ): Promise<number[][]>;
 export function confusionMatrix(
-  yTrue: MetricVector,
-  yPred: MetricVector,
+  yTrue: VectorInput,
+  yPred: VectorInput,
   options?: ConfusionMatrixOptions,
 ): number[][] | Promise<number[][]> {
   const fn = 'confusionMatrix';
   const o = resolveOptions(fn, options, SPECS);
-  return withLabelledValues(fn, yTrue, ['yPred', yPred], o.sampleWeight, (t, p, w) => {
+  return withLabelledValues(fn, yTrue, ['yPred', yPred], o.sampleWeights, (t, p, w) => {
     const m = countMatrix(labelPairs(fn, t, p, w, o.labels));
     const k = m.length;
     const div = (v: number, d: number) => (d === 0 ? 0 : v / d);

@@ -6,6 +6,8 @@
  *
  * @module
  */
+
+export type { MatrixInput, NumericArray, VectorInput } from '../core/tensors.js';
 export {
   type BootstrapMetric,
   type BootstrapOptions,
@@ -39,7 +41,7 @@ export {
   specificity,
 } from './classification-scores.js';
 export { type ConfusionMatrixOptions, confusionMatrix } from './confusion-matrix.js';
-export type { HostScores, MetricScores, MetricVector, NumericArray } from './inputs.js';
+export type { HostScores, MetricScores, MetricVector } from './inputs.js';
 export {
   type AveragePrecisionOptions,
   averagePrecision,

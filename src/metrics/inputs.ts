@@ -11,28 +11,28 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError, describeValue, ShapeError } from '../core/errors.js';
-import { formatShape, isTensor } from '../core/tensors.js';
+import {
+  formatShape,
+  isTensor,
+  type MatrixInput,
+  type NumericArray,
+  type VectorInput,
+} from '../core/tensors.js';
 
-/** Numbers on the host: a plain array or a typed array. */
-export type NumericArray =
-  | readonly number[]
-  | Float32Array
-  | Float64Array
-  | Int32Array
-  | Int8Array
-  | Uint8Array
-  | Uint16Array
-  | Int16Array
-  | Uint32Array;
+export type { MatrixInput, NumericArray, VectorInput };
 
-/** One value per sample (labels, scores or weights): numbers on the host, or a 1-D tensor. */
-export type MetricVector = NumericArray | tf.Tensor;
+/**
+ * One value per sample.
+ *
+ * @deprecated The former name of {@link VectorInput}; it still works.
+ */
+export type MetricVector = VectorInput;
 
 /**
  * Scores: one per sample (binary: the positive class's score), or one row per sample and one
  * column per class (`number[][]` or a 2-D tensor).
  */
-export type MetricScores = NumericArray | readonly (readonly number[])[] | tf.Tensor;
+export type MetricScores = VectorInput | MatrixInput;
 
 /** Host-side values of one argument. @internal */
 export interface Values {
@@ -128,15 +128,15 @@ export function withLabelledValues<R>(
   fn: string,
   yTrue: unknown,
   [name, values]: readonly [name: string, values: unknown],
-  sampleWeight: unknown,
-  compute: (yTrue: Values, values: Values, sampleWeight: Values | undefined) => R,
+  sampleWeights: unknown,
+  compute: (yTrue: Values, values: Values, sampleWeights: Values | undefined) => R,
 ): R | Promise<R> {
   return withValues(
     fn,
     [
       ['yTrue', yTrue],
       [name, values],
-      ['sampleWeight', sampleWeight],
+      ['sampleWeights', sampleWeights],
     ],
     ([t, v, w]) => compute(t!, v!, w),
   );

@@ -19,8 +19,8 @@ import {
 import {
   type HostScores,
   type MetricScores,
-  type MetricVector,
   type NumericArray,
+  type VectorInput,
   weights,
   withLabelledValues,
 } from './inputs.js';
@@ -30,7 +30,9 @@ export interface PrecisionRecallCurveOptions {
   /** The label of the positive class. Defaults to 1 when the labels are 0/1 or −1/1. */
   positiveLabel?: number;
   /** One non-negative weight per sample. Defaults to equal weights. */
-  sampleWeight?: MetricVector;
+  sampleWeights?: VectorInput;
+  /** @deprecated The former spelling of `sampleWeights`; it still works. */
+  sampleWeight?: VectorInput;
 }
 
 /** A precision–recall curve: thresholds ascending, recall descending. */
@@ -56,7 +58,8 @@ export interface AveragePrecisionOptions extends PrecisionRecallCurveOptions {
 
 const CURVE_SPECS = {
   positiveLabel: { constraint: { kind: 'number' } },
-  sampleWeight: { constraint: { kind: 'any' } },
+  sampleWeights: { constraint: { kind: 'any' } },
+  sampleWeight: { constraint: { kind: 'any' }, aliasOf: 'sampleWeights' },
 } as const;
 
 const AP_SPECS = {
@@ -116,23 +119,26 @@ function apOf(p: BinaryProblem): number {
 export function precisionRecallCurve(
   yTrue: NumericArray,
   yScore: HostScores,
-  options?: PrecisionRecallCurveOptions & { sampleWeight?: NumericArray },
+  options?: PrecisionRecallCurveOptions & {
+    sampleWeights?: NumericArray;
+    sampleWeight?: NumericArray;
+  },
 ): PrecisionRecallCurve;
 export function precisionRecallCurve(
-  yTrue: MetricVector,
+  yTrue: VectorInput,
   yScore: MetricScores,
   options?: PrecisionRecallCurveOptions,
 ): Promise<PrecisionRecallCurve>;
 export function precisionRecallCurve(
-  yTrue: MetricVector,
+  yTrue: VectorInput,
   yScore: MetricScores,
   options?: PrecisionRecallCurveOptions,
 ): PrecisionRecallCurve | Promise<PrecisionRecallCurve> {
   const fn = 'precisionRecallCurve';
   const o = resolveOptions(fn, options, CURVE_SPECS);
-  return withLabelledValues(fn, yTrue, ['yScore', yScore], o.sampleWeight, (t, s, w) => {
+  return withLabelledValues(fn, yTrue, ['yScore', yScore], o.sampleWeights, (t, s, w) => {
     const n = t.data.length;
-    const wv = weights(w, `${fn}: \`sampleWeight\``, n);
+    const wv = weights(w, `${fn}: \`sampleWeights\``, n);
     return prOf(binaryProblem(fn, t, s, wv, o.positiveLabel, false));
   });
 }
@@ -158,22 +164,22 @@ export function precisionRecallCurve(
 export function averagePrecision(
   yTrue: NumericArray,
   yScore: HostScores,
-  options?: AveragePrecisionOptions & { sampleWeight?: NumericArray },
+  options?: AveragePrecisionOptions & { sampleWeights?: NumericArray; sampleWeight?: NumericArray },
 ): number;
 export function averagePrecision(
-  yTrue: MetricVector,
+  yTrue: VectorInput,
   yScore: MetricScores,
   options?: AveragePrecisionOptions,
 ): Promise<number>;
 export function averagePrecision(
-  yTrue: MetricVector,
+  yTrue: VectorInput,
   yScore: MetricScores,
   options?: AveragePrecisionOptions,
 ): number | Promise<number> {
   const fn = 'averagePrecision';
   const o = resolveOptions(fn, options, AP_SPECS);
-  return withLabelledValues(fn, yTrue, ['yScore', yScore], o.sampleWeight, (tv, sv, w) => {
-    const wv = weights(w, `${fn}: \`sampleWeight\``, tv.data.length);
+  return withLabelledValues(fn, yTrue, ['yScore', yScore], o.sampleWeights, (tv, sv, w) => {
+    const wv = weights(w, `${fn}: \`sampleWeights\``, tv.data.length);
     if (sv.shape.length === 2 && (sv.shape[1]! > 2 || o.labels !== undefined)) {
       const mp = multiclassProblem(fn, tv, sv, wv, o.labels);
       const k = mp.classes.length;

@@ -20,8 +20,8 @@ import {
 import {
   type HostScores,
   type MetricScores,
-  type MetricVector,
   type NumericArray,
+  type VectorInput,
   weights,
   withLabelledValues,
 } from './inputs.js';
@@ -31,7 +31,9 @@ export interface RocCurveOptions {
   /** The label of the positive class. Defaults to 1 when the labels are 0/1 or −1/1. */
   positiveLabel?: number;
   /** One non-negative weight per sample. Defaults to equal weights. */
-  sampleWeight?: MetricVector;
+  sampleWeights?: VectorInput;
+  /** @deprecated The former spelling of `sampleWeights`; it still works. */
+  sampleWeight?: VectorInput;
   /**
    * Drop thresholds whose point lies on a straight segment between its neighbours (they do not
    * change the plotted curve or its area). Defaults to `true`.
@@ -57,7 +59,9 @@ export interface RocAucOptions {
   /** Binary: the label of the positive class. Defaults to 1 when the labels are 0/1 or −1/1. */
   positiveLabel?: number;
   /** One non-negative weight per sample. Defaults to equal weights. */
-  sampleWeight?: MetricVector;
+  sampleWeights?: VectorInput;
+  /** @deprecated The former spelling of `sampleWeights`; it still works. */
+  sampleWeight?: VectorInput;
   /**
    * Several classes (one score column each): how the one-vs-rest areas are averaged, `'macro'`
    * (plain mean) or `'weighted'` (by each class's prevalence). Defaults to `'macro'`.
@@ -74,13 +78,15 @@ export interface RocAucOptions {
 
 const CURVE_SPECS = {
   positiveLabel: { constraint: { kind: 'number' } },
-  sampleWeight: { constraint: { kind: 'any' } },
+  sampleWeights: { constraint: { kind: 'any' } },
+  sampleWeight: { constraint: { kind: 'any' }, aliasOf: 'sampleWeights' },
   dropIntermediate: { constraint: { kind: 'boolean' }, default: true },
 } as const;
 
 const AUC_SPECS = {
   positiveLabel: { constraint: { kind: 'number' } },
-  sampleWeight: { constraint: { kind: 'any' } },
+  sampleWeights: { constraint: { kind: 'any' } },
+  sampleWeight: { constraint: { kind: 'any' }, aliasOf: 'sampleWeights' },
   average: { constraint: { kind: 'string', oneOf: ['macro', 'weighted'] }, default: 'macro' },
   labels: { constraint: { kind: 'any' } },
   maxFpr: { constraint: { kind: 'number', min: 0, max: 1, minExclusive: true } },
@@ -153,27 +159,27 @@ function binaryAuc(p: BinaryProblem, maxFpr: number | undefined, fn: string): nu
 export function rocCurve(
   yTrue: NumericArray,
   yScore: HostScores,
-  options?: RocCurveOptions & { sampleWeight?: NumericArray },
+  options?: RocCurveOptions & { sampleWeights?: NumericArray; sampleWeight?: NumericArray },
 ): RocCurve;
 export function rocCurve(
-  yTrue: MetricVector,
+  yTrue: VectorInput,
   yScore: MetricScores,
   options?: RocCurveOptions,
 ): Promise<RocCurve>;
 export function rocCurve(
-  yTrue: MetricVector,
+  yTrue: VectorInput,
   yScore: MetricScores,
   options?: RocCurveOptions,
 ): RocCurve | Promise<RocCurve> {
   const fn = 'rocCurve';
   const o = resolveOptions(fn, options, CURVE_SPECS);
-  return withLabelledValues(fn, yTrue, ['yScore', yScore], o.sampleWeight, (t, s, w) => {
+  return withLabelledValues(fn, yTrue, ['yScore', yScore], o.sampleWeights, (t, s, w) => {
     const n = t.data.length;
     const p = binaryProblem(
       fn,
       t,
       s,
-      weights(w, `${fn}: \`sampleWeight\``, n),
+      weights(w, `${fn}: \`sampleWeights\``, n),
       o.positiveLabel,
       true,
     );
@@ -206,22 +212,22 @@ export function rocCurve(
 export function rocAuc(
   yTrue: NumericArray,
   yScore: HostScores,
-  options?: RocAucOptions & { sampleWeight?: NumericArray },
+  options?: RocAucOptions & { sampleWeights?: NumericArray; sampleWeight?: NumericArray },
 ): number;
 export function rocAuc(
-  yTrue: MetricVector,
+  yTrue: VectorInput,
   yScore: MetricScores,
   options?: RocAucOptions,
 ): Promise<number>;
 export function rocAuc(
-  yTrue: MetricVector,
+  yTrue: VectorInput,
   yScore: MetricScores,
   options?: RocAucOptions,
 ): number | Promise<number> {
   const fn = 'rocAuc';
   const o = resolveOptions(fn, options, AUC_SPECS);
-  return withLabelledValues(fn, yTrue, ['yScore', yScore], o.sampleWeight, (tv, sv, w) => {
-    const wv = weights(w, `${fn}: \`sampleWeight\``, tv.data.length);
+  return withLabelledValues(fn, yTrue, ['yScore', yScore], o.sampleWeights, (tv, sv, w) => {
+    const wv = weights(w, `${fn}: \`sampleWeights\``, tv.data.length);
     if (sv.shape.length === 2 && (sv.shape[1]! > 2 || o.labels !== undefined)) {
       const mp = multiclassProblem(fn, tv, sv, wv, o.labels);
       const areas: number[] = [];

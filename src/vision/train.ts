@@ -19,7 +19,7 @@ import type { ProgressCallback } from '../core/progress.js';
 import { Random, type Seed } from '../core/random.js';
 import { type LearningRateSchedule, learningRateAt } from '../core/schedule.js';
 import { splitIndices } from '../core/split.js';
-import { checkFinite, formatShape, isTensor } from '../core/tensors.js';
+import { checkFinite, formatShape, isTensor, type VectorInput } from '../core/tensors.js';
 import { argName, type OptionSpecs, type Resolved, resolveOptions } from '../core/validate.js';
 import { computeClassWeights } from '../losses/class-weights.js';
 import type { MedkitLoss } from '../losses/loss-config.js';
@@ -48,15 +48,19 @@ import {
 } from '../training/optimizers.js';
 import { runTrainingLoop, type StepPosition, type StopReason } from '../training/training-loop.js';
 
-/** Integer class labels: a 1-D tensor or a plain array. */
-export type ClassLabels = tf.Tensor | readonly number[] | Int32Array;
+/**
+ * Integer class labels, one per sample.
+ *
+ * @deprecated The former name of {@link VectorInput}; it still works.
+ */
+export type ClassLabels = VectorInput;
 
 /** Samples in memory: `x` a float tensor `[n, ...inputShape]`, `y` one class index per sample. */
 export interface ClassifierData {
   /** The inputs, `[n, height, width, channels]` or `[n, depth, height, width, channels]`. */
   x: tf.Tensor;
   /** Class indices in [0, numClasses), one per sample. */
-  y: ClassLabels;
+  y: VectorInput;
 }
 
 /**
@@ -113,7 +117,7 @@ export interface TrainClassifierOptions {
   /**
    * The loss of (labels, model output). Defaults to sparse softmax cross-entropy on logits
    * (sparse categorical cross-entropy on probabilities when the model ends in a softmax),
-   * with `classWeight` and `labelSmoothing`. A {@link MedkitLoss} from `createLoss` is called
+   * with `classWeights` and `labelSmoothing`. A {@link MedkitLoss} from `createLoss` is called
    * with class indices for its sparse kinds and one-hot targets for the others.
    */
   loss?: MedkitLoss | ((labels: tf.Tensor, output: tf.Tensor) => tf.Tensor);
@@ -121,6 +125,8 @@ export interface TrainClassifierOptions {
    * Per-class weights of the default loss: `'balanced'` (n / (k·n_c), scikit-learn's rule, on
    * the training side), an array, or a map from class to weight. Defaults to none.
    */
+  classWeights?: 'balanced' | readonly number[] | Readonly<Record<number, number>>;
+  /** @deprecated The former spelling of `classWeights`; it still works. */
   classWeight?: 'balanced' | readonly number[] | Readonly<Record<number, number>>;
   /** Label smoothing of the default loss, in [0, 1). Defaults to 0. */
   labelSmoothing?: number;
@@ -201,7 +207,8 @@ const SPECS = {
   schedule: { constraint: { kind: 'any' }, default: 'constant' },
   warmupEpochs: { constraint: { kind: 'number', min: 0 }, default: 0 },
   loss: { constraint: { kind: 'function' } },
-  classWeight: { constraint: { kind: 'any' } },
+  classWeights: { constraint: { kind: 'any' } },
+  classWeight: { constraint: { kind: 'any' }, aliasOf: 'classWeights' },
   labelSmoothing: {
     constraint: { kind: 'number', min: 0, max: 1, maxExclusive: true },
     default: 0,
@@ -339,7 +346,7 @@ function makeLoss(
   if (o.loss !== undefined) {
     if (classWeights !== undefined || o.labelSmoothing > 0) {
       throw new ArgumentError(
-        `${FN}: \`classWeight\` and \`labelSmoothing\` apply to the default loss; with your own \`loss\`, set them when you create it (createLoss(name, { classWeights, labelSmoothing })).`,
+        `${FN}: \`classWeights\` and \`labelSmoothing\` apply to the default loss; with your own \`loss\`, set them when you create it (createLoss(name, { classWeights, labelSmoothing })).`,
       );
     }
     const user = o.loss;
@@ -362,7 +369,7 @@ function makeLoss(
 }
 
 function resolveClassWeights(
-  choice: TrainClassifierOptions['classWeight'],
+  choice: TrainClassifierOptions['classWeights'],
   trainLabels: Int32Array | undefined,
   numClasses: number,
 ): number[] | undefined {
@@ -370,7 +377,7 @@ function resolveClassWeights(
   if (Array.isArray(choice)) {
     if (choice.length !== numClasses || !choice.every((w) => Number.isFinite(w) && w >= 0)) {
       throw new ArgumentError(
-        `${FN}: \`classWeight\` as an array must hold ${numClasses} weights ≥ 0 (one per class). Received: ${describeValue(choice)}.`,
+        `${FN}: \`classWeights\` as an array must hold ${numClasses} weights ≥ 0 (one per class). Received: ${describeValue(choice)}.`,
       );
     }
     return [...choice];
@@ -378,7 +385,7 @@ function resolveClassWeights(
   if (choice === 'balanced') {
     if (!trainLabels) {
       throw new ArgumentError(
-        `${FN}: \`classWeight: 'balanced'\` needs the labels up front; with streamed data, give the weights as an array.`,
+        `${FN}: \`classWeights: 'balanced'\` needs the labels up front; with streamed data, give the weights as an array.`,
       );
     }
     return computeClassWeights(trainLabels, 'balanced', { numClasses });
@@ -389,7 +396,7 @@ function resolveClassWeights(
     });
   }
   throw new ArgumentError(
-    `${FN}: \`classWeight\` must be 'balanced', an array or a map of class → weight. Received: ${describeValue(choice)}.`,
+    `${FN}: \`classWeights\` must be 'balanced', an array or a map of class → weight. Received: ${describeValue(choice)}.`,
   );
 }
 
@@ -478,7 +485,7 @@ async function validate(
  * ```ts
  * const model = createSimpleCnn({ inputShape: [28, 28, 1], numClasses: 2, seed: 1 });
  * const { history } = await trainClassifier(model, { x, y }, {
- *   epochs: 20, batchSize: 32, seed: 1, validationSplit: 0.2, classWeight: 'balanced',
+ *   epochs: 20, batchSize: 32, seed: 1, validationSplit: 0.2, classWeights: 'balanced',
  *   schedule: 'cosine', earlyStopping: { monitor: 'valAuc', patience: 5 },
  * });
  * history.valAuc; // one AUC per epoch
@@ -575,7 +582,7 @@ export async function trainClassifier(
       await checkFinite(vx, argName(FN, 'validationData.x'));
       validation = { x: vx, labels: vLabels, owned: false };
     }
-    const classWeights = resolveClassWeights(o.classWeight, trainLabels, numClasses);
+    const classWeights = resolveClassWeights(o.classWeights, trainLabels, numClasses);
     const loss = makeLoss(o, numClasses, probabilities, classWeights);
     created = createOptimizer(FN, o.optimizer, { learningRate });
     const { optimizer } = created;

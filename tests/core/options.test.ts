@@ -24,6 +24,7 @@ import {
   qqData,
   qqSvg,
 } from '../../src/genomics/index.js';
+import { rocAuc } from '../../src/metrics/index.js';
 import { loadImageFolder, useWasmThreads } from '../../src/node/index.js';
 import {
   centerCrop,
@@ -158,6 +159,39 @@ describe('every options object is checked', () => {
       expect(tf.memory().numTensors - before).toBeLessThanOrEqual(3);
     });
   }
+
+  it('one spelling of weights, the former one still working', async () => {
+    // metrics: sampleWeights (sampleWeight deprecated)
+    const y = [0, 1, 1, 0];
+    const s = [0.1, 0.9, 0.4, 0.6];
+    const w = [1, 1, 3, 1];
+    expect(rocAuc(y, s, { sampleWeight: w })).toBe(rocAuc(y, s, { sampleWeights: w }));
+    expect(rocAuc(y, s, { sampleWeights: w })).not.toBe(rocAuc(y, s));
+    expect(() => rocAuc(y, s, { sampleWeights: w, sampleWeight: w })).toThrow(
+      /give `sampleWeights` or its former spelling `sampleWeight`, not both/,
+    );
+    expect(() => rocAuc(y, s, { sampleWeights: [1, -1, 1, 1] })).toThrow(/rocAuc: `sampleWeights`/);
+    // LogisticRegression: classWeights (classWeight deprecated), fit(X, y, sampleWeights)
+    const X = [[0], [1], [2], [3], [4], [5]];
+    const yl = [0, 0, 1, 0, 1, 1];
+    const a = await new LogisticRegression({ classWeights: { 1: 3 } }).fit(
+      X,
+      yl,
+      [1, 1, 2, 1, 1, 1],
+    );
+    const b = await new LogisticRegression({ classWeight: { 1: 3 } }).fit(
+      X,
+      yl,
+      [1, 1, 2, 1, 1, 1],
+    );
+    expect(b.coef).toEqual(a.coef);
+    expect(
+      () => new LogisticRegression({ classWeights: 'balanced', classWeight: 'balanced' }),
+    ).toThrow(ArgumentError);
+    await expect(new LogisticRegression().fit(X, yl, [1, 1, -1, 1, 1, 1])).rejects.toThrow(
+      /`sampleWeights` must be non-negative/,
+    );
+  });
 
   it('GanTrainer.sample: options and the condition are checked', () => {
     const { generator, discriminator } = createMlpGan({

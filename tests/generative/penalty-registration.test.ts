@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, expect, it } from 'vitest';
 import { registerSecondOrderGradients } from '../../src/backend/index.js';
 import { BackendError } from '../../src/core/index.js';
+import '../helpers/backends.js';
 import {
   createMlpGan,
   GanTrainer,

@@ -265,10 +265,10 @@ describe('bad input gets a clear MedkitError', () => {
     ['strings', () => rocAuc([0, 1], ['a', 'b'] as unknown as number[]), /must hold numbers/],
     [
       'negative weights',
-      () => rocAuc([0, 1], [0.1, 0.2], { sampleWeight: [1, -1] }),
+      () => rocAuc([0, 1], [0.1, 0.2], { sampleWeights: [1, -1] }),
       /non-negative/,
     ],
-    ['all-zero weights', () => accuracy([0, 1], [0, 1], { sampleWeight: [0, 0] }), /all zero/],
+    ['all-zero weights', () => accuracy([0, 1], [0, 1], { sampleWeights: [0, 0] }), /all zero/],
     ['probabilities above 1', () => brierScore([0, 1], [0.1, 1.2]), /\[0, 1\]/],
     [
       'class index out of range for ECE',

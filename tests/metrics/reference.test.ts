@@ -81,7 +81,7 @@ const EXACT = { rtol: 1e-9, atol: 1e-12 };
 describe.each(fixture.cases.binary)('binary metrics equal scikit-learn: $name', (c) => {
   const w = c.sampleWeight ?? undefined;
   const pos = c.positiveLabel;
-  const base = { sampleWeight: w, positiveLabel: pos };
+  const base = { sampleWeights: w, positiveLabel: pos };
 
   it('rocCurve (dropping intermediate points, and keeping them)', () => {
     const r = rocCurve(c.yTrue, c.yScore, base);
@@ -111,11 +111,15 @@ describe.each(fixture.cases.binary)('binary metrics equal scikit-learn: $name', 
 
   it('confusion matrix and threshold metrics', () => {
     const labels = [c.negativeLabel, pos];
-    expect(confusionMatrix(c.yTrue, c.yPred, { labels, sampleWeight: w })).toEqual(
+    expect(confusionMatrix(c.yTrue, c.yPred, { labels, sampleWeights: w })).toEqual(
       c.confusionMatrix.map((r) => r.map((v) => expect.closeTo(v, 9))),
     );
-    expectClose(accuracy(c.yTrue, c.yPred, { sampleWeight: w }), c.accuracy, EXACT);
-    expectClose(balancedAccuracy(c.yTrue, c.yPred, { sampleWeight: w }), c.balancedAccuracy, EXACT);
+    expectClose(accuracy(c.yTrue, c.yPred, { sampleWeights: w }), c.accuracy, EXACT);
+    expectClose(
+      balancedAccuracy(c.yTrue, c.yPred, { sampleWeights: w }),
+      c.balancedAccuracy,
+      EXACT,
+    );
     expectClose(sensitivity(c.yTrue, c.yPred, base), c.sensitivity, EXACT);
     expectClose(specificity(c.yTrue, c.yPred, base), c.specificity, EXACT);
     expectClose(precision(c.yTrue, c.yPred, base), c.precision, EXACT);
@@ -153,23 +157,23 @@ describe.each(fixture.cases.multiclass)('multiclass metrics equal scikit-learn: 
   const w = c.sampleWeight ?? undefined;
 
   it('confusionMatrix: raw, normalised three ways, and with chosen labels', () => {
-    expectClose(confusionMatrix(c.yTrue, c.yPred, { sampleWeight: w }), c.confusionMatrix, EXACT);
+    expectClose(confusionMatrix(c.yTrue, c.yPred, { sampleWeights: w }), c.confusionMatrix, EXACT);
     for (const how of ['true', 'pred', 'all'] as const) {
       expectClose(
-        confusionMatrix(c.yTrue, c.yPred, { sampleWeight: w, normalize: how }),
+        confusionMatrix(c.yTrue, c.yPred, { sampleWeights: w, normalize: how }),
         c.confusionMatrixNormalized[how],
         EXACT,
         how,
       );
     }
     const { labels, matrix } = c.confusionMatrixLabels;
-    expectClose(confusionMatrix(c.yTrue, c.yPred, { sampleWeight: w, labels }), matrix, EXACT);
+    expectClose(confusionMatrix(c.yTrue, c.yPred, { sampleWeights: w, labels }), matrix, EXACT);
   });
 
   it('rocAuc one-vs-rest, macro and weighted', () => {
     for (const avg of ['macro', 'weighted'] as const) {
       expectClose(
-        rocAuc(c.yTrue, c.yScore, { sampleWeight: w, average: avg }),
+        rocAuc(c.yTrue, c.yScore, { sampleWeights: w, average: avg }),
         c.rocAuc[avg],
         EXACT,
       );
@@ -179,7 +183,7 @@ describe.each(fixture.cases.multiclass)('multiclass metrics equal scikit-learn: 
   it('averagePrecision: macro, weighted and micro', () => {
     for (const avg of ['macro', 'weighted', 'micro'] as const) {
       expectClose(
-        averagePrecision(c.yTrue, c.yScore, { sampleWeight: w, average: avg }),
+        averagePrecision(c.yTrue, c.yScore, { sampleWeights: w, average: avg }),
         c.averagePrecision[avg],
         EXACT,
         avg,
@@ -189,19 +193,23 @@ describe.each(fixture.cases.multiclass)('multiclass metrics equal scikit-learn: 
 
   it('recall, precision and F1 averaged three ways, and per class in the report', () => {
     for (const avg of ['macro', 'micro', 'weighted'] as const) {
-      const o = { sampleWeight: w, average: avg };
+      const o = { sampleWeights: w, average: avg };
       expectClose(sensitivity(c.yTrue, c.yPred, o), c.recall[avg] as number, EXACT);
       expectClose(precision(c.yTrue, c.yPred, o), c.precision[avg] as number, EXACT);
       expectClose(f1Score(c.yTrue, c.yPred, o), c.f1[avg] as number, EXACT);
     }
-    const r = classificationReport(c.yTrue, c.yPred, { sampleWeight: w });
+    const r = classificationReport(c.yTrue, c.yPred, { sampleWeights: w });
     expectClose(r.sensitivity, c.recall.none as number[], EXACT);
     expectClose(r.precision, c.precision.none as number[], EXACT);
     expectClose(r.f1, c.f1.none as number[], EXACT);
     expectClose(r.accuracy, c.accuracy, EXACT);
     expectClose(r.balancedAccuracy, c.balancedAccuracy, EXACT);
-    expectClose(accuracy(c.yTrue, c.yPred, { sampleWeight: w }), c.accuracy, EXACT);
-    expectClose(balancedAccuracy(c.yTrue, c.yPred, { sampleWeight: w }), c.balancedAccuracy, EXACT);
+    expectClose(accuracy(c.yTrue, c.yPred, { sampleWeights: w }), c.accuracy, EXACT);
+    expectClose(
+      balancedAccuracy(c.yTrue, c.yPred, { sampleWeights: w }),
+      c.balancedAccuracy,
+      EXACT,
+    );
     // Specificity and NPV per class, read off scikit-learn's confusion matrix.
     const m = c.confusionMatrix;
     const total = m.flat().reduce((a, b) => a + b, 0);

@@ -200,7 +200,9 @@ describeBackends('trainClassifier', () => {
     });
     model.dispose();
     const plain = await firstLoss({});
-    const weighted = await firstLoss({ classWeight: 'balanced', labelSmoothing: 0.1 });
+    const weighted = await firstLoss({ classWeights: 'balanced', labelSmoothing: 0.1 });
+    // the former spelling still works
+    expect(await firstLoss({ classWeight: 'balanced', labelSmoothing: 0.1 })).toBe(weighted);
     expect(plain).toBeCloseTo(expected[0]!, 5);
     expect(weighted).toBeCloseTo(expected[1]!, 5);
     expect(Math.abs(weighted - plain)).toBeGreaterThan(1e-3);
