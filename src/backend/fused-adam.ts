@@ -16,8 +16,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError, describeValue } from '../core/errors.js';
-import { accessFor, type WasmBackendLike } from './kernels/js-access.js';
-import { heapOffset, simdFor } from './kernels/simd.js';
+import { accessFor, heapOffset, type WasmBackendLike } from './kernels/js-access.js';
+import { simdFor } from './kernels/simd/modules.js';
 
 /** The name of the fused update kernel (cpu and wasm). */
 export const ADAM_UPDATE = 'MedkitAdamUpdate';

@@ -18,7 +18,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { WasmBackendLike } from './kernels/js-access.js';
-import { heapOffset, simdFor } from './kernels/simd.js';
+import { heapOffset } from './kernels/js-access.js';
+import { simdFor } from './kernels/simd/modules.js';
 
 /** Rows per block: 16 rows of 10,000 floats (640 KB) stay in a core's cache between the two loops. */
 const BLOCK_BYTES = 1 << 19;

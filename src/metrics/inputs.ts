@@ -9,7 +9,6 @@
  *
  * @module
  */
-import type * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError, describeValue, ShapeError } from '../core/errors.js';
 import {
   formatShape,

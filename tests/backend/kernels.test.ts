@@ -11,7 +11,7 @@ import fc from 'fast-check';
 import { beforeAll, expect, it } from 'vitest';
 import { CONV_CHUNKS } from '../../src/backend/kernels/conv2d-gemm-cpu.js';
 import { setScratchHeapEnabled } from '../../src/backend/kernels/scratch-heap.js';
-import { SIMD_MODULES, simdFor, simdModuleBytes } from '../../src/backend/kernels/simd.js';
+import { SIMD_MODULES, simdFor, simdModuleBytes } from '../../src/backend/kernels/simd/modules.js';
 import { registeredTrainingKernels } from '../../src/backend/register-training-kernels.js';
 import { registerTrainingKernels } from '../../src/index.js';
 import { describeBackends, expectNoLeak } from '../helpers/backends.js';

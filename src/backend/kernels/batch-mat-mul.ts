@@ -10,8 +10,8 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import { callKernel, type KernelBackend, release } from '../kernel-calls.js';
-import { accessFor } from './js-access.js';
-import { heapOffset, simdFor } from './simd.js';
+import { accessFor, heapOffset } from './js-access.js';
+import { simdFor } from './simd/modules.js';
 import { transposeLastTwo } from './transpose.js';
 
 function swapLastTwo(rank: number): number[] {

@@ -21,8 +21,8 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { callKernel, type KernelBackend, release } from '../kernel-calls.js';
 import { conv2dGeometry, tapRange } from './conv-geometry.js';
-import { accessFor } from './js-access.js';
-import { heapOffset, simdFor } from './simd.js';
+import { accessFor, heapOffset } from './js-access.js';
+import { simdFor } from './simd/modules.js';
 
 /** The largest P (values) one product takes; larger batches are summed in chunks. */
 const MAX_PANEL = 1 << 22;

@@ -20,8 +20,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { callKernel, type KernelBackend, release } from '../kernel-calls.js';
 import { conv2dBackpropFilterGemm } from './conv2d-backprop-filter.js';
 import { conv2dBackpropInputComposed } from './conv2d-backprop-input.js';
-import { accessFor } from './js-access.js';
-import { heapOffset, heapRuns } from './simd.js';
+import { accessFor, heapOffset } from './js-access.js';
+import { type SimdLoops, simdFor } from './simd/modules.js';
 
 type Shape5 = [number, number, number, number, number];
 
@@ -188,4 +188,30 @@ export function conv3dBackpropInputUnfolded(backendName: string): tf.KernelFunc 
     release(b, dUnfolded);
     return out;
   };
+}
+
+/** Moving runs of floats on the wasm backend's heap: the SIMD loops, or JavaScript without SIMD. */
+interface HeapRuns {
+  /** {@link SimdLoops.copyRuns}. */
+  copy: SimdLoops['copyRuns'];
+  /** {@link SimdLoops.addRuns}. */
+  add: SimdLoops['addRuns'];
+}
+
+/** Run movers for the wasm backend `backend`. */
+function heapRuns(backend: unknown): HeapRuns {
+  const loops = simdFor(backend);
+  if (loops) return { copy: loops.copyRuns, add: loops.addRuns };
+  const js =
+    (add: boolean) =>
+    (src: number, ss: number, dst: number, ds: number, count: number, length: number) => {
+      const heap = (backend as { wasm: { HEAPF32: Float32Array } }).wasm.HEAPF32;
+      for (let k = 0; k < count; k++) {
+        const s = (src + k * ss) >> 2;
+        const d = (dst + k * ds) >> 2;
+        if (add) for (let j = 0; j < length; j++) heap[d + j]! += heap[s + j]!;
+        else heap.copyWithin(d, s, s + length);
+      }
+    };
+  return { copy: js(false), add: js(true) };
 }

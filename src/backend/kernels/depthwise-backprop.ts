@@ -14,8 +14,8 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import { conv2dGeometry, tapRange } from './conv-geometry.js';
-import { accessFor } from './js-access.js';
-import { heapOffset, simdFor } from './simd.js';
+import { accessFor, heapOffset } from './js-access.js';
+import { simdFor } from './simd/modules.js';
 
 /**
  * The SIMD loops' rows (one filter per channel): for each batch b, output row oh and tap (kh, kw)

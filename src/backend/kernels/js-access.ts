@@ -60,3 +60,21 @@ export function accessFor(backendName: string, backend: unknown): Access {
     },
   };
 }
+
+interface WasmBackendMemory {
+  wasm?: { wasmMemory?: WebAssembly.Memory; asm?: { memory?: WebAssembly.Memory } };
+}
+
+/** The wasm backend's `WebAssembly.Memory`, or undefined. @internal */
+export function wasmMemoryOf(backend: unknown): WebAssembly.Memory | undefined {
+  const wasm = (backend as WasmBackendMemory).wasm;
+  const memory = wasm?.wasmMemory ?? wasm?.asm?.memory;
+  return memory instanceof WebAssembly.Memory ? memory : undefined;
+}
+
+/** The byte offset of a tensor's data in the wasm backend's memory. @internal */
+export function heapOffset(backend: unknown, info: { dataId: object }): number {
+  return (backend as { dataIdMap: { get(id: object): { memoryOffset: number } } }).dataIdMap.get(
+    info.dataId,
+  ).memoryOffset;
+}

@@ -9,8 +9,8 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import { callKernel, type KernelBackend } from '../kernel-calls.js';
-import { accessFor } from './js-access.js';
-import { heapOffset, simdFor } from './simd.js';
+import { accessFor, heapOffset } from './js-access.js';
+import { simdFor } from './simd/modules.js';
 
 /** The gradient kernel's name. @internal */
 export const LEAKY_RELU_GRAD = 'MedkitLeakyReluGrad';

@@ -11,8 +11,8 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { accessFor } from './js-access.js';
-import { heapOffset, simdFor } from './simd.js';
+import { accessFor, heapOffset } from './js-access.js';
+import { simdFor } from './simd/modules.js';
 
 type Shape5 = [number, number, number, number, number];
 

@@ -10,8 +10,8 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { accessFor } from './js-access.js';
-import { heapOffset, simdFor } from './simd.js';
+import { accessFor, heapOffset } from './js-access.js';
+import { simdFor } from './simd/modules.js';
 
 /** Builds the kernel function for `backendName`. @internal */
 export function maxPoolGrad(backendName: string): tf.KernelFunc {

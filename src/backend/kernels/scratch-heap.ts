@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { type SimdLoops, simdForMemory } from './simd.js';
+import { type SimdLoops, simdForMemory } from './simd/modules.js';
 
 /** The most the heap grows to (bytes). */
 export const MAX_SCRATCH_BYTES = 256 * 1024 * 1024;

@@ -9,8 +9,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { callKernel } from '../kernel-calls.js';
-import { accessFor } from './js-access.js';
-import { heapOffset, simdFor } from './simd.js';
+import { accessFor, heapOffset } from './js-access.js';
+import { simdFor } from './simd/modules.js';
 
 /** Builds the kernel function for `backendName`. @internal */
 export function sumLeadingOrTrailing(backendName: string): tf.KernelFunc {

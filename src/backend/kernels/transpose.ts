@@ -9,7 +9,8 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { callKernel, type KernelBackend } from '../kernel-calls.js';
 import type { WasmBackendLike } from './js-access.js';
-import { heapOffset, simdFor } from './simd.js';
+import { heapOffset } from './js-access.js';
+import { simdFor } from './simd/modules.js';
 
 /** Builds the kernel function for `backendName`. @internal */
 export function transposeLastTwo(backendName: string): tf.KernelFunc {

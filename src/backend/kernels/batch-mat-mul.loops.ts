@@ -1,0 +1,172 @@
+/**
+ * Matrix products without packing (`gemm`) and matrix-vector products (`rowDots`), in WebAssembly SIMD.
+ *
+ * @module
+ */
+import {
+  addTo,
+  bytesOf,
+  counted,
+  F32_ADD,
+  F32_LOAD,
+  F32_STORE,
+  F32X4_ADD,
+  F32X4_EXTRACT_LANE,
+  F32X4_MUL,
+  F32X4_SPLAT,
+  funcBody,
+  get,
+  I32,
+  I32_ADD,
+  I32_MUL,
+  i32,
+  load128,
+  load128At,
+  memarg,
+  set,
+  simd,
+  store128,
+  store128At,
+  sum,
+  V128,
+  ZERO_F32X4,
+} from './simd/assembler.js';
+
+/**
+ * gemm: C[M×N] = A[M×K] · B[K×N] over the first M rows and N columns (M % 4 = 0, N % 8 = 0) of
+ * row-major matrices whose B and C rows are `ld` bytes long: blocks of 4 rows × 8 columns in
+ * eight v128 accumulators, k in order (one multiply, then one add, per term: equal to XNNPACK's sums
+ * in the shapes measured). No packing of B, which XNNPACK redoes for every new B. Params 0 a, 1 b,
+ * 2 c, 3 M, 4 K, 5 N, 6 ld; locals 7 i, 8 j (bytes), 9 k, 10 pa, 11 pb, 12 A's row bytes, 13 N·4;
+ * v128 14–21 accumulators, 22–23 B's two vectors, 24 A's value, 25 zero.
+ */
+export function gemmBody(): number[] {
+  const [a, b, c, M, K, N, ld] = [0, 1, 2, 3, 4, 5, 6];
+  const [i, j, k, pa, pb, rowA, cols] = [7, 8, 9, 10, 11, 12, 13];
+  const acc = (r: number, h: number) => 14 + 2 * r + h;
+  const [b0, b1, av, zero] = [22, 23, 24, 25];
+  const rows = [0, 1, 2, 3];
+  const mulAdd = (r: number, h: number, bv: number) => [
+    ...get(acc(r, h)),
+    ...get(av),
+    ...get(bv),
+    ...simd(F32X4_MUL),
+    ...simd(F32X4_ADD),
+    ...set(acc(r, h)),
+  ];
+  const term = [
+    ...get(pb),
+    ...load128,
+    ...set(b0),
+    ...get(pb),
+    ...load128At(16),
+    ...set(b1),
+    ...rows.flatMap((r) => [
+      ...get(pa),
+      ...(r ? [...get(rowA), ...i32(r), I32_MUL, I32_ADD] : []),
+      F32_LOAD,
+      ...memarg(2),
+      ...simd(F32X4_SPLAT),
+      ...set(av),
+      ...mulAdd(r, 0, b0),
+      ...mulAdd(r, 1, b1),
+    ]),
+    ...addTo(pa, i32(4)),
+    ...addTo(pb, get(ld)),
+  ];
+  const block = [
+    ...rows.flatMap((r) => [...get(zero), ...set(acc(r, 0)), ...get(zero), ...set(acc(r, 1))]),
+    ...get(a),
+    ...get(i),
+    ...get(rowA),
+    I32_MUL,
+    I32_ADD,
+    ...set(pa),
+    ...sum(b, j),
+    ...set(pb),
+    ...counted(k, get(K), 1, term),
+    ...rows.flatMap((r) => [
+      ...get(c),
+      ...get(i),
+      ...i32(r),
+      I32_ADD,
+      ...get(ld),
+      I32_MUL,
+      I32_ADD,
+      ...get(j),
+      I32_ADD,
+      ...set(pa),
+      ...get(pa),
+      ...get(acc(r, 0)),
+      ...store128,
+      ...get(pa),
+      ...get(acc(r, 1)),
+      ...store128At(16),
+    ]),
+  ];
+  const body = [
+    ...bytesOf(K, rowA),
+    ...bytesOf(N, cols),
+    ...counted(i, get(M), 4, counted(j, get(cols), 32, block)),
+  ];
+  return funcBody(
+    [
+      [7, I32],
+      [12, V128],
+    ],
+    body,
+  );
+}
+/**
+ * rowDots: out[r] = Σ_k A[r][k]·b[k] over the first `kBytes` bytes of each of `rows` rows (a
+ * multiple of 32: two four-lane sums, added lane by lane at the end). Params 0 a, 1 b, 2 out,
+ * 3 rows, 4 kBytes, 5 rowBytes; locals 6 r, 7 c; v128 8–9 the sums.
+ */
+export function rowDotsBody(): number[] {
+  const [a, b, out, rows, kBytes, rowBytes, r, c] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const accumulate = (acc: number, offset: number) => [
+    ...get(acc),
+    ...sum(a, c),
+    ...load128At(offset),
+    ...sum(b, c),
+    ...load128At(offset),
+    ...simd(F32X4_MUL),
+    ...simd(F32X4_ADD),
+    ...set(acc),
+  ];
+  const lane = (i: number) => [...get(8), ...simd(F32X4_EXTRACT_LANE), i];
+  const row = [
+    ...ZERO_F32X4,
+    ...set(8),
+    ...ZERO_F32X4,
+    ...set(9),
+    ...counted(c, get(kBytes), 32, [...accumulate(8, 0), ...accumulate(9, 16)]),
+    ...get(8),
+    ...get(9),
+    ...simd(F32X4_ADD),
+    ...set(8),
+    // out + 4r ← (lane 0 + lane 1) + (lane 2 + lane 3)
+    ...get(out),
+    ...get(r),
+    ...i32(4),
+    I32_MUL,
+    I32_ADD,
+    ...lane(0),
+    ...lane(1),
+    F32_ADD,
+    ...lane(2),
+    ...lane(3),
+    F32_ADD,
+    F32_ADD,
+    F32_STORE,
+    ...memarg(2),
+    ...addTo(a, get(rowBytes)),
+  ];
+  return funcBody(
+    [
+      [2, I32],
+      [2, V128],
+    ],
+    counted(r, get(rows), 1, row),
+  );
+}

@@ -1,0 +1,118 @@
+/**
+ * The 2×2 and 2×2×2 max-pooling loops (`MaxPoolGrad`, `MaxPool3D`, `MaxPool3DGrad`), in WebAssembly SIMD.
+ *
+ * @module
+ */
+import {
+  addTo,
+  counted,
+  F32X4_GE,
+  F32X4_GT,
+  funcBody,
+  get,
+  I32,
+  I32_ADD,
+  I32_MUL,
+  I32X4_EQ,
+  i32,
+  load128,
+  set,
+  simd,
+  splat32,
+  store128,
+  sum,
+  V128,
+  V128_AND,
+  V128_BITSELECT,
+} from './simd/assembler.js';
+
+/**
+ * The 2×2 (or, with `depth`, 2×2×2) max-pooling loops over one output row: its gradient, or with
+ * `forward` the pooled values. Params 0 x, 1 dy (or out), 2 dx − x, 3 windows, 4 C·4, 5 row
+ * bytes, [6 slice bytes]; then locals w, p (window), c, and v128 best, idx, m, g, v.
+ */
+export function maxPoolBody(depth: boolean, forward: boolean): number[] {
+  // 2D: the first maximum wins (strictly greater); 3D: the last (greater or equal), as tfjs-backend-cpu
+  const compare = depth ? F32X4_GE : F32X4_GT;
+  const [x, dy, delta, windows, cb, row, slice] = [0, 1, 2, 3, 4, 5, 6];
+  const base = depth ? 7 : 6;
+  const [w, p, c, best, idx, m, g, v] = [0, 1, 2, 3, 4, 5, 6, 7].map((i) => base + i) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const at = (extra: number[]) => [...sum(p, c), ...extra];
+  const select = (value: number[], local: number) => [
+    ...value,
+    ...get(local),
+    ...get(m),
+    ...simd(V128_BITSELECT),
+    ...set(local),
+  ];
+  const step = (address: number[], k: number) => [
+    ...address,
+    ...load128,
+    ...set(v),
+    ...get(v),
+    ...get(best),
+    ...simd(compare),
+    ...set(m),
+    ...select(get(v), best),
+    ...select(splat32(k), idx),
+  ];
+  const plane = [
+    [],
+    [...get(cb), I32_ADD],
+    [...get(row), I32_ADD],
+    [...get(row), I32_ADD, ...get(cb), I32_ADD],
+  ];
+  const offsets = depth ? [...plane, ...plane.map((o) => [...get(slice), I32_ADD, ...o])] : plane;
+  const write = forward
+    ? [...sum(dy, c), ...get(best), ...store128]
+    : [
+        ...sum(dy, c),
+        ...load128,
+        ...set(g),
+        ...offsets.flatMap((o, k) => [
+          ...at([...o, ...get(delta), I32_ADD]),
+          ...get(idx),
+          ...splat32(k),
+          ...simd(I32X4_EQ),
+          ...get(g),
+          ...simd(V128_AND),
+          ...store128,
+        ]),
+      ];
+  const channel = [
+    ...splat32(0xff800000), // −∞
+    ...set(best),
+    ...splat32(-1),
+    ...set(idx),
+    ...offsets.flatMap((o, k) => step(at(o), k)),
+    ...write,
+  ];
+  const window = [
+    ...get(x),
+    ...get(w),
+    ...get(cb),
+    I32_MUL,
+    ...i32(2),
+    I32_MUL,
+    I32_ADD,
+    ...set(p),
+    ...counted(c, get(cb), 16, channel),
+    ...addTo(dy, get(cb)),
+  ];
+  return funcBody(
+    [
+      [3, I32],
+      [5, V128],
+    ],
+    counted(w, get(windows), 1, window),
+  );
+}

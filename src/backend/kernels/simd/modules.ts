@@ -1,0 +1,264 @@
+/**
+ * The library's WebAssembly SIMD loops as modules that work in place on the wasm backend's own
+ * heap: the modules import the backend's `WebAssembly.Memory` (shared in the multi-threaded
+ * build), so nothing is copied in or out. Each loop's body is written beside the kernel that
+ * calls it (`../*.loops.ts`, with `assembler.ts`); the table here says which module holds it and
+ * its signature, by name. Modules are compiled once per kind of memory and instantiated once per
+ * memory.
+ *
+ * - `maxPoolGrad2x2Row`: one output row of a 2×2, stride-2 max-pooling gradient, four channels a
+ *   step (first maximum in row-major window order; NaN never wins; a window of −∞ passes nothing:
+ *   the rule of the JavaScript kernel and of tfjs-backend-cpu).
+ * - `maxPool2x2x2Row`, `maxPoolGrad2x2x2Row`: 2×2×2 pooling and its gradient with
+ *   tfjs-backend-cpu's 3D rule (the last maximum wins; NaN never; a window of −∞ gives −∞ and
+ *   passes the gradient to its last position).
+ * - `copyRuns`: `count` runs of `length` floats, each `srcStride`/`dstStride` bytes after the
+ *   last: the rows of the im2row panel of the filter gradient.
+ * - `addRuns`: the same runs added into `dst`: folding the depth-unfolded gradient of a 3D
+ *   convolution back onto its input.
+ * - `dotRows`, `axpyRows`: the depthwise-convolution gradients with one filter per channel, four
+ *   channels a step (filter: products summed over output positions; input: scaled rows added).
+ * - `scaledRows`: rows scaled by one number each and added up: the last 1–3 rows of a matrix
+ *   product (all of a vector-matrix product), one pass over the right operand.
+ * - `gemm`: matrix products without XNNPACK's packing of the right operand (which it redoes for
+ *   every new tensor, i.e. for every product of a training step).
+ * - `adamUpdate`: one Adam step per variable (`fusedAdam`).
+ * - `addRows`: column sums of a row-major matrix into float64 accumulators: `Sum` over leading
+ *   axes (every bias gradient).
+ * - `leakyRelu`, `leakyReluGrad` (the second module): leaky ReLU and its gradient.
+ * - `transpose4` (the second module): matrix transposes in 4 × 4 tiles (a dense layer's
+ *   gradients transpose batch-sized operands).
+ * - `rowDots` (the second module): a matrix times a vector, one pass over the matrix.
+ *
+ * Each module stays under 4 KB (3.9 KB and 0.3 KB now): Chromium refuses to compile larger modules
+ * synchronously on a page's main thread, and kernels are synchronous.
+ *
+ * Where WebAssembly SIMD or the backend's memory is not available, {@link simdFor} returns
+ * undefined and the kernels keep their JavaScript loops.
+ *
+ * @module
+ */
+
+import { adamBody } from '../../fused-adam.loops.js';
+import { gemmBody, rowDotsBody } from '../batch-mat-mul.loops.js';
+import { runsBody } from '../heap-runs.loops.js';
+import { wasmMemoryOf } from '../js-access.js';
+import { leakyReluBody } from '../leaky-relu.loops.js';
+import { maxPoolBody } from '../max-pool.loops.js';
+import { rowsBody } from '../rows.loops.js';
+import { addRowsBody } from '../sum.loops.js';
+import { transposeBody } from '../transpose.loops.js';
+import { F32, HEADER, I32, name, section, uleb, vec } from './assembler.js';
+
+/** `count` runs of `length` floats at `src` and `dst`, each run `srcStride`/`dstStride` bytes on. */
+type RunsLoop = (
+  src: number,
+  srcStride: number,
+  dst: number,
+  dstStride: number,
+  count: number,
+  length: number,
+) => void;
+/** `count` rows of C channels at `a` and `b` (strides in bytes); `vector` holds C floats. */
+type RowsLoop = (
+  a: number,
+  aStride: number,
+  b: number,
+  bStride: number,
+  vector: number,
+  count: number,
+  channelBytes: number,
+) => void;
+/**
+ * One output row of pooling windows: the input row `x`, the output (or dy) row `y`, dx − x (for
+ * gradients), the windows in the row, C·4, W·C·4 and, in 3D, H·W·C·4 bytes.
+ */
+type PoolRowLoop = (
+  x: number,
+  y: number,
+  dxMinusX: number,
+  windows: number,
+  channelBytes: number,
+  rowBytes: number,
+  sliceBytes?: number,
+) => void;
+
+/** The loops, bound to one backend's memory; pointers are byte offsets in that memory. */
+export interface SimdLoops {
+  /** The 2×2, stride-2 max-pooling gradient (2D rule). */
+  maxPoolGrad2x2Row: PoolRowLoop;
+  /** The 2×2×2 max-pooling gradient (3D rule). */
+  maxPoolGrad2x2x2Row: PoolRowLoop;
+  /** 2×2×2, stride-2 max pooling (3D rule); `dxMinusX` unused. */
+  maxPool2x2x2Row: PoolRowLoop;
+  /**
+   * Adds each row of a [rows × rowBytes/4] float32 matrix at `x` into the float64 accumulators at
+   * `acc` (one per column, 8-byte aligned): column sums in double precision.
+   */
+  addRows(x: number, acc: number, rows: number, rowBytes: number): void;
+  /** vector[c] += Σ_k a[k·aStride + c] · b[k·bStride + c] (C % 4 = 0). */
+  dotRows: RowsLoop;
+  /** b[k·bStride + c] += a[k·aStride + c] · vector[c] (C % 4 = 0). */
+  axpyRows: RowsLoop;
+  /**
+   * b[k·bStride + c] += a[k·aStride + c] · vector[k] (C % 4 = 0): with bStride 0, the product
+   * of the row vector `vector` (K floats) and the matrix at `a` (K rows) added into `b`.
+   */
+  scaledRows: RowsLoop;
+  /** Adds the runs at `src` into those at `dst`. */
+  addRuns: RunsLoop;
+  /**
+   * C = A · B over C's first M rows and N columns (M % 4 = 0, N % 8 = 0); A is [M × K]
+   * contiguous, B's and C's rows are `ld` bytes long. Without packing B.
+   */
+  gemm(a: number, b: number, c: number, M: number, K: number, N: number, ld: number): void;
+  /**
+   * One Adam step on `n` floats, in tf.train.adam's float32 operation order (bit for bit): from
+   * value, gradient, m, v (pointers) to the three outputs; the bias corrections read the β
+   * accumulators (float32 scalars at `accBeta1`, `accBeta2`); then β1, 1 − β1, β2, 1 − β2, ε, −lr.
+   */
+  adamUpdate(
+    value: number,
+    gradient: number,
+    m: number,
+    v: number,
+    outValue: number,
+    outM: number,
+    outV: number,
+    n: number,
+    accBeta1: number,
+    accBeta2: number,
+    beta1: number,
+    oneMinusBeta1: number,
+    beta2: number,
+    oneMinusBeta2: number,
+    epsilon: number,
+    negLearningRate: number,
+  ): void;
+  /** Copies the runs at `src` to `dst`. */
+  copyRuns: RunsLoop;
+  /** out = x < 0 ? α·x : x over `bytes` bytes (a multiple of 16); `dy` unused. */
+  leakyRelu: ElementLoop;
+  /** dx = x > 0 ? dy : α·dy over `bytes` bytes (a multiple of 16). */
+  leakyReluGrad: ElementLoop;
+  /**
+   * The transpose of the top-left R × C block (multiples of 4) of the row-major matrix at `src`
+   * (`srcRow` bytes a row) into `dst` (`dstRow` bytes a row).
+   */
+  transpose4(src: number, dst: number, R: number, C: number, srcRow: number, dstRow: number): void;
+  /**
+   * out[r] = Σ_k A[r][k]·b[k] for `rows` rows of A (`rowBytes` bytes apart) over their first
+   * `kBytes` bytes (a multiple of 32): a matrix times a vector.
+   */
+  rowDots(a: number, b: number, out: number, rows: number, kBytes: number, rowBytes: number): void;
+}
+
+/** An elementwise loop: inputs `x` and `dy`, the output, its length in bytes, and α. */
+type ElementLoop = (x: number, dy: number, out: number, bytes: number, alpha: number) => void;
+
+/** A function type: parameters, no results. */
+const signature = (types: number[]) => [0x60, ...vec(types.map((t) => [t])), 0];
+const pointers = (n: number) => signature(Array(n).fill(I32));
+
+/** The loops' signatures by name; every module declares them all, in this order. */
+const SIGNATURES = {
+  /** Six i32 (pointers, strides, counts). */
+  six: pointers(6),
+  /** Four i32. */
+  four: pointers(4),
+  /** Seven i32. */
+  seven: pointers(7),
+  /** Adam: ten i32 (pointers, count, β accumulators) and six f32 (β1, 1 − β1, β2, 1 − β2, ε, −lr). */
+  adam: signature([...Array(10).fill(I32), ...Array(6).fill(F32)]),
+  /** Elementwise: four i32 (x, dy, out, bytes) and α (f32). */
+  elementwise: signature([I32, I32, I32, I32, F32]),
+} as const;
+const SIGNATURE_NAMES = Object.keys(SIGNATURES) as (keyof typeof SIGNATURES)[];
+
+/** One loop of a module: its export name, its signature, and its body. */
+interface LoopEntry {
+  name: keyof SimdLoops;
+  signature: keyof typeof SIGNATURES;
+  body: () => number[];
+}
+
+/**
+ * The loops in modules of under 4 KB each (see the module comment), each importing the same
+ * memory. A new loop: its body beside its kernel, an entry here, a member of {@link SimdLoops}.
+ */
+const MODULES: readonly (readonly LoopEntry[])[] = [
+  [
+    { name: 'maxPoolGrad2x2Row', signature: 'six', body: () => maxPoolBody(false, false) },
+    { name: 'copyRuns', signature: 'six', body: () => runsBody(false) },
+    { name: 'addRows', signature: 'four', body: addRowsBody },
+    { name: 'addRuns', signature: 'six', body: () => runsBody(true) },
+    { name: 'maxPoolGrad2x2x2Row', signature: 'seven', body: () => maxPoolBody(true, false) },
+    { name: 'maxPool2x2x2Row', signature: 'seven', body: () => maxPoolBody(true, true) },
+    { name: 'dotRows', signature: 'seven', body: () => rowsBody('dot') },
+    { name: 'axpyRows', signature: 'seven', body: () => rowsBody('axpy') },
+    { name: 'scaledRows', signature: 'seven', body: () => rowsBody('scaled') },
+    { name: 'adamUpdate', signature: 'adam', body: adamBody },
+    { name: 'gemm', signature: 'seven', body: gemmBody },
+  ],
+  [
+    { name: 'leakyRelu', signature: 'elementwise', body: () => leakyReluBody(false) },
+    { name: 'leakyReluGrad', signature: 'elementwise', body: () => leakyReluBody(true) },
+    { name: 'transpose4', signature: 'six', body: transposeBody },
+    { name: 'rowDots', signature: 'six', body: rowDotsBody },
+  ],
+];
+
+/** The number of modules the loops come in. @internal */
+export const SIMD_MODULES = MODULES.length;
+
+/** Module `part`'s bytes, importing `env.memory` (shared or not). @internal */
+export function simdModuleBytes(shared: boolean, part = 0): Uint8Array<ArrayBuffer> {
+  const loops = MODULES[part]!;
+  const limits = shared ? [0x03, ...uleb(0), ...uleb(65536)] : [0x00, ...uleb(0)];
+  const bodies = loops.map((loop) => loop.body());
+  return new Uint8Array([
+    ...HEADER,
+    ...section(1, vec(SIGNATURE_NAMES.map((s) => [...SIGNATURES[s]]))),
+    ...section(2, vec([[...name('env'), ...name('memory'), 0x02, ...limits]])),
+    ...section(3, vec(loops.map((loop) => [SIGNATURE_NAMES.indexOf(loop.signature)]))),
+    ...section(7, vec(loops.map((loop, i) => [...name(loop.name), 0x00, i]))),
+    ...section(10, vec(bodies.map((body) => [...uleb(body.length), ...body]))),
+  ]);
+}
+
+const modules = new Map<boolean, WebAssembly.Module[] | null>();
+const instances = new WeakMap<WebAssembly.Memory, SimdLoops>();
+
+/** The loops bound to the wasm backend's memory, or undefined where they cannot run. @internal */
+export function simdFor(backend: unknown): SimdLoops | undefined {
+  const memory = wasmMemoryOf(backend);
+  return memory ? simdForMemory(memory) : undefined;
+}
+
+/**
+ * The loops bound to `memory` (the wasm backend's, or a private one: the cpu kernels' scratch
+ * heap), or undefined where WebAssembly SIMD is not available. @internal
+ */
+export function simdForMemory(memory: WebAssembly.Memory): SimdLoops | undefined {
+  const cached = instances.get(memory);
+  if (cached) return cached;
+  const shared =
+    typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+  if (!modules.has(shared)) {
+    const parts = MODULES.map((_, part) => simdModuleBytes(shared, part));
+    modules.set(
+      shared,
+      parts.every((bytes) => WebAssembly.validate(bytes))
+        ? parts.map((bytes) => new WebAssembly.Module(bytes))
+        : null,
+    );
+  }
+  const compiled = modules.get(shared);
+  if (!compiled) return undefined;
+  const loops = Object.assign(
+    {},
+    ...compiled.map((module) => new WebAssembly.Instance(module, { env: { memory } }).exports),
+  ) as SimdLoops;
+  instances.set(memory, loops);
+  return loops;
+}
