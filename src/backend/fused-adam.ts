@@ -3,7 +3,7 @@
  *
  * tf.train.adam issues about a dozen kernels per variable and step (moments, bias corrections,
  * square root, update, three assignments); on wasm each costs some microseconds of dispatch, which
- * dominates small networks (an MLP GAN step makes ~790 kernel calls), and the cpu backend's
+ * dominates small networks (an MLP GAN step makes hundreds of kernel calls), and the cpu backend's
  * element-wise kernels call a closure per element. {@link fusedAdam} returns an `AdamOptimizer`
  * whose update, once {@link registerTrainingKernels} has run, is one `MedkitAdamUpdate` kernel
  * per variable: on wasm a WebAssembly SIMD loop over the backend's memory performing

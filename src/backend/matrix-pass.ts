@@ -122,8 +122,7 @@ export function matrixPass(A: tf.Tensor2D, columns = 1): MatrixPass | undefined 
  * is finite (seen in the same pass). On the wasm backend the rounded values are written straight
  * into the tensor's memory on the backend's heap, which (once the heap has grown) is memory
  * already in use; a separate Float32Array first would be tens of megabytes of fresh memory for a
- * genotype design, and its page faults cost more than the conversion (250 ms for 80 MB on the
- * machine measured).
+ * genotype design, and its page faults cost more than the conversion (docs/genomics.md).
  *
  * @internal
  */

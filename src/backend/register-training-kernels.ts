@@ -181,7 +181,7 @@ function hookSetBackend(): void {
  *   the one-kernel Adam step of {@link fusedAdam}. No training step copies data to JavaScript.
  * - cpu: convolution forward, fused forward and both backprops, `BatchMatMul` and `_FusedMatMul`, as
  *   WebAssembly SIMD matrix products on a private heap (JavaScript loops where WebAssembly SIMD
- *   is missing; the stock convolutions run at ~45 MFLOP/s), a one-pass `MaxPoolGrad`, a transpose-free `Sum` over leading or trailing axes,
+ *   is missing; the stock convolutions index through buffer objects), a one-pass `MaxPoolGrad`, a transpose-free `Sum` over leading or trailing axes,
  *   dilation-aware depthwise backprops, `Relu`, `Step` (every ReLU gradient), same-shape or
  *   scalar float32 `Multiply` and `Add` and bias `Add` as plain loops, and
  *   `MedkitAdamUpdate` ({@link fusedAdam}'s one-kernel step, bit for bit tf.train.adam there too).

@@ -50,11 +50,9 @@ let started: { threads: number } | undefined;
  * `@tensorflow/tfjs-backend-wasm` (the backend must not have been started yet: a started
  * emscripten module cannot gain threads). Calling it again returns the same count.
  *
- * On this project's 2-core machine, two threads run the seed CNN's inference 1.6–1.7× and its
- * training 1.1–1.2× faster than the single-threaded build (docs/backends.md has the figures): the
- * gain is in XNNPACK's convolutions and products; the library's own JavaScript and SIMD loops run
- * on the calling thread. Tiny models lose instead (the hand-off costs more than the work): the
- * 8×8-digits CNN of the demo trains in 3.9 s on two threads against 3.3 s on one.
+ * The gain is in XNNPACK's convolutions and products; the library's own JavaScript and SIMD loops
+ * run on the calling thread. Tiny models lose instead (the hand-off costs more than the work).
+ * docs/backends.md has the measured figures.
  *
  * Node only (Deno and browsers are refused: in a cross-origin-isolated browser page the backend
  * picks its threaded build by itself).

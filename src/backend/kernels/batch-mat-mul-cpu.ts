@@ -2,12 +2,12 @@
  * `BatchMatMul` for the cpu backend. Products of at least 2¹⁵ multiply-adds, 4 rows and 4
  * columns run as the SIMD gemm on the {@link scratchHeap} (operands copied in, zero-padded to
  * blocks of 4 rows and 8 columns, transposed operands turned by SIMD 4 × 4 tiles; float32 sums in
- * k order, ~30 GFLOP/s); the rest (matrix-vector products among them), and every product where
+ * k order); the rest (matrix-vector products among them), and every product where
  * that heap cannot be had, compute each element of C as the dot
  * product of two contiguous rows (op(A)'s row, and op(B)'s column, copied to a row once per
  * product when B is not transposed) in double precision with four partial sums. The stock kernel
- * walks 48 × 48 blocks with a strided inner loop and rounds to float32 after every block: ~0.4
- * GFLOP/s on the seed CNN's dense layer here. Results differ from the stock kernel's by rounding.
+ * walks 48 × 48 blocks with a strided inner loop and rounds to float32 after every block
+ * (docs/backends.md has the rates). Results differ from the stock kernel's by rounding.
  * Other dtypes and batch shapes that are neither equal nor 1 go to the stock kernel.
  *
  * @module

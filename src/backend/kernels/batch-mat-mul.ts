@@ -1,10 +1,10 @@
 /**
- * `BatchMatMul` without slow transposed products: the wasm backend multiplies untransposed
- * operands at ~34 GFLOP/s here but `transposeA` at ~1.7 and `transposeB` at ~3.4, and every dense
- * layer's backward pass asks for a transposed operand. Transposing explicitly (a copy) and calling
- * the untransposed product is far faster. The product itself is the SIMD gemm of `simd.ts` for a
- * single float32 pair: XNNPACK packs its right operand again for every new tensor, which in a
- * training step is every product (7–33 GFLOP/s for 64-row products here, the gemm ~40).
+ * `BatchMatMul` without slow transposed products: the wasm backend multiplies transposed operands
+ * an order of magnitude slower than untransposed ones, and every dense layer's backward pass asks
+ * for a transposed operand. Transposing explicitly (a copy) and calling the untransposed product
+ * is far faster. The product itself is the SIMD gemm (`batch-mat-mul.loops.ts`) for a single
+ * float32 pair: XNNPACK packs its right operand again for every new tensor, which in a training
+ * step is every product. docs/backends.md has the measured rates.
  *
  * @module
  */

@@ -1,8 +1,8 @@
 /**
  * `Multiply` and `Add` for the cpu backend on float32 operands of the same shape (or one of a
  * single element), and `Add` of a bias along the last axis, as plain loops: the stock kernels index both operands modulo their lengths
- * and call a closure per element, which costs a training step ~0.1 s on the seed CNN (every ReLU
- * gradient multiplies a whole activation). Each element is computed in double precision and
+ * and call a closure per element, which a training step pays for every activation (every ReLU
+ * gradient multiplies a whole one). Each element is computed in double precision and
  * stored as float32, as the stock kernels do: the same values. Other dtypes and broadcasts go to
  * the stock kernels.
  *

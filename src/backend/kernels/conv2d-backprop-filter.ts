@@ -9,12 +9,9 @@
  * [(b, oh, ow) × co] as it lies in memory. The product's rows are already in the filter's
  * [kh, kw, ci, co] order. P is filled from x transposed to [ci, b, H, W], so each of its rows is
  * contiguous runs of x's rows; batches too large for one P (more than 4M values) are summed in
- * chunks.
- *
- * Measured on the seed CNN (batch 64, this 2-core machine, two threads): the first layer's
- * gradient (1 → 32 channels, 28×28) took 25 ms as the earlier composition (a `Conv2D` with batch
- * and channels swapped, whose 28×28 "kernel" left XNNPACK only nine output rows) and takes ~2 ms
- * here; the second (32 → 64, 14×14) 21 ms before, ~13 ms here.
+ * chunks. (The obvious composition, a `Conv2D` with batch and channels swapped, leaves XNNPACK a
+ * kernel as large as the image and a handful of output rows: an order of magnitude slower;
+ * docs/backends.md.)
  *
  * @module
  */

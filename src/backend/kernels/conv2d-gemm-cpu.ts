@@ -1,7 +1,7 @@
 /**
  * The cpu backend's 2D convolutions (NHWC) as WebAssembly SIMD matrix products on the
- * {@link scratchHeap}: the JavaScript loops of `conv2d-js.ts` run at ~1 GFLOP/s, the SIMD gemm at
- * ~30–40. With P the im2row panel of the input (a row per output position (b, oh, ow), a column
+ * {@link scratchHeap}, some thirty times the rate of the JavaScript loops of `conv2d-js.ts`
+ * (docs/backends.md). With P the im2row panel of the input (a row per output position (b, oh, ow), a column
  * per tap (kh, kw, ci), zero where the tap falls in the padding):
  *
  *   forward            y  = P · W            (W as [taps × CO]; a bias is one more column of P, all ones,

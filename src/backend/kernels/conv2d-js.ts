@@ -1,9 +1,9 @@
 /**
  * Convolution kernels for the cpu backend. The cpu backend's own convolutions index through
- * buffer objects and run at ~45 MFLOP/s here, so a seed CNN trains at ~2 samples/s. These run as
+ * buffer objects, hundreds of times slower than a matrix product (docs/backends.md). These run as
  * WebAssembly SIMD matrix products on a private heap ({@link conv2dForwardGemm} and its two
- * gradients, `conv2d-gemm-cpu.ts`: ~30 GFLOP/s) and, where that heap cannot be had (no WebAssembly
- * SIMD, or more than it holds), as tight JavaScript loops (~1 GFLOP/s) that keep every inner loop
+ * gradients, `conv2d-gemm-cpu.ts`) and, where that heap cannot be had (no WebAssembly
+ * SIMD, or more than it holds), as tight JavaScript loops that keep every inner loop
  * contiguous over channels (NHWC), skip zero inputs (common after ReLU), and accumulate the filter
  * gradient in float64 (one iterator, `forEachTap`, walks the taps for all three).
  *

@@ -1,6 +1,6 @@
 /**
  * 3D convolutions on the wasm backend as 2D ones on a depth-unfolded input. tfjs-backend-wasm's
- * own `Conv3D` is a plain loop (about 0.3 GFLOP/s here) and its gradient kernels return wrong
+ * own `Conv3D` is a plain loop and its gradient kernels return wrong
  * values; XNNPACK has no 3D convolution. Unfolding the depth axis,
  *
  *   X'[b·Do + o, h, w, k·ci + c] = x[b, o·s_d + k·d_d − p_front, h, w, c]   (0 outside),
@@ -9,10 +9,8 @@
  * the heavy work runs in the backend's XNNPACK `Conv2D` (threaded under useWasmThreads). The
  * gradients follow: dW' is the 2D filter gradient of X' and dy (this library's im2row product),
  * and dx folds the 2D input gradient dX' back onto the depth axis (the adjoint of the unfolding).
- * The unfolding and folding are runs of `ci` floats moved by the SIMD loops of `simd.ts`.
- *
- * Measured on the 3D CNN of bench/cnn-variants (batch 8, 32³, two threads): the stock `Conv3D`
- * took 759 ms of a 1.3 s training step.
+ * The unfolding and folding are runs of `ci` floats moved by the SIMD loops of
+ * `heap-runs.loops.ts` (docs/backends.md has what the stock `Conv3D` cost).
  *
  * @module
  */

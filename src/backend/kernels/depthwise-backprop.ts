@@ -4,7 +4,7 @@
  * nothing is copied). the wasm backend has neither kernel; the cpu backend's accept a
  * `dilations` attribute but ignore it in their loops. On wasm, with one filter per channel (the
  * separable convolutions' case) and channels a multiple of 4, the inner loops are WebAssembly SIMD
- * passes over whole rows of channels (`simd.ts`).
+ * passes over whole rows of channels (`rows.loops.ts`).
  *
  *   y[b, oh, ow, c·m + q] = Σ_{kh, kw} x[b, oh·s + kh·d − p_top, ow·s + kw·d − p_left, c] · W[kh, kw, c, q]
  *   dW[kh, kw, c, q] = Σ_{b, oh, ow} x[b, ih, iw, c] · dy[b, oh, ow, c·m + q]

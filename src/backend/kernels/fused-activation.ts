@@ -58,8 +58,7 @@ export function activate(
 /**
  * `_FusedMatMul` (every dense layer with a bias or an activation) as `product` (the library's
  * `BatchMatMul` for the backend), then the bias by the backend's `Add` and the activation by its
- * own kernel. The stock cpu kernel's product is its slow blocked loop (160 ms of an MLP GAN step
- * on cpu); the stock wasm kernel packs the weights for XNNPACK for every new weights tensor,
+ * own kernel. The stock cpu kernel's product is its slow blocked loop; the stock wasm kernel packs the weights for XNNPACK for every new weights tensor,
  * which a training step pays for every layer (the weights change every step). With
  * `stockAfter`, weights used that many times already go to the stock kernel: inference, where
  * XNNPACK keeps the packed copy and runs on the backend's threads. Activations tfjs does not name

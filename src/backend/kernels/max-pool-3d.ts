@@ -1,6 +1,6 @@
 /**
- * `MaxPool3D` and `MaxPool3DGrad` for the wasm backend. The stock kernels are plain loops (66 ms
- * of a 180 ms 3D-CNN training step on 32³ volumes) and give a window of −∞ the value 1.2e−38
+ * `MaxPool3D` and `MaxPool3DGrad` for the wasm backend. The stock kernels are plain loops (a
+ * third of a 3D-CNN training step; docs/backends.md) and give a window of −∞ the value 1.2e−38
  * (FLT_MIN) with its gradient at the first position. Here, tfjs-backend-cpu's 3D rule throughout:
  * the last maximum in window order wins, NaN never does, a window of −∞ gives −∞ and passes its
  * gradient to its last position, a window of NaN gives −∞ and passes nothing. The common case

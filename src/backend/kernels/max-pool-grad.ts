@@ -1,6 +1,6 @@
 /**
  * `MaxPoolGrad` as one pass over the WebAssembly heap: the wasm backend's own kernel took a
- * quarter of the seed CNN's training step (41 ms of 166 for batch 64 on this machine). The
+ * quarter of the seed CNN's training step (docs/backends.md). The
  * gradient of each pooling window goes to its first maximum in row-major window order (strictly
  * greater wins, as the cpu backend's `maxPoolPositions`); a window with no finite maximum
  * (all −∞ or NaN) passes no gradient. 2×2, stride-2 windows take a fast path: WebAssembly SIMD

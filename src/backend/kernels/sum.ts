@@ -2,7 +2,7 @@
  * `Sum` over leading or trailing axes for the cpu and wasm backends, without the transpose that
  * both perform before a reduction over leading axes (on wasm, column sums by WebAssembly SIMD
  * into float64 accumulators). Bias gradients reduce dy [b, h, w, c] over its
- * leading axes, which cost 13% of a seed-CNN training step on cpu. Float64 accumulation. Other
+ * leading axes, a large share of a CNN training step on cpu. Float64 accumulation. Other
  * axis patterns and non-float dtypes go to the backend's own kernel.
  *
  * @module
