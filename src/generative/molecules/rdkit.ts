@@ -5,6 +5,7 @@
  * @module
  */
 import { ArgumentError, BackendError } from '../../core/errors.js';
+import { resolveOptions } from '../../core/validate.js';
 
 /** The part of an RDKit `JSMol` the library uses. */
 export interface RdkitMol {
@@ -116,7 +117,10 @@ let given: RdkitModule | undefined;
  * mol?.delete();
  * ```
  */
-export function loadRdkit(options: LoadRdkitOptions = {}): Promise<RdkitModule> {
+export function loadRdkit(options?: LoadRdkitOptions): Promise<RdkitModule> {
+  const { locateFile } = resolveOptions('loadRdkit', options, {
+    locateFile: { constraint: { kind: 'function' } },
+  });
   if (given) return Promise.resolve(given);
   loading ??= (async () => {
     let init: (o?: object) => Promise<RdkitModule>;
@@ -130,7 +134,7 @@ export function loadRdkit(options: LoadRdkitOptions = {}): Promise<RdkitModule> 
       );
     }
     try {
-      return await init(options.locateFile ? { locateFile: options.locateFile } : {});
+      return await init(locateFile ? { locateFile } : {});
     } catch (e) {
       throw new BackendError(`RDKit's WebAssembly module did not start: ${(e as Error).message}.`, {
         cause: e,
