@@ -10,6 +10,7 @@ export default defineConfig({
     index: 'src/index.ts',
     'losses/index': 'src/losses/index.ts',
     'metrics/index': 'src/metrics/index.ts',
+    'privacy/index': 'src/privacy/index.ts',
     'vision/index': 'src/vision/index.ts',
     'genomics/index': 'src/genomics/index.ts',
     'generative/index': 'src/generative/index.ts',

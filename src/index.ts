@@ -14,5 +14,6 @@ export * from './generative/index.js';
 export * from './genomics/index.js';
 export * from './losses/index.js';
 export * from './metrics/index.js';
+export * from './privacy/index.js';
 export * from './training/index.js';
 export * from './vision/index.js';

@@ -41,7 +41,11 @@ export function gammaQ(a: number, x: number): number {
     }
     return Math.max(0, 1 - sum * Math.exp(lead));
   }
-  // continued fraction for Q (modified Lentz)
+  return Math.exp(lead) * continuedFractionQ(a, x);
+}
+
+/** Q(a, x)·eˣ·x⁻ᵃ·Γ(a) by Lentz's continued fraction (x ≥ a + 1). */
+function continuedFractionQ(a: number, x: number): number {
   const tiny = 1e-300;
   let b = x + 1 - a;
   let c = 1 / tiny;
@@ -59,7 +63,27 @@ export function gammaQ(a: number, x: number): number {
     h *= delta;
     if (Math.abs(delta - 1) < 1e-16) break;
   }
-  return Math.exp(lead) * h;
+  return h;
+}
+
+/**
+ * ln Q(a, x), finite where Q itself underflows (x in the thousands): the continued fraction's
+ * leading factor stays in the log domain. @internal
+ */
+export function logGammaQ(a: number, x: number): number {
+  if (x <= 0) return 0;
+  if (x < a + 1) return Math.log(gammaQ(a, x));
+  return -x + a * Math.log(x) - logGamma(a) + Math.log(continuedFractionQ(a, x));
+}
+
+/**
+ * ln erfc(x) to double precision for any finite x, far into the upper tail (erfc(30) = 2.6e-393
+ * is below the smallest double; its logarithm is not): erfc(x) = Q(½, x²) for x ≥ 0, and
+ * 2 − erfc(−x) below 0. @internal
+ */
+export function logErfc(x: number): number {
+  if (x >= 0) return logGammaQ(0.5, x * x);
+  return Math.log(2 - gammaQ(0.5, x * x));
 }
 
 /**
