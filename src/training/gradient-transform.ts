@@ -71,26 +71,45 @@ export function optimizeStep(
 ): tf.Scalar {
   if (transforms.length === 0) return optimizer.minimize(loss, true, [...variables])!;
   const { value, grads } = tf.variableGrads(loss, [...variables]);
+  applyGradients(fn, optimizer, grads, variables, transforms, context);
+  return value;
+}
+
+/**
+ * Passes `gradients` (which it then owns and frees) through `transforms` and applies the result
+ * with `optimizer`.
+ *
+ * @internal
+ */
+export function applyGradients(
+  fn: string,
+  optimizer: tf.Optimizer,
+  gradients: tf.NamedTensorMap,
+  variables: readonly tf.Variable[],
+  transforms: readonly GradientTransform[],
+  context: () => Omit<GradientContext, 'variables'>,
+): void {
   const byName: Record<string, tf.Variable> = {};
   for (const v of variables) byName[v.name] = v;
-  const ctx: GradientContext = { ...context(), variables: byName };
-  let current: tf.NamedTensorMap = grads;
+  let current: tf.NamedTensorMap = gradients;
   try {
-    for (const transform of transforms) {
-      const next = tf.tidy(() => {
-        const out = transform(current, ctx);
-        checkGradients(fn, out, byName);
-        return out;
-      });
-      const kept = new Set(Object.values(next));
-      for (const t of Object.values(current)) if (!kept.has(t)) t.dispose();
-      current = next;
+    if (transforms.length > 0) {
+      const ctx: GradientContext = { ...context(), variables: byName };
+      for (const transform of transforms) {
+        const next = tf.tidy(() => {
+          const out = transform(current, ctx);
+          checkGradients(fn, out, byName);
+          return out;
+        });
+        const kept = new Set(Object.values(next));
+        for (const t of Object.values(current)) if (!kept.has(t)) t.dispose();
+        current = next;
+      }
     }
     if (Object.keys(current).length > 0) optimizer.applyGradients(current);
   } finally {
     tf.dispose(Object.values(current));
   }
-  return value;
 }
 
 function checkGradients(

@@ -12,6 +12,7 @@ export {
   type GradientTransform,
   type OptimizerChoice,
   type OptimizerName,
+  type PrivacyOptions,
   type StopReason,
 } from '../training/index.js';
 export * from './augment/index.js';
@@ -24,6 +25,7 @@ export {
   type AugmentHook,
   type ClassifierData,
   type ClassLabels,
+  type PrivacyReport,
   type StreamedData,
   type TrainClassifierOptions,
   type TrainHistory,

@@ -33,8 +33,19 @@ import {
   gatherRows,
   stepsPerEpoch as stepsPerEpochOf,
 } from '../training/batches.js';
+import {
+  epsilonSpent,
+  type PerExamplePlan,
+  type PrivacyOptions,
+  type PrivacyPlan,
+  planPerExample,
+  planPrivacy,
+  poissonBatches,
+  privateGradients,
+} from '../training/dp-sgd.js';
 import { EarlyStopping, type EarlyStoppingOptions } from '../training/early-stopping.js';
 import {
+  applyGradients,
   type GradientTransform,
   optimizeStep,
   resolveTransforms,
@@ -46,7 +57,12 @@ import {
   type OptimizerChoice,
   setLearningRate,
 } from '../training/optimizers.js';
-import { runTrainingLoop, type StepPosition, type StopReason } from '../training/training-loop.js';
+import {
+  runTrainingLoop,
+  type StepOutcome,
+  type StepPosition,
+  type StopReason,
+} from '../training/training-loop.js';
 
 /**
  * Integer class labels, one per sample.
@@ -160,6 +176,14 @@ export interface TrainClassifierOptions {
    * bigint). Defaults to 0, a seed like any other: two runs with the default repeat.
    */
   seed?: Seed;
+  /**
+   * Train with differential privacy (DP-SGD): each example's gradient clipped to
+   * `maxGradNorm`, Gaussian noise added, ε accounted (`history.epsilon`); see
+   * {@link PrivacyOptions} and docs/privacy.md. Needs in-memory data and the default loss;
+   * refuses batch normalisation, `'balanced'` class weights (computed from the private labels)
+   * and early stopping on anything but `validationData` given separately. Defaults to off.
+   */
+  privacy?: PrivacyOptions;
   /** Shuffle the training samples each epoch (in-memory data). Defaults to `true`. */
   shuffle?: boolean;
   /** Streamed data: batches per epoch, when known in advance (for progress and schedules). */
@@ -185,6 +209,8 @@ export interface TrainHistory {
   valAuc?: number[];
   /** Validation balanced accuracy. */
   valBalancedAccuracy?: number[];
+  /** With `privacy`: the ε spent by the end of each epoch (at the run's δ). */
+  epsilon?: number[];
 }
 
 /** What {@link trainClassifier} resolves to. */
@@ -197,6 +223,24 @@ export interface TrainResult {
   bestEpoch?: number;
   /** Why training ended. */
   stopReason: StopReason;
+  /** With `privacy`: the guarantee the run gives, (ε, δ)-DP for each training example. */
+  privacy?: PrivacyReport;
+}
+
+/** The differential-privacy guarantee of a run trained with `privacy`. */
+export interface PrivacyReport {
+  /** ε spent over the steps taken. */
+  epsilon: number;
+  /** δ. */
+  delta: number;
+  /** σ used (given, or calibrated from `targetEpsilon`). */
+  noiseMultiplier: number;
+  /** q = batchSize / n. */
+  sampleRate: number;
+  /** Steps taken. */
+  steps: number;
+  /** `'poisson'`, or `'shuffle'` (whose ε is the Poisson analysis, an approximation). */
+  sampling: 'poisson' | 'shuffle';
 }
 
 const SPECS = {
@@ -222,6 +266,7 @@ const SPECS = {
   earlyStopping: { constraint: { kind: 'any' } },
   transformGradients: { constraint: { kind: 'any' } },
   augment: { constraint: { kind: 'function' } },
+  privacy: { constraint: { kind: 'object' } },
   onProgress: { constraint: { kind: 'function' } },
   signal: { constraint: { kind: 'object' } },
   seed: { constraint: { kind: 'seed' }, default: 0 },
@@ -342,7 +387,7 @@ function makeLoss(
   numClasses: number,
   probabilities: boolean,
   classWeights: number[] | undefined,
-): { train: LossFn; validation: LossFn } {
+): { train: LossFn; validation: LossFn; perExample?: LossFn } {
   if (o.loss !== undefined) {
     if (classWeights !== undefined || o.labelSmoothing > 0) {
       throw new ArgumentError(
@@ -358,12 +403,10 @@ function makeLoss(
     return { train: fn, validation: fn };
   }
   const base = probabilities ? sparseCategoricalCrossEntropy : sparseSoftmaxCrossEntropy;
+  const options = { ...(classWeights ? { classWeights } : {}), labelSmoothing: o.labelSmoothing };
   return {
-    train: (labels, out) =>
-      base(labels, out, {
-        ...(classWeights ? { classWeights } : {}),
-        labelSmoothing: o.labelSmoothing,
-      }),
+    train: (labels, out) => base(labels, out, options),
+    perExample: (labels, out) => base(labels, out, { ...options, reduction: 'none' }),
     validation: (labels, out) => base(labels, out),
   };
 }
@@ -584,6 +627,10 @@ export async function trainClassifier(
     }
     const classWeights = resolveClassWeights(o.classWeights, trainLabels, numClasses);
     const loss = makeLoss(o, numClasses, probabilities, classWeights);
+    const privacy = o.privacy
+      ? privacyFor(o, model, streamed, stopping, trainX?.shape[0] ?? 0, batchSize, epochs)
+      : undefined;
+    let privateSteps = 0;
     created = createOptimizer(FN, o.optimizer, { learningRate });
     const { optimizer } = created;
     const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
@@ -595,7 +642,9 @@ export async function trainClassifier(
       dropRemainder: false,
     };
     const totalSteps = (stepsPerEpoch: number) => epochs * stepsPerEpoch;
-    let knownSteps = streamed ? (o.stepsPerEpoch ?? 0) : stepsPerEpochOf(plan);
+    let knownSteps = streamed
+      ? (o.stepsPerEpoch ?? 0)
+      : (privacy?.plan.stepsPerEpoch ?? stepsPerEpochOf(plan));
     const run = await runTrainingLoop<HostBatch>({
       fn: FN,
       label: 'train',
@@ -603,12 +652,14 @@ export async function trainClassifier(
       stepsPerEpoch: knownSteps,
       batches: streamed
         ? () => streamBatches(data as StreamedData, inputShape, numClasses)
-        : () => memoryBatches(trainX!, trainLabels!, plan, rng),
+        : privacy?.plan.sampling === 'poisson'
+          ? () => poissonMemoryBatches(trainX!, trainLabels!, privacy.plan, rng)
+          : () => memoryBatches(trainX!, trainLabels!, plan, rng),
       release: (batch) => batch.x.dispose(),
       lastOfEpoch: ['learningRate'],
       guard: ['loss'],
       guardHint: (at) => `lower the learning rate (now ${rateAt(at)}) or check the inputs' scale`,
-      step: async (batch, at) => {
+      step: async (batch, at): Promise<StepOutcome> => {
         if (knownSteps === 0 && at.stepsPerEpoch > 0) knownSteps = at.stepsPerEpoch;
         const rate = rateAt(at);
         setLearningRate(optimizer, rate);
@@ -618,8 +669,33 @@ export async function trainClassifier(
         let right: tf.Tensor | undefined;
         let cost: tf.Scalar | undefined;
         try {
-          if (o.augment) x = augmentBatch(o.augment, batch, at, stepSeed);
+          if (o.augment && batch.labels.length > 0)
+            x = augmentBatch(o.augment, batch, at, stepSeed);
           reseedNoise(noisy, rng);
+          const context = () => ({ epoch: at.epoch, step: at.step, random: new Random(stepSeed) });
+          if (privacy) {
+            const step = await privateGradients(
+              model,
+              variables,
+              privacy.per,
+              privacy.plan,
+              x,
+              labelsT,
+              loss.perExample!,
+              rng,
+            );
+            applyGradients(FN, optimizer, step.gradients, variables, transforms, context);
+            privateSteps++;
+            const size = batch.labels.length;
+            // an empty Poisson batch takes a noise-only step and reports no loss
+            return size === 0
+              ? { size, figures: { learningRate: rate } }
+              : {
+                  size,
+                  figures: { loss: step.loss, accuracy: step.correct / size, learningRate: rate },
+                  totals: { accuracy: step.correct },
+                };
+          }
           cost = optimizeStep(
             FN,
             optimizer,
@@ -630,7 +706,7 @@ export async function trainClassifier(
             },
             variables,
             transforms,
-            () => ({ epoch: at.epoch, step: at.step, random: new Random(stepSeed) }),
+            context,
           );
           const [c, r] = await Promise.all([cost.data(), right!.data()]);
           const size = batch.labels.length;
@@ -644,10 +720,14 @@ export async function trainClassifier(
           if (x !== batch.x) x.dispose();
         }
       },
-      ...(validation
+      ...(validation || privacy
         ? {
-            endEpoch: (): Promise<Record<string, number>> =>
-              validate(model, validation!, batchSize, loss.validation, probabilities),
+            endEpoch: async (): Promise<Record<string, number>> => ({
+              ...(validation
+                ? await validate(model, validation, batchSize, loss.validation, probabilities)
+                : {}),
+              ...(privacy ? { epsilon: epsilonSpent(privacy.plan, privateSteps) } : {}),
+            }),
           }
         : {}),
       ...(stopping ? { earlyStopping: stopping } : {}),
@@ -666,11 +746,24 @@ export async function trainClassifier(
       history.valAuc = run.history.valAuc ?? [];
       history.valBalancedAccuracy = run.history.valBalancedAccuracy ?? [];
     }
+    if (privacy) history.epsilon = run.history.epsilon ?? [];
     return {
       history,
       epochs: run.epochs,
       ...(run.bestEpoch ? { bestEpoch: run.bestEpoch } : {}),
       stopReason: run.stopReason,
+      ...(privacy
+        ? {
+            privacy: {
+              epsilon: epsilonSpent(privacy.plan, privateSteps),
+              delta: privacy.plan.delta,
+              noiseMultiplier: privacy.plan.noiseMultiplier,
+              sampleRate: privacy.plan.sampleRate,
+              steps: privateSteps,
+              sampling: privacy.plan.sampling,
+            },
+          }
+        : {}),
     };
 
     /** The scheduled learning rate of a step. */
@@ -694,6 +787,53 @@ export async function trainClassifier(
     if (ownTrainX && trainX) trainX.dispose();
     if (validation?.owned) validation.x.dispose();
     tf.dispose(cleanup);
+  }
+}
+
+/** Checks what DP-SGD needs of the run and plans it. */
+function privacyFor(
+  o: Resolved<TrainClassifierOptions, typeof SPECS>,
+  model: tfl.LayersModel,
+  streamed: boolean,
+  stopping: EarlyStopping | undefined,
+  n: number,
+  batchSize: number,
+  epochs: number,
+): { plan: PrivacyPlan; per: PerExamplePlan } {
+  if (streamed) {
+    throw new ArgumentError(
+      `${FN}: \`privacy\` needs the training data in memory ({ x, y }): sampling each example with a known probability is what the guarantee rests on.`,
+    );
+  }
+  if (o.loss !== undefined) {
+    throw new ArgumentError(
+      `${FN}: \`privacy\` trains with the default loss (per-example sparse cross-entropy, with \`labelSmoothing\` and array \`classWeights\`); remove \`loss\`.`,
+    );
+  }
+  if (o.classWeights === 'balanced') {
+    throw new ArgumentError(
+      `${FN}: \`classWeights: 'balanced'\` is computed from the private labels, outside the privacy guarantee; give the weights as an array (from public knowledge of the class balance) with \`privacy\`.`,
+    );
+  }
+  if (stopping && (o.validationSplit || !stopping.monitor.startsWith('val'))) {
+    throw new ArgumentError(
+      `${FN}: early stopping on '${stopping.monitor}' ${o.validationSplit ? 'with a validation split of the private data' : 'of the private training data'} decides on the private data outside the privacy guarantee; with \`privacy\`, stop early on \`validationData\` given separately (data you may use freely), or not at all.`,
+    );
+  }
+  const per = planPerExample(FN, model);
+  return { plan: planPrivacy(FN, o.privacy!, n, batchSize, epochs), per };
+}
+
+/** Poisson-sampled batches of in-memory samples (DP-SGD). */
+function* poissonMemoryBatches(
+  x: tf.Tensor,
+  labels: Int32Array,
+  plan: PrivacyPlan,
+  rng: Random,
+): Generator<HostBatch> {
+  for (const idx of poissonBatches(labels.length, plan.sampleRate, plan.stepsPerEpoch, rng)) {
+    const [xb] = gatherRows([x], idx);
+    yield { x: xb!, labels: Int32Array.from(idx, (i) => labels[i]!) };
   }
 }
 

@@ -777,6 +777,34 @@ describeBackends('cpu convolutions and products on the scratch heap', (backend) 
       tf.dispose([a, b]);
     },
   );
+  it.runIf(backend === 'wasm').each([
+    [[6, 64, 196], [6, 196, 32], false, false], // per-example products of DP-SGD, one gemm an item
+    [[5, 30, 50], [5, 50, 21], false, false], // rows past the last four, columns past the last eight
+    [[4, 16, 40], [1, 40, 24], false, false], // one right matrix for every item
+    [[1, 16, 40], [3, 40, 24], false, false], // one left matrix for every item
+    [[3, 40, 17], [3, 40, 24], true, false],
+    [[3, 17, 40], [3, 24, 40], false, true],
+    [[4, 33, 70], [4, 70, 3], false, false], // a few columns: XNNPACK
+  ])(
+    'batched products %j · %j (transposeA %s, transposeB %s) on wasm equal the definition',
+    (as, bs, ta, tb) => {
+      const a = tf.randomNormal(as, 0, 1, 'float32', 41);
+      const b = tf.randomNormal(bs, 0, 1, 'float32', 42);
+      const ref = matMulReference(
+        a.dataSync() as Float32Array,
+        b.dataSync() as Float32Array,
+        as,
+        bs,
+        ta,
+        tb,
+      );
+      const before = tf.memory().numTensors;
+      const c = tf.matMul(a, b, ta, tb);
+      expect(tf.memory().numTensors).toBe(before + 1);
+      expectClose(c, ref, { rtol: 0, atol: 1e-5 * maxAbs(ref) });
+      tf.dispose([a, b, c]);
+    },
+  );
 });
 
 /** Float64 reference of Σ dy·conv3d(x, w) gradients (stride s, explicit pads [front, top, left]). */

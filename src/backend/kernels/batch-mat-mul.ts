@@ -98,8 +98,8 @@ function matrixVector(
 }
 
 /**
- * The untransposed product: the SIMD gemm for one float32 matrix pair on wasm (rank 2, or rank 3
- * with a batch of one), else the backend's own BatchMatMul. The gemm works on blocks of 4 rows
+ * The untransposed product: the SIMD gemm for float32 matrices on wasm (rank 2, or rank-3 batches
+ * of equal size or of one, one gemm an item), else the backend's own BatchMatMul. The gemm works on blocks of 4 rows
  * and 8 columns; the last 1–3 rows are SIMD row updates (`scaledRows`: a vector-matrix product
  * such as rᵀ·X is one pass over X), and the last columns are summed in float32 JavaScript: every
  * element as Σ_k in order from 0, in float32, whichever path computes it. A matrix times a
@@ -114,22 +114,26 @@ function product(
   const rank = a.shape.length;
   const [M, K] = a.shape.slice(-2) as [number, number];
   const N = b.shape.at(-1)!;
-  const single = (x: tf.TensorInfo) =>
-    x.shape.length === 2 || (x.shape.length === 3 && x.shape[0] === 1);
+  // the batch: one matrix pair (rank 2, or batches of one), or rank-3 batches of equal size (or
+  // one side of size one, used for every item)
+  const batchOf = (x: tf.TensorInfo) => (x.shape.length === 2 ? 1 : x.shape[0]!);
+  const [batchA, batchB] = [batchOf(a), batchOf(b)];
+  const batch = Math.max(batchA, batchB);
+  const batched =
+    (rank === 2 || rank === 3) &&
+    rank === b.shape.length &&
+    (batchA === batchB || batchA === 1 || batchB === 1);
   // a matrix times a few columns: XNNPACK's product (the columns past the last eight would be
   // JavaScript here); a matrix times a vector: rowDots, one SIMD pass over the matrix
   const large = M * K * N > 65536;
   const loops =
-    backendName === 'wasm' &&
-    rank === b.shape.length &&
-    single(a) &&
-    single(b) &&
-    a.dtype === 'float32' &&
-    b.dtype === 'float32'
+    backendName === 'wasm' && batched && a.dtype === 'float32' && b.dtype === 'float32'
       ? simdFor(backend)
       : undefined;
-  if (loops && N === 1 && large) return matrixVector(backendName, backend, loops, a, b, rank);
-  if (!loops || (N < 8 && large))
+  if (loops && batch === 1 && N === 1 && large) {
+    return matrixVector(backendName, backend, loops, a, b, rank);
+  }
+  if (!loops || (N < 8 && (large || batch > 1)))
     return callKernel(
       'BatchMatMul',
       backendName,
@@ -145,22 +149,36 @@ function product(
     out,
     outValues: c,
     values,
-  } = accessFor(backendName, backend).output(rank === 2 ? [M, N] : [1, M, N], [a, b], false);
+  } = accessFor(backendName, backend).output(rank === 2 ? [M, N] : [batch, M, N], [a, b], false);
   const [av, bv] = values as [Float32Array, Float32Array];
-  const [pa, pb, pc] = [heapOffset(backend, a), heapOffset(backend, b), heapOffset(backend, out)];
-  if (M4 > 0 && N8 > 0) loops.gemm(pa, pb, pc, M4, K, N8, 4 * N);
-  // the last 1–3 rows (all of a vector-matrix product): row i += A[i][k]·B[k] for k in order
-  if (M4 < M && N4 > 0) {
-    c.fill(0, M4 * N, M * N);
-    for (let i = M4; i < M; i++)
-      loops.scaledRows(pb, 4 * N, pc + 4 * i * N, 0, pa + 4 * i * K, K, 4 * N4);
-  }
-  // the edges: the gemm rows' columns N8…, the last rows' columns N4…
-  for (let i = 0; i < M; i++)
-    for (let j = i < M4 ? N8 : N4; j < N; j++) {
-      let s = 0;
-      for (let k = 0; k < K; k++) s = Math.fround(s + Math.fround(av[i * K + k]! * bv[k * N + j]!));
-      c[i * N + j] = s;
+  const [pa0, pb0, pc0] = [
+    heapOffset(backend, a),
+    heapOffset(backend, b),
+    heapOffset(backend, out),
+  ];
+  for (let item = 0; item < batch; item++) {
+    // element offsets of this item's matrices (a side of batch one is used for every item)
+    const [oa, ob, oc] = [
+      batchA === 1 ? 0 : item * M * K,
+      batchB === 1 ? 0 : item * K * N,
+      item * M * N,
+    ];
+    const [pa, pb, pc] = [pa0 + 4 * oa, pb0 + 4 * ob, pc0 + 4 * oc];
+    if (M4 > 0 && N8 > 0) loops.gemm(pa, pb, pc, M4, K, N8, 4 * N);
+    // the last 1–3 rows (all of a vector-matrix product): row i += A[i][k]·B[k] for k in order
+    if (M4 < M && N4 > 0) {
+      c.fill(0, oc + M4 * N, oc + M * N);
+      for (let i = M4; i < M; i++)
+        loops.scaledRows(pb, 4 * N, pc + 4 * i * N, 0, pa + 4 * i * K, K, 4 * N4);
     }
+    // the edges: the gemm rows' columns N8…, the last rows' columns N4…
+    for (let i = 0; i < M; i++)
+      for (let j = i < M4 ? N8 : N4; j < N; j++) {
+        let s = 0;
+        for (let k = 0; k < K; k++)
+          s = Math.fround(s + Math.fround(av[oa + i * K + k]! * bv[ob + k * N + j]!));
+        c[oc + i * N + j] = s;
+      }
+  }
   return out;
 }
