@@ -63,7 +63,9 @@ function clippedMeanByHand(model: tfl.LayersModel, C: number): number[][] {
     const g = variables.map((v) => Array.from(grads[v.name]!.dataSync()));
     const norm = Math.sqrt(g.flat().reduce((a, b) => a + b * b, 0));
     const scale = Math.min(1, C / norm);
-    g.forEach((gv, k) => gv.forEach((x, j) => (sum[k]![j]! += (scale * x) / X.length)));
+    for (const [k, gv] of g.entries()) {
+      for (const [j, x] of gv.entries()) sum[k]![j]! += (scale * x) / X.length;
+    }
     tf.dispose([value, ...Object.values(grads)]);
   }
   return sum.map((s) => Array.from(s));
@@ -99,10 +101,9 @@ describeBackends('DP-SGD', () => {
       epsilon: Number.POSITIVE_INFINITY,
     });
     const after = weights(model);
-    after.forEach((w, k) =>
-      w.forEach((v, j) => expect(v).toBeCloseTo(before[k]![j]! - expected[k]![j]!, 6)),
-    );
-    // every example was clipped: the update is far smaller than plain SGD's
+    for (const [k, w] of after.entries()) {
+      for (const [j, v] of w.entries()) expect(v).toBeCloseTo(before[k]![j]! - expected[k]![j]!, 6);
+    }
     x.dispose();
     model.dispose();
   });
@@ -193,9 +194,9 @@ describeBackends('DP-SGD', () => {
       const a = fast.out[v.name]!;
       const b = Array.from(slow.gradients[v.name]!.dataSync());
       const scale = Math.max(...b.map(Math.abs));
-      a.forEach((value, j) =>
-        expect(Math.abs(value - b[j]!)).toBeLessThan(1e-5 * Math.max(scale, 1e-3)),
-      );
+      for (const [j, value] of a.entries()) {
+        expect(Math.abs(value - b[j]!)).toBeLessThan(1e-5 * Math.max(scale, 1e-3));
+      }
     }
     expect(fast.loss).toBeCloseTo(slow.loss, 5);
     tf.dispose([x, y, labels, ...Object.values(slow.gradients)]);
