@@ -56,10 +56,26 @@ export interface AdversarialLoss {
   discriminator(realLogits: tf.Tensor, fakeLogits: tf.Tensor): tf.Scalar;
   /** The generator's loss from the discriminator's logits on generated samples (and on real ones, for the relativistic loss). */
   generator(fakeLogits: tf.Tensor, realLogits?: tf.Tensor): tf.Scalar;
+  /**
+   * The discriminator's loss as two sums of per-sample terms, `mean(real(r)) + mean(fake(f))`
+   * (what differentially private GAN training clips per real sample); undefined for the
+   * relativistic loss, whose terms mix real and generated samples.
+   */
+  readonly discriminatorTerms?: {
+    /** One term per real sample, from its logit. */
+    real(realLogits: tf.Tensor): tf.Tensor;
+    /** One term per generated sample, from its logit. */
+    fake(fakeLogits: tf.Tensor): tf.Tensor;
+  };
 }
 
 function bce(x: tf.Tensor, target: number): tf.Scalar {
   return sigmoidCrossEntropy(tf.fill(x.shape, target), x) as tf.Scalar;
+}
+
+/** Per-element sigmoid cross-entropy against a constant target. */
+function bceTerms(x: tf.Tensor, target: number): tf.Tensor {
+  return sigmoidCrossEntropy(tf.fill(x.shape, target), x, { reduction: 'none' });
 }
 
 function checkLogits(x: unknown, name: string): tf.Tensor {
@@ -105,32 +121,47 @@ export function adversarialLoss(
     },
   });
   const realTarget = 1 - o.labelSmoothing;
+  // the separable kinds: mean(real terms) + mean(fake terms)
+  const terms: AdversarialLoss['discriminatorTerms'] =
+    kind === 'relativistic-average'
+      ? undefined
+      : {
+          real: (r) =>
+            tf.tidy(() => {
+              switch (kind) {
+                case 'wasserstein':
+                  return tf.neg(r);
+                case 'hinge':
+                  return tf.relu(tf.sub(1, r));
+                case 'least-squares':
+                  return tf.mul(0.5, tf.square(tf.sub(r, realTarget)));
+                default:
+                  return bceTerms(r, realTarget);
+              }
+            }),
+          fake: (f) =>
+            tf.tidy(() => {
+              switch (kind) {
+                case 'wasserstein':
+                  return f.clone();
+                case 'hinge':
+                  return tf.relu(tf.add(1, f));
+                case 'least-squares':
+                  return tf.mul(0.5, tf.square(f));
+                default:
+                  return bceTerms(f, 0);
+              }
+            }),
+        };
   const discriminator = (realLogits: tf.Tensor, fakeLogits: tf.Tensor): tf.Scalar => {
     const r = checkLogits(realLogits, 'realLogits');
     const f = checkLogits(fakeLogits, 'fakeLogits');
     return tf.tidy(() => {
-      switch (kind) {
-        case 'minimax':
-        case 'non-saturating':
-          return tf.add(bce(r, realTarget), bce(f, 0)) as tf.Scalar;
-        case 'wasserstein':
-          return tf.sub(tf.mean(f), tf.mean(r)) as tf.Scalar;
-        case 'hinge':
-          return tf.add(
-            tf.mean(tf.relu(tf.sub(1, r))),
-            tf.mean(tf.relu(tf.add(1, f))),
-          ) as tf.Scalar;
-        case 'least-squares':
-          return tf.add(
-            tf.mul(0.5, tf.mean(tf.square(tf.sub(r, realTarget)))),
-            tf.mul(0.5, tf.mean(tf.square(f))),
-          ) as tf.Scalar;
-        case 'relativistic-average':
-          return tf.add(
-            bce(tf.sub(r, tf.mean(f)), realTarget),
-            bce(tf.sub(f, tf.mean(r)), 0),
-          ) as tf.Scalar;
-      }
+      if (terms) return tf.add(tf.mean(terms.real(r)), tf.mean(terms.fake(f))) as tf.Scalar;
+      return tf.add(
+        bce(tf.sub(r, tf.mean(f)), realTarget),
+        bce(tf.sub(f, tf.mean(r)), 0),
+      ) as tf.Scalar;
     });
   };
   const generator = (fakeLogits: tf.Tensor, realLogits?: tf.Tensor): tf.Scalar => {
@@ -156,5 +187,5 @@ export function adversarialLoss(
       }
     });
   };
-  return { kind, discriminator, generator };
+  return { kind, discriminator, generator, ...(terms ? { discriminatorTerms: terms } : {}) };
 }

@@ -19,6 +19,18 @@ import { Random, type Seed } from '../core/random.js';
 import { checkFinite, formatShape, isTensor } from '../core/tensors.js';
 import { type OptionSpecs, type Resolved, resolveOptions } from '../core/validate.js';
 import { type BatchPlan, epochBatches, gatherRows, stepsPerEpoch } from '../training/batches.js';
+import {
+  epsilonSpent,
+  type PerExamplePlan,
+  type PrivacyOptions,
+  type PrivacyPlan,
+  type PrivacyReport,
+  planPerExample,
+  planPrivacy,
+  poissonBatches,
+  privacyReport,
+  privateGradients,
+} from '../training/dp-sgd.js';
 import { noiseLayers, reseedNoise, type SeededLayer } from '../training/noise-seeds.js';
 import { createOptimizer, type OptimizerChoice } from '../training/optimizers.js';
 import { runTrainingLoop, type StopReason } from '../training/training-loop.js';
@@ -68,6 +80,15 @@ export interface GanTrainerOptions {
   reward?: (samples: tf.Tensor, condition?: tf.Tensor) => tf.Tensor;
   /** The weight of `reward` in the generator's loss. Defaults to 1. */
   rewardWeight?: number;
+  /**
+   * Differentially private training of the discriminator (DP-GAN): each critic step's real-data
+   * term is clipped per real sample to `maxGradNorm` and noised (DP-SGD, Poisson-sampled real
+   * batches, one per critic step), the generated-data term added unclipped; the generator only
+   * ever sees the discriminator, so it inherits the guarantee. Needs a loss whose discriminator
+   * terms separate (not `'relativistic-average'`), an unconditional GAN, and no gradient
+   * penalty or R1. See docs/privacy.md. Defaults to off.
+   */
+  privacy?: PrivacyOptions;
 }
 
 /** Options of {@link GanTrainer.sample}. */
@@ -134,6 +155,8 @@ export interface GanFitResult {
   epochs: number;
   /** Why training ended (`'earlyStopping'` never happens here). */
   stopReason: StopReason;
+  /** With `privacy`: the guarantee for each real sample, and ε by the end of each epoch. */
+  privacy?: PrivacyReport & { epsilonByEpoch: number[] };
 }
 
 /** Per-step losses of a fit. */
@@ -162,6 +185,7 @@ const TRAINER_SPECS = {
   seed: { constraint: { kind: 'seed' }, default: 0 },
   reward: { constraint: { kind: 'function' } },
   rewardWeight: { constraint: { kind: 'number', min: 0 }, default: 1 },
+  privacy: { constraint: { kind: 'object' } },
 } as const satisfies OptionSpecs<GanTrainerOptions>;
 
 /**
@@ -196,6 +220,8 @@ export class GanTrainer {
   private readonly dOpt: tf.Optimizer;
   private readonly ownOptimizers: tf.Optimizer[] = [];
   private readonly noisy: SeededLayer[];
+  /** DP-GAN's plan and the critic steps it has taken, during a private fit. */
+  private privateRun?: { plan: PrivacyPlan; per: PerExamplePlan; steps: number };
   private rng: Random;
   private ema?: tf.Variable[];
   private steps = 0;
@@ -255,6 +281,23 @@ export class GanTrainer {
     this.options = o;
     this.rng = new Random(o.seed);
     this.noisy = noiseLayers(G, D);
+    if (o.privacy) {
+      if (o.gradientPenaltyWeight > 0 || o.r1Weight > 0) {
+        throw new ArgumentError(
+          `${FN}: a gradient penalty or R1 differentiates the discriminator at each real sample outside the per-sample clipping, so it cannot be combined with \`privacy\`; train without it (a Wasserstein critic needs it: use another loss).`,
+        );
+      }
+      if (!this.loss.discriminatorTerms) {
+        throw new ArgumentError(
+          `${FN}: the '${this.loss.kind}' loss mixes real and generated samples in every term, so a real sample's gradient cannot be clipped alone; use another loss with \`privacy\`.`,
+        );
+      }
+      if (this.conditional) {
+        throw new ArgumentError(
+          `${FN}: \`privacy\` trains unconditional GANs (a condition is a private label too); drop the condition.`,
+        );
+      }
+    }
     if (o.gradientPenaltyWeight > 0) requireSecondOrderGradients(FN);
     if (o.r1Weight > 0) requireSecondOrderGradients(FN);
   }
@@ -278,15 +321,21 @@ export class GanTrainer {
 
   /** One step on a real batch; returns [discriminator loss, generator loss]. */
   private async trainStep(
-    real: tf.Tensor,
+    reals: readonly tf.Tensor[],
     condition: tf.Tensor | undefined,
+    n: number,
   ): Promise<[number, number, number?]> {
-    const n = real.shape[0]!;
     const dVars = this.discriminator.trainableWeights.map((w) => w.read() as tf.Variable);
     const gVars = this.generator.trainableWeights.map((w) => w.read() as tf.Variable);
     const o = this.options;
     let dLoss: tf.Scalar | null = null;
+    let privateLoss = 0;
     for (let k = 0; k < o.criticSteps; k++) {
+      const real = reals[k]!;
+      if (this.privateRun) {
+        privateLoss = await this.privateCriticStep(real, n, dVars);
+        continue;
+      }
       const seed = this.rng.tfSeed();
       const gpSeed = this.rng.nextUint32();
       reseedNoise(this.noisy, this.rng);
@@ -313,6 +362,7 @@ export class GanTrainer {
         dVars,
       );
     }
+    const real = reals[reals.length - 1]!;
     const seed = this.rng.tfSeed();
     reseedNoise(this.noisy, this.rng);
     let meanReward: tf.Tensor | undefined;
@@ -335,12 +385,63 @@ export class GanTrainer {
     this.updateEma();
     this.steps++;
     const [d, g, r] = await Promise.all([
-      dLoss!.data(),
+      dLoss ? dLoss.data() : [privateLoss],
       gLoss!.data(),
       meanReward ? meanReward.data() : undefined,
     ]);
-    tf.dispose([dLoss!, gLoss!, meanReward ?? []]);
+    tf.dispose([dLoss ?? [], gLoss!, meanReward ?? []]);
     return r ? [d[0]!, g[0]!, r[0]!] : [d[0]!, g[0]!];
+  }
+
+  /**
+   * One private critic step (DP-GAN): the real-data term's gradient per real sample, clipped and
+   * noised, plus the generated-data term's gradient; returns the discriminator's loss (the
+   * generated-data term alone for an empty Poisson batch).
+   */
+  private async privateCriticStep(
+    real: tf.Tensor,
+    n: number,
+    dVars: readonly tf.Variable[],
+  ): Promise<number> {
+    const run = this.privateRun!;
+    const terms = this.loss.discriminatorTerms!;
+    const seed = this.rng.tfSeed();
+    reseedNoise(this.noisy, this.rng);
+    const fake = tf.tidy(() => this.run(this.generator, this.noise(n, seed), undefined, true));
+    const step = await privateGradients(
+      this.discriminator,
+      dVars,
+      run.per,
+      run.plan,
+      real,
+      { perExample: (out) => terms.real(tf.reshape(out, [-1])) },
+      this.rng,
+    );
+    const { value, grads } = tf.variableGrads(
+      () => tf.mean(terms.fake(this.run(this.discriminator, fake, undefined, true))) as tf.Scalar,
+      [...dVars],
+    );
+    const combined: tf.NamedTensorMap = {};
+    for (const v of dVars) {
+      const g = grads[v.name];
+      combined[v.name] = g ? tf.add(step.gradients[v.name]!, g) : step.gradients[v.name]!.clone();
+    }
+    tf.dispose([...Object.values(step.gradients), ...Object.values(grads), fake]);
+    this.dOpt.applyGradients(combined);
+    tf.dispose(Object.values(combined));
+    const fakeTerm = (await value.data())[0]!;
+    value.dispose();
+    run.steps++;
+    return (Number.isNaN(step.loss) ? 0 : step.loss) + fakeTerm;
+  }
+
+  /** DP-GAN: each step's real batches, one Poisson sample a critic step. */
+  private *poissonBatches(plan: PrivacyPlan, x: tf.Tensor): Generator<tf.Tensor[]> {
+    const n = x.shape[0]!;
+    for (let s = 0; s < plan.stepsPerEpoch; s++) {
+      const draws = [...poissonBatches(n, plan.sampleRate, this.options.criticSteps, this.rng)];
+      yield draws.map((idx) => gatherRows([x], idx)[0]!);
+    }
   }
 
   /** The real batches of one epoch (and their conditions), in a seeded order. */
@@ -419,41 +520,74 @@ export class GanTrainer {
       dropRemainder: true,
     };
     const sources = this.conditional ? [x, data.condition!] : [x];
-    const run = await runTrainingLoop<tf.Tensor[]>({
-      fn: `${FN}.fit`,
-      label: 'gan',
-      epochs: o.epochs,
-      stepsPerEpoch: stepsPerEpoch(plan),
-      batches: () => this.batches(plan, sources),
-      release: (batch) => tf.dispose(batch),
-      keepSteps: true,
-      progressLoss: 'generatorLoss',
-      guard: ['discriminatorLoss', 'generatorLoss'],
-      guardHint: () => 'lower the learning rates or add a gradient penalty',
-      step: async ([real, condition]) => {
-        try {
-          const [d, g, r] = await this.trainStep(real!, condition);
-          return {
-            size: real!.shape[0]!,
-            figures: {
-              generatorLoss: g,
-              discriminatorLoss: d,
-              ...(r !== undefined ? { reward: r } : {}),
-            },
-          };
-        } finally {
-          tf.dispose([real!, ...(condition ? [condition] : [])]);
-        }
-      },
-      ...(o.onProgress ? { onProgress: o.onProgress } : {}),
-      ...(o.signal ? { signal: o.signal } : {}),
-    });
-    const history: GanHistory = {
-      discriminatorLoss: run.steps.discriminatorLoss ?? [],
-      generatorLoss: run.steps.generatorLoss ?? [],
-      ...(this.options.reward ? { reward: run.steps.reward ?? [] } : {}),
-    };
-    return { history, epochs: run.epochs, stopReason: run.stopReason };
+    const criticSteps = this.options.criticSteps;
+    const privacy = this.options.privacy;
+    let dp: { plan: PrivacyPlan; per: PerExamplePlan; steps: number } | undefined;
+    if (privacy) {
+      const dpPlan = planPrivacy(`${FN}.fit`, privacy, n, o.batchSize, o.epochs, criticSteps);
+      if (dpPlan.sampling !== 'poisson') {
+        throw new ArgumentError(
+          `${FN}.fit: private GAN training samples each critic step's real batch by Poisson (the accountant's assumption); remove \`sampling: 'shuffle'\`.`,
+        );
+      }
+      dp = { plan: dpPlan, per: planPerExample(`${FN}.fit`, this.discriminator), steps: 0 };
+    }
+    this.privateRun = dp;
+    try {
+      const run = await runTrainingLoop<tf.Tensor[]>({
+        fn: `${FN}.fit`,
+        label: 'gan',
+        epochs: o.epochs,
+        stepsPerEpoch: dp ? dp.plan.stepsPerEpoch : stepsPerEpoch(plan),
+        batches: dp ? () => this.poissonBatches(dp.plan, x) : () => this.batches(plan, sources),
+        release: (batch) => tf.dispose(batch),
+        keepSteps: true,
+        progressLoss: 'generatorLoss',
+        guard: ['discriminatorLoss', 'generatorLoss'],
+        guardHint: () => 'lower the learning rates or add a gradient penalty',
+        step: async (batch) => {
+          try {
+            // private: one Poisson batch a critic step; else one batch (and condition) for all
+            const reals = dp ? batch : Array.from({ length: criticSteps }, () => batch[0]!);
+            const size = dp ? dp.plan.expectedBatch : batch[0]!.shape[0]!;
+            const [d, g, r] = await this.trainStep(reals, dp ? undefined : batch[1], size);
+            return {
+              size,
+              figures: {
+                generatorLoss: g,
+                discriminatorLoss: d,
+                ...(r !== undefined ? { reward: r } : {}),
+              },
+            };
+          } finally {
+            tf.dispose(batch);
+          }
+        },
+        ...(dp ? { endEpoch: async () => ({ epsilon: epsilonSpent(dp.plan, dp.steps) }) } : {}),
+        ...(o.onProgress ? { onProgress: o.onProgress } : {}),
+        ...(o.signal ? { signal: o.signal } : {}),
+      });
+      const history: GanHistory = {
+        discriminatorLoss: run.steps.discriminatorLoss ?? [],
+        generatorLoss: run.steps.generatorLoss ?? [],
+        ...(this.options.reward ? { reward: run.steps.reward ?? [] } : {}),
+      };
+      return {
+        history,
+        epochs: run.epochs,
+        stopReason: run.stopReason,
+        ...(dp
+          ? {
+              privacy: {
+                ...privacyReport(dp.plan, dp.steps),
+                epsilonByEpoch: run.history.epsilon ?? [],
+              },
+            }
+          : {}),
+      };
+    } finally {
+      this.privateRun = undefined;
+    }
   }
 
   /**

@@ -45,6 +45,22 @@ export interface PrivacyOptions {
   allowLargeDelta?: boolean;
 }
 
+/** The differential-privacy guarantee of a run trained with `privacy`. */
+export interface PrivacyReport {
+  /** ε spent over the steps taken. */
+  epsilon: number;
+  /** δ. */
+  delta: number;
+  /** σ used (given, or calibrated from `targetEpsilon`). */
+  noiseMultiplier: number;
+  /** q = batchSize / n. */
+  sampleRate: number;
+  /** Steps taken. */
+  steps: number;
+  /** `'poisson'`, or `'shuffle'` (whose ε is the Poisson analysis, an approximation). */
+  sampling: 'poisson' | 'shuffle';
+}
+
 /** A run's privacy plan, resolved before the first step. @internal */
 export interface PrivacyPlan {
   maxGradNorm: number;
@@ -59,6 +75,18 @@ export interface PrivacyPlan {
   stepsPerEpoch: number;
 }
 
+/** The report of a run that took `steps` steps under `plan`. @internal */
+export function privacyReport(plan: PrivacyPlan, steps: number): PrivacyReport {
+  return {
+    epsilon: epsilonSpent(plan, steps),
+    delta: plan.delta,
+    noiseMultiplier: plan.noiseMultiplier,
+    sampleRate: plan.sampleRate,
+    steps,
+    sampling: plan.sampling,
+  };
+}
+
 /** What the run has spent after `steps` steps. @internal */
 export function epsilonSpent(plan: PrivacyPlan, steps: number): number {
   return dpEpsilon({
@@ -70,7 +98,8 @@ export function epsilonSpent(plan: PrivacyPlan, steps: number): number {
 }
 
 /**
- * Checks `privacy` and works out σ, δ, q and the steps.
+ * Checks `privacy` and works out σ, δ, q and the steps; `usesPerStep` is how many times one
+ * training step samples the data (a GAN's critic steps).
  *
  * @internal
  */
@@ -80,6 +109,7 @@ export function planPrivacy(
   n: number,
   batchSize: number,
   epochs: number,
+  usesPerStep = 1,
 ): PrivacyPlan {
   const o = resolveOptions(`${fn}: privacy`, options, {
     maxGradNorm: { constraint: { kind: 'number', min: 0, minExclusive: true } },
@@ -119,7 +149,7 @@ export function planPrivacy(
     o.noiseMultiplier ??
     noiseMultiplierFor({
       sampleRate,
-      steps: epochs * stepsPerEpoch,
+      steps: epochs * stepsPerEpoch * usesPerStep,
       targetEpsilon: o.targetEpsilon!,
       delta,
     });
@@ -334,6 +364,17 @@ function probedCall(cov: CoveredLayer, input: tf.Tensor, probe: tf.Tensor): tf.T
   return cov.activation ? cov.activation(z) : z;
 }
 
+/**
+ * The per-example loss of a private step: `perExample` maps the model's output for a batch to
+ * one loss per example; `correct`, when given, counts the batch's right predictions (a scalar).
+ *
+ * @internal
+ */
+export interface PerExampleLoss {
+  perExample: (output: tf.Tensor, rows: { start: number; size: number }) => tf.Tensor;
+  correct?: (output: tf.Tensor, rows: { start: number; size: number }) => tf.Tensor;
+}
+
 /** What {@link privateGradients} returns. @internal */
 export interface PrivateStep {
   /** The noisy, clipped gradient sum over the expected batch size, by variable name. */
@@ -357,35 +398,20 @@ export async function privateGradients(
   per: PerExamplePlan,
   plan: PrivacyPlan,
   x: tf.Tensor,
-  labels: tf.Tensor1D,
-  perExampleLoss: (labels: tf.Tensor, output: tf.Tensor) => tf.Tensor,
+  loss: PerExampleLoss,
   rng: Random,
 ): Promise<PrivateStep> {
   const B = x.shape[0]!;
   const C = plan.maxGradNorm;
   let sums: tf.NamedTensorMap;
-  let loss = Number.NaN;
+  let meanLoss = Number.NaN;
   let correct = 0;
   if (B === 0) {
     sums = Object.fromEntries(variables.map((v) => [v.name, tf.zerosLike(v)]));
   } else if (per.covered) {
-    ({ sums, loss, correct } = await fastClippedSums(
-      model,
-      per.covered,
-      x,
-      labels,
-      perExampleLoss,
-      C,
-    ));
+    ({ sums, loss: meanLoss, correct } = await fastClippedSums(model, per.covered, x, loss, C));
   } else {
-    ({ sums, loss, correct } = await loopClippedSums(
-      model,
-      variables,
-      x,
-      labels,
-      perExampleLoss,
-      C,
-    ));
+    ({ sums, loss: meanLoss, correct } = await loopClippedSums(model, variables, x, loss, C));
   }
   const std = plan.noiseMultiplier * C;
   const gradients: tf.NamedTensorMap = {};
@@ -398,7 +424,7 @@ export async function privateGradients(
     });
   }
   tf.dispose(Object.values(sums));
-  return { gradients, loss, correct };
+  return { gradients, loss: meanLoss, correct };
 }
 
 /** Clipped per-example gradient sums through the fast path (one forward and backward pass). */
@@ -406,8 +432,7 @@ async function fastClippedSums(
   model: tfl.LayersModel,
   covered: CoveredLayer[],
   x: tf.Tensor,
-  labels: tf.Tensor1D,
-  perExampleLoss: (labels: tf.Tensor, output: tf.Tensor) => tf.Tensor,
+  loss: PerExampleLoss,
   C: number,
 ): Promise<{ sums: tf.NamedTensorMap; loss: number; correct: number }> {
   const B = x.shape[0]!;
@@ -426,8 +451,9 @@ async function fastClippedSums(
         };
       });
       const out = model.apply(x, { training: true }) as tf.Tensor;
-      lossVector = tf.keep(perExampleLoss(labels, out));
-      right = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(out, -1), labels), 'int32')));
+      const rows = { start: 0, size: B };
+      lossVector = tf.keep(loss.perExample(out, rows));
+      right = tf.keep(loss.correct ? loss.correct(out, rows) : tf.scalar(0));
       return tf.sum(lossVector) as tf.Scalar;
     })(probes);
     try {
@@ -503,8 +529,7 @@ async function loopClippedSums(
   model: tfl.LayersModel,
   variables: readonly tf.Variable[],
   x: tf.Tensor,
-  labels: tf.Tensor1D,
-  perExampleLoss: (labels: tf.Tensor, output: tf.Tensor) => tf.Tensor,
+  loss: PerExampleLoss,
   C: number,
 ): Promise<{ sums: tf.NamedTensorMap; loss: number; correct: number }> {
   const B = x.shape[0]!;
@@ -515,13 +540,13 @@ async function loopClippedSums(
   let correct = 0;
   for (let i = 0; i < B; i++) {
     const xi = tf.slice(x, i, 1);
-    const yi = tf.slice(labels, i, 1);
+    const rows = { start: i, size: 1 };
     let li: tf.Tensor | undefined;
     let ri: tf.Tensor | undefined;
     const { value, grads } = tf.variableGrads(() => {
       const out = model.apply(xi, { training: true }) as tf.Tensor;
-      ri = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(out, -1), yi), 'int32')));
-      li = tf.keep(tf.sum(perExampleLoss(yi, out)));
+      ri = tf.keep(loss.correct ? loss.correct(out, rows) : tf.scalar(0));
+      li = tf.keep(tf.sum(loss.perExample(out, rows)));
       return li as tf.Scalar;
     }, [...variables]);
     const [lv, rv] = await Promise.all([li!.data(), ri!.data()]);
@@ -536,7 +561,7 @@ async function loopClippedSums(
         sums[v.name] = tf.keep(next);
       }
     });
-    tf.dispose([xi, yi, value, li!, ri!, ...Object.values(grads)]);
+    tf.dispose([xi, value, li!, ri!, ...Object.values(grads)]);
   }
   return { sums, loss: lossSum / B, correct };
 }

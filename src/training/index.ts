@@ -7,7 +7,7 @@
  * @module
  */
 export { clipByGlobalNorm } from './clip.js';
-export type { PrivacyOptions } from './dp-sgd.js';
+export type { PrivacyOptions, PrivacyReport } from './dp-sgd.js';
 export type { EarlyStoppingOptions } from './early-stopping.js';
 export type { GradientContext, GradientTransform } from './gradient-transform.js';
 export {

@@ -13,6 +13,7 @@ export {
   type OptimizerChoice,
   type OptimizerName,
   type PrivacyOptions,
+  type PrivacyReport,
   type StopReason,
 } from '../training/index.js';
 export * from './augment/index.js';
@@ -25,7 +26,6 @@ export {
   type AugmentHook,
   type ClassifierData,
   type ClassLabels,
-  type PrivacyReport,
   type StreamedData,
   type TrainClassifierOptions,
   type TrainHistory,

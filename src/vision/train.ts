@@ -38,9 +38,11 @@ import {
   type PerExamplePlan,
   type PrivacyOptions,
   type PrivacyPlan,
+  type PrivacyReport,
   planPerExample,
   planPrivacy,
   poissonBatches,
+  privacyReport,
   privateGradients,
 } from '../training/dp-sgd.js';
 import { EarlyStopping, type EarlyStoppingOptions } from '../training/early-stopping.js';
@@ -225,22 +227,6 @@ export interface TrainResult {
   stopReason: StopReason;
   /** With `privacy`: the guarantee the run gives, (ε, δ)-DP for each training example. */
   privacy?: PrivacyReport;
-}
-
-/** The differential-privacy guarantee of a run trained with `privacy`. */
-export interface PrivacyReport {
-  /** ε spent over the steps taken. */
-  epsilon: number;
-  /** δ. */
-  delta: number;
-  /** σ used (given, or calibrated from `targetEpsilon`). */
-  noiseMultiplier: number;
-  /** q = batchSize / n. */
-  sampleRate: number;
-  /** Steps taken. */
-  steps: number;
-  /** `'poisson'`, or `'shuffle'` (whose ε is the Poisson analysis, an approximation). */
-  sampling: 'poisson' | 'shuffle';
 }
 
 const SPECS = {
@@ -674,14 +660,19 @@ export async function trainClassifier(
           reseedNoise(noisy, rng);
           const context = () => ({ epoch: at.epoch, step: at.step, random: new Random(stepSeed) });
           if (privacy) {
+            const slice = (t: tf.Tensor, rows: { start: number; size: number }) =>
+              rows.start === 0 && rows.size === t.shape[0] ? t : tf.slice(t, rows.start, rows.size);
             const step = await privateGradients(
               model,
               variables,
               privacy.per,
               privacy.plan,
               x,
-              labelsT,
-              loss.perExample!,
+              {
+                perExample: (out, rows) => loss.perExample!(slice(labelsT, rows), out),
+                correct: (out, rows) =>
+                  tf.sum(tf.cast(tf.equal(tf.argMax(out, -1), slice(labelsT, rows)), 'int32')),
+              },
               rng,
             );
             applyGradients(FN, optimizer, step.gradients, variables, transforms, context);
@@ -754,14 +745,7 @@ export async function trainClassifier(
       stopReason: run.stopReason,
       ...(privacy
         ? {
-            privacy: {
-              epsilon: epsilonSpent(privacy.plan, privateSteps),
-              delta: privacy.plan.delta,
-              noiseMultiplier: privacy.plan.noiseMultiplier,
-              sampleRate: privacy.plan.sampleRate,
-              steps: privateSteps,
-              sampling: privacy.plan.sampling,
-            },
+            privacy: privacyReport(privacy.plan, privateSteps),
           }
         : {}),
     };

@@ -10,6 +10,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, expect, it } from 'vitest';
 import { registerTrainingKernels } from '../../src/backend/index.js';
 import { ArgumentError, Random } from '../../src/core/index.js';
+import { createMlpGan, GanTrainer } from '../../src/generative/index.js';
 import { sparseSoftmaxCrossEntropy } from '../../src/losses/index.js';
 import { dpEpsilon } from '../../src/privacy/index.js';
 import { planPerExample, privateGradients } from '../../src/training/dp-sgd.js';
@@ -161,35 +162,21 @@ describeBackends('DP-SGD', () => {
       expectedBatch: 12,
       stepsPerEpoch: 1,
     };
-    const loss = (l: tf.Tensor, o: tf.Tensor) =>
-      sparseSoftmaxCrossEntropy(l, o, { reduction: 'none' });
+    const loss = {
+      perExample: (o: tf.Tensor, rows: { start: number; size: number }) =>
+        sparseSoftmaxCrossEntropy(tf.slice(labels, rows.start, rows.size), o, {
+          reduction: 'none',
+        }),
+    };
     const fast = await expectNoLeak(async () => {
-      const r = await privateGradients(
-        model,
-        variables,
-        plan,
-        privacy,
-        x,
-        labels,
-        loss,
-        new Random(1),
-      );
+      const r = await privateGradients(model, variables, plan, privacy, x, loss, new Random(1));
       const out = Object.fromEntries(
         Object.entries(r.gradients).map(([k, v]) => [k, Array.from(v.dataSync())]),
       );
       tf.dispose(Object.values(r.gradients));
       return { out, loss: r.loss };
     });
-    const slow = await privateGradients(
-      model,
-      variables,
-      {},
-      privacy,
-      x,
-      labels,
-      loss,
-      new Random(1),
-    );
+    const slow = await privateGradients(model, variables, {}, privacy, x, loss, new Random(1));
     for (const v of variables) {
       const a = fast.out[v.name]!;
       const b = Array.from(slow.gradients[v.name]!.dataSync());
@@ -314,5 +301,85 @@ describeBackends('DP-SGD', () => {
     tf.dispose([x, y]);
     model.dispose();
     resnet.dispose();
+  });
+});
+
+describeBackends('DP-GAN', () => {
+  const data = () =>
+    tf.tidy(() => tf.add(tf.mul(tf.randomNormal([64, 2], 0, 1, 'float32', 5), 0.5), 2));
+
+  it('clips and noises the real-data term per sample; ε from the accountant over every critic step; repeats with a seed', async () => {
+    const x = data();
+    const run = async () => {
+      const { generator, discriminator } = createMlpGan({
+        dataShape: [2],
+        latentDim: 4,
+        hidden: [16],
+        dropout: 0.2,
+        seed: 3,
+      });
+      const trainer = new GanTrainer({
+        generator,
+        discriminator,
+        loss: 'least-squares',
+        criticSteps: 2,
+        seed: 4,
+        privacy: { maxGradNorm: 0.5, noiseMultiplier: 1.2, delta: 1e-3 },
+      });
+      const r = await trainer.fit({ x }, { epochs: 2, batchSize: 16 });
+      trainer.dispose();
+      const w = weights(discriminator);
+      generator.dispose();
+      discriminator.dispose();
+      return { r, w };
+    };
+    const a = await expectNoLeak(run);
+    const b = await run();
+    expect(b.w).toEqual(a.w);
+    const p = a.r.privacy!;
+    expect(p.steps).toBe(2 * 4 * 2); // epochs × n/batchSize × critic steps
+    expect(p.sampleRate).toBe(16 / 64);
+    expect(p.epsilonByEpoch).toHaveLength(2);
+    expect(p.epsilon).toBeCloseTo(
+      dpEpsilon({ sampleRate: 0.25, noiseMultiplier: 1.2, steps: 16, delta: 1e-3 }).epsilon,
+      10,
+    );
+    expect(p.epsilonByEpoch[0]).toBeCloseTo(
+      dpEpsilon({ sampleRate: 0.25, noiseMultiplier: 1.2, steps: 8, delta: 1e-3 }).epsilon,
+      10,
+    );
+    expect(a.r.history.discriminatorLoss.every(Number.isFinite)).toBe(true);
+    x.dispose();
+  });
+
+  it('refuses penalties, the relativistic loss, a condition and shuffled batches with privacy', async () => {
+    const { generator, discriminator } = createMlpGan({
+      dataShape: [2],
+      latentDim: 4,
+      hidden: [8],
+    });
+    const privacy = { maxGradNorm: 1, noiseMultiplier: 1 };
+    expect(() => new GanTrainer({ generator, discriminator, privacy, r1Weight: 1 })).toThrow(/R1/);
+    expect(
+      () => new GanTrainer({ generator, discriminator, privacy, loss: 'relativistic-average' }),
+    ).toThrow(/relativistic-average/);
+    const conditional = createMlpGan({
+      dataShape: [2],
+      latentDim: 4,
+      hidden: [8],
+      conditionDim: 1,
+    });
+    expect(() => new GanTrainer({ ...conditional, privacy })).toThrow(/unconditional/);
+    const x = data();
+    const t = new GanTrainer({
+      generator,
+      discriminator,
+      privacy: { ...privacy, sampling: 'shuffle' },
+    });
+    await expect(t.fit({ x }, { epochs: 1, batchSize: 16 })).rejects.toThrow(/Poisson/);
+    t.dispose();
+    tf.dispose(x);
+    for (const m of [generator, discriminator, conditional.generator, conditional.discriminator])
+      m.dispose();
   });
 });
