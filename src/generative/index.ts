@@ -34,6 +34,7 @@ export {
   type GanFitOptions,
   type GanFitResult,
   type GanHistory,
+  type GanPrivacyReport,
   type GanSampleOptions,
   GanTrainer,
   type GanTrainerOptions,

@@ -156,7 +156,13 @@ export interface GanFitResult {
   /** Why training ended (`'earlyStopping'` never happens here). */
   stopReason: StopReason;
   /** With `privacy`: the guarantee for each real sample, and ε by the end of each epoch. */
-  privacy?: PrivacyReport & { epsilonByEpoch: number[] };
+  privacy?: GanPrivacyReport;
+}
+
+/** The differential-privacy guarantee of a private GAN fit. */
+export interface GanPrivacyReport extends PrivacyReport {
+  /** ε spent by the end of each epoch. */
+  epsilonByEpoch: number[];
 }
 
 /** Per-step losses of a fit. */

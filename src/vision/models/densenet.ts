@@ -11,10 +11,12 @@ import { ArgumentError, describeValue } from '../../core/errors.js';
 import {
   type ClassifierBaseOptions,
   chain,
+  checkTorchvision,
   chooseStem,
   LayerKit,
   resolveModelOptions,
 } from './layer-kit.js';
+import { torchvisionDenseNet } from './torchvision-layout.js';
 
 /** Options of {@link createDenseNet}. */
 export interface DenseNetOptions extends ClassifierBaseOptions {
@@ -30,6 +32,15 @@ export interface DenseNetOptions extends ClassifierBaseOptions {
    * `'auto'`.
    */
   stem?: 'auto' | 'imagenet' | 'small';
+  /**
+   * `'library'` (this library's networks, 2D and 3D) or `'torchvision'`: torchvision's DenseNet
+   * exactly (symmetric padding, the ImageNet stem, transitions halving the channels, the final
+   * norm, layers named after torchvision's modules; `blocks` [6, 12, 24, 16] with `growthRate` 32
+   * is densenet121, [6, 12, 36, 24] with 48 densenet161, [6, 12, 32, 32] densenet169,
+   * [6, 12, 48, 32] densenet201), 2D only, so that PyTorch weights load with `loadTorchWeights`.
+   * Defaults to `'library'`.
+   */
+  layout?: 'library' | 'torchvision';
 }
 
 /**
@@ -66,6 +77,10 @@ export function createDenseNet(options: DenseNetOptions): tfl.LayersModel {
         constraint: { kind: 'string', oneOf: ['auto', 'imagenet', 'small'] },
         default: 'auto',
       },
+      layout: {
+        constraint: { kind: 'string', oneOf: ['library', 'torchvision'] },
+        default: 'library',
+      },
     },
     1,
   );
@@ -80,6 +95,13 @@ export function createDenseNet(options: DenseNetOptions): tfl.LayersModel {
     );
   }
   const k = o.growthRate;
+  if (o.layout === 'torchvision') {
+    checkTorchvision(fn, o.rank, options as unknown as Record<string, unknown>, [
+      'compression',
+      'stem',
+    ]);
+    return torchvisionDenseNet(o, blocks, k);
+  }
   const theta = o.compression;
   const stem = chooseStem(o.stem, o.inputShape);
   const kit = new LayerKit(o.rank, o.name ?? 'densenet', o.seed);

@@ -8,3 +8,9 @@ export { createDenseNet, type DenseNetOptions } from './densenet.js';
 export type { ClassifierBaseOptions, ModelOutput } from './layer-kit.js';
 export { createResNet, type ResNetBlock, type ResNetOptions } from './resnet.js';
 export { createSimpleCnn, type SimpleCnnOptions } from './simple-cnn.js';
+export {
+  type LoadTorchWeightsOptions,
+  loadTorchWeights,
+  saveTorchWeights,
+  type TorchWeightsReport,
+} from './torch-weights.js';

@@ -264,3 +264,26 @@ export function chooseStem(
   if (stem === 'imagenet' || stem === 'small') return stem;
   return inputShape.slice(0, -1).every((d) => d >= 112) ? 'imagenet' : 'small';
 }
+
+/**
+ * Refuses what the torchvision layout does not take: 3D inputs and options that change its
+ * fixed architecture. @internal
+ */
+export function checkTorchvision(
+  fn: string,
+  rank: 2 | 3,
+  given: Record<string, unknown>,
+  fixed: readonly string[],
+): void {
+  if (rank !== 2) {
+    throw new ArgumentError(
+      `${fn}: \`layout: 'torchvision'\` builds 2D networks ([height, width, channels]); torchvision has no 3D ResNet or DenseNet of this family.`,
+    );
+  }
+  const set = fixed.filter((key) => given[key] !== undefined);
+  if (set.length > 0) {
+    throw new ArgumentError(
+      `${fn}: \`layout: 'torchvision'\` fixes the architecture (the ImageNet stem, torchvision's widths); remove ${set.map((k) => `\`${k}\``).join(', ')}.`,
+    );
+  }
+}

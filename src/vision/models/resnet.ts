@@ -11,10 +11,12 @@ import { ArgumentError, describeValue } from '../../core/errors.js';
 import {
   type ClassifierBaseOptions,
   chain,
+  checkTorchvision,
   chooseStem,
   LayerKit,
   resolveModelOptions,
 } from './layer-kit.js';
+import { torchvisionResNet } from './torchvision-layout.js';
 
 /** The residual block kinds. */
 export type ResNetBlock = 'basic' | 'bottleneck';
@@ -38,6 +40,13 @@ export interface ResNetOptions extends ClassifierBaseOptions {
    * images). `'auto'` picks `'imagenet'` when every spatial size is ≥ 112. Defaults to `'auto'`.
    */
   stem?: 'auto' | 'imagenet' | 'small';
+  /**
+   * `'library'` (this library's networks, 2D and 3D) or `'torchvision'`: torchvision's ResNet
+   * exactly (symmetric padding, the ImageNet stem, stride on the bottleneck's 3×3 convolution,
+   * layers named after torchvision's modules), 2D only and by `depth`, so that PyTorch weights
+   * load with `loadTorchWeights`. Defaults to `'library'`.
+   */
+  layout?: 'library' | 'torchvision';
 }
 
 const DEPTHS: Record<number, { stages: number[]; block: ResNetBlock }> = {
@@ -84,9 +93,28 @@ export function createResNet(options: ResNetOptions): tfl.LayersModel {
         constraint: { kind: 'string', oneOf: ['auto', 'imagenet', 'small'] },
         default: 'auto',
       },
+      layout: {
+        constraint: { kind: 'string', oneOf: ['library', 'torchvision'] },
+        default: 'library',
+      },
     },
     1,
   );
+  if (o.layout === 'torchvision') {
+    checkTorchvision(fn, o.rank, options as unknown as Record<string, unknown>, [
+      'stages',
+      'block',
+      'baseFilters',
+      'stem',
+    ]);
+    const preset = DEPTHS[o.depth];
+    if (!preset) {
+      throw new ArgumentError(
+        `${fn}: \`depth\` must be one of 18, 34, 50, 101, 152. Received: ${describeValue(o.depth)}.`,
+      );
+    }
+    return torchvisionResNet(o, preset.stages, preset.block, o.depth);
+  }
   let stages: number[];
   let block: ResNetBlock;
   if (o.stages !== undefined) {
