@@ -167,6 +167,34 @@ describeBackends('torchvision layouts with PyTorch weights', () => {
     });
   }
 
+  it("batch norm in training: PyTorch's momentum 0.1 (tfjs 0.9), ε 1e-5, the biased batch variance", async () => {
+    const model = createResNet({
+      inputShape: [32, 32, 3],
+      numClasses: 2,
+      depth: 18,
+      layout: 'torchvision',
+      seed: 1,
+    });
+    const bn = model.getLayer('bn1');
+    expect(bn.getConfig()).toMatchObject({ momentum: 0.9, epsilon: 1e-5 });
+    // one training-mode pass of the stem: moving variance ← 0.9·old + 0.1·(biased batch variance)
+    const x = tf.randomNormal([1, 8, 8, 3], 0, 1, 'float32', 7); // 16 positions: n/(n−1) shows
+    const conv = model.getLayer('conv1');
+    const pad = model.getLayer('conv1.pad');
+    const [before] = [Array.from(bn.getWeights()[3]!.dataSync())];
+    const z = tf.tidy(() => conv.apply(pad.apply(x)) as tf.Tensor);
+    const { variance } = tf.moments(z, [0, 1, 2]); // biased: divides by n
+    tf.tidy(() => bn.apply(z, { training: true }));
+    const after = Array.from(bn.getWeights()[3]!.dataSync());
+    const v = Array.from(variance.dataSync());
+    for (const [c, a] of after.entries()) {
+      expect(a).toBeCloseTo(0.9 * before[c]! + 0.1 * v[c]!, 4);
+      expect(Math.abs(a - (0.9 * before[c]! + 0.1 * v[c]! * (16 / 15)))).toBeGreaterThan(1e-4);
+    }
+    tf.dispose([x, z, variance]);
+    model.dispose();
+  });
+
   it('the torchvision layout refuses what would change its architecture', () => {
     expect(() =>
       createResNet({ inputShape: [16, 16, 16, 1], numClasses: 2, layout: 'torchvision' }),

@@ -282,8 +282,7 @@ export function unpickleStateDict(pkl: Uint8Array, what: string): Value {
         const t = pid?.tuple;
         const cls = t?.[1] as Global | undefined;
         if (
-          !t ||
-          t[0] !== 'storage' ||
+          t?.[0] !== 'storage' ||
           cls?.global !== 'storage' ||
           typeof t[2] !== 'string' ||
           typeof t[4] !== 'number'

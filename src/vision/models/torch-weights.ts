@@ -225,10 +225,13 @@ export async function loadTorchWeights(
     for (const { slot, tensor, name } of assigned.values()) {
       const list = byLayer.get(slot.layer) ?? slot.layer.getWeights();
       byLayer.set(slot.layer, list);
-      const t = tf.tidy(() => {
-        const raw = tf.tensor(tensor.values, tensor.shape, 'float32');
-        return slot.perm ? tf.transpose(raw, slot.perm) : raw;
-      });
+      const t = slot.perm
+        ? tf.tensor(
+            toTfjsLayout(tensor.values, tensor.shape, slot.perm),
+            slot.perm.map((a) => tensor.shape[a]!),
+            'float32',
+          )
+        : tf.tensor(tensor.values, tensor.shape, 'float32');
       list[slot.index] = t;
       loaded.push(name);
     }
@@ -238,6 +241,85 @@ export async function loadTorchWeights(
     for (const list of byLayer.values()) for (const t of list) if (!isLayerValue(t)) t.dispose();
   }
   return { loaded, skipped, missing: o.strict ? [] : missing };
+}
+
+/** The [rows, cols] row-major matrix transposed, in 32 × 32 tiles (cache-friendly both ways). */
+function transpose2d(src: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(src.length);
+  const B = 32;
+  for (let r0 = 0; r0 < rows; r0 += B) {
+    const r1 = Math.min(rows, r0 + B);
+    for (let c0 = 0; c0 < cols; c0 += B) {
+      const c1 = Math.min(cols, c0 + B);
+      for (let r = r0; r < r1; r++) {
+        const from = r * cols;
+        for (let c = c0; c < c1; c++) out[c * rows + r] = src[from + c]!;
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * A PyTorch weight in tfjs's layout, on the host (the backends' transposes cost several times
+ * the read of a weights file): a linear layer's [out, in] as [in, out], a convolution's
+ * [O, I, kh, kw] as [kh, kw, I, O] (a tiled transpose of [O, I·taps], then the taps' rows moved
+ * in front of the inputs'), anything else axis by axis.
+ */
+function toTfjsLayout(
+  values: Float32Array,
+  shape: readonly number[],
+  perm: readonly number[],
+): Float32Array {
+  if (shape.length === 2) return transpose2d(values, shape[0]!, shape[1]!);
+  if (shape.length === 4 && perm.join() === '2,3,1,0') {
+    const [O, I, kh, kw] = shape as [number, number, number, number];
+    const taps = kh * kw;
+    const t = transpose2d(values, O, I * taps); // rows (i, tap), O columns
+    if (taps === 1) return t;
+    const out = new Float32Array(values.length);
+    for (let i = 0; i < I; i++) {
+      for (let k = 0; k < taps; k++) {
+        out.set(t.subarray((i * taps + k) * O, (i * taps + k + 1) * O), (k * I + i) * O);
+      }
+    }
+    return out;
+  }
+  return permute(values, shape, perm);
+}
+
+/** `values` (row-major, `shape`) with its axes permuted: out axis i is input axis perm[i]. */
+function permute(
+  values: Float32Array,
+  shape: readonly number[],
+  perm: readonly number[],
+): Float32Array {
+  const rank = shape.length;
+  const outShape = perm.map((a) => shape[a]!);
+  // the output's stride of each input axis
+  const outStrides = new Array<number>(rank).fill(1);
+  for (let i = rank - 2; i >= 0; i--) outStrides[i] = outStrides[i + 1]! * outShape[i + 1]!;
+  const strideOfInput = new Array<number>(rank);
+  perm.forEach((a, i) => {
+    strideOfInput[a] = outStrides[i]!;
+  });
+  const out = new Float32Array(values.length);
+  const index = new Array<number>(rank).fill(0);
+  let at = 0;
+  const last = rank - 1;
+  const lastStride = strideOfInput[last]!;
+  const lastSize = shape[last]!;
+  for (let i = 0; i < values.length; i += lastSize) {
+    for (let j = 0; j < lastSize; j++) out[at + j * lastStride] = values[i + j]!;
+    // advance the index over the axes before the last
+    for (let d = last - 1; d >= 0; d--) {
+      at += strideOfInput[d]!;
+      if (++index[d]! < shape[d]!) break;
+      at -= strideOfInput[d]! * shape[d]!;
+      index[d] = 0;
+    }
+  }
+  return out;
 }
 
 /** The inverse of a permutation. */
