@@ -24,6 +24,7 @@ import { ArgumentError, describeValue } from '../core/errors.js';
 import type { Random } from '../core/random.js';
 import { resolveOptions } from '../core/validate.js';
 import { dpEpsilon, noiseMultiplierFor } from '../privacy/accountant.js';
+import { isFrozenBatchNorm } from './freeze.js';
 
 /** Options of differentially private training (`trainClassifier`'s `privacy`). */
 export interface PrivacyOptions {
@@ -233,9 +234,9 @@ function allLayers(model: tfl.LayersModel): tfl.layers.Layer[] {
 export function planPerExample(fn: string, model: tfl.LayersModel): PerExamplePlan {
   const layers = allLayers(model);
   for (const l of layers) {
-    if (l.getClassName() === 'BatchNormalization') {
+    if (l.getClassName() === 'BatchNormalization' && !isFrozenBatchNorm(l)) {
       throw new ArgumentError(
-        `${fn}: layer '${l.name}' is batch normalisation, which in training mixes the examples of a batch, so no example's gradient is its own and the privacy guarantee would not hold. Train a network without it for \`privacy\` (createSimpleCnn, or group or layer normalisation).`,
+        `${fn}: layer '${l.name}' is batch normalisation, which in training mixes the examples of a batch, so no example's gradient is its own and the privacy guarantee would not hold. Freeze it (freeze(model, …): a frozen pretrained batch norm runs in inference mode) or train a network without it (createSimpleCnn, or group or layer normalisation).`,
       );
     }
   }

@@ -8,13 +8,17 @@
 export {
   clipByGlobalNorm,
   type EarlyStoppingOptions,
+  freeze,
   type GradientContext,
   type GradientTransform,
+  type LayerSelector,
+  type LearningRateGroup,
   type OptimizerChoice,
   type OptimizerName,
   type PrivacyOptions,
   type PrivacyReport,
   type StopReason,
+  unfreeze,
 } from '../training/index.js';
 export * from './augment/index.js';
 export * from './explain/index.js';

@@ -47,6 +47,14 @@ import {
 } from '../training/dp-sgd.js';
 import { EarlyStopping, type EarlyStoppingOptions } from '../training/early-stopping.js';
 import {
+  type LayerSelector,
+  type LearningRateGroup,
+  resolveLearningRateGroups,
+  selectLayers,
+  unfreeze,
+  withGroupRates,
+} from '../training/freeze.js';
+import {
   applyGradients,
   type GradientTransform,
   optimizeStep,
@@ -167,6 +175,19 @@ export interface TrainClassifierOptions {
    * per-group scaling), in order; see {@link GradientTransform}. Defaults to none.
    */
   transformGradients?: GradientTransform | readonly GradientTransform[];
+  /**
+   * Layers trained at a multiple of the learning rate, e.g. `[{ layers: { layers: ['fc'] },
+   * multiplier: 10 }]` for a new head at ten times a pretrained backbone's rate. Each group's
+   * update is scaled by its multiplier, which for every tfjs optimizer is the step at that
+   * multiple of the rate. Defaults to none.
+   */
+  learningRateGroups?: readonly LearningRateGroup[];
+  /**
+   * Gradual unfreezing: at the start of each listed epoch (1-based), these layers are unfrozen
+   * (see `unfreeze`), e.g. `[{ epoch: 3, layers: { layers: ['layer4'] } }, { epoch: 5, layers:
+   * { layers: ['layer3'] } }]`. Defaults to none.
+   */
+  unfreezeSchedule?: readonly { epoch: number; layers: LayerSelector }[];
   /** A per-batch augmentation of the training inputs. */
   augment?: AugmentHook;
   /** Receives typed progress events (start, epochStart, stepEnd, epochEnd, end). */
@@ -251,6 +272,8 @@ const SPECS = {
   validationData: { constraint: { kind: 'object' } },
   earlyStopping: { constraint: { kind: 'any' } },
   transformGradients: { constraint: { kind: 'any' } },
+  learningRateGroups: { constraint: { kind: 'any' } },
+  unfreezeSchedule: { constraint: { kind: 'any' } },
   augment: { constraint: { kind: 'function' } },
   privacy: { constraint: { kind: 'object' } },
   onProgress: { constraint: { kind: 'function' } },
@@ -619,7 +642,16 @@ export async function trainClassifier(
     let privateSteps = 0;
     created = createOptimizer(FN, o.optimizer, { learningRate });
     const { optimizer } = created;
-    const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+    // the variables in training: unfrozen ones join at the end (optimizers keep their state by
+    // position, so the order must not change)
+    const order: tf.Variable[] = [];
+    const trainableVariables = () => {
+      const now = model.trainableWeights.map((w) => w.read() as tf.Variable);
+      for (const v of now) if (!order.includes(v)) order.push(v);
+      return order.filter((v) => now.includes(v));
+    };
+    const groups = resolveLearningRateGroups(FN, model, o.learningRateGroups);
+    const schedule = checkUnfreezeSchedule(model, o.unfreezeSchedule);
     const noisy = noiseLayers(model);
     const plan: BatchPlan = {
       size: trainX?.shape[0] ?? 0,
@@ -647,6 +679,9 @@ export async function trainClassifier(
       guardHint: (at) => `lower the learning rate (now ${rateAt(at)}) or check the inputs' scale`,
       step: async (batch, at): Promise<StepOutcome> => {
         if (knownSteps === 0 && at.stepsPerEpoch > 0) knownSteps = at.stepsPerEpoch;
+        if (at.step === 1)
+          for (const u of schedule) if (u.epoch === at.epoch) unfreeze(model, u.layers);
+        const variables = trainableVariables();
         const rate = rateAt(at);
         setLearningRate(optimizer, rate);
         const stepSeed = rng.nextUint32();
@@ -665,7 +700,7 @@ export async function trainClassifier(
             const step = await privateGradients(
               model,
               variables,
-              privacy.per,
+              schedule.length > 0 ? planPerExample(FN, model) : privacy.per,
               privacy.plan,
               x,
               {
@@ -675,7 +710,9 @@ export async function trainClassifier(
               },
               rng,
             );
-            applyGradients(FN, optimizer, step.gradients, variables, transforms, context);
+            withGroupRates(groups, () =>
+              applyGradients(FN, optimizer, step.gradients, variables, transforms, context),
+            );
             privateSteps++;
             const size = batch.labels.length;
             // an empty Poisson batch takes a noise-only step and reports no loss
@@ -687,17 +724,19 @@ export async function trainClassifier(
                   totals: { accuracy: step.correct },
                 };
           }
-          cost = optimizeStep(
-            FN,
-            optimizer,
-            () => {
-              const out = model.apply(x, { training: true }) as tf.Tensor;
-              right = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(out, -1), labelsT), 'int32')));
-              return loss.train(labelsT, out) as tf.Scalar;
-            },
-            variables,
-            transforms,
-            context,
+          cost = withGroupRates(groups, () =>
+            optimizeStep(
+              FN,
+              optimizer,
+              () => {
+                const out = model.apply(x, { training: true }) as tf.Tensor;
+                right = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(out, -1), labelsT), 'int32')));
+                return loss.train(labelsT, out) as tf.Scalar;
+              },
+              variables,
+              transforms,
+              context,
+            ),
           );
           const [c, r] = await Promise.all([cost.data(), right!.data()]);
           const size = batch.labels.length;
@@ -772,6 +811,28 @@ export async function trainClassifier(
     if (validation?.owned) validation.x.dispose();
     tf.dispose(cleanup);
   }
+}
+
+/** Checks a gradual-unfreezing schedule (the layers are looked up now, not at their epoch). */
+function checkUnfreezeSchedule(
+  model: tfl.LayersModel,
+  schedule: TrainClassifierOptions['unfreezeSchedule'],
+): readonly { epoch: number; layers: LayerSelector }[] {
+  if (schedule === undefined) return [];
+  if (!Array.isArray(schedule)) {
+    throw new ArgumentError(
+      `${FN}: \`unfreezeSchedule\` must be an array of { epoch, layers }. Received: ${describeValue(schedule)}.`,
+    );
+  }
+  for (const [i, u] of schedule.entries()) {
+    if (!Number.isInteger(u?.epoch) || u.epoch < 1) {
+      throw new ArgumentError(
+        `${FN}: \`unfreezeSchedule[${i}].epoch\` must be an integer ≥ 1. Received: ${describeValue(u?.epoch)}.`,
+      );
+    }
+    selectLayers(FN, model, u.layers);
+  }
+  return schedule;
 }
 
 /** Checks what DP-SGD needs of the run and plans it. */

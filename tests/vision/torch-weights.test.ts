@@ -184,7 +184,7 @@ describeBackends('torchvision layouts with PyTorch weights', () => {
     const [before] = [Array.from(bn.getWeights()[3]!.dataSync())];
     const z = tf.tidy(() => conv.apply(pad.apply(x)) as tf.Tensor);
     const { variance } = tf.moments(z, [0, 1, 2]); // biased: divides by n
-    tf.tidy(() => bn.apply(z, { training: true }));
+    tf.tidy(() => bn.apply(z, { training: true }) as tf.Tensor);
     const after = Array.from(bn.getWeights()[3]!.dataSync());
     const v = Array.from(variance.dataSync());
     for (const [c, a] of after.entries()) {

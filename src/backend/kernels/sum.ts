@@ -47,7 +47,8 @@ export function sumLeadingOrTrailing(backendName: string): tf.KernelFunc {
       if (at % 8 === 0) {
         loops.addRows(heapOffset(backend, x), at, reduced, 4 * kept);
         const { out, outValues } = access.output(outShape, [], false);
-        outValues.set(new Float64Array(scratch.outValues.buffer, at, kept));
+        // the second allocation may have grown the heap: view the accumulators through the new buffer
+        outValues.set(new Float64Array(outValues.buffer, at, kept));
         result = out;
       }
       (backend as tf.KernelBackend).disposeData(scratch.out.dataId);

@@ -6,6 +6,7 @@
 
 export { createDenseNet, type DenseNetOptions } from './densenet.js';
 export type { ClassifierBaseOptions, ModelOutput } from './layer-kit.js';
+export { type ReplaceHeadOptions, replaceHead } from './replace-head.js';
 export { createResNet, type ResNetBlock, type ResNetOptions } from './resnet.js';
 export { createSimpleCnn, type SimpleCnnOptions } from './simple-cnn.js';
 export {

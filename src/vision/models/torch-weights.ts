@@ -46,6 +46,13 @@ export interface LoadTorchWeightsOptions {
    * (MONAI's DenseNet, your own models). Defaults to the name as it is.
    */
   map?: (name: string) => string | null;
+  /**
+   * Adapt a pretrained colour stem to the model's fewer input channels: a convolution weight
+   * whose input channels are more than the layer's one (RGB into a grey CT or MRI model) is
+   * summed over them, as timm does, so a grey image x gives what the colour network gives for
+   * (x, x, x). Defaults to `false` (a mismatch is a `ShapeError`).
+   */
+  sumInputChannels?: boolean;
 }
 
 /** What {@link loadTorchWeights} resolves to. */
@@ -171,6 +178,7 @@ export async function loadTorchWeights(
     strict: { constraint: { kind: 'boolean' }, default: true },
     head: { constraint: { kind: 'boolean' }, default: true },
     map: { constraint: { kind: 'function' } },
+    sumInputChannels: { constraint: { kind: 'boolean' }, default: false },
   });
   const tensors = readWeightsFile(file, fn);
   const targets = slots(model, fn);
@@ -179,7 +187,7 @@ export async function loadTorchWeights(
   const skipped: string[] = [];
   const unexpected: string[] = [];
   const assigned = new Map<string, { slot: Slot; tensor: WeightTensor; name: string }>();
-  for (const [name, tensor] of tensors) {
+  for (let [name, tensor] of tensors) {
     const key = o.map ? o.map(name) : name;
     if (key === null || name.endsWith('num_batches_tracked')) {
       skipped.push(name);
@@ -195,6 +203,7 @@ export async function loadTorchWeights(
       continue;
     }
     const expected = slot.layer.weights[slot.index]!.shape as number[];
+    if (o.sumInputChannels) tensor = sumChannelsToFit(tensor, expected, slot);
     const torchShape = slot.perm ? inverse(slot.perm).map((i) => expected[i]!) : expected;
     const fits =
       tensor.shape.length === expected.length &&
@@ -320,6 +329,29 @@ function permute(
     }
   }
   return out;
+}
+
+/**
+ * A convolution weight [O, C, kh, kw] summed over its C input channels to the layer's one, when
+ * that is all that differs. @internal
+ */
+function sumChannelsToFit(
+  tensor: WeightTensor,
+  expected: readonly number[],
+  slot: Slot,
+): WeightTensor {
+  const [O, C, kh, kw] = tensor.shape as [number, number, number, number];
+  const cls = slot.layer.getClassName();
+  if (cls !== 'Conv2D' || slot.param !== 'weight' || tensor.shape.length !== 4) return tensor;
+  if (expected[2] !== 1 || C === 1 || expected[0] !== kh || expected[1] !== kw || expected[3] !== O)
+    return tensor;
+  const taps = kh * kw;
+  const values = new Float32Array(O * taps);
+  for (let o = 0; o < O; o++)
+    for (let c = 0; c < C; c++)
+      for (let t = 0; t < taps; t++)
+        values[o * taps + t]! += tensor.values[(o * C + c) * taps + t]!;
+  return { dtype: tensor.dtype, shape: [O, 1, kh, kw], values };
 }
 
 /** The inverse of a permutation. */
