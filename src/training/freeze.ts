@@ -245,3 +245,11 @@ export function withGroupRates<T>(groups: readonly ResolvedGroup[], apply: () =>
     tfc.dispose(saved.map(([, before]) => before));
   }
 }
+
+/** One step of gradual unfreezing: at the start of `epoch`, these layers train again. */
+export interface UnfreezeStep {
+  /** The epoch (1-based) at whose start the layers are unfrozen. */
+  epoch: number;
+  /** Which layers. */
+  layers: LayerSelector;
+}

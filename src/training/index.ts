@@ -9,7 +9,13 @@
 export { clipByGlobalNorm } from './clip.js';
 export type { PrivacyOptions, PrivacyReport } from './dp-sgd.js';
 export type { EarlyStoppingOptions } from './early-stopping.js';
-export { freeze, type LayerSelector, type LearningRateGroup, unfreeze } from './freeze.js';
+export {
+  freeze,
+  type LayerSelector,
+  type LearningRateGroup,
+  type UnfreezeStep,
+  unfreeze,
+} from './freeze.js';
 export type { GradientContext, GradientTransform } from './gradient-transform.js';
 export {
   type CreatedOptimizer,

@@ -18,6 +18,7 @@ export {
   type PrivacyOptions,
   type PrivacyReport,
   type StopReason,
+  type UnfreezeStep,
   unfreeze,
 } from '../training/index.js';
 export * from './augment/index.js';

@@ -51,6 +51,7 @@ import {
   type LearningRateGroup,
   resolveLearningRateGroups,
   selectLayers,
+  type UnfreezeStep,
   unfreeze,
   withGroupRates,
 } from '../training/freeze.js';
@@ -187,7 +188,7 @@ export interface TrainClassifierOptions {
    * (see `unfreeze`), e.g. `[{ epoch: 3, layers: { layers: ['layer4'] } }, { epoch: 5, layers:
    * { layers: ['layer3'] } }]`. Defaults to none.
    */
-  unfreezeSchedule?: readonly { epoch: number; layers: LayerSelector }[];
+  unfreezeSchedule?: readonly UnfreezeStep[];
   /** A per-batch augmentation of the training inputs. */
   augment?: AugmentHook;
   /** Receives typed progress events (start, epochStart, stepEnd, epochEnd, end). */
@@ -817,7 +818,7 @@ export async function trainClassifier(
 function checkUnfreezeSchedule(
   model: tfl.LayersModel,
   schedule: TrainClassifierOptions['unfreezeSchedule'],
-): readonly { epoch: number; layers: LayerSelector }[] {
+): readonly UnfreezeStep[] {
   if (schedule === undefined) return [];
   if (!Array.isArray(schedule)) {
     throw new ArgumentError(
