@@ -94,7 +94,7 @@ const images = (idx) =>
     idx.flatMap((i) => rows[i].slice(0, LABEL)),
     [idx.length, SIDE, SIDE, 1],
   );
-const all = rows.map((r, i) => i);
+const all = rows.map((_, i) => i);
 // Fashion-MNIST: the source task takes at most 12,000 images, the test at most 1,000 (time)
 const source = all.filter((i) => rows[i][LABEL] < 5).slice(0, 12000);
 const target = all.filter((i) => rows[i][LABEL] >= 5);

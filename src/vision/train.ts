@@ -47,7 +47,6 @@ import {
 } from '../training/dp-sgd.js';
 import { EarlyStopping, type EarlyStoppingOptions } from '../training/early-stopping.js';
 import {
-  type LayerSelector,
   type LearningRateGroup,
   resolveLearningRateGroups,
   selectLayers,

@@ -134,9 +134,9 @@ describeBackends('fine-tuning', () => {
     );
     vars.forEach((v, k) => {
       const m = v.name.startsWith('head') ? 10 : 1;
-      Array.from(v.dataSync()).forEach((w, j) =>
-        expect(w).toBeCloseTo(before[k]![j]! - 0.1 * m * g[k]![j]!, 5),
-      );
+      for (const [j, w] of Array.from(v.dataSync()).entries()) {
+        expect(w).toBeCloseTo(before[k]![j]! - 0.1 * m * g[k]![j]!, 5);
+      }
     });
     // Adam: the grouped step is m times the plain one from the same start
     const adam = async (groups: boolean) => {
@@ -165,7 +165,7 @@ describeBackends('fine-tuning', () => {
     const grouped = await adam(true);
     grouped.forEach((d, k) => {
       const m = k < 2 ? 0.25 : 1;
-      d.forEach((v, j) => expect(v).toBeCloseTo(m * plainStep[k]![j]!, 6));
+      for (const [j, v] of d.entries()) expect(v).toBeCloseTo(m * plainStep[k]![j]!, 6);
     });
     await expect(
       trainClassifier(
@@ -236,7 +236,7 @@ describeBackends('fine-tuning', () => {
       pretrained.predict(tf.concat([g, g, g], -1)) as tf.Tensor,
     ]);
     const av = Array.from(a.dataSync());
-    Array.from(b.dataSync()).forEach((v, i) => expect(av[i]).toBeCloseTo(v, 3));
+    for (const [i, v] of Array.from(b.dataSync()).entries()) expect(av[i]).toBeCloseTo(v, 3);
     expect(() => replaceHead(pretrained, 1)).toThrow(ArgumentError);
     tf.dispose([x, y, g, a, b]);
     model.dispose();

@@ -55,21 +55,21 @@ export function replaceHead(
     output: { constraint: { kind: 'string', oneOf: ['logits', 'probabilities'] } },
   });
   const head = model.layers[model.layers.length - 1];
-  if (!head || head.getClassName() !== 'Dense' || model.outputs.length !== 1) {
+  if (head?.getClassName() !== 'Dense' || model.outputs.length !== 1) {
     throw new ArgumentError(
       `${fn}: the model must end in one dense layer (its classifier). Received: a last layer ${head ? head.getClassName() : 'none'}.`,
     );
   }
-  const config = head.getConfig() as { activation?: string; useBias?: boolean };
+  const config = head!.getConfig() as { activation?: string; useBias?: boolean };
   const activation = o.output
     ? o.output === 'probabilities'
       ? 'softmax'
       : 'linear'
     : (config.activation ?? 'linear');
-  const features = head.input as tfl.SymbolicTensor;
+  const features = head!.input as tfl.SymbolicTensor;
   const out = tfl.layers
     .dense({
-      name: head.name,
+      name: head!.name,
       units: numClasses,
       activation: activation as 'softmax' | 'linear',
       useBias: config.useBias ?? true,
