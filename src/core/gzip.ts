@@ -1,15 +1,18 @@
 /**
- * Gzip and BGZF (blocked gzip, as bgzip and htslib write it) decompression with the platform's
- * `DecompressionStream`, which Node (18+), Deno and browsers all provide, so no `node:` import is
- * needed. Used for `.vcf.gz` and `.nii.gz`.
+ * Gzip and BGZF (blocked gzip, as bgzip and htslib write it) decompression that reads every
+ * member of a multi-member file on every runtime. Used for `.vcf.gz` and `.nii.gz`.
  *
- * A BGZF file is a series of gzip members whose header says each member's size (the `BC` extra
- * subfield): each member is inflated on its own, so every runtime reads it (some platforms'
- * streams stop after the first member of a multi-member file). Other gzip data goes through one
- * stream.
+ * The platforms' `DecompressionStream('gzip')` disagree on data after the first member: Node 20
+ * reads on, Node 24 fails with "Trailing junk found after the end of the compressed stream", Deno
+ * with "failed to write whole buffer". So a BGZF file, whose members say their size (the `BC`
+ * extra subfield), is split into members, each inflated by the platform's stream on its own
+ * (native speed); any other gzip data goes through fflate's streaming `Gunzip`, which reads
+ * concatenated members to the end. Raw deflate (deflated DICOM) goes through fflate's `inflate`,
+ * which stops at the deflate stream's last block and ignores padding after it.
  *
  * @module
  */
+import { Gunzip, inflateSync } from 'fflate';
 import { FormatError } from './errors.js';
 
 /** True when the bytes start with the gzip magic number (1f 8b). @internal */
@@ -37,7 +40,8 @@ function bgzfMemberSize(bytes: Uint8Array, offset: number): number | undefined {
   return undefined;
 }
 
-async function inflateWhole(bytes: Uint8Array, what: string): Promise<Uint8Array[]> {
+/** One gzip member, inflated by the platform's stream (native speed). */
+async function inflateMember(bytes: Uint8Array, what: string): Promise<Uint8Array[]> {
   const chunks: Uint8Array[] = [];
   try {
     const stream = new Blob([bytes as BlobPart])
@@ -50,14 +54,40 @@ async function inflateWhole(bytes: Uint8Array, what: string): Promise<Uint8Array
       chunks.push(value);
     }
   } catch (e) {
-    throw new FormatError(
-      `${what}: the gzip data is corrupt or truncated (${(e as Error).message}).`,
-      {
-        cause: e,
-      },
-    );
+    throw corrupt(what, e);
   }
   return chunks;
+}
+
+function corrupt(what: string, e: unknown): FormatError {
+  return new FormatError(
+    `${what}: the gzip data is corrupt or truncated (${(e as Error).message}).`,
+    {
+      cause: e,
+    },
+  );
+}
+
+/**
+ * A streaming inflater of gzip data with any number of members (fflate's `Gunzip`): push bytes
+ * as they come, take what they inflated.
+ */
+class MemberwiseGunzip {
+  private readonly out: Uint8Array[] = [];
+  private readonly gunzip = new Gunzip((chunk) => {
+    this.out.push(chunk);
+  });
+
+  constructor(private readonly what: string) {}
+
+  push(bytes: Uint8Array, final = false): Uint8Array[] {
+    try {
+      this.gunzip.push(bytes, final);
+    } catch (e) {
+      throw corrupt(this.what, e);
+    }
+    return this.out.splice(0);
+  }
 }
 
 /**
@@ -70,7 +100,7 @@ async function inflateWhole(bytes: Uint8Array, what: string): Promise<Uint8Array
 export async function* gunzipChunks(bytes: Uint8Array, what: string): AsyncGenerator<Uint8Array> {
   let offset = 0;
   if (bgzfMemberSize(bytes, 0) === undefined) {
-    yield* await inflateWhole(bytes, what);
+    yield* new MemberwiseGunzip(what).push(bytes, true);
     return;
   }
   while (offset < bytes.length) {
@@ -80,7 +110,7 @@ export async function* gunzipChunks(bytes: Uint8Array, what: string): AsyncGener
         `${what}: a BGZF block at byte ${offset} is ${size === undefined ? 'malformed' : `${size} bytes long but only ${bytes.length - offset} remain`}.`,
       );
     }
-    for (const chunk of await inflateWhole(bytes.subarray(offset, offset + size), what))
+    for (const chunk of await inflateMember(bytes.subarray(offset, offset + size), what))
       yield chunk;
     offset += size;
   }
@@ -109,8 +139,9 @@ export async function gunzip(bytes: Uint8Array, what: string): Promise<Uint8Arra
 }
 
 /**
- * Inflates a stream of gzip bytes as it arrives (one platform stream; members after the first
- * are read where the platform's stream reads them, as Node's does).
+ * Inflates a stream of gzip bytes as it arrives: BGZF split into members as their bytes come
+ * (each inflated natively), other gzip through the memberwise inflater; every member of a
+ * multi-member stream is read.
  *
  * @throws {@link FormatError} for corrupt or truncated data.
  * @internal
@@ -119,31 +150,81 @@ export async function* gunzipStream(
   source: AsyncIterable<Uint8Array>,
   what: string,
 ): AsyncGenerator<Uint8Array> {
-  const ds = new DecompressionStream('gzip');
-  const writer = ds.writable.getWriter();
-  const pump = (async () => {
-    try {
-      for await (const chunk of source) await writer.write(chunk as BufferSource);
-      await writer.close();
-    } catch (e) {
-      await writer.abort(e).catch(() => {});
+  let pending = new Uint8Array(0);
+  let mode: 'bgzf' | 'gzip' | undefined;
+  let plain: MemberwiseGunzip | undefined;
+  const append = (chunk: Uint8Array) => {
+    const next = new Uint8Array(pending.length + chunk.length);
+    next.set(pending);
+    next.set(chunk, pending.length);
+    pending = next;
+  };
+  for await (const chunk of source) {
+    if (mode === 'gzip') {
+      yield* plain!.push(chunk);
+      continue;
     }
-  })();
-  const reader = ds.readable.getReader();
-  try {
+    append(chunk);
+    if (mode === undefined) {
+      if (pending.length < 18) continue; // a BGZF header's BC field is within its first 18 bytes
+      mode = bgzfMemberSize(pending, 0) === undefined ? 'gzip' : 'bgzf';
+      if (mode === 'gzip') {
+        plain = new MemberwiseGunzip(what);
+        yield* plain.push(pending);
+        pending = new Uint8Array(0);
+        continue;
+      }
+    }
+    // BGZF: inflate every complete member
+    let offset = 0;
     for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      yield value;
+      const size = bgzfMemberSize(pending, offset);
+      if (size === undefined) {
+        if (pending.length - offset >= 18) {
+          throw new FormatError(
+            `${what}: a BGZF block is malformed after byte ${offset} of the stream's pending data.`,
+          );
+        }
+        break;
+      }
+      if (offset + size > pending.length) break;
+      yield* await inflateMember(pending.subarray(offset, offset + size), what);
+      offset += size;
     }
+    pending = pending.slice(offset);
+  }
+  if (mode === 'gzip') {
+    yield* plain!.push(new Uint8Array(0), true);
+    return;
+  }
+  if (mode === undefined) {
+    if (pending.length === 0) return;
+    yield* new MemberwiseGunzip(what).push(pending, true);
+    return;
+  }
+  if (pending.length > 0) {
+    throw new FormatError(
+      `${what}: the BGZF stream ends inside a block (${pending.length} bytes left over; truncated?).`,
+    );
+  }
+}
+
+/**
+ * Inflates raw deflate data (deflated DICOM), stopping at the deflate stream's last block: any
+ * padding after it is ignored.
+ *
+ * @throws {@link FormatError} for corrupt data.
+ * @internal
+ */
+export function inflateRaw(bytes: Uint8Array, what: string): Uint8Array {
+  try {
+    return inflateSync(bytes);
   } catch (e) {
     throw new FormatError(
-      `${what}: the gzip data is corrupt or truncated (${(e as Error).message}).`,
+      `${what}: the deflated data is corrupt or truncated (${(e as Error).message}).`,
       {
         cause: e,
       },
     );
-  } finally {
-    await pump;
   }
 }

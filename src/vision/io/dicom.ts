@@ -15,6 +15,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { DataSet, Element } from 'dicom-parser';
 import * as dicomParserNamespace from 'dicom-parser';
 import { ArgumentError, describeValue, FormatError } from '../../core/errors.js';
+import { inflateRaw } from '../../core/gzip.js';
 import { decodeJpegFamilyFrame, JPEG_SYNTAXES } from './dicom-codecs.js';
 import { DICOM_DICTIONARY } from './dicom-dictionary.js';
 
@@ -135,13 +136,6 @@ function attributes(ds: DataSet, depth = 0): DicomAttributes {
   return out;
 }
 
-async function inflateRaw(bytes: Uint8Array): Promise<Uint8Array> {
-  const stream = new Blob([bytes as BlobPart])
-    .stream()
-    .pipeThrough(new DecompressionStream('deflate-raw'));
-  return new Uint8Array(await new Response(stream).arrayBuffer());
-}
-
 /** Decodes one RLE-lossless frame (PS3.5 annex G) into interleaved samples of `bytesPer` bytes, big-endian byte order. */
 function decodeRle(
   frame: Uint8Array,
@@ -232,7 +226,7 @@ export async function readDicom(bytes: Uint8Array): Promise<DicomImage> {
     if (syntax === DEFLATED) {
       // the data set after the meta header is raw deflate
       const position = (meta as unknown as { position?: number }).position ?? findMetaEnd(meta);
-      const inflated = await inflateRaw(bytes.subarray(position));
+      const inflated = inflateRaw(bytes.subarray(position), fn);
       source = new Uint8Array(position + inflated.length);
       source.set(bytes.subarray(0, position));
       source.set(inflated, position);
