@@ -5,7 +5,9 @@
  * playwright-core, and checks that `imageFromPixels` reads a loaded `<img>` and an
  * `ImageBitmap` (an RGB PNG: a canvas premultiplies alpha, so a translucent pixel's colour comes
  * back rounded there), and that `readImage` and `readDicom` (uncompressed and 8-bit JPEG baseline)
- * read bytes there, against the values Node reads from the same files; and that the cpu
+ * read bytes there (deflated DICOM and `.nii.gz` too), against the values Node reads from the
+ * same files; that BGZF and multi-member gzip VCFs read whole through `readVcf` and
+ * `readVcfBlocks` (scripts/smoke/vcf-checks.mjs); and that the cpu
  * backend's training kernels (`registerTrainingKernels`: convolutions and products as WebAssembly
  * SIMD on a private heap, compiled synchronously on the page's main thread) give Node's numbers
  * for a convolution, its gradients and a dense layer.
@@ -23,7 +25,8 @@ import '@tensorflow/tfjs-backend-cpu';
 import { build } from 'esbuild';
 import { chromium } from 'playwright-core';
 import { registerTrainingKernels } from 'tfjs-medkit';
-import { readDicom, readImage } from 'tfjs-medkit/vision';
+import { readDicom, readImage, readNifti } from 'tfjs-medkit/vision';
+import { vcfCases } from './smoke/vcf-cases.mjs';
 
 const { values: args } = parseArgs({
   options: { chromium: { type: 'string', default: '/usr/bin/chromium' } },
@@ -36,6 +39,9 @@ const files = {
   jpeg: fixture('images/grey.jpg'),
   dicom: fixture('dicom/MR_small.dcm'),
   dicomJpeg: fixture('dicom/MR_small_jpeg_baseline_8bit.dcm'),
+  dicomDeflated: fixture('dicom/image_dfl.dcm'),
+  niftiGz: fixture('nifti/int16_scaled_sform.nii.gz'),
+  ...vcfCases(),
 };
 
 // what Node reads, to compare with
@@ -53,6 +59,8 @@ const expected = {
   jpeg: await summary((await readImage(files.jpeg)).image),
   dicom: await summary((await readDicom(files.dicom)).image),
   dicomJpeg: await summary((await readDicom(files.dicomJpeg)).image),
+  dicomDeflated: await summary((await readDicom(files.dicomDeflated)).image),
+  niftiGz: await summary((await readNifti(files.niftiGz)).volume),
 };
 
 // a convolution, its two gradients and a dense layer on cpu with the library's kernels, from
@@ -79,8 +87,9 @@ writeFileSync(
   `import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import '@tensorflow/tfjs-backend-cpu';
-import { registerTrainingKernels } from 'tfjs-medkit';
-import { imageFromPixels, readDicom, readImage } from 'tfjs-medkit/vision';
+import { readVcf, readVcfBlocks, registerTrainingKernels } from 'tfjs-medkit';
+import { imageFromPixels, readDicom, readImage, readNifti } from 'tfjs-medkit/vision';
+import { vcfChecks } from ${JSON.stringify(join(root, 'scripts/smoke/vcf-checks.mjs'))};
 const summary = async (t) => {
   const v = await t.data();
   let sum = 0;
@@ -104,6 +113,12 @@ window.run = async (files) => {
     jpeg: await summary((await readImage(bytes(files.jpeg))).image),
     dicom: await summary((await readDicom(bytes(files.dicom))).image),
     dicomJpeg: await summary((await readDicom(bytes(files.dicomJpeg))).image),
+    dicomDeflated: await summary((await readDicom(bytes(files.dicomDeflated))).image),
+    niftiGz: await summary((await readNifti(bytes(files.niftiGz))).volume),
+    vcf: await vcfChecks(
+      { readVcf, readVcfBlocks },
+      { text: bytes(files.text), bgzf: bytes(files.bgzf), members: bytes(files.members) },
+    ),
     kernels: await (async () => {
       registerTrainingKernels();
       const out = {};
@@ -164,6 +179,13 @@ try {
   check('readImage(JPEG bytes)', got.jpeg, expected.jpeg);
   check('readDicom(uncompressed)', got.dicom, expected.dicom);
   check('readDicom(JPEG baseline)', got.dicomJpeg, expected.dicomJpeg);
+  check('readDicom(deflated)', got.dicomDeflated, expected.dicomDeflated);
+  check('readNifti(.nii.gz)', got.niftiGz, expected.niftiGz);
+  for (const [name, actual, wanted] of got.vcf) {
+    const ok = JSON.stringify(actual) === JSON.stringify(wanted);
+    if (!ok) failures++;
+    console.log(`${ok ? 'ok  ' : 'FAIL'} VCF ${name}: ${JSON.stringify(actual)}`);
+  }
   for (const k of Object.keys(got.kernels))
     check(`cpu training kernels: ${k}`, got.kernels[k], expected[`kernels.${k}`]);
   if (got.tensors !== 0) failures++;

@@ -1,17 +1,19 @@
 #!/usr/bin/env node
 /**
  * Runtime smoke test of the built package's decompression paths, for runtimes the test suite
- * does not run on (CI runs it under Node 24 and Deno): a gzip file of several members, a BGZF
- * VCF, a `.nii.gz` volume and a deflated DICOM. The platforms' own gzip streams differ on data
- * after the first member, so these are where a runtime shows. Exits 1 on any mismatch.
+ * does not run on (CI runs it under Node 24 and Deno): BGZF and gzip of several members through
+ * both VCF readers (scripts/smoke/), bgzip's own output, a `.nii.gz` volume and a deflated
+ * DICOM. The platforms' own gzip streams differ on data after the first member, so this is
+ * where a runtime shows. Exits 1 on any mismatch.
  *
  *   node scripts/runtime-smoke.mjs        deno run -A scripts/runtime-smoke.mjs
  */
 import { readFileSync } from 'node:fs';
-import { gzipSync } from 'node:zlib';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { readDicom, readNifti, readVcf, readVcfBlocks } from 'tfjs-medkit';
+import { vcfCases } from './smoke/vcf-cases.mjs';
+import { vcfChecks } from './smoke/vcf-checks.mjs';
 
 await tf.setBackend('cpu');
 const fixture = (path) =>
@@ -36,37 +38,10 @@ async function attempt(what, fn) {
   }
 }
 
-const encoder = new TextEncoder();
-const header =
-  '##fileformat=VCFv4.2\n##contig=<ID=1>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tA\tB\n';
-const rows = (from, to) =>
-  Array.from(
-    { length: to - from },
-    (_, i) => `1\t${from + i + 1}\t.\tA\tG\t.\tPASS\t.\tGT\t0/1\t1/1\n`,
-  ).join('');
-// `cat part1.gz part2.gz`: two gzip members, as many tools write them
-const twoMembers = new Uint8Array(
-  Buffer.concat([
-    gzipSync(encoder.encode(header + rows(0, 600))),
-    gzipSync(encoder.encode(rows(600, 1000))),
-  ]),
-);
-
 console.log(`runtime smoke: ${runtime}`);
-await attempt('gzip of two members', async () => {
-  const vcf = await readVcf(twoMembers);
-  check('gzip of two members: variants', vcf.variants.length, 1000);
-  let streamed = 0;
-  const stream = new ReadableStream({
-    start(controller) {
-      for (let p = 0; p < twoMembers.length; p += 113)
-        controller.enqueue(twoMembers.slice(p, p + 113));
-      controller.close();
-    },
-  });
-  for await (const block of readVcfBlocks(stream, { blockSize: 256 }))
-    streamed += block.variants.length;
-  check('gzip of two members, streamed in 113-byte chunks: variants', streamed, 1000);
+await attempt('BGZF and two gzip members through readVcf and readVcfBlocks', async () => {
+  for (const [name, actual, expected] of await vcfChecks({ readVcf, readVcfBlocks }, vcfCases()))
+    check(name, actual, expected);
 });
 await attempt('BGZF VCF', async () => {
   // plink2's reading of the same file (tests/fixtures/vcf-plink2.json)

@@ -13,6 +13,7 @@
  * @module
  */
 import { Gunzip, inflateSync } from 'fflate';
+import { concatBytes } from './bytes.js';
 import { FormatError } from './errors.js';
 
 /** True when the bytes start with the gzip magic number (1f 8b). @internal */
@@ -124,18 +125,8 @@ export async function* gunzipChunks(bytes: Uint8Array, what: string): AsyncGener
  */
 export async function gunzip(bytes: Uint8Array, what: string): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
-  let total = 0;
-  for await (const c of gunzipChunks(bytes, what)) {
-    chunks.push(c);
-    total += c.length;
-  }
-  const out = new Uint8Array(total);
-  let p = 0;
-  for (const c of chunks) {
-    out.set(c, p);
-    p += c.length;
-  }
-  return out;
+  for await (const c of gunzipChunks(bytes, what)) chunks.push(c);
+  return concatBytes(chunks);
 }
 
 /**
@@ -154,10 +145,7 @@ export async function* gunzipStream(
   let mode: 'bgzf' | 'gzip' | undefined;
   let plain: MemberwiseGunzip | undefined;
   const append = (chunk: Uint8Array) => {
-    const next = new Uint8Array(pending.length + chunk.length);
-    next.set(pending);
-    next.set(chunk, pending.length);
-    pending = next;
+    pending = concatBytes([pending, chunk]);
   };
   for await (const chunk of source) {
     if (mode === 'gzip') {

@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { concatBytes } from '../core/bytes.js';
 import { ArgumentError, describeValue, FormatError } from '../core/errors.js';
 import { gunzipChunks, gunzipStream, isGzip } from '../core/gzip.js';
 import { textLines } from '../core/text-lines.js';
@@ -149,19 +150,28 @@ async function* byteChunks(source: VcfSource, fn: string): AsyncGenerator<Uint8A
       `${fn}: \`source\` must be bytes (Uint8Array, ArrayBuffer), text, or a stream of bytes. Received: ${describeValue(source)}.`,
     );
   }
-  // Peek at the first chunk for the gzip magic number.
+  // Peek at the first chunks until the gzip magic number (two bytes) can be seen: a stream may
+  // deliver one byte, or an empty chunk, first.
   const it = iterable[Symbol.asyncIterator]();
-  const first = await it.next();
-  if (first.done) return;
+  const head: Uint8Array[] = [];
+  let seen = 0;
+  while (seen < 2) {
+    const next = await it.next();
+    if (next.done) break;
+    head.push(next.value);
+    seen += next.value.length;
+  }
+  if (seen === 0) return;
+  const start = head.length === 1 ? head[0]! : concatBytes(head);
   const replay = (async function* () {
-    yield first.value;
+    yield start;
     for (;;) {
       const next = await it.next();
       if (next.done) return;
       yield next.value;
     }
   })();
-  if (isGzip(first.value)) yield* gunzipStream(replay, fn);
+  if (isGzip(start)) yield* gunzipStream(replay, fn);
   else yield* replay;
 }
 

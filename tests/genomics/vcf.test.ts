@@ -160,6 +160,43 @@ describe('compression and streams', () => {
     expect(await readVcf(bytes.buffer as ArrayBuffer)).toEqual(plain);
   });
 
+  it('readVcf and readVcfBlocks read every member: BGZF and concatenated gzip, chunks of odd sizes', async () => {
+    const bytes = new TextEncoder().encode(text);
+    const whole = await readVcf(bytes);
+    const cut = bytes.indexOf(10, bytes.length >> 1) + 1; // a member boundary at a line end
+    const members = new Uint8Array(
+      Buffer.concat([gzipSync(bytes.subarray(0, cut)), gzipSync(bytes.subarray(cut))]),
+    );
+    expect(await readVcf(members)).toEqual(whole);
+    async function* chunks(b: Uint8Array, sizes: number[]) {
+      yield new Uint8Array(0); // an empty chunk first, then a single byte
+      for (let p = 0, i = 0; p < b.length; i++) {
+        const n = sizes[i % sizes.length]!;
+        yield b.slice(p, p + n);
+        p += n;
+      }
+    }
+    for (const source of [bgzf(bytes, 700), members]) {
+      for (const sizes of [
+        [1, 7, 19],
+        [4097, 3],
+      ]) {
+        const rows: number[][] = [[], [], []];
+        let n = 0;
+        for await (const block of readVcfBlocks(chunks(source, sizes), { blockSize: 128 })) {
+          const m = block.variants.length;
+          n += m;
+          for (let s = 0; s < 3; s++)
+            rows[s]!.push(...block.genotypes.subarray(s * m, (s + 1) * m));
+        }
+        expect(n).toBe(whole.variants.length);
+        const m = whole.variants.length;
+        for (let s = 0; s < 3; s++)
+          expect(rows[s]).toEqual(Array.from(whole.genotypes.subarray(s * m, (s + 1) * m)));
+      }
+    }
+  });
+
   it('readVcfBlocks streams a gzip file arriving in small chunks, block by block', async () => {
     const gz = new Uint8Array(gzipSync(new TextEncoder().encode(text)));
     const stream = new ReadableStream<Uint8Array>({
