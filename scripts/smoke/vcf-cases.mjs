@@ -1,6 +1,7 @@
 /**
  * The compressed VCFs of the runtime and browser smoke tests, made in Node or Deno: the same
  * 1,000-variant text as BGZF (bgzip's layout) and as two plain gzip members (`cat a.gz b.gz`).
+ * The tests use its BGZF writer too (types in vcf-cases.d.mts).
  */
 import { deflateRawSync, gzipSync } from 'node:zlib';
 
@@ -24,7 +25,7 @@ function crc32(bytes) {
 }
 
 /** BGZF as bgzip writes it: members with the BC extra field, then the empty end-of-file block. */
-function bgzf(bytes, blockSize) {
+export function bgzf(bytes, blockSize) {
   const parts = [];
   for (let p = 0; p <= bytes.length; p += blockSize) {
     const chunk = bytes.subarray(p, Math.min(bytes.length, p + blockSize));

@@ -4,8 +4,9 @@
  * from a stream cut into odd chunk sizes, and corrupt, truncated or malformed data gets a
  * FormatError.
  */
-import { crc32, deflateRawSync, gzipSync } from 'node:zlib';
+import { deflateRawSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { bgzf } from '../../scripts/smoke/vcf-cases.mjs';
 import { FormatError } from '../../src/core/errors.js';
 import { gunzip, gunzipChunks, gunzipStream, inflateRaw, isGzip } from '../../src/core/gzip.js';
 
@@ -28,23 +29,6 @@ function concat(parts: Uint8Array[]): Uint8Array {
     at += p.length;
   }
   return out;
-}
-
-/** BGZF as bgzip writes it, ending with the empty EOF block. */
-function bgzf(bytes: Uint8Array, blockSize: number): Uint8Array {
-  const parts: Uint8Array[] = [];
-  for (let p = 0; p <= bytes.length; p += blockSize) {
-    const chunk = bytes.subarray(p, Math.min(bytes.length, p + blockSize));
-    const data = deflateRawSync(chunk);
-    const header = Buffer.from([0x1f, 0x8b, 8, 4, 0, 0, 0, 0, 0, 0xff, 6, 0, 66, 67, 2, 0, 0, 0]);
-    header.writeUInt16LE(header.length + data.length + 8 - 1, 16);
-    const trailer = Buffer.alloc(8);
-    trailer.writeUInt32LE(crc32(chunk), 0);
-    trailer.writeUInt32LE(chunk.length, 4);
-    parts.push(header, data, trailer);
-    if (chunk.length === 0) break;
-  }
-  return concat(parts);
 }
 
 /** A stream delivering `bytes` in chunks of the given sizes, cycled. */

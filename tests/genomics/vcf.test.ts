@@ -5,8 +5,9 @@
  * counted skip) for each kind of malformed line.
  */
 import { readFileSync } from 'node:fs';
-import { crc32, deflateRawSync, gzipSync } from 'node:zlib';
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { bgzf } from '../../scripts/smoke/vcf-cases.mjs';
 import { FormatError, MedkitError } from '../../src/core/index.js';
 import { readVcf, readVcfBlocks } from '../../src/genomics/index.js';
 
@@ -132,29 +133,12 @@ describe('compression and streams', () => {
     ),
   );
 
-  /** BGZF as bgzip writes it: gzip members with the BC extra subfield giving each block's size. */
-  function bgzf(bytes: Uint8Array, blockSize = 1000): Uint8Array {
-    const parts: Buffer[] = [];
-    for (let p = 0; p <= bytes.length; p += blockSize) {
-      const chunk = bytes.subarray(p, Math.min(bytes.length, p + blockSize));
-      const data = deflateRawSync(chunk);
-      const header = Buffer.from([0x1f, 0x8b, 8, 4, 0, 0, 0, 0, 0, 0xff, 6, 0, 66, 67, 2, 0, 0, 0]);
-      header.writeUInt16LE(header.length + data.length + 8 - 1, 16);
-      const trailer = Buffer.alloc(8);
-      trailer.writeUInt32LE(crc32(chunk), 0);
-      trailer.writeUInt32LE(chunk.length, 4);
-      parts.push(header, data, trailer);
-      if (chunk.length === 0) break;
-    }
-    return new Uint8Array(Buffer.concat(parts));
-  }
-
   it('plain bytes, gzip and BGZF give the same result', async () => {
     const bytes = new TextEncoder().encode(text);
     const plain = await readVcf(bytes);
     expect(plain.variants).toHaveLength(300);
     expect(await readVcf(new Uint8Array(gzipSync(bytes)))).toEqual(plain);
-    const blocked = bgzf(bytes);
+    const blocked = bgzf(bytes, 1000);
     expect(blocked[12]).toBe(66); // the BC subfield
     expect(await readVcf(blocked)).toEqual(plain);
     expect(await readVcf(bytes.buffer as ArrayBuffer)).toEqual(plain);
