@@ -7,7 +7,9 @@
  * back rounded there), and that `readImage` and `readDicom` (uncompressed and 8-bit JPEG baseline)
  * read bytes there (deflated DICOM and `.nii.gz` too), against the values Node reads from the
  * same files; that BGZF and multi-member gzip VCFs read whole through `readVcf` and
- * `readVcfBlocks` (scripts/smoke/vcf-checks.mjs); and that the cpu
+ * `readVcfBlocks` (scripts/smoke/vcf-checks.mjs); that `saveModel`/`loadModel` round-trip a
+ * compiled model through `indexeddb://` (weights, loss options, optimizer state: training
+ * resumes identically); and that the cpu
  * backend's training kernels (`registerTrainingKernels`: convolutions and products as WebAssembly
  * SIMD on a private heap, compiled synchronously on the page's main thread) give Node's numbers
  * for a convolution, its gradients and a dense layer.
@@ -17,6 +19,7 @@
  * Needs Chromium (Debian: apt-get install chromium); not part of `npm test` (CI has no browser).
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -87,7 +90,8 @@ writeFileSync(
   `import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import '@tensorflow/tfjs-backend-cpu';
-import { readVcf, readVcfBlocks, registerTrainingKernels } from 'tfjs-medkit';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { createLoss, loadModel, readVcf, readVcfBlocks, registerTrainingKernels, saveModel } from 'tfjs-medkit';
 import { imageFromPixels, readDicom, readImage, readNifti } from 'tfjs-medkit/vision';
 import { vcfChecks } from ${JSON.stringify(join(root, 'scripts/smoke/vcf-checks.mjs'))};
 const summary = async (t) => {
@@ -98,6 +102,37 @@ const summary = async (t) => {
   t.dispose();
   return out;
 };
+/** saveModel to IndexedDB and loadModel back: weights, loss options, optimizer state, resumed training. */
+async function indexedDbRoundTrip() {
+  const dense = (units, name, seed) =>
+    tfl.layers.dense({ units, name, kernelInitializer: tfl.initializers.glorotUniform({ seed }) });
+  const model = tfl.sequential({
+    layers: [tfl.layers.dense({ units: 4, inputShape: [5], activation: 'relu', kernelInitializer: tfl.initializers.glorotUniform({ seed: 1 }) }), dense(3, 'logits', 2)],
+  });
+  const loss = createLoss('softmaxCrossEntropy', { labelSmoothing: 0.1, classWeights: [1, 2, 3] });
+  model.compile({ optimizer: tf.train.adam(0.01), loss });
+  const x = tf.tensor2d(Array.from({ length: 40 }, (_, i) => Math.sin(i * 0.7)), [8, 5]);
+  const y = tf.tidy(() => tf.oneHot(tf.tensor1d([0, 1, 2, 0, 1, 2, 0, 1], 'int32'), 3));
+  const fit = (m) => m.fit(x, y, { epochs: 1, batchSize: 4, verbose: 0, shuffle: false });
+  await fit(model);
+  await fit(model);
+  const info = await saveModel(model, 'indexeddb://medkit-smoke');
+  const loaded = await loadModel('indexeddb://medkit-smoke');
+  const weights = (m) => JSON.stringify(m.getWeights().map((w) => Array.from(w.dataSync())));
+  const same = weights(loaded) === weights(model);
+  const lossOptions = JSON.stringify(loaded.loss.config) === JSON.stringify(loss.config);
+  await fit(model);
+  await fit(loaded);
+  const resumed = weights(loaded) === weights(model);
+  const listed = Object.keys(await tf.io.listModels()).includes('indexeddb://medkit-smoke');
+  await tf.io.removeModel('indexeddb://medkit-smoke');
+  tf.dispose([x, y]);
+  model.dispose();
+  loaded.dispose();
+  model.optimizer.dispose();
+  loaded.optimizer.dispose();
+  return { saved: info.optimizerSaved && info.trainingConfigSaved, listed, same, lossOptions, resumed };
+}
 window.run = async (files) => {
   await tf.setBackend('cpu');
   const bytes = (b64) => Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
@@ -115,6 +150,7 @@ window.run = async (files) => {
     dicomJpeg: await summary((await readDicom(bytes(files.dicomJpeg))).image),
     dicomDeflated: await summary((await readDicom(bytes(files.dicomDeflated))).image),
     niftiGz: await summary((await readNifti(bytes(files.niftiGz))).volume),
+    indexedDb: await indexedDbRoundTrip(),
     vcf: await vcfChecks(
       { readVcf, readVcfBlocks },
       { text: bytes(files.text), bgzf: bytes(files.bgzf), members: bytes(files.members) },
@@ -152,13 +188,25 @@ const bundle = await build({
 });
 rmSync(dir, { recursive: true, force: true });
 
+// the page comes from http://127.0.0.1: IndexedDB needs an origin (about:blank has none)
+const server = createServer((req, res) => {
+  const script = req.url === '/page.js';
+  res.writeHead(script || req.url === '/' ? 200 : 404, {
+    'content-type': script ? 'text/javascript' : 'text/html',
+  });
+  res.end(
+    script
+      ? bundle.outputFiles[0].text
+      : '<!doctype html><html><body><script type="module" src="/page.js"></script></body></html>',
+  );
+});
+await new Promise((done) => server.listen(0, '127.0.0.1', done));
 const browser = await chromium.launch({ executablePath: args.chromium, args: ['--no-sandbox'] });
 let failures = 0;
 try {
   const page = await browser.newPage();
   page.on('pageerror', (e) => console.error('page error:', e.message));
-  await page.setContent('<!doctype html><html><body></body></html>');
-  await page.addScriptTag({ content: bundle.outputFiles[0].text, type: 'module' });
+  await page.goto(`http://127.0.0.1:${server.address().port}/`);
   await page.waitForFunction(() => typeof window.run === 'function');
   const b64 = Object.fromEntries(
     Object.entries(files).map(([k, v]) => [k, Buffer.from(v).toString('base64')]),
@@ -181,6 +229,10 @@ try {
   check('readDicom(JPEG baseline)', got.dicomJpeg, expected.dicomJpeg);
   check('readDicom(deflated)', got.dicomDeflated, expected.dicomDeflated);
   check('readNifti(.nii.gz)', got.niftiGz, expected.niftiGz);
+  for (const [name, ok] of Object.entries(got.indexedDb)) {
+    if (!ok) failures++;
+    console.log(`${ok ? 'ok  ' : 'FAIL'} saveModel/loadModel through indexeddb://: ${name}`);
+  }
   for (const [name, actual, wanted] of got.vcf) {
     const ok = JSON.stringify(actual) === JSON.stringify(wanted);
     if (!ok) failures++;
@@ -192,6 +244,7 @@ try {
   console.log(`${got.tensors === 0 ? 'ok  ' : 'FAIL'} tensors left in the page: ${got.tensors}`);
 } finally {
   await browser.close();
+  server.close();
 }
 console.log(failures === 0 ? 'browser smoke passed' : `browser smoke: ${failures} failed`);
 process.exit(failures === 0 ? 0 : 1);

@@ -6,6 +6,18 @@
  *
  * @module
  */
+
+export type {
+  LoadModelOptions,
+  SavedModelInfo,
+  SaveModelOptions,
+} from '../training/model-store.js';
+export type {
+  StoredLossOrMetric,
+  StoredMedkitLoss,
+  StoredOptimizer,
+  StoredTrainingConfig,
+} from '../training/training-config.js';
 export {
   loadGanModels,
   restoreGanState,
@@ -22,13 +34,7 @@ export {
   loadImageFolder,
   type SampleTransform,
 } from './image-folder.js';
-export {
-  type LoadModelOptions,
-  loadModel,
-  type SaveModelOptions,
-  type SaveModelResult,
-  saveModel,
-} from './model-files.js';
+export { folderHandler, loadModel, type SaveModelResult, saveModel } from './model-files.js';
 export {
   formatDuration,
   formatProgress,
@@ -36,10 +42,4 @@ export {
   type TerminalProgressOptions,
   terminalProgress,
 } from './progress-reporter.js';
-export type {
-  StoredLossOrMetric,
-  StoredMedkitLoss,
-  StoredOptimizer,
-  StoredTrainingConfig,
-} from './training-config.js';
 export { useWasmThreads, type WasmThreadsOptions } from './wasm-threads.js';

@@ -1,57 +1,42 @@
 /**
  * Saving a tfjs-layers model to a folder on disk and loading it back, with `node:fs` (Node and
- * Deno) and no native Node binding: built on `tf.io.withSaveHandler` and `tf.io.fromMemory`.
+ * Deno) and no native Node binding: a file-system `IOHandler` under the library's
+ * platform-independent `saveModel`/`loadModel` (which store the compile arguments and the
+ * optimizer's state).
  *
  * The folder holds `model.json` (topology, weight manifest, metadata) and `weights.bin`, the same
- * layout as the Node binding's `file://` handler, so `tf.loadLayersModel` elsewhere reads it too. The
- * compile arguments (optimizer, and the library's losses and metrics as `{ name, options }`) go
- * in `userDefinedMetadata.medkit`, and the optimizer's state in `optimizer.bin`, so a loaded model
- * is compiled as it was and resumes training where it stopped.
+ * layout as the Node binding's `file://` handler, so `tf.loadLayersModel` elsewhere reads it too;
+ * the optimizer's state goes in `optimizer.bin` beside them, named in
+ * `userDefinedMetadata.medkit`.
  *
  * @module
  */
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
-import * as tfl from '@tensorflow/tfjs-layers';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { concatBytes } from '../core/bytes.js';
 import { ArgumentError, describeValue, FormatError } from '../core/errors.js';
-import { argName, resolveOptions } from '../core/validate.js';
+import { argName } from '../core/validate.js';
 import {
-  compileFromConfig,
-  describeTraining,
-  type StoredTrainingConfig,
-} from './training-config.js';
+  type LoadModelOptions,
+  loadModel as loadThrough,
+  type MedkitMetadata,
+  type SavedModelInfo,
+  type SaveModelOptions,
+  saveModel as saveThrough,
+  specBytes,
+} from '../training/model-store.js';
 
 const MODEL_FILE = 'model.json';
 const WEIGHTS_FILE = 'weights.bin';
 const OPTIMIZER_FILE = 'optimizer.bin';
 
-/** Options of {@link saveModel}. */
-export interface SaveModelOptions {
-  /** Save the optimizer's state (Adam's moments, …) so training can resume. Defaults to true. */
-  includeOptimizer?: boolean;
-}
-
 /** What {@link saveModel} wrote. */
-export interface SaveModelResult {
+export interface SaveModelResult extends SavedModelInfo {
   /** The files written, relative to the folder. */
   files: string[];
-  /** True when the compile arguments were stored; false when the model was not compiled or its loss is a plain function. */
-  trainingConfigSaved: boolean;
-  /** Why the compile arguments were not stored, when they were not. */
-  trainingConfigNote?: string;
-}
-
-/** Options of {@link loadModel}. */
-export interface LoadModelOptions {
-  /** Compile the model from the stored training config (and restore the optimizer's state). Defaults to true. */
-  compile?: boolean;
-}
-
-interface MedkitMetadata {
-  version: 1;
-  training?: StoredTrainingConfig;
-  optimizerWeights?: { path: string; specs: tf.io.WeightsManifestEntry[] };
 }
 
 /** Writes `data` to `path` through a temporary file and a rename, so a crash never leaves half a file. */
@@ -66,103 +51,24 @@ function asBytes(data: tf.io.WeightData | undefined): Uint8Array {
   return new Uint8Array(tf.io.CompositeArrayBuffer.join(data));
 }
 
-/**
- * Saves a tfjs-layers model to a folder: `model.json`, `weights.bin` and, with the optimizer's
- * state, `optimizer.bin`.
- *
- * @param model - the model to save.
- * @param directory - the folder; created if missing; existing files of the same names are replaced.
- * @param options - see {@link SaveModelOptions}.
- * @returns the files written and whether the compile arguments were stored.
- * @throws `ArgumentError` (a `MedkitError`) for a non-model or an empty path.
- *
- * @example
- * ```ts
- * import { saveModel, loadModel } from 'tfjs-medkit/node';
- * await saveModel(model, './checkpoints/cnn');
- * const again = await loadModel('./checkpoints/cnn'); // compiled as before
- * ```
- */
-export async function saveModel(
-  model: tfl.LayersModel,
-  directory: string,
-  options?: SaveModelOptions,
-): Promise<SaveModelResult> {
-  const fn = 'saveModel';
-  const opts = resolveOptions(fn, options, {
-    includeOptimizer: { constraint: { kind: 'boolean' }, default: true },
-  });
-  if (!model || typeof (model as { save?: unknown }).save !== 'function') {
-    throw new ArgumentError(
-      `${argName(fn, 'model')} must be a tfjs-layers LayersModel. Received: ${describeValue(model)}.`,
-    );
-  }
+/** A folder path, as opposed to a URL (`indexeddb://…`) or an `IOHandler`. */
+function isFolder(destination: unknown): boolean {
+  return (
+    (typeof destination !== 'object' || destination === null) &&
+    !(
+      typeof destination === 'string' &&
+      /^[a-z][a-z0-9+.-]*:\/\//i.test(destination) &&
+      !destination.startsWith('file://')
+    )
+  );
+}
+
+function checkDirectory(fn: string, directory: unknown): asserts directory is string {
   if (typeof directory !== 'string' || directory.length === 0) {
     throw new ArgumentError(
       `${argName(fn, 'directory')} must be a non-empty path. Received: ${describeValue(directory)}.`,
     );
   }
-  const training = describeTraining(model);
-  const medkit: MedkitMetadata = { version: 1 };
-  const files = [MODEL_FILE, WEIGHTS_FILE];
-  let optimizerBytes: Uint8Array | undefined;
-  if (!('unsupported' in training)) {
-    medkit.training = training;
-    const optimizer = (model as { optimizer?: tf.Optimizer }).optimizer;
-    if (opts.includeOptimizer && optimizer) {
-      const weights = await optimizer.getWeights();
-      const encoded = await tf.io.encodeWeights(weights);
-      // getWeights() makes a fresh tensor for the iteration count; the rest are the optimizer's own variables
-      for (const w of weights) if (!(w.tensor instanceof tf.Variable)) w.tensor.dispose();
-      if (weights.length > 0) {
-        optimizerBytes = asBytes(encoded.data);
-        medkit.optimizerWeights = { path: OPTIMIZER_FILE, specs: encoded.specs };
-        files.push(OPTIMIZER_FILE);
-      }
-    }
-  }
-  await mkdir(directory, { recursive: true });
-  await model.save(
-    tf.io.withSaveHandler(async (artifacts) => {
-      const modelJson = {
-        modelTopology: artifacts.modelTopology,
-        format: artifacts.format,
-        generatedBy: artifacts.generatedBy,
-        convertedBy: artifacts.convertedBy,
-        weightsManifest: [{ paths: [WEIGHTS_FILE], weights: artifacts.weightSpecs ?? [] }],
-        userDefinedMetadata: { ...(artifacts.userDefinedMetadata ?? {}), medkit },
-      };
-      await writeAtomic(join(directory, WEIGHTS_FILE), asBytes(artifacts.weightData));
-      if (optimizerBytes) await writeAtomic(join(directory, OPTIMIZER_FILE), optimizerBytes);
-      await writeAtomic(join(directory, MODEL_FILE), JSON.stringify(modelJson));
-      return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
-    }),
-  );
-  return {
-    files,
-    trainingConfigSaved: !('unsupported' in training),
-    ...('unsupported' in training
-      ? { trainingConfigNote: `compile arguments not stored: ${training.unsupported}` }
-      : {}),
-  };
-}
-
-const DTYPE_BYTES: Record<string, number> = {
-  float32: 4,
-  int32: 4,
-  bool: 1,
-  uint8: 1,
-  uint16: 2,
-  float16: 2,
-};
-
-/** Bytes a weight occupies in the binary file (quantised weights by their stored dtype). */
-function specBytes(spec: tf.io.WeightsManifestEntry): number {
-  const dtype = spec.quantization?.dtype ?? spec.dtype;
-  const per = DTYPE_BYTES[dtype];
-  if (per === undefined)
-    throw new FormatError(`model.json: weight ${spec.name} has unsupported dtype ${dtype}.`);
-  return per * spec.shape.reduce((a, b) => a * b, 1);
 }
 
 async function readChecked(path: string): Promise<Uint8Array> {
@@ -179,29 +85,171 @@ async function readWeights(
   paths: string[],
   specs: tf.io.WeightsManifestEntry[],
   what: string,
-): Promise<ArrayBuffer> {
+): Promise<Uint8Array> {
   const parts = await Promise.all(paths.map((p) => readChecked(join(directory, p))));
   const total = parts.reduce((a, p) => a + p.byteLength, 0);
-  const expected = specs.reduce((a, s) => a + specBytes(s), 0);
+  const expected = specs.reduce((a, s) => a + specBytes(s, MODEL_FILE), 0);
   if (total !== expected) {
     throw new FormatError(
       `${what} in ${directory} ${total < expected ? 'is truncated' : 'is longer than its manifest'}: ${total} bytes, the manifest describes ${expected}.`,
     );
   }
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.byteLength;
-  }
-  return out.buffer;
+  return concatBytes(parts);
+}
+
+/**
+ * A tfjs `IOHandler` on a folder: `save` writes `model.json`, `weights.bin` and (for weights of
+ * the `'optimizer'` group) `optimizer.bin`, each through a temporary file and a rename; `load`
+ * reads them back, checking every size against the manifest.
+ *
+ * @param directory - the folder; created on save if missing.
+ * @returns the handler, for {@link saveModel}/{@link loadModel} or tfjs's own `model.save`.
+ * @throws `ArgumentError` for an empty path; `FormatError` from `load` for missing, corrupt or truncated files.
+ *
+ * @example
+ * ```ts
+ * import { folderHandler } from 'tfjs-medkit/node';
+ * await model.save(folderHandler('./checkpoints/plain')); // tfjs's save, no compile arguments
+ * ```
+ */
+export function folderHandler(directory: string): tf.io.IOHandler {
+  checkDirectory('folderHandler', directory);
+  if (directory.startsWith('file://')) directory = fileURLToPath(directory);
+  return {
+    async save(artifacts) {
+      const specs = artifacts.weightSpecs ?? [];
+      const data = asBytes(artifacts.weightData);
+      const model: Uint8Array[] = [];
+      const optimizer: Uint8Array[] = [];
+      const modelSpecs: tf.io.WeightsManifestEntry[] = [];
+      const optimizerSpecs: tf.io.WeightsManifestEntry[] = [];
+      let offset = 0;
+      for (const spec of specs) {
+        const n = specBytes(spec, MODEL_FILE);
+        const isOptimizer = spec.group === 'optimizer';
+        (isOptimizer ? optimizer : model).push(data.subarray(offset, offset + n));
+        (isOptimizer ? optimizerSpecs : modelSpecs).push(spec);
+        offset += n;
+      }
+      const metadata = { ...(artifacts.userDefinedMetadata ?? {}) } as Record<string, unknown> & {
+        medkit?: MedkitMetadata;
+      };
+      if (optimizerSpecs.length > 0) {
+        metadata.medkit = {
+          ...(metadata.medkit ?? { version: 1 }),
+          optimizerWeights: { path: OPTIMIZER_FILE, specs: optimizerSpecs },
+        };
+      }
+      const modelJson = {
+        modelTopology: artifacts.modelTopology,
+        format: artifacts.format,
+        generatedBy: artifacts.generatedBy,
+        convertedBy: artifacts.convertedBy,
+        weightsManifest: [{ paths: [WEIGHTS_FILE], weights: modelSpecs }],
+        userDefinedMetadata: metadata,
+      };
+      await mkdir(directory, { recursive: true });
+      await writeAtomic(join(directory, WEIGHTS_FILE), concatBytes(model));
+      if (optimizerSpecs.length > 0)
+        await writeAtomic(join(directory, OPTIMIZER_FILE), concatBytes(optimizer));
+      await writeAtomic(join(directory, MODEL_FILE), JSON.stringify(modelJson));
+      return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
+    },
+    async load() {
+      const jsonPath = join(directory, MODEL_FILE);
+      const text = new TextDecoder().decode(await readChecked(jsonPath));
+      let json: {
+        modelTopology?: object;
+        weightsManifest?: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
+        userDefinedMetadata?: { medkit?: MedkitMetadata } & Record<string, unknown>;
+        format?: string;
+        generatedBy?: string;
+        convertedBy?: string | null;
+      };
+      try {
+        json = JSON.parse(text);
+      } catch (e) {
+        throw new FormatError(
+          `${jsonPath} is not valid JSON (corrupt or truncated): ${(e as Error).message}`,
+          { cause: e },
+        );
+      }
+      if (
+        typeof json !== 'object' ||
+        json === null ||
+        typeof json.modelTopology !== 'object' ||
+        !Array.isArray(json.weightsManifest)
+      ) {
+        throw new FormatError(
+          `${jsonPath} has no modelTopology or weightsManifest: not a tfjs layers model.`,
+        );
+      }
+      const specs = json.weightsManifest.flatMap((g) => g.weights ?? []);
+      const paths = json.weightsManifest.flatMap((g) => g.paths ?? []);
+      const parts = [await readWeights(directory, paths, specs, 'the weights')];
+      const stored = json.userDefinedMetadata?.medkit?.optimizerWeights;
+      if (stored) {
+        parts.push(
+          await readWeights(directory, [stored.path], stored.specs, 'the optimizer state'),
+        );
+        specs.push(...stored.specs.map((s) => ({ ...s, group: 'optimizer' as const })));
+      }
+      return {
+        modelTopology: json.modelTopology,
+        weightSpecs: specs,
+        weightData: concatBytes(parts).buffer,
+        ...(json.userDefinedMetadata
+          ? {
+              userDefinedMetadata: json.userDefinedMetadata as NonNullable<
+                tf.io.ModelArtifacts['userDefinedMetadata']
+              >,
+            }
+          : {}),
+        ...(json.format ? { format: json.format } : {}),
+      };
+    },
+  };
+}
+
+/**
+ * Saves a tfjs-layers model to a folder: `model.json`, `weights.bin` and, with the optimizer's
+ * state, `optimizer.bin`; the compile arguments go in `model.json`.
+ *
+ * @param model - the model to save.
+ * @param directory - the folder (a path, or `file://…`); created if missing; existing files of the
+ *   same names are replaced. A URL of another scheme or an `IOHandler` goes to the
+ *   platform-independent `saveModel` (then `files` is empty).
+ * @param options - see {@link SaveModelOptions}.
+ * @returns the files written and whether the compile arguments and optimizer state were stored.
+ * @throws `ArgumentError` (a `MedkitError`) for a non-model or an empty path.
+ *
+ * @example
+ * ```ts
+ * import { saveModel, loadModel } from 'tfjs-medkit/node';
+ * await saveModel(model, './checkpoints/cnn');
+ * const again = await loadModel('./checkpoints/cnn'); // compiled as before
+ * ```
+ */
+export async function saveModel(
+  model: tfl.LayersModel,
+  directory: string | tf.io.IOHandler,
+  options?: SaveModelOptions,
+): Promise<SaveModelResult> {
+  if (!isFolder(directory)) return { files: [], ...(await saveThrough(model, directory, options)) };
+  checkDirectory('saveModel', directory);
+  const info = await saveThrough(model, folderHandler(directory), options);
+  return {
+    files: [MODEL_FILE, WEIGHTS_FILE, ...(info.optimizerSaved ? [OPTIMIZER_FILE] : [])],
+    ...info,
+  };
 }
 
 /**
  * Loads a model saved by {@link saveModel} (or any tfjs `model.json` with its weight files) from
- * a folder, and compiles it from its stored training config.
+ * a folder, and compiles it from its stored training config with the optimizer's state.
  *
- * @param directory - the folder holding `model.json`.
+ * @param directory - the folder holding `model.json` (a path, or `file://…`); a URL of another
+ *   scheme or an `IOHandler` goes to the platform-independent `loadModel`.
  * @param options - see {@link LoadModelOptions}.
  * @returns the model, compiled when a training config was stored and `compile` is true.
  * @throws `FormatError` (a `MedkitError`) for a missing, corrupt or truncated file, or a topology tfjs-layers
@@ -214,78 +262,10 @@ async function readWeights(
  * ```
  */
 export async function loadModel(
-  directory: string,
+  directory: string | tf.io.IOHandler,
   options?: LoadModelOptions,
 ): Promise<tfl.LayersModel> {
-  const fn = 'loadModel';
-  const opts = resolveOptions(fn, options, {
-    compile: { constraint: { kind: 'boolean' }, default: true },
-  });
-  if (typeof directory !== 'string' || directory.length === 0) {
-    throw new ArgumentError(
-      `${argName(fn, 'directory')} must be a non-empty path. Received: ${describeValue(directory)}.`,
-    );
-  }
-  const jsonPath = join(directory, MODEL_FILE);
-  const text = new TextDecoder().decode(await readChecked(jsonPath));
-  let json: {
-    modelTopology?: object;
-    weightsManifest?: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
-    userDefinedMetadata?: { medkit?: MedkitMetadata } & Record<string, unknown>;
-    format?: string;
-    generatedBy?: string;
-    convertedBy?: string | null;
-  };
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new FormatError(
-      `${jsonPath} is not valid JSON (corrupt or truncated): ${(e as Error).message}`,
-      { cause: e },
-    );
-  }
-  if (
-    typeof json !== 'object' ||
-    json === null ||
-    typeof json.modelTopology !== 'object' ||
-    !Array.isArray(json.weightsManifest)
-  ) {
-    throw new FormatError(
-      `${jsonPath} has no modelTopology or weightsManifest: not a tfjs layers model.`,
-    );
-  }
-  const specs = json.weightsManifest.flatMap((g) => g.weights ?? []);
-  const paths = json.weightsManifest.flatMap((g) => g.paths ?? []);
-  const weightData = await readWeights(directory, paths, specs, 'the weights');
-  let model: tfl.LayersModel;
-  try {
-    model = await tfl.loadLayersModel(
-      tf.io.fromMemory({
-        modelTopology: json.modelTopology,
-        weightSpecs: specs,
-        weightData,
-        ...(json.userDefinedMetadata ? { userDefinedMetadata: json.userDefinedMetadata } : {}),
-        ...(json.format ? { format: json.format } : {}),
-      }),
-    );
-  } catch (e) {
-    throw new FormatError(
-      `${jsonPath}: tfjs-layers could not build the model: ${(e as Error).message}`,
-      { cause: e },
-    );
-  }
-  const medkit = json.userDefinedMetadata?.medkit;
-  if (opts.compile && medkit?.training) {
-    compileFromConfig(model, medkit.training);
-    const stored = medkit.optimizerWeights;
-    if (stored && model.optimizer) {
-      const data = await readWeights(directory, [stored.path], stored.specs, 'the optimizer state');
-      const map = tf.io.decodeWeights(data, stored.specs);
-      await model.optimizer.setWeights(
-        stored.specs.map((s) => ({ name: s.name, tensor: map[s.name]! })),
-      );
-      tf.dispose(Object.values(map));
-    }
-  }
-  return model;
+  if (!isFolder(directory)) return loadThrough(directory, options);
+  checkDirectory('loadModel', directory);
+  return loadThrough(folderHandler(directory), options);
 }

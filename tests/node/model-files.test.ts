@@ -1,12 +1,13 @@
 import { mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { FormatError, MedkitError } from '../../src/index.js';
 import { createLoss, isMedkitLoss } from '../../src/losses/index.js';
-import { loadModel, saveModel } from '../../src/node/index.js';
+import { folderHandler, loadModel, saveModel } from '../../src/node/index.js';
 import { describeBackends, expectNoLeak } from '../helpers/backends.js';
 
 function makeModel(): tfl.LayersModel {
@@ -99,6 +100,32 @@ describeBackends('saveModel / loadModel', () => {
     expect(loaded.optimizer).toBeUndefined();
     model.dispose();
     loaded.dispose();
+  });
+
+  it('takes file:// URLs, and passes other URLs and IOHandlers to the platform-independent save/load', async () => {
+    const model = makeModel();
+    model.compile({ optimizer: tf.train.adam(), loss: createLoss('softmaxCrossEntropy') });
+    const url = pathToFileURL(dir).href;
+    expect((await saveModel(model, url)).files).toEqual([
+      'model.json',
+      'weights.bin',
+      'optimizer.bin',
+    ]);
+    const fromUrl = await loadModel(url);
+    const viaHandler = await loadModel(folderHandler(dir));
+    expect(fromUrl.getWeights().map((w) => Array.from(w.dataSync()))).toEqual(
+      viaHandler.getWeights().map((w) => Array.from(w.dataSync())),
+    );
+    const other = join(dir, 'other');
+    expect(await saveModel(model, folderHandler(other))).toMatchObject({
+      files: [],
+      optimizerSaved: true,
+    });
+    const back = await loadModel(folderHandler(other));
+    expect(isMedkitLoss(back.loss)).toBe(true);
+    await expect(saveModel(model, 'nowhere://x')).rejects.toThrow(/matches no tfjs save handlers/);
+    expect(() => folderHandler('')).toThrow(MedkitError);
+    for (const m of [model, fromUrl, viaHandler, back]) m.dispose();
   });
 
   it('leaves no tensor behind', async () => {
