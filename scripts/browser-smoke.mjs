@@ -25,9 +25,11 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
+import * as tfl from '@tensorflow/tfjs-layers';
 import { build } from 'esbuild';
 import { chromium } from 'playwright-core';
-import { registerTrainingKernels } from 'tfjs-medkit';
+import { createLoss, registerTrainingKernels } from 'tfjs-medkit';
+import { saveModel as saveToFolder } from 'tfjs-medkit/node';
 import { readDicom, readImage, readNifti } from 'tfjs-medkit/vision';
 import { vcfCases } from './smoke/vcf-cases.mjs';
 
@@ -82,6 +84,27 @@ const KERNELS = `
 registerTrainingKernels();
 const kernelValues = new Function('tf', `${KERNELS} return kernels;`)(tf);
 for (const [k, t] of Object.entries(kernelValues)) expected[`kernels.${k}`] = await summary(t);
+
+// a model saved to a folder by tfjs-medkit/node, served over http for the page's loadModel
+const modelDir = mkdtempSync(join(tmpdir(), 'medkit-served-model-'));
+const PROBE = Array.from({ length: 10 }, (_, i) => Math.cos(i));
+{
+  const served = tfl.sequential({
+    layers: [
+      tfl.layers.dense({
+        units: 3,
+        inputShape: [5],
+        kernelInitializer: tfl.initializers.glorotUniform({ seed: 3 }),
+      }),
+    ],
+  });
+  served.compile({
+    optimizer: tf.train.adam(0.01),
+    loss: createLoss('softmaxCrossEntropy', { labelSmoothing: 0.2 }),
+  });
+  await saveToFolder(served, modelDir);
+  expected.served = Array.from(served.predict(tf.tensor2d(PROBE, [2, 5])).dataSync());
+}
 
 const dir = mkdtempSync(join(tmpdir(), 'medkit-browser-'));
 const entry = join(dir, 'page.mjs');
@@ -151,6 +174,16 @@ window.run = async (files) => {
     dicomDeflated: await summary((await readDicom(bytes(files.dicomDeflated))).image),
     niftiGz: await summary((await readNifti(bytes(files.niftiGz))).volume),
     indexedDb: await indexedDbRoundTrip(),
+    served: await (async () => {
+      const model = await loadModel(location.origin + '/model/model.json');
+      const probe = tf.tensor2d(${JSON.stringify(PROBE)}, [2, 5]);
+      const out = model.predict(probe);
+      const result = { prediction: Array.from(await out.data()), loss: model.loss.config };
+      tf.dispose([probe, out]);
+      model.dispose();
+      model.optimizer?.dispose();
+      return result;
+    })(),
     vcf: await vcfChecks(
       { readVcf, readVcfBlocks },
       { text: bytes(files.text), bgzf: bytes(files.bgzf), members: bytes(files.members) },
@@ -190,6 +223,19 @@ rmSync(dir, { recursive: true, force: true });
 
 // the page comes from http://127.0.0.1: IndexedDB needs an origin (about:blank has none)
 const server = createServer((req, res) => {
+  if (req.url.startsWith('/model/')) {
+    const file = join(modelDir, req.url.slice('/model/'.length).replace(/[^\w.-]/g, ''));
+    try {
+      const body = readFileSync(file);
+      res.writeHead(200, {
+        'content-type': file.endsWith('.json') ? 'application/json' : 'application/octet-stream',
+      });
+      res.end(body);
+    } catch {
+      res.writeHead(404).end();
+    }
+    return;
+  }
   const script = req.url === '/page.js';
   res.writeHead(script || req.url === '/' ? 200 : 404, {
     'content-type': script ? 'text/javascript' : 'text/html',
@@ -229,6 +275,13 @@ try {
   check('readDicom(JPEG baseline)', got.dicomJpeg, expected.dicomJpeg);
   check('readDicom(deflated)', got.dicomDeflated, expected.dicomDeflated);
   check('readNifti(.nii.gz)', got.niftiGz, expected.niftiGz);
+  const servedOk =
+    JSON.stringify(got.served.prediction) === JSON.stringify(expected.served) &&
+    got.served.loss?.options?.labelSmoothing === 0.2;
+  if (!servedOk) failures++;
+  console.log(
+    `${servedOk ? 'ok  ' : 'FAIL'} loadModel(http://…/model.json) of a folder saved in Node: same predictions, loss options kept`,
+  );
   for (const [name, ok] of Object.entries(got.indexedDb)) {
     if (!ok) failures++;
     console.log(`${ok ? 'ok  ' : 'FAIL'} saveModel/loadModel through indexeddb://: ${name}`);
@@ -245,6 +298,7 @@ try {
 } finally {
   await browser.close();
   server.close();
+  rmSync(modelDir, { recursive: true, force: true });
 }
 console.log(failures === 0 ? 'browser smoke passed' : `browser smoke: ${failures} failed`);
 process.exit(failures === 0 ? 0 : 1);
