@@ -1,0 +1,60 @@
+/**
+ * What the browser scripts share: bundling a page script against the built package (esbuild),
+ * and serving it from http://127.0.0.1 (a secure context: IndexedDB and WebGPU need one;
+ * about:blank has neither).
+ */
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+
+/** Bundles `entry` for the browser, `tfjs-medkit` and its subpaths resolved to `dist/`. */
+export async function bundlePage(entry, root) {
+  const bundle = await build({
+    entryPoints: [entry],
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    write: false,
+    nodePaths: [join(root, 'node_modules')],
+    alias: {
+      'tfjs-medkit/vision': join(root, 'dist/vision/index.js'),
+      'tfjs-medkit/losses': join(root, 'dist/losses/index.js'),
+      'tfjs-medkit/metrics': join(root, 'dist/metrics/index.js'),
+      'tfjs-medkit': join(root, 'dist/index.js'),
+    },
+    // the emscripten codecs reach for Node's modules only when they run in Node
+    external: ['fs', 'path', 'crypto', 'module', 'url', 'worker_threads', 'node:*'],
+    logLevel: 'error',
+  });
+  return bundle.outputFiles[0].text;
+}
+
+/**
+ * Serves a page that runs `script`, and files under `/files/` from `files` (name → path).
+ * Returns its address and a `close()`.
+ */
+export async function servePage(script, files = {}) {
+  const server = createServer((req, res) => {
+    const url = new URL(req.url, 'http://x').pathname;
+    if (url.startsWith('/files/') && files[url.slice(7)]) {
+      const name = url.slice(7);
+      res.writeHead(200, {
+        'content-type': name.endsWith('.wasm') ? 'application/wasm' : 'application/octet-stream',
+      });
+      res.end(readFileSync(files[name]));
+      return;
+    }
+    const isScript = url === '/page.js';
+    res.writeHead(isScript || url === '/' ? 200 : 404, {
+      'content-type': isScript ? 'text/javascript' : 'text/html',
+    });
+    res.end(
+      isScript
+        ? script
+        : '<!doctype html><html><body><script type="module" src="/page.js"></script></body></html>',
+    );
+  });
+  await new Promise((done) => server.listen(0, '127.0.0.1', done));
+  return { base: `http://127.0.0.1:${server.address().port}/`, close: () => server.close() };
+}
