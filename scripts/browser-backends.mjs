@@ -9,7 +9,11 @@
  *
  * Not yet in CI: on webgl (SwiftShader) the 2-D CNN's second SGD step departs from cpu (weights
  * by 3e-4, predictions by 6e-3; 1e-3 and 5e-2 after the third) although every kernel, and the
- * whole weight gradient at fixed weights, agree to 1e-7. cpu, wasm and webgpu agree to 1e-6.
+ * whole weight gradient at fixed weights, agree to 1e-7. Setting any one of tfjs's
+ * WEBGL_PACK_BINARY_OPERATIONS, WEBGL_PACK_UNARY_OPERATIONS or WEBGL_LAZILY_UNPACK to false
+ * makes webgl agree (WEBGL_PACK=false too; the other packing flags do not): a packed,
+ * lazily unpacked tensor, as an optimizer's update leaves in a variable, is read wrongly by a
+ * later step. cpu, wasm and webgpu agree to 1e-6.
  *
  *   npm run build && node scripts/browser-backends.mjs [--chromium /usr/bin/chromium]
  */
