@@ -126,6 +126,20 @@ try {
   const mr = await page.textContent('#prediction');
   check('the prediction on the MR says MR', /^MR \(p = /.test(mr), mr);
   await page.screenshot({ path: join(artifacts, 'browser-app-mr.png') });
+  const tensors = async () =>
+    Number(/tensors in memory: (\d+)/.exec(await page.textContent('#status'))?.[1]);
+  // two more predictions (the first may fill tfjs-layers' cache of constants): the count holds
+  const counts = [await tensors()];
+  for (let r = 0; r < 2; r++) {
+    await page.click('#predict');
+    await waitForStatus(page, /^predicted|^error/);
+    counts.push(await tensors());
+  }
+  check(
+    'repeated predictions leave the tensor count as it was',
+    counts[1] === counts[2],
+    counts.join(' → '),
+  );
 
   for (const backend of ['webgl', 'webgpu', 'wasm']) {
     await page.selectOption('#backend', backend);

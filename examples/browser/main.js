@@ -208,14 +208,15 @@ async function predict() {
   const p = await probabilities.data();
   const k = p[1] > p[0] ? 1 : 0;
   const heat = await gradCam(state.model, input, { classIndex: k });
-  const rgba = await overlayHeatmap(tf.squeeze(input, [2]), heat, { alpha: 0.55 });
+  const grey = tf.squeeze(input, [2]);
+  const rgba = await overlayHeatmap(grey, heat, { alpha: 0.55 });
   const canvas = $('overlay');
   canvas.width = rgba.width;
   canvas.height = rgba.height;
   canvas.getContext('2d').putImageData(new ImageData(rgba.data, rgba.width, rgba.height), 0, 0);
   $('prediction').textContent =
     `${CLASSES[k]} (p = ${p[k].toFixed(3)}); Grad-CAM for ${CLASSES[k]}`;
-  tf.dispose([input, batch, probabilities, heat]);
+  tf.dispose([input, grey, batch, probabilities, heat]);
   say(
     `predicted ${CLASSES[k]} on ${tf.getBackend()}; tensors in memory: ${tf.memory().numTensors}`,
   );
