@@ -185,22 +185,23 @@ export async function scaleIntensityPercentiles(
 ): Promise<tf.Tensor> {
   const fn = 'scaleIntensityPercentiles';
   checkImage(image, fn);
-  const lower = options.lower ?? 1;
-  const upper = options.upper ?? 99;
-  if (!(lower >= 0 && upper <= 100 && lower < upper)) {
-    throw new ArgumentError(`${fn}: needs 0 ≤ lower < upper ≤ 100. Received: ${lower}, ${upper}.`);
+  const o = resolveOptions(fn, options, {
+    lower: { constraint: { kind: 'number', min: 0, max: 100 }, default: 1 },
+    upper: { constraint: { kind: 'number', min: 0, max: 100 }, default: 99 },
+    bMin: { constraint: { kind: 'number' }, default: 0 },
+    bMax: { constraint: { kind: 'number' }, default: 1 },
+    clip: { constraint: { kind: 'boolean' }, default: false },
+  });
+  if (!(o.lower < o.upper)) {
+    throw new ArgumentError(
+      `${fn}: needs 0 ≤ lower < upper ≤ 100. Received: ${o.lower}, ${o.upper}.`,
+    );
   }
   const values = Float32Array.from(await image.data()).sort();
-  const aMin = percentile(values, lower);
-  const aMax = percentile(values, upper);
-  if (aMax === aMin) return tf.fill(image.shape, options.bMin ?? 0);
-  return scaleIntensityRange(image, {
-    aMin,
-    aMax,
-    bMin: options.bMin ?? 0,
-    bMax: options.bMax ?? 1,
-    clip: options.clip ?? false,
-  });
+  const aMin = percentile(values, o.lower);
+  const aMax = percentile(values, o.upper);
+  if (aMax === aMin) return tf.fill(image.shape, o.bMin);
+  return scaleIntensityRange(image, { aMin, aMax, bMin: o.bMin, bMax: o.bMax, clip: o.clip });
 }
 
 /** Options of {@link normalizeIntensity}. */

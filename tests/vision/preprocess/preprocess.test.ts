@@ -65,6 +65,15 @@ describeBackends('preprocessing', () => {
     expect(p[10]).toBeCloseTo(0, 6);
     expect(p[50]).toBeCloseTo(0.5, 6);
     expect(p[95]).toBe(1);
+    // options are checked like every other: a misspelling, a percentile out of range, lower ≥ upper
+    await expect(scaleIntensityPercentiles(ramp, { lowr: 5 } as never)).rejects.toThrow(
+      MedkitError,
+    );
+    await expect(scaleIntensityPercentiles(ramp, { upper: 150 })).rejects.toThrow(/upper/);
+    await expect(scaleIntensityPercentiles(ramp, { lower: 60, upper: 40 })).rejects.toThrow(
+      /lower < upper/,
+    );
+    await expect(scaleIntensityPercentiles(ramp, { clip: 'yes' as never })).rejects.toThrow(/clip/);
     tf.dispose([x, ramp]);
   });
 
