@@ -4,7 +4,7 @@
  * against plink2 --glm on one thread in the same run (../shared/bench/assoc_plink2.sh, which
  * simulates the cohort, writes it as VCF and PLINK files, and times plink2). This side reads the
  * same VCF, phenotype and covariates and times associationScan (the VCF read timed apart).
- * Target (issue 6): within 3× of plink2.
+ * Target: within 3× of plink2.
  *
  *   node bench/association.bench.mjs
  */

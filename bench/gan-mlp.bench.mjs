@@ -4,9 +4,9 @@
  * 512 → 256 → 256 → 1 with LeakyReLU 0.2, batch 64, non-saturating loss through the library's
  * sigmoid cross-entropy, one Adam step per network with explicit variable lists), on wasm before
  * and after registerTrainingKernels() and on cpu, against ../shared/bench/gan_mlp_torch.py (one
- * thread) in the same run. Target (issue 3): wasm ≥ 0.5× PyTorch. Then the same networks from
+ * thread) in the same run. Target: wasm ≥ 0.5× PyTorch. Then the same networks from
  * createMlpGan trained by GanTrainer.fit (the library's whole step: seeded noise, shuffling,
- * progress, the moving average off), as issue 7 asks.
+ * progress, the moving average off), to compare the whole step with the bare loop.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';

@@ -8,7 +8,7 @@
  * library's kernels (`products: 'backend'`, single precision; what `'auto'` picks there); on the
  * backend, the L2 fit also a second time in the process (its heap grown) and with the features as
  * a float32 tensor made before the timing (as scikit-learn gets an array made before its timing).
- * Targets (issue 6): L2 fit at most scikit-learn's time; L1 at least 10× faster than saga.
+ * Targets: L2 fit at most scikit-learn's time; L1 at least 10× faster than saga.
  *
  *   node bench/logistic.bench.mjs [--samples 2000] [--variants 10000] [--skip-l1]
  */

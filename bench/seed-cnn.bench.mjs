@@ -4,7 +4,7 @@
  * batch 64), training and inference samples/s on wasm (with registerTrainingKernels) and on cpu
  * (stock tfjs and with the library's kernels), against PyTorch on one thread
  * (../shared/bench/seed_cnn_torch.py) in the same run; plus the kernel-time breakdown of one
- * wasm training step. Targets (issue 3): wasm training ≥ 0.5× PyTorch, inference ≥ 1.0×.
+ * wasm training step. Targets: wasm training ≥ 0.5× PyTorch, inference ≥ 1.0×.
  * The wasm backend runs on `--wasm-threads` threads (default: the machine's available
  * parallelism, through useWasmThreads; 1 = the single-threaded build); with more than one, PyTorch
  * is also timed on as many threads, for reference (the ratios stay against one thread). Each

@@ -3,7 +3,7 @@
  * Benchmark: streaming a large VCF through readVcfBlocks, and the process's peak resident
  * memory. The VCF (100,000 variants × 2,500 samples by default, ~1 GB of text) is generated on
  * the fly as a byte stream, so it never sits in memory whole; each block's genotypes are
- * summarised (allele counts) and dropped. Target (issue 6): resident memory under 1.5 GB.
+ * summarised (allele counts) and dropped. Target: resident memory under 1.5 GB.
  *
  *   node bench/vcf-stream.bench.mjs [--variants 100000] [--samples 2500]
  */
