@@ -19,18 +19,17 @@
  * Needs Chromium (Debian: apt-get install chromium); not part of `npm test` (CI has no browser).
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { build } from 'esbuild';
 import { chromium } from 'playwright-core';
 import { createLoss, registerTrainingKernels } from 'tfjs-medkit';
 import { saveModel as saveToFolder } from 'tfjs-medkit/node';
 import { readDicom, readImage, readNifti } from 'tfjs-medkit/vision';
+import { bundlePage, servePage } from './smoke/page-runner.mjs';
 import { vcfCases } from './smoke/vcf-cases.mjs';
 
 const { values: args } = parseArgs({
@@ -175,7 +174,7 @@ window.run = async (files) => {
     niftiGz: await summary((await readNifti(bytes(files.niftiGz))).volume),
     indexedDb: await indexedDbRoundTrip(),
     served: await (async () => {
-      const model = await loadModel(location.origin + '/model/model.json');
+      const model = await loadModel(location.origin + '/files/model.json');
       const probe = tf.tensor2d(${JSON.stringify(PROBE)}, [2, 5]);
       const out = model.predict(probe);
       const result = { prediction: Array.from(await out.data()), loss: model.loss.config };
@@ -204,55 +203,23 @@ window.run = async (files) => {
 };
 `,
 );
-const bundle = await build({
-  entryPoints: [entry],
-  bundle: true,
-  format: 'esm',
-  platform: 'browser',
-  write: false,
-  nodePaths: [join(root, 'node_modules')],
-  alias: {
-    'tfjs-medkit/vision': join(root, 'dist/vision/index.js'),
-    'tfjs-medkit': join(root, 'dist/index.js'),
-  },
-  // the emscripten codecs reach for Node's modules only when they run in Node
-  external: ['fs', 'path', 'crypto', 'module', 'url', 'worker_threads', 'node:*'],
-  logLevel: 'error',
-});
+const script = await bundlePage(entry, root);
 rmSync(dir, { recursive: true, force: true });
 
-// the page comes from http://127.0.0.1: IndexedDB needs an origin (about:blank has none)
-const server = createServer((req, res) => {
-  if (req.url.startsWith('/model/')) {
-    const file = join(modelDir, req.url.slice('/model/'.length).replace(/[^\w.-]/g, ''));
-    try {
-      const body = readFileSync(file);
-      res.writeHead(200, {
-        'content-type': file.endsWith('.json') ? 'application/json' : 'application/octet-stream',
-      });
-      res.end(body);
-    } catch {
-      res.writeHead(404).end();
-    }
-    return;
-  }
-  const script = req.url === '/page.js';
-  res.writeHead(script || req.url === '/' ? 200 : 404, {
-    'content-type': script ? 'text/javascript' : 'text/html',
-  });
-  res.end(
-    script
-      ? bundle.outputFiles[0].text
-      : '<!doctype html><html><body><script type="module" src="/page.js"></script></body></html>',
-  );
-});
-await new Promise((done) => server.listen(0, '127.0.0.1', done));
+// served from http://127.0.0.1: IndexedDB needs an origin (about:blank has none); the model
+// saved in Node is served beside the page
+const server = await servePage(
+  script,
+  Object.fromEntries(
+    ['model.json', 'weights.bin', 'optimizer.bin'].map((f) => [f, join(modelDir, f)]),
+  ),
+);
 const browser = await chromium.launch({ executablePath: args.chromium, args: ['--no-sandbox'] });
 let failures = 0;
 try {
   const page = await browser.newPage();
   page.on('pageerror', (e) => console.error('page error:', e.message));
-  await page.goto(`http://127.0.0.1:${server.address().port}/`);
+  await page.goto(server.base);
   await page.waitForFunction(() => typeof window.run === 'function');
   const b64 = Object.fromEntries(
     Object.entries(files).map(([k, v]) => [k, Buffer.from(v).toString('base64')]),

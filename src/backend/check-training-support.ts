@@ -8,6 +8,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { ArgumentError, BackendError, describeValue } from '../core/errors.js';
+import { flatLayers } from '../core/model-layers.js';
 import {
   DILATION_AWARE_DEPTHWISE_BACKENDS,
   dilatedGradientsRegistered,
@@ -65,17 +66,6 @@ const LAYER_KERNELS: Record<string, LayerNeeds> = {
   Cropping2D: { forward: ['Slice'], backward: ['PadV2'] },
 };
 
-/** Every layer of a model, nested models included. */
-function allLayers(model: tfl.LayersModel): tfl.layers.Layer[] {
-  const out: tfl.layers.Layer[] = [];
-  for (const layer of model.layers) {
-    const nested = (layer as unknown as { layers?: unknown }).layers;
-    if (Array.isArray(nested)) out.push(...allLayers(layer as unknown as tfl.LayersModel));
-    else out.push(layer);
-  }
-  return out;
-}
-
 function dilated(layer: tfl.layers.Layer): boolean {
   const rate = (layer.getConfig() as { dilationRate?: number | number[] }).dilationRate;
   return rate !== undefined && (Array.isArray(rate) ? rate.some((r) => r !== 1) : rate !== 1);
@@ -123,7 +113,7 @@ export function checkTrainingSupport(
     if (!missing.has(what)) missing.set(what, new Set());
     missing.get(what)!.add(layer);
   };
-  for (const layer of allLayers(model)) {
+  for (const layer of flatLayers(model)) {
     const needs = LAYER_KERNELS[layer.getClassName()];
     if (!needs) continue;
     for (const k of needs.forward) {

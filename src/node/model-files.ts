@@ -27,6 +27,8 @@ import {
   type SaveModelOptions,
   saveModel as saveThrough,
   specBytes,
+  splitWeights,
+  weightBytes,
 } from '../training/model-store.js';
 
 const MODEL_FILE = 'model.json';
@@ -44,11 +46,6 @@ async function writeAtomic(path: string, data: string | Uint8Array): Promise<voi
   const tmp = `${path}.tmp-${process.pid}`;
   await writeFile(tmp, data);
   await rename(tmp, path);
-}
-
-function asBytes(data: tf.io.WeightData | undefined): Uint8Array {
-  if (data === undefined) return new Uint8Array(0);
-  return new Uint8Array(tf.io.CompositeArrayBuffer.join(data));
 }
 
 /** A folder path, as opposed to a URL (`indexeddb://…`) or an `IOHandler`. */
@@ -117,27 +114,18 @@ export function folderHandler(directory: string): tf.io.IOHandler {
   if (directory.startsWith('file://')) directory = fileURLToPath(directory);
   return {
     async save(artifacts) {
-      const specs = artifacts.weightSpecs ?? [];
-      const data = asBytes(artifacts.weightData);
-      const model: Uint8Array[] = [];
-      const optimizer: Uint8Array[] = [];
-      const modelSpecs: tf.io.WeightsManifestEntry[] = [];
-      const optimizerSpecs: tf.io.WeightsManifestEntry[] = [];
-      let offset = 0;
-      for (const spec of specs) {
-        const n = specBytes(spec, MODEL_FILE);
-        const isOptimizer = spec.group === 'optimizer';
-        (isOptimizer ? optimizer : model).push(data.subarray(offset, offset + n));
-        (isOptimizer ? optimizerSpecs : modelSpecs).push(spec);
-        offset += n;
-      }
+      const { model, optimizer } = splitWeights(
+        artifacts.weightSpecs ?? [],
+        weightBytes(artifacts.weightData),
+        MODEL_FILE,
+      );
       const metadata = { ...(artifacts.userDefinedMetadata ?? {}) } as Record<string, unknown> & {
         medkit?: MedkitMetadata;
       };
-      if (optimizerSpecs.length > 0) {
+      if (optimizer.specs.length > 0) {
         metadata.medkit = {
           ...(metadata.medkit ?? { version: 1 }),
-          optimizerWeights: { path: OPTIMIZER_FILE, specs: optimizerSpecs },
+          optimizerWeights: { path: OPTIMIZER_FILE, specs: optimizer.specs },
         };
       }
       const modelJson = {
@@ -145,13 +133,13 @@ export function folderHandler(directory: string): tf.io.IOHandler {
         format: artifacts.format,
         generatedBy: artifacts.generatedBy,
         convertedBy: artifacts.convertedBy,
-        weightsManifest: [{ paths: [WEIGHTS_FILE], weights: modelSpecs }],
+        weightsManifest: [{ paths: [WEIGHTS_FILE], weights: model.specs }],
         userDefinedMetadata: metadata,
       };
       await mkdir(directory, { recursive: true });
-      await writeAtomic(join(directory, WEIGHTS_FILE), concatBytes(model));
-      if (optimizerSpecs.length > 0)
-        await writeAtomic(join(directory, OPTIMIZER_FILE), concatBytes(optimizer));
+      await writeAtomic(join(directory, WEIGHTS_FILE), new Uint8Array(model.data));
+      if (optimizer.specs.length > 0)
+        await writeAtomic(join(directory, OPTIMIZER_FILE), new Uint8Array(optimizer.data));
       await writeAtomic(join(directory, MODEL_FILE), JSON.stringify(modelJson));
       return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
     },

@@ -21,6 +21,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { ArgumentError, describeValue } from '../core/errors.js';
+import { flatLayers } from '../core/model-layers.js';
 import type { Random } from '../core/random.js';
 import { resolveOptions } from '../core/validate.js';
 import { dpEpsilon, noiseMultiplierFor } from '../privacy/accountant.js';
@@ -211,20 +212,6 @@ export interface PerExamplePlan {
 const pair = (v: unknown): [number, number] =>
   Array.isArray(v) ? [v[0] as number, (v[1] ?? v[0]) as number] : [v as number, v as number];
 
-/** The layers of a model, nested models included. */
-function allLayers(model: tfl.LayersModel): tfl.layers.Layer[] {
-  const out: tfl.layers.Layer[] = [];
-  const visit = (layers: readonly tfl.layers.Layer[]) => {
-    for (const l of layers) {
-      const inner = (l as unknown as { layers?: tfl.layers.Layer[] }).layers;
-      if (Array.isArray(inner)) visit(inner);
-      else out.push(l);
-    }
-  };
-  visit(model.layers);
-  return out;
-}
-
 /**
  * Refuses what DP-SGD cannot train privately (batch normalisation mixes the examples of a batch)
  * and chooses the per-example gradient path.
@@ -232,7 +219,7 @@ function allLayers(model: tfl.LayersModel): tfl.layers.Layer[] {
  * @internal
  */
 export function planPerExample(fn: string, model: tfl.LayersModel): PerExamplePlan {
-  const layers = allLayers(model);
+  const layers = flatLayers(model);
   for (const l of layers) {
     if (l.getClassName() === 'BatchNormalization' && !isFrozenBatchNorm(l)) {
       throw new ArgumentError(

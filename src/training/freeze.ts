@@ -12,6 +12,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import * as tfc from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { ArgumentError, describeValue } from '../core/errors.js';
+import { flatLayers } from '../core/model-layers.js';
 
 /**
  * Which layers: `until` a layer or stage (every layer from the input up to and including the
@@ -32,20 +33,6 @@ const frozenNorms = new WeakSet<object>();
 /** True for a batch-norm layer `freeze` set to inference mode. @internal */
 export function isFrozenBatchNorm(layer: tfl.layers.Layer): boolean {
   return frozenNorms.has(layer);
-}
-
-/** The model's layers, nested models' layers included, in order. */
-function flatLayers(model: tfl.LayersModel): tfl.layers.Layer[] {
-  const out: tfl.layers.Layer[] = [];
-  const visit = (layers: readonly tfl.layers.Layer[]) => {
-    for (const l of layers) {
-      const inner = (l as unknown as { layers?: tfl.layers.Layer[] }).layers;
-      if (Array.isArray(inner)) visit(inner);
-      else out.push(l);
-    }
-  };
-  visit(model.layers);
-  return out;
 }
 
 const inStage = (name: string, stage: string) =>

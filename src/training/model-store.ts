@@ -57,7 +57,8 @@ export interface MedkitMetadata {
 
 const OPTIMIZER_GROUP = 'optimizer';
 
-function weightBytes(data: tf.io.WeightData | undefined): ArrayBuffer {
+/** The weight data as one buffer. @internal */
+export function weightBytes(data: tf.io.WeightData | undefined): ArrayBuffer {
   if (data === undefined) return new ArrayBuffer(0);
   return tf.io.CompositeArrayBuffer.join(data);
 }
@@ -192,8 +193,14 @@ export function specBytes(spec: tf.io.WeightsManifestEntry, what: string): numbe
   return per * spec.shape.reduce((a, b) => a * b, 1);
 }
 
-/** The weights split into the model's and the optimizer's, each with its own bytes. */
-function splitWeights(
+/**
+ * The weights split into the model's and the optimizer's (tfjs's `'optimizer'` group), each
+ * with its own bytes; the data's size is checked against the specs.
+ *
+ * @throws {@link FormatError} when the data is shorter or longer than the specs describe.
+ * @internal
+ */
+export function splitWeights(
   specs: tf.io.WeightsManifestEntry[],
   data: ArrayBuffer,
   what: string,

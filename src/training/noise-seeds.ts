@@ -9,6 +9,7 @@
  * @module
  */
 import type * as tfl from '@tensorflow/tfjs-layers';
+import { flatLayers } from '../core/model-layers.js';
 import type { Random } from '../core/random.js';
 
 /** The tfjs-layers classes whose training-mode output depends on their `seed` field. */
@@ -33,14 +34,10 @@ export interface SeededLayer {
  */
 export function noiseLayers(...models: tfl.LayersModel[]): SeededLayer[] {
   const found = new Set<SeededLayer>();
-  const visit = (layers: readonly tfl.layers.Layer[]) => {
-    for (const l of layers) {
-      const inner = (l as unknown as { layers?: tfl.layers.Layer[] }).layers;
-      if (Array.isArray(inner)) visit(inner);
+  for (const m of models) {
+    for (const l of flatLayers(m))
       if (SEEDED_LAYERS.has(l.getClassName())) found.add(l as unknown as SeededLayer);
-    }
-  };
-  for (const m of models) visit(m.layers);
+  }
   return [...found];
 }
 
