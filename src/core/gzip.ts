@@ -141,30 +141,35 @@ export async function* gunzipStream(
   source: AsyncIterable<Uint8Array>,
   what: string,
 ): AsyncGenerator<Uint8Array> {
-  let pending = new Uint8Array(0);
+  // arriving chunks wait in `parts` and are joined only once `need` bytes are there (a header's
+  // 18, then the whole member): small chunks cost one copy each, not one copy of the pending data
+  let parts: Uint8Array[] = [];
+  let have = 0;
+  let need = 18; // a BGZF header's BC field is within its first 18 bytes
+  let pending: Uint8Array = new Uint8Array(0);
   let mode: 'bgzf' | 'gzip' | undefined;
   let plain: MemberwiseGunzip | undefined;
-  const append = (chunk: Uint8Array) => {
-    pending = concatBytes([pending, chunk]);
-  };
   for await (const chunk of source) {
     if (mode === 'gzip') {
       yield* plain!.push(chunk);
       continue;
     }
-    append(chunk);
+    parts.push(chunk);
+    have += chunk.length;
+    if (have < need) continue;
+    pending = parts.length === 1 ? parts[0]! : concatBytes(parts);
     if (mode === undefined) {
-      if (pending.length < 18) continue; // a BGZF header's BC field is within its first 18 bytes
       mode = bgzfMemberSize(pending, 0) === undefined ? 'gzip' : 'bgzf';
       if (mode === 'gzip') {
         plain = new MemberwiseGunzip(what);
         yield* plain.push(pending);
-        pending = new Uint8Array(0);
+        parts = [];
         continue;
       }
     }
     // BGZF: inflate every complete member
     let offset = 0;
+    need = 18;
     for (;;) {
       const size = bgzfMemberSize(pending, offset);
       if (size === undefined) {
@@ -175,12 +180,18 @@ export async function* gunzipStream(
         }
         break;
       }
-      if (offset + size > pending.length) break;
+      if (offset + size > pending.length) {
+        need = size;
+        break;
+      }
       yield* await inflateMember(pending.subarray(offset, offset + size), what);
       offset += size;
     }
-    pending = pending.slice(offset);
+    pending = pending.subarray(offset);
+    parts = [pending];
+    have = pending.length;
   }
+  pending = concatBytes(parts);
   if (mode === 'gzip') {
     yield* plain!.push(new Uint8Array(0), true);
     return;
