@@ -39,6 +39,8 @@ import {
   unpackMoleculeGraphs,
   wasserstein1d,
 } from 'tfjs-medkit/generative';
+// in Node and Deno this finds the installed @rdkit/rdkit (a browser app passes initRDKitModule to loadRdkit)
+import 'tfjs-medkit/node';
 
 /** The graph encoding of the example's subset. */
 export const NCI_SPEC = { atomTypes: ['C', 'N', 'O', 'F', 'S', 'Cl', 'Br'], maxAtoms: 20 };

@@ -9,16 +9,42 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-webgl';
 import '@tensorflow/tfjs-backend-webgpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { checkTrainingSupport, registerTrainingKernels } from 'tfjs-medkit';
+import * as tfl from '@tensorflow/tfjs-layers';
+import {
+  checkTrainingSupport,
+  registerSecondOrderGradients,
+  registerTrainingKernels,
+} from 'tfjs-medkit';
+import { ADVERSARIAL_LOSS_KINDS, createMlpGan, GanTrainer } from 'tfjs-medkit/generative';
+import { LogisticRegression } from 'tfjs-medkit/genomics';
 import {
   sigmoidCrossEntropy,
+  sigmoidFocalLoss,
   softmaxCrossEntropy,
   softmaxFocalLoss,
   sparseSoftmaxCrossEntropy,
 } from 'tfjs-medkit/losses';
-import { createResNet, createSimpleCnn, gradCam, saliencyMap } from 'tfjs-medkit/vision';
+import { brierScore, confusionMatrix, rocAuc } from 'tfjs-medkit/metrics';
+import {
+  createDenseNet,
+  createResNet,
+  createSimpleCnn,
+  gradCam,
+  occlusionSensitivity,
+  readDicom,
+  readImage,
+  readNifti,
+  saliencyMap,
+  trainClassifier,
+} from 'tfjs-medkit/vision';
 
 setWasmPaths('/files/');
+// before any backend is set, and again on each (it must be callable both ways, more than once)
+registerTrainingKernels();
+registerSecondOrderGradients(); // the gradient penalties differentiate a gradient
+
+const fileBytes = async (name) =>
+  new Uint8Array(await (await fetch(`/files/${name}`)).arrayBuffer());
 
 /** Deterministic values in [-scale, scale]. */
 const values = (n, k, scale = 1) =>
@@ -76,6 +102,17 @@ const WORKLOADS = {
       gradMaxPool: tf.grad((a) => tf.sum(tf.mul(tf.maxPool(a, 2, 2, 'valid'), u)))(x),
     }));
     tf.dispose([x, w, u, b, m]);
+    return out;
+  },
+  /** Sigmoid focal loss and its gradient, from confident mistakes to near-ties. */
+  focal: async () => {
+    const logits = tf.tensor2d([40, -40, 0, 3, -3, 1e-3, 12, -0.5], [4, 2]);
+    const labels = tf.tensor2d([0, 1, 1, 1, 0, 0, 1, 0], [4, 2]);
+    const out = tf.tidy(() => ({
+      loss: sigmoidFocalLoss(labels, logits, { reduction: 'none' }),
+      grad: tf.grad((l) => sigmoidFocalLoss(labels, l))(logits),
+    }));
+    tf.dispose([logits, labels]);
     return out;
   },
   /** The cross-entropy family and its gradients, logits of ±60 included. */
@@ -159,11 +196,183 @@ const WORKLOADS = {
   },
 };
 
+Object.assign(WORKLOADS, {
+  /** ResNet-18 (narrow, for small crops) trained by the library's trainer for two epochs, then Grad-CAM. */
+  resnet18: async () => {
+    const model = createResNet({
+      inputShape: [16, 16, 1],
+      numClasses: 2,
+      depth: 18,
+      baseFilters: 4,
+      stem: 'small',
+      seed: 5,
+    });
+    const x = tf.tensor4d(values(16 * 256, 0.29), [16, 16, 16, 1]);
+    const y = Array.from({ length: 16 }, (_, i) => i % 2);
+    const { history } = await trainClassifier(
+      model,
+      { x, y },
+      {
+        epochs: 2,
+        batchSize: 8,
+        learningRate: 1e-3,
+        seed: 7,
+      },
+    );
+    const image = tf.tidy(() => tf.squeeze(tf.slice(x, [3, 0, 0, 0], [1, -1, -1, -1]), [0]));
+    const cam = await gradCam(model, image, { classIndex: 1 });
+    const camSum = tf.sum(cam);
+    tf.dispose([x, image, cam]);
+    model.dispose();
+    return { loss: history.loss, camSum };
+  },
+  /** Occlusion sensitivity of a small CNN. */
+  occlusion: async () => {
+    const model = createSimpleCnn({
+      inputShape: [16, 16, 1],
+      numClasses: 2,
+      filters: [4],
+      denseUnits: 0,
+      seed: 4,
+    });
+    const image = tf.tensor3d(values(256, 0.41), [16, 16, 1]);
+    const map = await occlusionSensitivity(model, image, {
+      patchSize: 4,
+      stride: 4,
+      classIndex: 0,
+    });
+    image.dispose();
+    model.dispose();
+    return { map };
+  },
+  /** Depthwise and dilated convolutions (layers no factory covers alone) and a DenseNet: forward and SGD steps. */
+  convKinds: async () => {
+    const input = tfl.input({ shape: [12, 12, 2] });
+    let h = tfl.layers
+      .depthwiseConv2d({
+        kernelSize: 3,
+        depthMultiplier: 2,
+        padding: 'same',
+        depthwiseInitializer: tfl.initializers.glorotUniform({ seed: 1 }),
+      })
+      .apply(input);
+    h = tfl.layers
+      .conv2d({
+        filters: 4,
+        kernelSize: 3,
+        dilationRate: 2,
+        padding: 'same',
+        activation: 'relu',
+        kernelInitializer: tfl.initializers.glorotUniform({ seed: 2 }),
+      })
+      .apply(h);
+    h = tfl.layers.globalAveragePooling2d({}).apply(h);
+    const output = tfl.layers
+      .dense({ units: 3, kernelInitializer: tfl.initializers.glorotUniform({ seed: 3 }) })
+      .apply(h);
+    const custom = tfl.model({ inputs: input, outputs: output });
+    const dense = createDenseNet({
+      inputShape: [16, 16, 1],
+      numClasses: 2,
+      seed: 6,
+      growthRate: 4,
+      blocks: [2, 2],
+      stem: 'small',
+    });
+    const x1 = tf.tensor4d(values(3 * 288, 0.19), [3, 12, 12, 2]);
+    const x2 = tf.tensor4d(values(2 * 256, 0.61), [2, 16, 16, 1]);
+    sgdSteps(custom, x1, [0, 1, 2], 2);
+    sgdSteps(dense, x2, [1, 0], 2);
+    const out = tf.tidy(() => ({ custom: custom.predict(x1), dense: dense.predict(x2) }));
+    tf.dispose([x1, x2]);
+    custom.dispose();
+    dense.dispose();
+    return out;
+  },
+  /** The GAN trainer: every adversarial loss, then WGAN-GP and R1 penalties. */
+  gan: async () => {
+    const real = tf.tensor2d(values(32 * 4, 0.77), [32, 4]);
+    const runs = [
+      ...ADVERSARIAL_LOSS_KINDS.map((loss) => ({ loss })),
+      { loss: 'wasserstein', gradientPenaltyWeight: 10 },
+      { loss: 'non-saturating', r1Weight: 1 },
+    ];
+    const out = {};
+    for (const opts of runs) {
+      const models = createMlpGan({
+        dataShape: [4],
+        latentDim: 3,
+        hidden: [8],
+        dropout: 0,
+        seed: 9,
+      });
+      const trainer = new GanTrainer({ ...models, ...opts, learningRate: 1e-3, seed: 11 });
+      const { history } = await trainer.fit({ x: real }, { epochs: 2, batchSize: 16 });
+      const key = `${opts.loss}${opts.gradientPenaltyWeight ? '+gp' : ''}${opts.r1Weight ? '+r1' : ''}`;
+      out[`${key}.d`] = history.discriminatorLoss;
+      out[`${key}.g`] = history.generatorLoss;
+      trainer.dispose();
+      models.generator.dispose();
+      models.discriminator.dispose();
+    }
+    real.dispose();
+    return out;
+  },
+  /** L1 logistic regression, products on the host (double precision) and on the backend. */
+  logistic: async (backend) => {
+    const n = 80;
+    const X = Array.from({ length: n }, (_, i) =>
+      Array.from({ length: 5 }, (_, j) => Math.sin(i * (j + 1) * 0.37 + j)),
+    );
+    const y = X.map((r, i) => (r[0] - 0.5 * r[2] + 0.3 * Math.cos(i * 1.7) > 0 ? 1 : 0));
+    const out = {};
+    for (const products of ['host', 'backend']) {
+      let model = new LogisticRegression({ penalty: 'l1', C: 0.5, products });
+      if (backend === 'webgpu' && products === 'backend') {
+        // the solver's synchronous read-back is unreliable there: refused, and 'auto' uses the host
+        const refused = await model.fit(X, y).then(
+          () => false,
+          (e) => e.name === 'BackendError',
+        );
+        if (!refused) throw new Error("products: 'backend' was not refused on webgpu");
+        model = new LogisticRegression({ penalty: 'l1', C: 0.5, products: 'auto' });
+      }
+      await model.fit(X, y);
+      out[products] = [...model.coef[0], ...model.intercept];
+    }
+    return out;
+  },
+  /** Metrics on tensors: AUC, Brier score, confusion matrix. */
+  metrics: async () => {
+    const labels = tf.tensor1d(
+      Array.from({ length: 40 }, (_, i) => ((i * 7) % 3 === 0 ? 1 : 0)),
+      'int32',
+    );
+    const scores = tf.tensor1d(
+      values(40, 0.83, 0.4).map((v, i) => v + ((i * 7) % 3 === 0 ? 0.2 : 0) + 0.4),
+    );
+    const predicted = tf.tidy(() => tf.cast(tf.greater(scores, 0.5), 'int32'));
+    const out = {
+      auc: [await rocAuc(labels, scores)],
+      brier: [await brierScore(labels, scores)],
+      confusion: (await confusionMatrix(labels, predicted)).flat(),
+    };
+    tf.dispose([labels, scores, predicted]);
+    return out;
+  },
+  /** The readers: DICOM (uncompressed), NIfTI (gzip), PNG, each to a tensor on this backend. */
+  readers: async () => ({
+    dicom: (await readDicom(await fileBytes('MR_small.dcm'))).image,
+    nifti: (await readNifti(await fileBytes('volume.nii.gz'))).volume,
+    png: (await readImage(await fileBytes('rgba8.png'))).image,
+  }),
+});
+
 /** Runs every workload on `backend`; numbers as plain arrays, and the tensors each left behind. */
 window.runWorkloads = async (backend) => {
   if (!(await tf.setBackend(backend).catch(() => false))) return { unavailable: true };
   await tf.ready();
-  if (backend === 'cpu' || backend === 'wasm') registerTrainingKernels();
+  registerTrainingKernels();
   // every model factory's training needs, checked on this backend (throws naming what is missing)
   let support = 'ok';
   try {
@@ -191,13 +400,13 @@ window.runWorkloads = async (backend) => {
     let start = 0;
     try {
       // a warm-up run first: tfjs-layers keeps a cache of scalar constants it made once
-      tf.dispose(Object.values(await workload()));
+      tf.dispose(Object.values(await workload(backend)).filter((t) => !Array.isArray(t)));
       start = tf.memory().numTensors;
-      const out = await workload();
+      const out = await workload(backend);
       results[name] = {};
       for (const [k, t] of Object.entries(out)) {
-        results[name][k] = Array.from(await t.data());
-        t.dispose();
+        results[name][k] = Array.isArray(t) ? t : Array.from(await t.data());
+        if (!Array.isArray(t)) t.dispose();
       }
     } catch (e) {
       results[name] = { error: String(e?.message ?? e) };

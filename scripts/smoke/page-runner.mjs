@@ -21,6 +21,9 @@ export async function bundlePage(entry, root) {
       'tfjs-medkit/vision': join(root, 'dist/vision/index.js'),
       'tfjs-medkit/losses': join(root, 'dist/losses/index.js'),
       'tfjs-medkit/metrics': join(root, 'dist/metrics/index.js'),
+      'tfjs-medkit/genomics': join(root, 'dist/genomics/index.js'),
+      'tfjs-medkit/generative': join(root, 'dist/generative/index.js'),
+      'tfjs-medkit/privacy': join(root, 'dist/privacy/index.js'),
       'tfjs-medkit': join(root, 'dist/index.js'),
     },
     // the emscripten codecs reach for Node's modules only when they run in Node
@@ -39,9 +42,12 @@ export async function servePage(script, files = {}) {
     const url = new URL(req.url, 'http://x').pathname;
     if (url.startsWith('/files/') && files[url.slice(7)]) {
       const name = url.slice(7);
-      res.writeHead(200, {
-        'content-type': name.endsWith('.wasm') ? 'application/wasm' : 'application/octet-stream',
-      });
+      const type = name.endsWith('.wasm')
+        ? 'application/wasm'
+        : name.endsWith('.js')
+          ? 'text/javascript'
+          : 'application/octet-stream';
+      res.writeHead(200, { 'content-type': type });
       res.end(readFileSync(files[name]));
       return;
     }

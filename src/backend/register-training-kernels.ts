@@ -38,6 +38,7 @@ import { transposeLastTwo } from './kernels/transpose.js';
 import { reluLoop, stepLoop } from './kernels/unary-cpu.js';
 import { unsortedSegmentSumComposed } from './kernels/unsorted-segment-sum.js';
 import { registerLeakyReluGradient } from './leaky-relu-gradient.js';
+import { applyWebglWorkarounds } from './webgl-workarounds.js';
 
 /** One kernel the library provides for a backend. */
 interface Provided {
@@ -149,6 +150,7 @@ function register(backendName: string, p: Provided): void {
 }
 
 function applyAll(): void {
+  applyWebglWorkarounds();
   for (const [backendName, list] of Object.entries(PROVIDED))
     for (const p of list) register(backendName, p);
 }
@@ -185,6 +187,9 @@ function hookSetBackend(): void {
  *   dilation-aware depthwise backprops, `Relu`, `Step` (every ReLU gradient), same-shape or
  *   scalar float32 `Multiply` and `Add` and bias `Add` as plain loops, and
  *   `MedkitAdamUpdate` ({@link fusedAdam}'s one-kernel step, bit for bit tf.train.adam there too).
+ * - webgl: turns off tfjs's lazy unpacking of packed results (`WEBGL_LAZILY_UNPACK`), with which
+ *   a variable left packed by an optimizer's update is read wrongly by the next training step
+ *   (the library's trainers do this themselves on webgl).
  * - every backend: gradients for dilated `conv2d` and `depthwiseConv2d`, which tfjs-core lacks;
  *   the leaky-ReLU gradient as one kernel, `MedkitLeakyReluGrad` (cpu and wasm; tfjs-core's
  *   three-kernel composition elsewhere).

@@ -10,7 +10,13 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { tensorValues } from '../backend/matrix-pass.js';
-import { ArgumentError, describeValue, FormatError, ShapeError } from '../core/errors.js';
+import {
+  ArgumentError,
+  BackendError,
+  describeValue,
+  FormatError,
+  ShapeError,
+} from '../core/errors.js';
 import { isTensor, type MatrixInput, type VectorInput } from '../core/tensors.js';
 import { type Resolved, resolveOptions } from '../core/validate.js';
 import type { DenseMatrix } from './preprocess.js';
@@ -65,7 +71,8 @@ export interface LogisticRegressionOptions {
    * for both products), the solver aiming at tol itself as scikit-learn's lbfgs does (single
    * precision cannot resolve gradients far below it); `'auto'`: the backend for designs of 2²²
    * (about 4 million) values or more when a backend other than `'cpu'` is active (whose products
-   * are no faster than the host's), else the host. Defaults to `'auto'`.
+   * are no faster than the host's) or `'webgpu'` (whose synchronous read-back, which the solver
+   * needs, is unreliable: `'backend'` is refused there), else the host. Defaults to `'auto'`.
    */
   products?: 'auto' | 'host' | 'backend';
 }
@@ -405,12 +412,21 @@ export class LogisticRegression {
     const wide = design.cols > design.rows;
     const where = this.options.products;
     const active = tf.engine().backendName;
+    // the solver reads each product back synchronously; tfjs's webgpu backend reads a result
+    // still on the GPU through a canvas, which gives zeros on some devices (SwiftShader among
+    // them), so its products would be silently wrong
+    if (where === 'backend' && active === 'webgpu') {
+      throw new BackendError(
+        `${fn}: \`products: 'backend'\` needs synchronous read-back, which the webgpu backend does not give reliably; use \`products: 'host'\` (or 'auto', which does there).`,
+      );
+    }
     const onBackend =
       where === 'backend' ||
       (where === 'auto' &&
         design.rows * design.cols * problem.columns >= 1 << 22 &&
         active !== null &&
-        active !== 'cpu');
+        active !== 'cpu' &&
+        active !== 'webgpu');
     // features given as a float32 tensor are on the backend already
     const source = design.tensor;
     if (source && !onBackend) design.data = Float64Array.from(await source.data());

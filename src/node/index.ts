@@ -4,8 +4,12 @@
  * progress reporter, and the multi-threaded wasm backend under Node (`useWasmThreads`). The rest
  * of the library never imports `node:` modules, so it runs in browsers.
  *
+ * Importing it registers the installed optional packages (the DICOM codecs and RDKit) with
+ * {@link registerInstalledPackages}.
+ *
  * @module
  */
+import { registerInstalledPackages } from './optional-packages.js';
 
 export type {
   LoadModelOptions,
@@ -43,3 +47,7 @@ export {
   terminalProgress,
 } from './progress-reporter.js';
 export { useWasmThreads, type WasmThreadsOptions } from './wasm-threads.js';
+export { registerInstalledPackages };
+
+// the installed DICOM codecs and RDKit, for readDicom and the molecule functions
+registerInstalledPackages();

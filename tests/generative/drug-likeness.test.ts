@@ -7,6 +7,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ArgumentError } from '../../src/core/index.js';
 import { drugLikeness, type QedProperties, qedFromProperties } from '../../src/generative/index.js';
+// as in Node: tfjs-medkit/node registers the installed optional packages
+import '../../src/node/index.js';
 
 interface Row {
   smiles: string;

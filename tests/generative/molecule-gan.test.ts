@@ -19,6 +19,8 @@ import {
   packMoleculeGraphs,
   unpackMoleculeGraphs,
 } from '../../src/generative/index.js';
+// as in Node: tfjs-medkit/node registers the installed optional packages
+import '../../src/node/index.js';
 import { describeBackends, expectNoLeak } from '../helpers/backends.js';
 
 registerSecondOrderGradients(); // the penalties differentiate a gradient

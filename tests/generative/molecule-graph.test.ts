@@ -15,6 +15,8 @@ import {
   moleculeMetrics,
 } from '../../src/generative/index.js';
 import '../helpers/backends.js';
+// as in Node: tfjs-medkit/node registers the installed optional packages
+import '../../src/node/index.js';
 
 const nci = readFileSync(new URL('../fixtures/nci-300.smi', import.meta.url), 'utf8')
   .split('\n')

@@ -13,6 +13,8 @@ import {
   useRdkit,
   wasserstein1d,
 } from '../../src/generative/index.js';
+// as in Node: tfjs-medkit/node registers the installed optional packages
+import '../../src/node/index.js';
 
 interface Case {
   generated: string[];

@@ -9,6 +9,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { expect, it } from 'vitest';
 import { ArgumentError, ShapeError } from '../../src/core/index.js';
 import { fitPropertyModel, morganFingerprints } from '../../src/generative/index.js';
+// as in Node: tfjs-medkit/node registers the installed optional packages
+import '../../src/node/index.js';
 import { describeBackends, expectNoLeak } from '../helpers/backends.js';
 
 const fixture = (name: string) =>

@@ -39,6 +39,8 @@ import {
   trainClassifier,
 } from '../../src/vision/index.js';
 import '../helpers/backends.js';
+// as in Node: tfjs-medkit/node registers the installed codecs and RDKit
+import '../../src/node/index.js';
 
 const data = (path: string) => new URL(`../../examples/data/${path}`, import.meta.url);
 const attempts: string[] = [];

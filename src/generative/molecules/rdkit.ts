@@ -1,6 +1,9 @@
 /**
- * RDKit's WebAssembly build (`@rdkit/rdkit`, an optional peer dependency), loaded once, lazily,
- * the same way in Node, Deno and browsers.
+ * RDKit's WebAssembly build (`@rdkit/rdkit`, an optional peer dependency), started once, lazily.
+ * The library never imports the package itself (a dynamic import of an optional package breaks
+ * browser bundles): the application passes `initRDKitModule` to {@link loadRdkit} or a started
+ * module to {@link useRdkit}; `tfjs-medkit/node` registers the installed package for Node and
+ * Deno.
  *
  * @module
  */
@@ -41,6 +44,12 @@ export interface RdkitModule {
 
 /** Options of {@link loadRdkit}. */
 export interface LoadRdkitOptions {
+  /**
+   * `@rdkit/rdkit`'s default export (`initRDKitModule`), imported by the application:
+   * `import initRDKitModule from '@rdkit/rdkit'`. Needed once, in browsers, before the first
+   * molecule function; Node and Deno need it only without `tfjs-medkit/node`.
+   */
+  init?: (options?: object) => Promise<RdkitModule>;
   /**
    * Where the browser finds `RDKit_minimal.wasm` (Emscripten's `locateFile`), when it is not
    * served next to the script. Node and Deno find it themselves.
@@ -104,37 +113,59 @@ export function checkSmilesList(
 
 let loading: Promise<RdkitModule> | undefined;
 let given: RdkitModule | undefined;
+let importer: (() => Promise<unknown>) | undefined;
 
 /**
- * Loads RDKit's WebAssembly build once and returns it; later calls return the same module.
+ * Where `loadRdkit` finds `initRDKitModule` when the application passes none: set by
+ * `tfjs-medkit/node` to an import of the installed `@rdkit/rdkit`. @internal
+ */
+export function setRdkitImporter(load: (() => Promise<unknown>) | undefined): void {
+  importer = load;
+}
+
+const HOW =
+  "in a browser, `import initRDKitModule from '@rdkit/rdkit'` and call `await loadRdkit({ init: initRDKitModule })` once (or `useRdkit(module)`); in Node and Deno, import 'tfjs-medkit/node', which finds an installed @rdkit/rdkit";
+
+/**
+ * Starts RDKit's WebAssembly build once and returns it; later calls return the same module.
  *
- * @throws `BackendError` when `@rdkit/rdkit` is not installed or does not start.
+ * Which build: `options.init` (the application's `initRDKitModule`), else the installed
+ * `@rdkit/rdkit` that `tfjs-medkit/node` registers. The molecule functions call this
+ * themselves, so a browser app calls it once, with `init`, before them.
+ *
+ * @throws `BackendError` when no RDKit was given or registered, or when it does not start.
  * @example
  * ```ts
- * const rdkit = await loadRdkit();
+ * import initRDKitModule from '@rdkit/rdkit';
+ * const rdkit = await loadRdkit({ init: initRDKitModule, locateFile: () => '/RDKit_minimal.wasm' });
  * const mol = rdkit.get_mol('c1ccccc1O');
  * mol?.get_smiles(); // 'Oc1ccccc1'
  * mol?.delete();
  * ```
  */
 export function loadRdkit(options?: LoadRdkitOptions): Promise<RdkitModule> {
-  const { locateFile } = resolveOptions('loadRdkit', options, {
+  const { locateFile, init } = resolveOptions('loadRdkit', options, {
     locateFile: { constraint: { kind: 'function' } },
+    init: { constraint: { kind: 'function' } },
   });
   if (given) return Promise.resolve(given);
   loading ??= (async () => {
-    let init: (o?: object) => Promise<RdkitModule>;
-    try {
-      const mod = (await import('@rdkit/rdkit')) as unknown as { default?: unknown };
-      init = (mod.default ?? mod) as typeof init;
-    } catch (e) {
-      throw new BackendError(
-        'Molecule chemistry needs RDKit: install the optional peer dependency `@rdkit/rdkit` (npm i @rdkit/rdkit).',
-        { cause: e },
-      );
+    let start = init as ((o?: object) => Promise<RdkitModule>) | undefined;
+    if (!start && importer) {
+      try {
+        const mod = (await importer()) as { default?: unknown };
+        start = (mod.default ?? mod) as (o?: object) => Promise<RdkitModule>;
+      } catch (e) {
+        throw new BackendError(
+          'Molecule chemistry needs RDKit: install the optional peer dependency `@rdkit/rdkit` (npm i @rdkit/rdkit).',
+          { cause: e },
+        );
+      }
     }
+    if (!start)
+      throw new BackendError(`Molecule chemistry needs RDKit, and none was given: ${HOW}.`);
     try {
-      return await init(locateFile ? { locateFile } : {});
+      return await start(locateFile ? { locateFile } : {});
     } catch (e) {
       throw new BackendError(`RDKit's WebAssembly module did not start: ${(e as Error).message}.`, {
         cause: e,
@@ -148,8 +179,7 @@ export function loadRdkit(options?: LoadRdkitOptions): Promise<RdkitModule> {
 }
 
 /**
- * Uses an RDKit module the application has already started (e.g. one loaded from a CDN) instead
- * of importing `@rdkit/rdkit`.
+ * Uses an RDKit module the application has already started (e.g. one loaded from a CDN).
  *
  * @example
  * ```ts

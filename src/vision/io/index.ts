@@ -10,6 +10,12 @@ export {
   type DicomValue,
   readDicom,
 } from './dicom.js';
+export {
+  type DicomCodecSource,
+  type DicomCodecs,
+  type RegisterDicomCodecsOptions,
+  registerDicomCodecs,
+} from './dicom-codecs.js';
 export { type DicomVolume, readDicomSeries } from './dicom-series.js';
 export {
   type DecodedImage,

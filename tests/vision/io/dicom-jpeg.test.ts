@@ -9,6 +9,8 @@ import { readFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
 import { FormatError } from '../../../src/core/index.js';
 import { readDicom } from '../../../src/vision/index.js';
+// as in Node: tfjs-medkit/node registers the installed optional packages
+import '../../../src/node/index.js';
 import { describeBackends, expectNoLeak } from '../../helpers/backends.js';
 
 interface Ref {
