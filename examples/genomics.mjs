@@ -18,14 +18,23 @@ import {
   explainPatient,
   GenotypeStandardizer,
   LogisticRegression,
+  manhattanData,
+  manhattanSvg,
   planForRisk,
   qcFilter,
+  qqData,
+  qqSvg,
   readVcf,
 } from 'tfjs-medkit/genomics';
 import { rocAuc } from 'tfjs-medkit/metrics';
+import { barChart } from './report/charts.mjs';
+import { figure } from './report/html.mjs';
 
-/** Runs part 4 (no tensors: it runs on the host in double precision). */
-export async function genomicsDemo() {
+/**
+ * Runs part 4 (no tensors: it runs on the host in double precision); returns the report section
+ * (numbers marked with `show`).
+ */
+export async function genomicsDemo({ show = (_k, v) => String(v) } = {}) {
   const vcf = await readVcf(await readFile(new URL('./data/cohort.vcf.gz', import.meta.url)));
   const table = (await readFile(new URL('./data/cohort_phenotypes.csv', import.meta.url), 'utf8'))
     .trim()
@@ -91,11 +100,12 @@ export async function genomicsDemo() {
   );
   const risks = (await model.predictProba(xTest)).map((p) => p[1]);
   const chosen = model.coef[0].flatMap((c, j) => (c !== 0 ? [kept[j].id] : []));
+  const heldOutAuc = rocAuc(
+    test.map((i) => phenotype[i]),
+    risks,
+  );
   console.log(
-    `L1 risk model: ${chosen.length} variants kept (${chosen.slice(0, 8).join(', ')}${chosen.length > 8 ? ', …' : ''}); held-out ROC AUC ${rocAuc(
-      test.map((i) => phenotype[i]),
-      risks,
-    ).toFixed(3)}`,
+    `L1 risk model: ${chosen.length} variants kept (${chosen.slice(0, 8).join(', ')}${chosen.length > 8 ? ', …' : ''}); held-out ROC AUC ${heldOutAuc.toFixed(3)}`,
   );
 
   // one held-out patient: risk, drivers, and the plan of an illustrative user policy
@@ -113,4 +123,27 @@ export async function genomicsDemo() {
       .map((d) => `${d.name} (${d.contribution >= 0 ? '+' : ''}${d.contribution.toFixed(2)})`)
       .join(', ')}; the example policy says: ${planForRisk(e.risk, policy)}`,
   );
+
+  // the report: Manhattan and QQ plots, the model's coefficients, one patient's explanation
+  const p = results.map((r) => (r.error ? Number.NaN : r.p));
+  const qq = qqData(p.filter(Number.isFinite));
+  const coefficients = model.coef[0]
+    .map((c, j) => ({ name: kept[j].id, value: c }))
+    .filter((b) => b.value !== 0)
+    .sort((a, b) => Math.abs(b.value) - Math.abs(a.value))
+    .slice(0, 15);
+  const full = explainPatient(model, row, { featureNames: kept.map((v) => v.id), top: 10 });
+  const html = `
+<p>A simulated cohort (no real person's data): ${show('genomics.people', matrix.samples, 0)} people ×
+${matrix.variants} variants, a case/control phenotype driven by variants v4 and v9 (the truth is
+known), covariates sex, age and one principal-component-like score. QC kept
+${show('genomics.kept', qc.variants.length, 0)} variants; the scan is logistic and
+covariate-adjusted (Firth where a variant separates cases from controls).</p>
+<div class="grid">
+${figure(manhattanSvg(manhattanData(p, kept), { title: 'Manhattan plot', width: 640, height: 300, threshold: 0.05 / results.length }), `−log10 p along the genome; line: Bonferroni 0.05 over ${results.length} tests.`)}
+${figure(qqSvg(qq, { title: 'QQ plot', width: 320, height: 320 }), `Observed against expected −log10 p; genomic inflation λ_GC = ${show('genomics.lambda', qq.lambda)}.`)}
+${figure(barChart({ title: 'Risk model: L1 coefficients', xLabel: 'coefficient (standardised genotype)', bars: coefficients }), `${show('genomics.selected', chosen.length, 0)} variants kept by the L1 penalty (largest 15 shown); held-out ROC AUC ${show('genomics.auc', heldOutAuc)}.`)}
+${figure(barChart({ title: `Patient ${vcf.samples[test[0]]}: why this risk`, xLabel: 'contribution to the log-odds', bars: full.drivers.map((d) => ({ name: d.name, value: d.contribution })) }), `Risk ${show('genomics.patientRisk', e.risk)}; each bar: coefficient × the patient's standardised genotype. The example policy (illustrative) says: ${planForRisk(e.risk, policy)}.`)}
+</div>`;
+  return { id: 'genomics', title: 'Genomics: association and a personal risk model', html };
 }

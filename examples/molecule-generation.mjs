@@ -33,6 +33,7 @@ import {
   encodeMoleculeGraphs,
   fitPropertyModel,
   GanTrainer,
+  loadRdkit,
   moleculeMetrics,
   packMoleculeGraphs,
   tokenizeSmiles,
@@ -41,6 +42,8 @@ import {
 } from 'tfjs-medkit/generative';
 // in Node and Deno this finds the installed @rdkit/rdkit (a browser app passes initRDKitModule to loadRdkit)
 import 'tfjs-medkit/node';
+import { histogramChart, lineChart } from './report/charts.mjs';
+import { figure } from './report/html.mjs';
 
 /** The graph encoding of the example's subset. */
 export const NCI_SPEC = { atomTypes: ['C', 'N', 'O', 'F', 'S', 'Cl', 'Br'], maxAtoms: 20 };
@@ -116,7 +119,30 @@ async function report(name, generated, training, trainingProperties) {
   console.log(
     `  ${name.padEnd(32)}${f(m.validity).padStart(6)}${f(m.uniqueness).padStart(8)}${f(m.novelty).padStart(8)}${f(m.internalDiversity).padStart(8)}${f(meanQed).padStart(8)}${f(distance('logP'), 2).padStart(7)}${f(distance('qed')).padStart(7)}${f(distance('molecularWeight'), 1).padStart(7)}`,
   );
-  return { ...m, meanQed: meanQed ?? 0 };
+  return {
+    name,
+    ...m,
+    meanQed: meanQed ?? 0,
+    distances: {
+      logP: distance('logP'),
+      qed: distance('qed'),
+      molecularWeight: distance('molecularWeight'),
+    },
+    properties: g,
+    generated,
+  };
+}
+
+/** RDKit's own SVG depiction of a molecule (its canonical drawing), or undefined. */
+async function depict(smiles) {
+  const rdkit = await loadRdkit();
+  const mol = rdkit.get_mol(smiles);
+  if (!mol) return undefined;
+  try {
+    return mol.is_valid() ? mol.get_svg(150, 150).replace(/<\?xml[^>]*>\s*/, '') : undefined;
+  } finally {
+    mol.delete();
+  }
 }
 
 const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -154,6 +180,7 @@ export async function moleculeGenerationDemo({
   data = fileURLToPath(new URL('./data/nci_5k.smi', import.meta.url)),
   guide = false,
   seed = 1,
+  show = (_k, v) => String(v),
 } = {}) {
   const all = await readSmiles(data);
   const train = await trainingSet(all, 10);
@@ -165,7 +192,7 @@ export async function moleculeGenerationDemo({
   const plain = ganTrainer(seed);
   const untrained = await decodeOnly(plain.trainer, samples, { seed: 7 });
   let start = performance.now();
-  await plain.trainer.fit({ x: train.x }, { epochs, batchSize: 64 });
+  const { history } = await plain.trainer.fit({ x: train.x }, { epochs, batchSize: 64 });
   const seconds = (performance.now() - start) / 1000;
   console.log(`trained ${epochs} epochs in ${seconds.toFixed(0)} s on ${tf.getBackend()}`);
 
@@ -175,21 +202,25 @@ export async function moleculeGenerationDemo({
     .map((s) => rng.shuffle(tokenizeSmiles(s)).join(''));
   console.log(`  ${'model'.padEnd(32)}valid  unique   novel  IntDiv     QED  ΔlogP   ΔQED    ΔMW`);
   const results = { seconds };
+  const rows = [];
   results.gan = await report(
     'GAN (drawn from its softmax)',
     await decodeOnly(plain.trainer, samples, { seed: 7 }),
     train.smiles,
     trainProperties,
   );
-  await report(
-    'GAN (most probable choices)',
-    await decodeOnly(plain.trainer, samples, { seed: 7, mode: 'argmax' }),
-    train.smiles,
-    trainProperties,
+  rows.push(results.gan);
+  rows.push(
+    await report(
+      'GAN (most probable choices)',
+      await decodeOnly(plain.trainer, samples, { seed: 7, mode: 'argmax' }),
+      train.smiles,
+      trainProperties,
+    ),
   );
-  await report('same networks, untrained', untrained, train.smiles, trainProperties);
-  await report('shuffled training tokens', shuffled, train.smiles, trainProperties);
-  await report('training set', train.smiles, train.smiles, trainProperties);
+  rows.push(await report('same networks, untrained', untrained, train.smiles, trainProperties));
+  rows.push(await report('shuffled training tokens', shuffled, train.smiles, trainProperties));
+  rows.push(await report('training set', train.smiles, train.smiles, trainProperties));
 
   if (guide) {
     // MolGAN's reward network: QED from packed graphs, refitted on the generator's own samples
@@ -230,6 +261,88 @@ export async function moleculeGenerationDemo({
     '  (Δ: Wasserstein distance to the training set. Published, MOSES data: CharRNN valid 0.975, ORGAN 0.873; MolGAN ≈1.0 valid but few unique)',
   );
   tf.dispose(train.x);
+
+  // the report: losses, drawn molecules, the table, property distributions
+  const distinctValid = [...new Set(results.gan.generated.filter((g) => g))];
+  const drawings = async (list) => {
+    const out = [];
+    for (const smiles of list) {
+      if (out.length === 6) break;
+      const svg = await depict(smiles);
+      if (svg)
+        out.push(`<figure class="molecule">${svg}<figcaption>${smiles}</figcaption></figure>`);
+    }
+    return out.join('');
+  };
+  const rng2 = new Random(seed + 2);
+  const pick = (list, n) => rng2.shuffle([...list]).slice(0, n * 3);
+  const f = (v, d = 3) => (v === undefined ? '–' : v.toFixed(d));
+  const keys = ['gan', 'ganArgmax', 'untrained', 'shuffled', 'training'];
+  const table = rows
+    .map(
+      (r, k) =>
+        `<tr><td>${r.name}</td><td>${show(`molecules.${keys[k]}.validity`, r.validity)}</td><td>${show(`molecules.${keys[k]}.uniqueness`, r.uniqueness)}</td><td>${show(`molecules.${keys[k]}.novelty`, r.novelty)}</td><td>${show(`molecules.${keys[k]}.internalDiversity`, r.internalDiversity)}</td><td>${f(r.meanQed)}</td><td>${f(r.distances.logP, 2)}</td><td>${f(r.distances.qed)}</td><td>${f(r.distances.molecularWeight, 1)}</td></tr>`,
+    )
+    .join('');
+  const html = `
+<p>A MolGAN-style graph GAN trained ${show('molecules.epochs', epochs, 0)} epochs on
+${show('molecules.trainingMolecules', train.smiles.length, 0)} real NCI compounds (C, N, O, F, S,
+Cl, Br; 10–20 heavy atoms), ${samples} molecules drawn from it. Every molecule is checked,
+canonicalised, scored and drawn by RDKit (its WebAssembly build).</p>
+<div class="grid">
+${figure(
+  lineChart({
+    title: 'GAN losses per generator step',
+    xLabel: 'generator step',
+    yLabel: 'loss',
+    series: [
+      { name: 'discriminator', y: history.discriminatorLoss },
+      { name: 'generator', y: history.generatorLoss },
+    ],
+  }),
+  'Non-saturating loss; the discriminator’s includes no penalty here.',
+)}
+${figure(
+  histogramChart({
+    title: 'QED (drug-likeness)',
+    xLabel: 'QED',
+    samples: [
+      { name: 'training set', values: trainProperties.qed },
+      { name: 'GAN', values: results.gan.properties.qed },
+    ],
+  }),
+  'Share of valid molecules per bin.',
+)}
+${figure(
+  histogramChart({
+    title: 'Crippen logP',
+    xLabel: 'logP',
+    samples: [
+      { name: 'training set', values: trainProperties.logP },
+      { name: 'GAN', values: results.gan.properties.logP },
+    ],
+  }),
+  'Share of valid molecules per bin.',
+)}
+${figure(
+  histogramChart({
+    title: 'Molecular weight',
+    xLabel: 'Da',
+    samples: [
+      { name: 'training set', values: trainProperties.molecularWeight },
+      { name: 'GAN', values: results.gan.properties.molecularWeight },
+    ],
+  }),
+  'Share of valid molecules per bin.',
+)}
+</div>
+<h3>Against the baselines</h3>
+<table><tr><th>molecules</th><th>validity</th><th>uniqueness</th><th>novelty</th><th>internal diversity</th><th>mean QED</th><th>Δ logP</th><th>Δ QED</th><th>Δ MW</th></tr>${table}</table>
+<p>Δ: Wasserstein distance of the property's distribution to the training set's. Published on
+MOSES data: CharRNN validity 0.975, ORGAN 0.873; MolGAN ≈ 1.0 valid but few unique.</p>
+<h3>Generated (distinct valid, drawn by RDKit)</h3><div class="grid">${await drawings(pick(distinctValid, 6))}</div>
+<h3>From the training set</h3><div class="grid">${await drawings(pick(train.smiles, 6))}</div>`;
+  results.section = { id: 'molecules', title: 'Drug discovery: a molecular GAN', html };
   return results;
 }
 
