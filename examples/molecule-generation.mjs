@@ -150,20 +150,27 @@ const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
 /** A trainer over the example's networks (new ones unless given), with its optimiser settings. */
 function ganTrainer(seed, { networks, reward } = {}) {
   const { generator, discriminator } = networks ?? createMoleculeGan({ spec: NCI_SPEC, seed });
+  // optimizers given to the trainer stay ours to dispose
+  const optimizers = [tf.train.adam(1e-3, 0.5, 0.9), tf.train.adam(1e-3, 0.5, 0.9)];
   const trainer = new GanTrainer({
     generator,
     discriminator,
     loss: 'non-saturating',
-    generatorOptimizer: tf.train.adam(1e-3, 0.5, 0.9),
-    discriminatorOptimizer: tf.train.adam(1e-3, 0.5, 0.9),
+    generatorOptimizer: optimizers[0],
+    discriminatorOptimizer: optimizers[1],
     seed,
     ...(reward ? { reward, rewardWeight: 10 } : {}),
   });
   return {
     trainer,
     networks: { generator, discriminator },
-    dispose() {
+    /** The trainer and its optimizers; the networks stay. */
+    disposeTrainer() {
       trainer.dispose();
+      for (const o of optimizers) o.dispose();
+    },
+    dispose() {
+      this.disposeTrainer();
       generator.dispose();
       discriminator.dispose();
     },
@@ -253,7 +260,7 @@ export async function moleculeGenerationDemo({
       await decodeOnly(guided.trainer, samples, { seed: 7 }),
       train.smiles,
     );
-    guided.trainer.dispose();
+    guided.disposeTrainer();
     rewardNet.dispose();
   }
   plain.dispose();
