@@ -15,7 +15,12 @@ import {
   registerSecondOrderGradients,
   registerTrainingKernels,
 } from 'tfjs-medkit';
-import { ADVERSARIAL_LOSS_KINDS, createMlpGan, GanTrainer } from 'tfjs-medkit/generative';
+import {
+  ADVERSARIAL_LOSS_KINDS,
+  createDcgan,
+  createMlpGan,
+  GanTrainer,
+} from 'tfjs-medkit/generative';
 import { LogisticRegression } from 'tfjs-medkit/genomics';
 import {
   sigmoidCrossEntropy,
@@ -316,6 +321,23 @@ Object.assign(WORKLOADS, {
       models.discriminator.dispose();
     }
     real.dispose();
+    // a DCGAN (transposed convolutions, batch normalisation) on 16×16 images, WGAN-GP
+    const images = tf.tensor4d(values(16 * 256, 0.37, 0.9), [16, 16, 16, 1]);
+    const dc = createDcgan({ imageSize: 16, latentDim: 8, baseFilters: 4, seed: 12 });
+    const trainer = new GanTrainer({
+      ...dc,
+      loss: 'wasserstein',
+      gradientPenaltyWeight: 10,
+      learningRate: 1e-3,
+      seed: 13,
+    });
+    const { history } = await trainer.fit({ x: images }, { epochs: 1, batchSize: 8 });
+    out['dcgan.d'] = history.discriminatorLoss;
+    out['dcgan.g'] = history.generatorLoss;
+    trainer.dispose();
+    dc.generator.dispose();
+    dc.discriminator.dispose();
+    images.dispose();
     return out;
   },
   /** L1 logistic regression, products on the host (double precision) and on the backend. */
@@ -368,8 +390,14 @@ Object.assign(WORKLOADS, {
   }),
 });
 
-/** Runs every workload on `backend`; numbers as plain arrays, and the tensors each left behind. */
-window.runWorkloads = async (backend) => {
+/**
+ * Runs every workload on `name` (a backend, or `webgl-f16`: webgl made to render to float16
+ * textures, as on a device without float32 ones); numbers as plain arrays, and the tensors each
+ * left behind.
+ */
+window.runWorkloads = async (name) => {
+  const backend = name === 'webgl-f16' ? 'webgl' : name;
+  if (name === 'webgl-f16') tf.env().set('WEBGL_RENDER_FLOAT32_ENABLED', false);
   if (!(await tf.setBackend(backend).catch(() => false))) return { unavailable: true };
   await tf.ready();
   registerTrainingKernels();
@@ -387,6 +415,15 @@ window.runWorkloads = async (backend) => {
         stem: 'small',
         seed: 1,
       }),
+      createDenseNet({
+        inputShape: [16, 16, 1],
+        numClasses: 2,
+        blocks: [2],
+        growthRate: 4,
+        seed: 1,
+      }),
+      ...Object.values(createDcgan({ imageSize: 16, latentDim: 8, baseFilters: 4, seed: 1 })),
+      ...Object.values(createMlpGan({ dataShape: [4], latentDim: 3, hidden: [8], seed: 1 })),
     ]) {
       checkTrainingSupport(m, backend);
       m.dispose();
@@ -413,6 +450,12 @@ window.runWorkloads = async (backend) => {
     }
     leaks[name] = tf.memory().numTensors - start;
   }
-  return { backend: tf.getBackend(), support, results, leaks };
+  return {
+    backend: tf.getBackend(),
+    precision: tf.backend().floatPrecision(),
+    support,
+    results,
+    leaks,
+  };
 };
 window.pageReady = true;

@@ -5,6 +5,8 @@
  *
  * @module
  */
+
+import { precisionHint } from '../backend/webgl-workarounds.js';
 import { MedkitError } from '../core/errors.js';
 import { type ProgressCallback, ProgressClock, type ProgressEventType } from '../core/progress.js';
 import type { EarlyStopping } from './early-stopping.js';
@@ -153,7 +155,7 @@ export async function runTrainingLoop<B>(spec: LoopSpec<B>): Promise<LoopResult>
           const v = figures[name];
           if (v !== undefined && !Number.isFinite(v)) {
             throw new MedkitError(
-              `${spec.fn}: the ${name} became ${v} at epoch ${epoch}, step ${step}; ${spec.guardHint(at)}.`,
+              `${spec.fn}: the ${name} became ${v} at epoch ${epoch}, step ${step}; ${spec.guardHint(at)}${precisionHint()}.`,
             );
           }
         }

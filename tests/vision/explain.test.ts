@@ -269,3 +269,30 @@ describe('explanations refuse bad input', () => {
     m.dispose();
   });
 });
+
+describe('explanations whose gradients overflow', () => {
+  it('are a BackendError, never a map of NaN', async () => {
+    // cpu: its kernels keep the NaN of ∞ − ∞ (the check itself is the same on every backend)
+    await tf.setBackend('cpu');
+    const m = createSimpleCnn({
+      inputShape: [8, 8, 1],
+      numClasses: 2,
+      filters: [2],
+      denseUnits: 0,
+      seed: 1,
+    });
+    // logits weights near float32's limit: the class score and its gradient overflow
+    const logits = m.getLayer('simple_cnn_logits');
+    logits.setWeights(logits.getWeights().map((w) => tf.fill(w.shape, 3e38)));
+    const x = tf.fill([8, 8, 1], 1);
+    await expectNoLeak(async () => {
+      for (const explain of [gradCam, saliencyMap]) {
+        await expect(explain(m, x, { classIndex: 1 })).rejects.toThrow(
+          /the map came out non-finite .* the model's gradients overflowed/,
+        );
+      }
+    });
+    x.dispose();
+    m.dispose();
+  });
+});

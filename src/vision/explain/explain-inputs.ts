@@ -7,7 +7,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { ArgumentError, describeValue, ShapeError } from '../../core/errors.js';
+import { precisionHint } from '../../backend/webgl-workarounds.js';
+import { ArgumentError, BackendError, describeValue, ShapeError } from '../../core/errors.js';
 import { checkFinite, formatShape, isTensor } from '../../core/tensors.js';
 
 /** A checked image batch and what the model says about it. @internal */
@@ -192,7 +193,21 @@ export function classLogOdds(
  *
  * @internal
  */
-export function returnedMap(map: tf.Tensor, input: ExplainInput): tf.Tensor {
+export async function returnedMap(
+  map: tf.Tensor,
+  input: ExplainInput,
+  fn: string,
+): Promise<tf.Tensor> {
+  // a non-finite map (gradients that overflowed) is an error, never a picture of NaN
+  const values = await map.data();
+  for (let i = 0; i < values.length; i++) {
+    if (!Number.isFinite(values[i]!)) {
+      map.dispose();
+      throw new BackendError(
+        `${fn}: the map came out non-finite (${values[i]}) on the ${tf.getBackend()} backend: the model's gradients overflowed${precisionHint()}.`,
+      );
+    }
+  }
   if (!input.single && input.batch.shape[0]! > 1) return map;
   const one = tf.squeeze(map, [0]);
   map.dispose();

@@ -139,7 +139,7 @@ export async function gradCam(
     });
     const map = toHeatmap(heat, input.spatial);
     heat.dispose();
-    return returnedMap(map, input);
+    return await returnedMap(map, input, 'gradCam');
   } finally {
     input.batch.dispose();
   }

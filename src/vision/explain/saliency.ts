@@ -86,7 +86,7 @@ export async function saliencyMap(
     });
     const map = toHeatmap(raw, input.spatial);
     raw.dispose();
-    return returnedMap(map, input);
+    return await returnedMap(map, input, 'saliencyMap');
   } finally {
     input.batch.dispose();
   }
