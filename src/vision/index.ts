@@ -22,6 +22,13 @@ export {
   unfreeze,
 } from '../training/index.js';
 export * from './augment/index.js';
+export {
+  type DeidentificationChange,
+  type DeidentifiedDicom,
+  type DeidentifyOptions,
+  deidentifyDicom,
+  type PrivateAttribute,
+} from './deid/deidentify.js';
 export * from './explain/index.js';
 export * from './io/index.js';
 export * from './models/index.js';
