@@ -70,22 +70,62 @@ const DEFLATED = '1.2.840.10008.1.2.1.99';
 const BIG_EXPLICIT = '1.2.840.10008.1.2.2';
 const RLE = '1.2.840.10008.1.2.5';
 
-/** The element's VR: as written, or the dictionary's for implicit VR and for UN (as pydicom). */
-function vrOf(el: Element): string | undefined {
-  if (el.vr && el.vr !== 'UN') return el.vr;
-  return DICOM_DICTIONARY[el.tag]?.[0] ?? el.vr;
+/**
+ * Attributes whose VR the standard gives as "US or SS": SS when PixelRepresentation is 1
+ * (signed pixels), as pydicom resolves them. The dictionary lists them as US.
+ */
+const US_OR_SS = new Set([
+  'x00280104', // SmallestValidPixelValue
+  'x00280105', // LargestValidPixelValue
+  'x00280106', // SmallestImagePixelValue
+  'x00280107', // LargestImagePixelValue
+  'x00280108', // SmallestPixelValueInSeries
+  'x00280109', // LargestPixelValueInSeries
+  'x00280110', // SmallestImagePixelValueInPlane
+  'x00280111', // LargestImagePixelValueInPlane
+  'x00280120', // PixelPaddingValue
+  'x00280121', // PixelPaddingRangeLimit
+  'x00283002', // LUTDescriptor (its first value)
+]);
+
+/** The dictionary entry of a tag; repeating groups (60xx overlays, 50xx curves) by their first group. */
+function dictionaryEntry(tag: string): readonly [string, string] | undefined {
+  const direct = DICOM_DICTIONARY[tag];
+  if (direct) return direct;
+  const group = Number.parseInt(tag.slice(1, 5), 16);
+  if ((group & 0xff00) === 0x6000 || (group & 0xff00) === 0x5000) {
+    const base = DICOM_DICTIONARY[`x${(group & 0xff00).toString(16)}${tag.slice(5)}`];
+    if (base) return [base[0], `${base[1]}_${tag.slice(1, 5).toUpperCase()}`];
+  }
+  return undefined;
 }
 
-function attributes(ds: DataSet, depth = 0): DicomAttributes {
+/**
+ * The element's VR: as written, or the dictionary's for implicit VR and for UN (as pydicom), US
+ * or SS resolved by PixelRepresentation.
+ */
+function vrOf(el: Element, signedPixels: boolean, implicit: boolean): string | undefined {
+  if (el.vr && el.vr !== 'UN' && !implicit) return el.vr;
+  const vr = dictionaryEntry(el.tag)?.[0] ?? el.vr;
+  return vr === 'US' && signedPixels && US_OR_SS.has(el.tag) ? 'SS' : vr;
+}
+
+function attributes(ds: DataSet, implicit: boolean, depth = 0, signed?: boolean): DicomAttributes {
+  // PixelRepresentation of this data set, or of the enclosing one for items
+  const pr = ds.elements.x00280103 ? ds.uint16('x00280103') : undefined;
+  const signedPixels = pr === undefined ? (signed ?? false) : pr === 1;
   const out: DicomAttributes = {};
   for (const [tag, el] of Object.entries(ds.elements)) {
     if (tag.endsWith('0000') && tag !== 'x00000000') continue; // group lengths
-    const key = DICOM_DICTIONARY[tag]?.[1] ?? tag;
-    const vr = vrOf(el);
+    // repeating groups keep their group: OverlayRows for 6000, OverlayRows_6002 for 6002
+    const key = dictionaryEntry(tag)?.[1] ?? tag;
+    const vr = vrOf(el, signedPixels, implicit);
     if (el.items) {
       out[key] =
         depth < 16
-          ? el.items.map((item) => (item.dataSet ? attributes(item.dataSet, depth + 1) : {}))
+          ? el.items.map((item) =>
+              item.dataSet ? attributes(item.dataSet, implicit, depth + 1, signedPixels) : {},
+            )
           : [];
       continue;
     }
@@ -122,7 +162,7 @@ function attributes(ds: DataSet, depth = 0): DicomAttributes {
                   : vr === 'FL'
                     ? ds.float(tag, i)
                     : ds.double(tag, i);
-        const values = Array.from({ length: Math.min(count, 1024) }, (_, i) => read(i) as number);
+        const values = Array.from({ length: count }, (_, i) => read(i) as number);
         out[key] = values.length === 1 ? values[0]! : values;
       } else if (vr === 'AT') {
         out[key] = ds.attributeTag(tag) ?? '';
@@ -232,7 +272,7 @@ export async function readDicom(bytes: Uint8Array): Promise<DicomImage> {
       source.set(inflated, position);
     }
     ds = dicomParser.parseDicom(source, {
-      vrCallback: (tag: string) => DICOM_DICTIONARY[tag]?.[0],
+      vrCallback: (tag: string) => dictionaryEntry(tag)?.[0],
       ...(syntax === DEFLATED ? { inflater: (b: Uint8Array) => b } : {}),
     } as never);
   } catch (e) {
@@ -241,7 +281,7 @@ export async function readDicom(bytes: Uint8Array): Promise<DicomImage> {
     });
   }
   const transferSyntax = ds.string('x00020010')?.trim() ?? '';
-  const meta = attributes(ds);
+  const meta = attributes(ds, ds.string('x00020010')?.trim() === '1.2.840.10008.1.2');
   const pixel = ds.elements.x7fe00010;
   if (!pixel)
     throw new FormatError(`${fn}: the file has no PixelData (7FE0,0010); it is not an image.`);

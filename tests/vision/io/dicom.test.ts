@@ -150,3 +150,40 @@ describe('readDicomSeries', () => {
     await expect(readDicomSeries([series(0), file('MR_small.dcm')])).rejects.toThrow(FormatError);
   });
 });
+
+describe('readDicom: ambiguous VRs, long multi-values, repeating groups (implicit VR)', () => {
+  it('reads them as pydicom does', async () => {
+    // MR_small in implicit VR (signed pixels) with attributes added by the library's writer
+    const { readPart10, writePart10 } = await import('../../../src/vision/deid/part10.js');
+    const file = readPart10(
+      new Uint8Array(
+        readFileSync(new URL('../../fixtures/dicom/MR_small_implicit.dcm', import.meta.url)),
+      ),
+      'test',
+    );
+    const le16 = (values: number[], signed = false) => {
+      const b = new Uint8Array(values.length * 2);
+      const v = new DataView(b.buffer);
+      values.forEach((x, i) => (signed ? v.setInt16(2 * i, x, true) : v.setUint16(2 * i, x, true)));
+      return b;
+    };
+    const lut = Array.from({ length: 3000 }, (_, i) => (i * 7) % 65536);
+    const added = [
+      { tag: 0x00280106, vr: 'SS', value: le16([-1234], true) }, // SmallestImagePixelValue
+      { tag: 0x00283006, vr: 'US', value: le16(lut) }, // LUTData, 3,000 values
+      { tag: 0x60020010, vr: 'US', value: le16([2]) }, // OverlayRows of overlay group 6002
+      { tag: 0x60023000, vr: 'OW', value: new Uint8Array([1, 2, 3, 4]) }, // OverlayData
+    ];
+    const dataset = [...file.dataset.filter((e) => e.tag !== 0x00280106), ...added].sort(
+      (a, b) => a.tag - b.tag,
+    );
+    const bytes = writePart10({ ...file, dataset });
+    const { meta, image } = await readDicom(bytes);
+    image.dispose();
+    expect(meta.PixelRepresentation).toBe(1);
+    expect(meta.SmallestImagePixelValue).toBe(-1234); // SS, not 64302 as US
+    expect(meta.LUTData).toEqual(lut); // every value, not the first 1,024
+    expect(meta.OverlayRows_6002).toBe(2);
+    expect(meta.OverlayData_6002).toEqual({ bytes: 4 });
+  });
+});
