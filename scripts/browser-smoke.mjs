@@ -28,7 +28,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { chromium } from 'playwright-core';
 import { createLoss, registerTrainingKernels } from 'tfjs-medkit';
 import { saveModel as saveToFolder } from 'tfjs-medkit/node';
-import { readDicom, readImage, readNifti } from 'tfjs-medkit/vision';
+import { deidentifyDicom, readDicom, readImage, readNifti } from 'tfjs-medkit/vision';
 import { bundlePage, servePage } from './smoke/page-runner.mjs';
 import { vcfCases } from './smoke/vcf-cases.mjs';
 
@@ -65,6 +65,14 @@ const expected = {
   dicomJpeg: await summary((await readDicom(files.dicomJpeg)).image),
   dicomDeflated: await summary((await readDicom(files.dicomDeflated)).image),
   niftiGz: await summary((await readNifti(files.niftiGz)).volume),
+};
+// de-identification: the same key gives the same file (UIDs through WebCrypto's HMAC, deflate)
+const sha256 = async (b) => Buffer.from(await crypto.subtle.digest('SHA-256', b)).toString('hex');
+expected.deid = {
+  dicom: await sha256((await deidentifyDicom(files.dicom, { uidKey: 'smoke' })).bytes),
+  dicomDeflated: await sha256(
+    (await deidentifyDicom(files.dicomDeflated, { uidKey: 'smoke' })).bytes,
+  ),
 };
 
 // a convolution, its two gradients and a dense layer on cpu with the library's kernels, from
@@ -114,7 +122,7 @@ import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { createLoss, loadModel, readVcf, readVcfBlocks, registerTrainingKernels, saveModel } from 'tfjs-medkit';
-import { imageFromPixels, readDicom, readImage, readNifti } from 'tfjs-medkit/vision';
+import { deidentifyDicom, imageFromPixels, readDicom, readImage, readNifti } from 'tfjs-medkit/vision';
 import { vcfChecks } from ${JSON.stringify(join(root, 'scripts/smoke/vcf-checks.mjs'))};
 const summary = async (t) => {
   const v = await t.data();
@@ -173,6 +181,13 @@ window.run = async (files) => {
     dicomDeflated: await summary((await readDicom(bytes(files.dicomDeflated))).image),
     niftiGz: await summary((await readNifti(bytes(files.niftiGz))).volume),
     indexedDb: await indexedDbRoundTrip(),
+    deid: await (async () => {
+      const hex = async (b) => Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', b)), (x) => x.toString(16).padStart(2, '0')).join('');
+      return {
+        dicom: await hex((await deidentifyDicom(bytes(files.dicom), { uidKey: 'smoke' })).bytes),
+        dicomDeflated: await hex((await deidentifyDicom(bytes(files.dicomDeflated), { uidKey: 'smoke' })).bytes),
+      };
+    })(),
     served: await (async () => {
       const model = await loadModel(location.origin + '/files/model.json');
       const probe = tf.tensor2d(${JSON.stringify(PROBE)}, [2, 5]);
@@ -242,6 +257,11 @@ try {
   check('readDicom(JPEG baseline)', got.dicomJpeg, expected.dicomJpeg);
   check('readDicom(deflated)', got.dicomDeflated, expected.dicomDeflated);
   check('readNifti(.nii.gz)', got.niftiGz, expected.niftiGz);
+  for (const k of ['dicom', 'dicomDeflated']) {
+    const same = got.deid[k] === expected.deid[k];
+    if (!same) failures++;
+    console.log(`${same ? 'ok  ' : 'FAIL'} deidentifyDicom(${k}): the same file as in Node`);
+  }
   const servedOk =
     JSON.stringify(got.served.prediction) === JSON.stringify(expected.served) &&
     got.served.loss?.options?.labelSmoothing === 0.2;
