@@ -13,6 +13,7 @@ import {
   F32X4_ADD,
   F32X4_EXTRACT_LANE,
   F32X4_MUL,
+  F32X4_RELAXED_MADD,
   F32X4_SPLAT,
   funcBody,
   get,
@@ -39,21 +40,28 @@ import {
  * in the shapes measured). No packing of B, which XNNPACK redoes for every new B. Params 0 a, 1 b,
  * 2 c, 3 M, 4 K, 5 N, 6 ld; locals 7 i, 8 j (bytes), 9 k, 10 pa, 11 pb, 12 A's row bytes, 13 N·4;
  * v128 14–21 accumulators, 22–23 B's two vectors, 24 A's value, 25 zero.
+ *
+ * With `relaxed`, each term is one `f32x4.relaxed_madd` (relaxed SIMD): fused into one rounding
+ * where the hardware has fused multiply-add, so its sums may differ from the plain loop's by the
+ * rounding of the products, at most 2K·2⁻²⁴·Σ|aₖbₖ| for K terms.
  */
-export function gemmBody(): number[] {
+export function gemmBody(relaxed = false): number[] {
   const [a, b, c, M, K, N, ld] = [0, 1, 2, 3, 4, 5, 6];
   const [i, j, k, pa, pb, rowA, cols] = [7, 8, 9, 10, 11, 12, 13];
   const acc = (r: number, h: number) => 14 + 2 * r + h;
   const [b0, b1, av, zero] = [22, 23, 24, 25];
   const rows = [0, 1, 2, 3];
-  const mulAdd = (r: number, h: number, bv: number) => [
-    ...get(acc(r, h)),
-    ...get(av),
-    ...get(bv),
-    ...simd(F32X4_MUL),
-    ...simd(F32X4_ADD),
-    ...set(acc(r, h)),
-  ];
+  const mulAdd = (r: number, h: number, bv: number) =>
+    relaxed
+      ? [...get(av), ...get(bv), ...get(acc(r, h)), ...simd(F32X4_RELAXED_MADD), ...set(acc(r, h))]
+      : [
+          ...get(acc(r, h)),
+          ...get(av),
+          ...get(bv),
+          ...simd(F32X4_MUL),
+          ...simd(F32X4_ADD),
+          ...set(acc(r, h)),
+        ];
   const term = [
     ...get(pb),
     ...load128,

@@ -164,7 +164,10 @@ describe('readDicom: ambiguous VRs, long multi-values, repeating groups (implici
     const le16 = (values: number[], signed = false) => {
       const b = new Uint8Array(values.length * 2);
       const v = new DataView(b.buffer);
-      values.forEach((x, i) => (signed ? v.setInt16(2 * i, x, true) : v.setUint16(2 * i, x, true)));
+      for (const [i, x] of values.entries()) {
+        if (signed) v.setInt16(2 * i, x, true);
+        else v.setUint16(2 * i, x, true);
+      }
       return b;
     };
     const lut = Array.from({ length: 3000 }, (_, i) => (i * 7) % 65536);

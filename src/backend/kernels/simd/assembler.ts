@@ -40,6 +40,8 @@ export const F64X2_PROMOTE_LOW_F32X4 = 0x5f;
 export const F64X2_ADD = 0xf0;
 export const F32X4_ADD = 0xe4;
 export const F32X4_MUL = 0xe6;
+/** Relaxed SIMD: a·b + c, fused where the hardware fuses (a proposal shipped in V8 11.4). */
+export const F32X4_RELAXED_MADD = 0x105;
 export const F32_LOAD = 0x2a;
 export const F32_STORE = 0x38;
 export const F32_ADD = 0x92;

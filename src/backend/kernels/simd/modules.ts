@@ -30,6 +30,9 @@
  *   gradients transpose batch-sized operands).
  * - `rowDots` (the second module): a matrix times a vector, one pass over the matrix.
  *
+ * - `gemm` again, in relaxed SIMD (`f32x4.relaxed_madd`), where the runtime validates it: it
+ *   replaces the plain one (see {@link allowRelaxedSimd}).
+ *
  * Each module stays under 4 KB (3.9 KB and 0.3 KB now): Chromium refuses to compile larger modules
  * synchronously on a page's main thread, and kernels are synchronous.
  *
@@ -208,12 +211,24 @@ const MODULES: readonly (readonly LoopEntry[])[] = [
   ],
 ];
 
+/**
+ * Loops that need relaxed SIMD (on by default in Chromium, Deno, and Node 22 and later; Node 20
+ * only with `--experimental-wasm-relaxed-simd`): where the runtime validates them, they replace
+ * the plain loops of the same names.
+ */
+const RELAXED: readonly LoopEntry[] = [
+  { name: 'gemm', signature: 'seven', body: () => gemmBody(true) },
+];
+
 /** The number of modules the loops come in. @internal */
 export const SIMD_MODULES = MODULES.length;
 
-/** Module `part`'s bytes, importing `env.memory` (shared or not). @internal */
-export function simdModuleBytes(shared: boolean, part = 0): Uint8Array<ArrayBuffer> {
-  const loops = MODULES[part]!;
+/** Module `part`'s bytes (`'relaxed'`: the relaxed-SIMD loops), importing `env.memory` (shared or not). @internal */
+export function simdModuleBytes(
+  shared: boolean,
+  part: number | 'relaxed' = 0,
+): Uint8Array<ArrayBuffer> {
+  const loops = part === 'relaxed' ? RELAXED : MODULES[part]!;
   const limits = shared ? [0x03, ...uleb(0), ...uleb(65536)] : [0x00, ...uleb(0)];
   const bodies = loops.map((loop) => loop.body());
   return new Uint8Array([
@@ -227,7 +242,28 @@ export function simdModuleBytes(shared: boolean, part = 0): Uint8Array<ArrayBuff
 }
 
 const modules = new Map<boolean, WebAssembly.Module[] | null>();
+const relaxedModules = new Map<boolean, WebAssembly.Module | null>();
 const instances = new WeakMap<WebAssembly.Memory, SimdLoops>();
+const plainInstances = new WeakMap<WebAssembly.Memory, SimdLoops>();
+let relaxedAllowed = true;
+
+/**
+ * Whether the relaxed-SIMD loops may be used (where the runtime has them); `false` keeps the
+ * plain ones everywhere (for comparisons). Loops already bound to a memory stay as they are.
+ * @internal
+ */
+export function allowRelaxedSimd(allowed: boolean): void {
+  relaxedAllowed = allowed;
+}
+
+/** Whether this runtime validates the relaxed-SIMD loops. @internal */
+export function hasRelaxedSimd(shared = false): boolean {
+  if (!relaxedModules.has(shared)) {
+    const bytes = simdModuleBytes(shared, 'relaxed');
+    relaxedModules.set(shared, WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null);
+  }
+  return relaxedModules.get(shared) !== null;
+}
 
 /** The loops bound to the wasm backend's memory, or undefined where they cannot run. @internal */
 export function simdFor(backend: unknown): SimdLoops | undefined {
@@ -240,7 +276,9 @@ export function simdFor(backend: unknown): SimdLoops | undefined {
  * heap), or undefined where WebAssembly SIMD is not available. @internal
  */
 export function simdForMemory(memory: WebAssembly.Memory): SimdLoops | undefined {
-  const cached = instances.get(memory);
+  const relaxed = relaxedAllowed;
+  const cache = relaxed ? instances : plainInstances;
+  const cached = cache.get(memory);
   if (cached) return cached;
   const shared =
     typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
@@ -255,10 +293,13 @@ export function simdForMemory(memory: WebAssembly.Memory): SimdLoops | undefined
   }
   const compiled = modules.get(shared);
   if (!compiled) return undefined;
+  const extra = relaxed && hasRelaxedSimd(shared) ? [relaxedModules.get(shared)!] : [];
   const loops = Object.assign(
     {},
-    ...compiled.map((module) => new WebAssembly.Instance(module, { env: { memory } }).exports),
+    ...[...compiled, ...extra].map(
+      (module) => new WebAssembly.Instance(module, { env: { memory } }).exports,
+    ),
   ) as SimdLoops;
-  instances.set(memory, loops);
+  cache.set(memory, loops);
   return loops;
 }
