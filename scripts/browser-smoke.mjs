@@ -240,11 +240,12 @@ try {
     Object.entries(files).map(([k, v]) => [k, Buffer.from(v).toString('base64')]),
   );
   const got = await page.evaluate((f) => window.run(f), b64);
-  const check = (name, a, b) => {
+  /** Same shape, sums within `rtol`, first values equal (or within `rtol` of their size). */
+  const check = (name, a, b, rtol = 0) => {
     const ok =
       JSON.stringify(a.shape) === JSON.stringify(b.shape) &&
-      Math.abs(a.sum - b.sum) <= 1e-6 * Math.max(1, Math.abs(b.sum)) &&
-      a.first.every((x, i) => x === b.first[i]);
+      Math.abs(a.sum - b.sum) <= Math.max(1e-6, rtol) * Math.max(1, Math.abs(b.sum)) &&
+      a.first.every((x, i) => Math.abs(x - b.first[i]) <= rtol * Math.max(1, Math.abs(b.first[i])));
     if (!ok) failures++;
     console.log(`${ok ? 'ok  ' : 'FAIL'} ${name}: [${a.shape}] sum ${a.sum}`);
   };
@@ -278,8 +279,10 @@ try {
     if (!ok) failures++;
     console.log(`${ok ? 'ok  ' : 'FAIL'} VCF ${name}: ${JSON.stringify(actual)}`);
   }
+  // Chromium has relaxed SIMD, the Node running this may not: its products round the fused
+  // way (within 2K·2⁻²⁴·Σ|ab| of the plain ones), so the kernels agree to 1e-4, not bit for bit
   for (const k of Object.keys(got.kernels))
-    check(`cpu training kernels: ${k}`, got.kernels[k], expected[`kernels.${k}`]);
+    check(`cpu training kernels: ${k}`, got.kernels[k], expected[`kernels.${k}`], 1e-4);
   if (got.tensors !== 0) failures++;
   console.log(`${got.tensors === 0 ? 'ok  ' : 'FAIL'} tensors left in the page: ${got.tensors}`);
 } finally {
