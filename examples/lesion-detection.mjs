@@ -53,7 +53,7 @@ const axialSlice = (volume, z) =>
 const unitScale = (t) => scaleIntensityPercentiles(t, { lower: 1, upper: 99, clip: true });
 
 /** The real slices, each [h, w] in [0, 1], with a name, a group and the split it belongs to. */
-async function loadSources() {
+export async function loadSources() {
   const sources = [];
   const add = async (name, image, split) => {
     const [h, w] = image.shape;
@@ -100,7 +100,7 @@ async function loadSources() {
 }
 
 /** Patches of a source inside its anatomy, half with a simulated lesion. */
-function samplePatches(source, count, random, group) {
+export function samplePatches(source, count, random, group) {
   const { h, w, values } = source;
   const tissue = (y, x) => values[y * w + x] > 0.15;
   const out = [];

@@ -16,6 +16,12 @@
  *                   images of T-shirts, trousers, pullovers, dresses and coats, pretrained 5
  *                   epochs; n drawn from sandals, shirts, sneakers, bags and ankle boots; 1,000
  *                   held out)
+ *   --data lesions  simulated lesions in real anatomy (the demo's imaging task,
+ *                   examples/lesion-detection.mjs): the source task is lesion or not in 3,000
+ *                   patches of the ten b=0 brain MRI slices (pretrained 10 epochs); the target
+ *                   task is the same question on other images, CT, T1 and nibabel's anatomical
+ *                   slices: n drawn from 7 slices, 500 held out from 5 others (the MR slice
+ *                   among them). Two classes; the network has a third convolution block.
  *
  *   node examples/transfer-learning.mjs [--data digits|fashion] [--seeds 5] [--backend wasm|cpu]
  *
@@ -31,6 +37,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { Random, registerTrainingKernels, splitIndices } from 'tfjs-medkit';
 import { rocAuc } from 'tfjs-medkit/metrics';
 import { createSimpleCnn, freeze, replaceHead, trainClassifier } from 'tfjs-medkit/vision';
+import { loadSources, samplePatches } from './lesion-detection.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -51,6 +58,35 @@ const T95 = { 2: 12.706, 3: 4.303, 4: 3.182, 5: 2.776, 6: 2.571, 8: 2.365, 10: 2
  * (apt-get install dataset-fashion-mnist: 70,000 28×28 images of ten kinds of clothing).
  */
 async function load(name) {
+  if (name === 'lesions') {
+    // source: every b=0 slice; target pool and held-out: other anatomy, split by slice
+    const sources = await loadSources();
+    const random = new Random(2026);
+    const role = (s) =>
+      s.name.startsWith('brain b=0')
+        ? 'source'
+        : [
+              'MR slice',
+              'anatomical slice 13',
+              'anatomical slice 14',
+              'anatomical slice 15',
+              'anatomical slice 16',
+            ].includes(s.name)
+          ? 'test'
+          : 'pool';
+    const count = { source: 300, pool: 120, test: 100 };
+    const pixels = [];
+    const labels = [];
+    const roles = [];
+    sources.forEach((s, g) => {
+      for (const p of samplePatches(s, count[role(s)], random, g)) {
+        pixels.push(Array.from(p.patch));
+        labels.push(p.label);
+        roles.push(role(s));
+      }
+    });
+    return { side: 32, pixels, labels, roles, classes: 2 };
+  }
   if (name === 'digits') {
     const gz = await readFile(new URL('./data/digits_8x8.csv.gz', import.meta.url));
     const rows = gunzipSync(gz)
@@ -87,6 +123,10 @@ async function load(name) {
 
 const data = await load(args.data);
 const SIDE = data.side;
+const LESIONS = args.data === 'lesions';
+const CLASSES = data.classes ?? 5;
+// digits and Fashion-MNIST: classes 0–4 are the source task, 5–9 the target task (as 0–4)
+const OFFSET = LESIONS ? 0 : 5;
 const rows = data.pixels.map((p, i) => [...p, data.labels[i]]);
 const LABEL = SIDE * SIDE;
 const images = (idx) =>
@@ -95,23 +135,32 @@ const images = (idx) =>
     [idx.length, SIDE, SIDE, 1],
   );
 const all = rows.map((_, i) => i);
-// Fashion-MNIST: the source task takes at most 12,000 images, the test at most 1,000 (time)
-const source = all.filter((i) => rows[i][LABEL] < 5).slice(0, 12000);
-const target = all.filter((i) => rows[i][LABEL] >= 5);
-const targetLabels = target.map((i) => rows[i][LABEL] - 5);
-const { train: poolAt, test: testAt } = splitIndices(targetLabels, {
-  testSize: args.data === 'digits' ? 0.4 : 0.05,
-  seed: 7,
-});
-const pool = poolAt.map((k) => target[k]);
-const test = testAt.map((k) => target[k]).slice(0, 1000);
-const yTest = test.map((i) => rows[i][LABEL] - 5);
+let source;
+let pool;
+let test;
+if (LESIONS) {
+  source = all.filter((i) => data.roles[i] === 'source');
+  pool = all.filter((i) => data.roles[i] === 'pool');
+  test = all.filter((i) => data.roles[i] === 'test');
+} else {
+  // Fashion-MNIST: the source task takes at most 12,000 images, the test at most 1,000 (time)
+  source = all.filter((i) => rows[i][LABEL] < 5).slice(0, 12000);
+  const target = all.filter((i) => rows[i][LABEL] >= 5);
+  const targetLabels = target.map((i) => rows[i][LABEL] - 5);
+  const { train: poolAt, test: testAt } = splitIndices(targetLabels, {
+    testSize: args.data === 'digits' ? 0.4 : 0.05,
+    seed: 7,
+  });
+  pool = poolAt.map((k) => target[k]);
+  test = testAt.map((k) => target[k]).slice(0, 1000);
+}
+const yTest = test.map((i) => rows[i][LABEL] - OFFSET);
 const xTest = images(test);
 const net = (seed) =>
   createSimpleCnn({
     inputShape: [SIDE, SIDE, 1],
-    numClasses: 5,
-    filters: [16, 32],
+    numClasses: CLASSES,
+    filters: LESIONS ? [16, 32, 64] : [16, 32],
     denseUnits: 64,
     seed,
   });
@@ -119,7 +168,9 @@ const fit = { epochs: 40, batchSize: 16 };
 
 console.log(`backend ${tf.getBackend()}, Node ${process.versions.node}`);
 console.log(
-  `${args.data}: source task classes 0–4, ${source.length} images; target task classes 5–9, a pool of ${pool.length} to draw n from, ${test.length} held out`,
+  LESIONS
+    ? `lesions (simulated): source task ${source.length} patches of the b=0 brain slices; target task other anatomy, a pool of ${pool.length} patches from 7 slices to draw n from, ${test.length} held out from 5 other slices`
+    : `${args.data}: source task classes 0–4, ${source.length} images; target task classes 5–9, a pool of ${pool.length} to draw n from, ${test.length} held out`,
 );
 
 // pretraining, once
@@ -129,7 +180,7 @@ const t0 = performance.now();
 await trainClassifier(
   pretrained,
   { x: xs, y: source.map((i) => rows[i][LABEL]) },
-  { epochs: args.data === 'digits' ? 30 : 5, batchSize: 32, seed: 1 },
+  { epochs: args.data === 'digits' ? 30 : LESIONS ? 10 : 5, batchSize: 32, seed: 1 },
 );
 xs.dispose();
 const weights = pretrained.getWeights().map((w) => w.clone());
@@ -141,14 +192,14 @@ async function evaluate(model) {
   p.dispose();
   const accuracy =
     probs.filter((r, i) => r.indexOf(Math.max(...r)) === yTest[i]).length / probs.length;
-  return { accuracy, auc: rocAuc(yTest, probs) };
+  return { accuracy, auc: rocAuc(yTest, CLASSES === 2 ? probs.map((r) => r[1]) : probs) };
 }
 
 function sample(n, seed) {
-  // stratified: n/5 images of each digit from the pool
+  // stratified: n/CLASSES images of each class from the pool
   const rng = new Random(seed);
-  const byClass = [0, 1, 2, 3, 4].map((c) =>
-    rng.shuffle(pool.filter((i) => rows[i][LABEL] - 5 === c)),
+  const byClass = Array.from({ length: CLASSES }, (_, c) =>
+    rng.shuffle(pool.filter((i) => rows[i][LABEL] - OFFSET === c)),
   );
   const out = [];
   for (let k = 0; out.length < n; k++)
@@ -189,13 +240,13 @@ for (const n of SIZES) {
   for (const seed of SEEDS) {
     const idx = sample(n, seed);
     const x = images(idx);
-    const y = idx.map((i) => rows[i][LABEL] - 5);
+    const y = idx.map((i) => rows[i][LABEL] - OFFSET);
     for (const [key, arm] of Object.entries(ARMS)) {
       let model;
       if (arm.pretrained) {
         const base = net(1);
         base.setWeights(weights);
-        model = replaceHead(base, 5, { seed });
+        model = replaceHead(base, CLASSES, { seed });
         if (arm.freeze) freeze(model, { where: (l) => l.name !== HEAD });
       } else model = net(seed);
       await trainClassifier(model, { x, y }, { ...fit, seed, ...arm.options });
@@ -208,7 +259,7 @@ for (const n of SIZES) {
 }
 for (const metric of ['accuracy', 'auc']) {
   console.log(
-    `\nheld-out ${metric === 'auc' ? 'ROC AUC (one-vs-rest macro)' : 'accuracy'}, mean ± 95% CI over ${SEEDS.length} seeds`,
+    `\nheld-out ${metric === 'auc' ? (CLASSES === 2 ? 'ROC AUC' : 'ROC AUC (one-vs-rest macro)') : 'accuracy'}, mean ± 95% CI over ${SEEDS.length} seeds`,
   );
   console.log(['n', ...Object.values(ARMS).map((a) => a.label)].join(' | '));
   for (const n of SIZES) {
