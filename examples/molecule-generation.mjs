@@ -309,39 +309,25 @@ ${figure(
   }),
   'Non-saturating loss; the discriminator’s includes no penalty here.',
 )}
-${figure(
-  histogramChart({
-    title: 'QED (drug-likeness)',
-    xLabel: 'QED',
-    samples: [
-      { name: 'training set', values: trainProperties.qed },
-      { name: 'GAN', values: results.gan.properties.qed },
-    ],
-  }),
-  'Share of valid molecules per bin.',
-)}
-${figure(
-  histogramChart({
-    title: 'Crippen logP',
-    xLabel: 'logP',
-    samples: [
-      { name: 'training set', values: trainProperties.logP },
-      { name: 'GAN', values: results.gan.properties.logP },
-    ],
-  }),
-  'Share of valid molecules per bin.',
-)}
-${figure(
-  histogramChart({
-    title: 'Molecular weight',
-    xLabel: 'Da',
-    samples: [
-      { name: 'training set', values: trainProperties.molecularWeight },
-      { name: 'GAN', values: results.gan.properties.molecularWeight },
-    ],
-  }),
-  'Share of valid molecules per bin.',
-)}
+${[
+  ['qed', 'QED (drug-likeness)', 'QED'],
+  ['logP', 'Crippen logP', 'logP'],
+  ['molecularWeight', 'Molecular weight', 'Da'],
+]
+  .map(([key, title, xLabel]) =>
+    figure(
+      histogramChart({
+        title,
+        xLabel,
+        samples: [
+          { name: 'training set', values: trainProperties[key] },
+          { name: 'GAN', values: results.gan.properties[key] },
+        ],
+      }),
+      'Share of valid molecules per bin.',
+    ),
+  )
+  .join('\n')}
 </div>
 <h3>Against the baselines</h3>
 <table><tr><th>molecules</th><th>validity</th><th>uniqueness</th><th>novelty</th><th>internal diversity</th><th>mean QED</th><th>Δ logP</th><th>Δ QED</th><th>Δ MW</th></tr>${table}</table>

@@ -16,7 +16,15 @@
  *   npm run build && node scripts/bundlers.mjs [--chromium /usr/bin/chromium] [--keep]
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -191,13 +199,9 @@ try {
       const html = readFileSync(join(bundle.dir, 'index.html'), 'utf8');
       const entry = html.match(/src="\.\/(assets\/[^"]+\.js)"/)[1];
       script = `import '/files/${entry}';`;
-      for (const f of execFileSync('find', ['.', '-type', 'f'], {
-        cwd: bundle.dir,
-        encoding: 'utf8',
-      })
-        .trim()
-        .split('\n'))
-        files[f.slice(2)] = join(bundle.dir, f);
+      for (const f of readdirSync(bundle.dir, { recursive: true })) {
+        if (statSync(join(bundle.dir, f)).isFile()) files[f] = join(bundle.dir, f);
+      }
     }
     const page = await servePage(script, files);
     const tab = await browser.newPage();

@@ -57,7 +57,14 @@ function frame({ title, xLabel, yLabel, x: [x0, x1], y: [y0, y1] }) {
       `<text x="${M.left - 6}" y="${sy(t) + 3}" text-anchor="end" font-size="10">${fmt(t)}</text>`,
     );
   }
-  return { sx, sy, parts };
+  /** An SVG path through the points (xs[i], ys[i]), in data units. */
+  const path = (xs, ys) =>
+    Array.from(xs, (x, i) => `${i ? 'L' : 'M'}${sx(x).toFixed(1)},${sy(ys[i]).toFixed(1)}`).join(
+      '',
+    );
+  /** The dashed diagonal from (0, 0) to (1, 1): chance, or perfect calibration. */
+  const diagonal = `<line x1="${sx(0)}" y1="${sy(0)}" x2="${sx(1)}" y2="${sy(1)}" stroke="#aaa" stroke-dasharray="4 3"/>`;
+  return { sx, sy, parts, path, diagonal };
 }
 
 function legend(names, dashed = []) {
@@ -87,7 +94,7 @@ const extent = (values, pad = 0) => {
 export function lineChart({ title, xLabel, yLabel, series, yRange }) {
   const xs = series.flatMap((s) => s.x ?? s.y.map((_, i) => i + 1));
   const ys = series.flatMap((s) => s.y);
-  const { sx, sy, parts } = frame({
+  const { parts, path } = frame({
     title,
     xLabel,
     yLabel,
@@ -95,10 +102,7 @@ export function lineChart({ title, xLabel, yLabel, series, yRange }) {
     y: yRange ?? extent(ys, 0.05),
   });
   series.forEach((s, k) => {
-    const x = s.x ?? s.y.map((_, i) => i + 1);
-    const d = s.y
-      .map((v, i) => `${i === 0 ? 'M' : 'L'}${sx(x[i]).toFixed(1)},${sy(v).toFixed(1)}`)
-      .join('');
+    const d = path(s.x ?? s.y.map((_, i) => i + 1), s.y);
     parts.push(
       `<path d="${d}" fill="none" stroke="${COLOURS[k % COLOURS.length]}" stroke-width="2"${s.dashed ? ' stroke-dasharray="4 3"' : ''}/>`,
     );
@@ -115,20 +119,16 @@ export function lineChart({ title, xLabel, yLabel, series, yRange }) {
 
 /** ROC curves: `curves` is [{ name, fpr, tpr }] (the name carries the AUC); the chance line dashed. */
 export function rocChart({ title, curves }) {
-  const { sx, sy, parts } = frame({
+  const { parts, path, diagonal } = frame({
     title,
     xLabel: '1 − specificity (false-positive rate)',
     yLabel: 'sensitivity (true-positive rate)',
     x: [0, 1],
     y: [0, 1],
   });
-  parts.push(
-    `<line x1="${sx(0)}" y1="${sy(0)}" x2="${sx(1)}" y2="${sy(1)}" stroke="#aaa" stroke-dasharray="4 3"/>`,
-  );
+  parts.push(diagonal);
   curves.forEach((c, k) => {
-    const d = Array.from(c.fpr)
-      .map((f, i) => `${i === 0 ? 'M' : 'L'}${sx(f).toFixed(1)},${sy(c.tpr[i]).toFixed(1)}`)
-      .join('');
+    const d = path(c.fpr, c.tpr);
     parts.push(
       `<path d="${d}" fill="none" stroke="${COLOURS[k % COLOURS.length]}" stroke-width="2"/>`,
     );
@@ -146,16 +146,14 @@ export function rocChart({ title, curves }) {
 
 /** Reliability diagram: mean predicted probability against observed frequency, per bin. */
 export function reliabilityChart({ title, predicted, observed, counts }) {
-  const { sx, sy, parts } = frame({
+  const { sx, sy, parts, path, diagonal } = frame({
     title,
     xLabel: 'mean predicted probability',
     yLabel: 'observed frequency of lesions',
     x: [0, 1],
     y: [0, 1],
   });
-  parts.push(
-    `<line x1="${sx(0)}" y1="${sy(0)}" x2="${sx(1)}" y2="${sy(1)}" stroke="#aaa" stroke-dasharray="4 3"/>`,
-  );
+  parts.push(diagonal);
   const total = counts.reduce((a, b) => a + b, 0) || 1;
   const pts = [];
   predicted.forEach((p, i) => {
@@ -168,7 +166,10 @@ export function reliabilityChart({ title, predicted, observed, counts }) {
   });
   if (pts.length > 1)
     parts.push(
-      `<path d="${pts.map(([p, o], i) => `${i ? 'L' : 'M'}${sx(p).toFixed(1)},${sy(o).toFixed(1)}`).join('')}" fill="none" stroke="${COLOURS[0]}"/>`,
+      `<path d="${path(
+        pts.map((q) => q[0]),
+        pts.map((q) => q[1]),
+      )}" fill="none" stroke="${COLOURS[0]}"/>`,
     );
   parts.push(
     `<text x="${M.left + 8}" y="${M.top + 14}" font-size="10">dot area ∝ cases in the bin; dashed: perfect calibration</text>`,

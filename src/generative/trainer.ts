@@ -13,7 +13,6 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { checkTrainingSupport } from '../backend/check-training-support.js';
 import { requireSecondOrderGradients } from '../backend/second-order-gradients.js';
-import { applyWebglWorkarounds } from '../backend/webgl-workarounds.js';
 import { ArgumentError, type BackendError, describeValue, ShapeError } from '../core/errors.js';
 import type { ProgressCallback } from '../core/progress.js';
 import { Random, type Seed } from '../core/random.js';
@@ -518,7 +517,6 @@ export class GanTrainer {
     // a missing kernel or gradient (e.g. wasm's convolution backprops) fails here, named
     checkTrainingSupport(this.generator);
     checkTrainingSupport(this.discriminator);
-    applyWebglWorkarounds();
     this.checkReward(data);
     const n = x.shape[0]!;
     const plan: BatchPlan = {

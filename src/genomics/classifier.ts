@@ -533,7 +533,8 @@ export class LogisticRegression {
     if (K === 1) return Array.from(z, (zi) => [-log1pExp(zi), -log1pExp(-zi)]);
     return Array.from({ length: design.rows }, (_, i) => {
       const row = z.subarray(i * K, (i + 1) * K);
-      const max = Math.max(...row);
+      let max = row[0]!;
+      for (const v of row) if (v > max) max = v;
       const lse = max + Math.log(row.reduce((a, v) => a + Math.exp(v - max), 0));
       return Array.from(row, (v) => v - lse);
     });
@@ -555,7 +556,11 @@ export class LogisticRegression {
    */
   async predict(X: FeatureMatrix): Promise<number[]> {
     const classes = this.require('classes').classes;
-    return (await this.predictLogProba(X)).map((row) => classes[row.indexOf(Math.max(...row))]!);
+    return (await this.predictLogProba(X)).map((row) => {
+      let best = 0;
+      for (let k = 1; k < row.length; k++) if (row[k]! > row[best]!) best = k;
+      return classes[best]!;
+    });
   }
 
   /**

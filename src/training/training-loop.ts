@@ -6,7 +6,7 @@
  * @module
  */
 
-import { precisionHint } from '../backend/webgl-workarounds.js';
+import { applyWebglWorkarounds, precisionHint } from '../backend/webgl-workarounds.js';
 import { MedkitError } from '../core/errors.js';
 import { type ProgressCallback, ProgressClock, type ProgressEventType } from '../core/progress.js';
 import type { EarlyStopping } from './early-stopping.js';
@@ -112,6 +112,8 @@ function push(record: Record<string, number[]>, figures: Readonly<Record<string,
  * @internal
  */
 export async function runTrainingLoop<B>(spec: LoopSpec<B>): Promise<LoopResult> {
+  // on webgl, variables left packed by an optimizer's update must be read correctly
+  applyWebglWorkarounds();
   const clock = new ProgressClock(spec.label, spec.epochs, spec.stepsPerEpoch);
   const lossName = spec.progressLoss ?? 'loss';
   const emit = async (

@@ -14,7 +14,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { checkTrainingSupport } from '../backend/check-training-support.js';
-import { applyWebglWorkarounds } from '../backend/webgl-workarounds.js';
 import { ArgumentError, describeValue, ShapeError } from '../core/errors.js';
 import type { ProgressCallback } from '../core/progress.js';
 import { Random, type Seed } from '../core/random.js';
@@ -553,7 +552,6 @@ export async function trainClassifier(
   const { inputShape, numClasses, probabilities } = describeModel(model);
   // Every kernel and gradient the step needs, or one error naming what is missing.
   checkTrainingSupport(model);
-  applyWebglWorkarounds();
   const streamed =
     typeof data === 'function' ||
     (typeof data === 'object' && data !== null && Symbol.asyncIterator in data);

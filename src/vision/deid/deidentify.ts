@@ -8,6 +8,7 @@
 import { ArgumentError, describeValue, FormatError } from '../../core/errors.js';
 import { resolveOptions } from '../../core/validate.js';
 import { DICOM_DICTIONARY } from '../io/dicom-dictionary.js';
+import { tagKey } from '../io/dicom-tags.js';
 import { CONFIDENTIALITY_PROFILE } from './confidentiality-profile.js';
 import {
   ascii,
@@ -154,16 +155,8 @@ function profileEntry(tag: number): string | undefined {
 
 type Action = 'K' | 'X' | 'Z' | 'D' | 'U' | 'S' | 'C' | 'R'; // S: shift dates, C: clean, R: recurse
 
-interface Resolved {
-  options: Required<Omit<DeidentifyOptions, 'uidKey' | 'dateShiftDays' | 'cleanDescriptors'>> & {
-    dateShiftDays?: number;
-    cleanDescriptors?: (text: string, keyword: string) => string;
-  };
-  codes: Set<string>;
-}
-
 /** The action for an attribute with table entry `entry`, under the options. */
-function actionOf(entry: string, r: Resolved): Action {
+function actionOf(entry: string, o: DeidentifyOptions): Action {
   const [basic, opts = ''] = entry.split('|') as [string, string?];
   const option = new Map(
     opts
@@ -171,7 +164,6 @@ function actionOf(entry: string, r: Resolved): Action {
       .filter(Boolean)
       .map((o) => [o[0]!, o.slice(1)]),
   );
-  const o = r.options;
   if (o.retainUids && option.get('u') === 'K') return 'K';
   if (o.dateShiftDays !== undefined && option.get('m') === 'C') return 'S';
   if (o.retainPatientCharacteristics && option.get('p') === 'K') return 'K';
@@ -193,8 +185,7 @@ function actionOf(entry: string, r: Resolved): Action {
 }
 
 const keywordOf = (tag: number) =>
-  DICOM_DICTIONARY[`x${tagHex(tag)}`]?.[1] ??
-  `(${tagHex(tag).slice(0, 4)},${tagHex(tag).slice(4)})`;
+  DICOM_DICTIONARY[tagKey(tag)]?.[1] ?? `(${tagHex(tag).slice(0, 4)},${tagHex(tag).slice(4)})`;
 const tagText = (tag: number) =>
   `(${tagHex(tag).slice(0, 4).toUpperCase()},${tagHex(tag).slice(4).toUpperCase()})`;
 const redacted = (e: DicomElement) =>
@@ -335,19 +326,17 @@ export async function deidentifyDicom(
       ? new TextEncoder().encode(keyOption)
       : ((keyOption as Uint8Array | undefined) ??
         globalThis.crypto.getRandomValues(new Uint8Array(32)));
-  const r: Resolved = {
-    options: {
-      retainPatientCharacteristics: o.retainPatientCharacteristics,
-      retainDeviceIdentity: o.retainDeviceIdentity,
-      retainInstitutionIdentity: o.retainInstitutionIdentity,
-      retainUids: o.retainUids,
-      keepPrivate: keep as PrivateAttribute[],
-      ...(o.dateShiftDays !== undefined ? { dateShiftDays: o.dateShiftDays } : {}),
-      ...(o.cleanDescriptors
-        ? { cleanDescriptors: o.cleanDescriptors as (t: string, k: string) => string }
-        : {}),
-    },
-    codes: new Set(['113100']),
+  const keepPrivate = keep as PrivateAttribute[];
+  const cleanDescriptors = o.cleanDescriptors as DeidentifyOptions['cleanDescriptors'];
+  const claimed = new Set(['113100']); // the method codes
+  // one action per table entry under these options
+  const actions = new Map<string, Action>();
+  const actionFor = (entry: string) => {
+    const known = actions.get(entry);
+    if (known) return known;
+    const action = actionOf(entry, o);
+    actions.set(entry, action);
+    return action;
   };
   const file = readPart10(bytes, FN); // throws before anything is written
   // a file cut between two elements parses; an image without its pixels is such a file
@@ -361,7 +350,6 @@ export async function deidentifyDicom(
   }
   const mapUid = await uidMapper(key);
   const changes: DeidentificationChange[] = [];
-  const keepPrivate = r.options.keepPrivate;
 
   const processList = async (list: DicomElement[], prefix: string): Promise<DicomElement[]> => {
     // private creators of this level: (gggg,00xx) → creator name
@@ -405,7 +393,7 @@ export async function deidentifyDicom(
         continue;
       }
       const entry = profileEntry(e.tag);
-      const action: Action = entry ? actionOf(entry, r) : 'K';
+      const action: Action = entry ? actionFor(entry) : 'K';
       const vr = e.vr === 'UN' ? dictionaryVr(e.tag) : e.vr;
       switch (action) {
         case 'K':
@@ -463,7 +451,7 @@ export async function deidentifyDicom(
           const shifted = values.map((v) => {
             const date = v.trim();
             if (!date) return '';
-            const d = shiftDate(date.slice(0, 8), r.options.dateShiftDays!);
+            const d = shiftDate(date.slice(0, 8), o.dateShiftDays!);
             return d === undefined ? undefined : d + (vr === 'DT' ? date.slice(8) : '');
           });
           if (shifted.some((s) => s === undefined)) {
@@ -482,7 +470,7 @@ export async function deidentifyDicom(
             out.push({ ...e, items: await processItems(e.items, path) });
             break;
           }
-          const text = r.options.cleanDescriptors!(
+          const text = cleanDescriptors!(
             new TextDecoder().decode(e.value ?? new Uint8Array(0)).replace(/[\0 ]+$/, ''),
             keyword,
           );
@@ -493,7 +481,7 @@ export async function deidentifyDicom(
           }
           out.push({ tag: e.tag, vr: e.vr, value: encodeString(text, vr) });
           note('cleaned', text);
-          r.codes.add('113105');
+          claimed.add('113105');
           break;
         }
       }
@@ -512,18 +500,18 @@ export async function deidentifyDicom(
   const sop = dataset.find((e) => e.tag === 0x00080018);
   const media = meta.findIndex((e) => e.tag === 0x00020003);
   if (sop?.value && media >= 0) meta[media] = { ...meta[media]!, value: sop.value };
-  if (o.dateShiftDays !== undefined) r.codes.add('113107');
-  if (o.retainPatientCharacteristics) r.codes.add('113108');
-  if (o.retainDeviceIdentity) r.codes.add('113109');
-  if (o.retainUids) r.codes.add('113110');
-  if (o.retainInstitutionIdentity) r.codes.add('113112');
+  if (o.dateShiftDays !== undefined) claimed.add('113107');
+  if (o.retainPatientCharacteristics) claimed.add('113108');
+  if (o.retainDeviceIdentity) claimed.add('113109');
+  if (o.retainUids) claimed.add('113110');
+  if (o.retainInstitutionIdentity) claimed.add('113112');
 
   const str = (tag: number, vr: string, text: string): DicomElement => ({
     tag,
     vr,
     value: encodeString(text, vr),
   });
-  const codes = [...r.codes].sort();
+  const codes = [...claimed].sort();
   const added: DicomElement[] = [
     str(0x00120062, 'CS', 'YES'),
     str(

@@ -12,7 +12,7 @@ import { deflateSync } from 'fflate';
 import { concatBytes } from '../../core/bytes.js';
 import { FormatError } from '../../core/errors.js';
 import { inflateRaw } from '../../core/gzip.js';
-import { DICOM_DICTIONARY } from '../io/dicom-dictionary.js';
+import { dictionaryEntry, tagKey } from '../io/dicom-tags.js';
 
 /** How a data set is encoded. @internal */
 export interface TransferSyntax {
@@ -74,15 +74,9 @@ export function transferSyntax(uid: string): TransferSyntax {
 
 /** The dictionary's VR of a tag (repeating groups 50xx and 60xx included), or UN. @internal */
 export function dictionaryVr(tag: number): string {
-  const key = (t: number) => `x${t.toString(16).padStart(8, '0')}`;
-  const group = tag >>> 16;
-  let entry = DICOM_DICTIONARY[key(tag)];
-  if (!entry && (group & 0xff00) === 0x6000)
-    entry = DICOM_DICTIONARY[key((0x6000 << 16) | (tag & 0xffff))];
-  if (!entry && (group & 0xff00) === 0x5000)
-    entry = DICOM_DICTIONARY[key((0x5000 << 16) | (tag & 0xffff))];
+  const entry = dictionaryEntry(tagKey(tag));
   if (!entry && (tag & 0xffff) === 0) return 'UL'; // group lengths
-  return entry?.[0].split(' or ')[0] ?? 'UN';
+  return entry?.[0] ?? 'UN';
 }
 
 /** The hex form (GGGGEEEE) of a tag. @internal */

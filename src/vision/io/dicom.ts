@@ -18,6 +18,7 @@ import { ArgumentError, describeValue, FormatError } from '../../core/errors.js'
 import { inflateRaw } from '../../core/gzip.js';
 import { decodeJpegFamilyFrame, JPEG_SYNTAXES } from './dicom-codecs.js';
 import { DICOM_DICTIONARY } from './dicom-dictionary.js';
+import { dictionaryEntry } from './dicom-tags.js';
 
 // dicom-parser ships a UMD bundle: ESM loaders expose it as the default export
 const dicomParser = ((dicomParserNamespace as unknown as { default?: typeof dicomParserNamespace })
@@ -87,18 +88,6 @@ const US_OR_SS = new Set([
   'x00280121', // PixelPaddingRangeLimit
   'x00283002', // LUTDescriptor (its first value)
 ]);
-
-/** The dictionary entry of a tag; repeating groups (60xx overlays, 50xx curves) by their first group. */
-function dictionaryEntry(tag: string): readonly [string, string] | undefined {
-  const direct = DICOM_DICTIONARY[tag];
-  if (direct) return direct;
-  const group = Number.parseInt(tag.slice(1, 5), 16);
-  if ((group & 0xff00) === 0x6000 || (group & 0xff00) === 0x5000) {
-    const base = DICOM_DICTIONARY[`x${(group & 0xff00).toString(16)}${tag.slice(5)}`];
-    if (base) return [base[0], `${base[1]}_${tag.slice(1, 5).toUpperCase()}`];
-  }
-  return undefined;
-}
 
 /**
  * The element's VR: as written, or the dictionary's for implicit VR and for UN (as pydicom), US
