@@ -74,24 +74,37 @@ export async function timeIt(fn, seconds = 1.5, warmup = 5) {
   return reps / ((performance.now() - t0) / 1000);
 }
 
-/** Sums tf.profile's kernel times by kernel name: the top `n` as "name ms (share)". */
-export async function kernelBreakdown(tf, fn, n = 8) {
+/**
+ * Profiles `fn` (tf.profile) and sums its kernel calls by kernel name, divided by `steps` (the
+ * training steps `fn` runs): { kernelCalls (engine dispatches a step), kernelMs (their time a
+ * step), top: the `n` slowest kernels as { kernel, calls, ms, share } }.
+ */
+export async function kernelBreakdown(tf, fn, n = 8, steps = 1) {
   const info = await tf.profile(fn);
   const byName = new Map();
+  let calls = 0;
   for (const k of info.kernels) {
     // tf.profile also lists custom-gradient ops (fusedMatMul__op, "unnamed scope"), whose time
     // is their kernels': only registered kernels count
     if (!tf.getKernel(k.name, tf.getBackend())) continue;
     const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
-    byName.set(k.name, (byName.get(k.name) ?? 0) + ms);
+    const [c, t] = byName.get(k.name) ?? [0, 0];
+    byName.set(k.name, [c + 1, t + ms]);
+    calls++;
   }
-  const total = [...byName.values()].reduce((a, b) => a + b, 0);
-  return [...byName]
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, n)
-    .map(([name, ms]) => ({
-      kernel: name,
-      ms: Number(ms.toFixed(2)),
-      share: Number((ms / total).toFixed(3)),
-    }));
+  const total = [...byName.values()].reduce((a, [, t]) => a + t, 0);
+  const round = (x, d = 2) => Number(x.toFixed(d));
+  return {
+    kernelCalls: round(calls / steps, 1),
+    kernelMs: round(total / steps),
+    top: [...byName]
+      .sort((a, b) => b[1][1] - a[1][1])
+      .slice(0, n)
+      .map(([name, [c, ms]]) => ({
+        kernel: name,
+        calls: round(c / steps, 1),
+        ms: round(ms / steps),
+        share: round(ms / total, 3),
+      })),
+  };
 }

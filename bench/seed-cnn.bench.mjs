@@ -101,9 +101,7 @@ async function measure(backend, label, batches, { fused = false, warmup = 1 } = 
   };
   console.log(JSON.stringify(result));
   if (breakdown)
-    console.log(
-      JSON.stringify({ bench: 'seed CNN', backend: label, trainingStepKernels: breakdown }),
-    );
+    console.log(JSON.stringify({ bench: 'seed CNN', backend: label, trainingStep: breakdown }));
   return result;
 }
 

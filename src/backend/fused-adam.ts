@@ -1,12 +1,12 @@
 /**
- * Adam with one kernel call per variable on the wasm and cpu backends.
+ * Adam with one kernel call a step, for all the variables, on the wasm and cpu backends.
  *
  * tf.train.adam issues about a dozen kernels per variable and step (moments, bias corrections,
  * square root, update, three assignments); on wasm each costs some microseconds of dispatch, which
  * dominates small networks (an MLP GAN step makes hundreds of kernel calls), and the cpu backend's
  * element-wise kernels call a closure per element. {@link fusedAdam} returns an `AdamOptimizer`
  * whose update, once {@link registerTrainingKernels} has run, is one `MedkitAdamUpdate` kernel
- * per variable: on wasm a WebAssembly SIMD loop over the backend's memory performing
+ * call for all the variables of a step: on wasm a WebAssembly SIMD loop over the backend's memory performing
  * tf.train.adam's float32 operations in the same order, on cpu a loop rounding each of those
  * operations to float32 as the cpu backend does; either way the weights, moments and saved
  * optimizer state are bit for bit those of tf.train.adam (tested). On every other backend it is
@@ -16,7 +16,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError, describeValue } from '../core/errors.js';
-import { accessFor, heapOffset, type WasmBackendLike } from './kernels/js-access.js';
+import { accessFor, heapOffset } from './kernels/js-access.js';
 import { simdFor } from './kernels/simd/modules.js';
 
 /** The name of the fused update kernel (cpu and wasm). */
@@ -58,59 +58,88 @@ function adamStepJs(
   }
 }
 
-/** The `MedkitAdamUpdate` kernel: SIMD on wasm, a loop on cpu. @internal */
+/** The hyperparameters of one Adam step, as the kernel's attributes. */
+interface AdamAttrs {
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  learningRate: number;
+  /** How many variables the call updates. */
+  count: number;
+}
+
+/**
+ * The `MedkitAdamUpdate` kernel: one Adam step for every variable of a model in one call
+ * (SIMD on wasm, a loop on cpu). Inputs `value{i}`, `gradient{i}`, `m{i}`, `v{i}` for i < count,
+ * and the bias-correction accumulators `accBeta1`, `accBeta2`; outputs the new value, first and
+ * second moment of each variable in turn, then accBeta1·β₁ and accBeta2·β₂ (float32 products, as
+ * tf.mul gives them). @internal
+ */
 export function adamUpdateKernel(backendName: string): tf.KernelFunc {
   return ({ inputs, backend, attrs }) => {
-    const { value, gradient, m, v, accBeta1, accBeta2 } = inputs as Record<string, tf.TensorInfo>;
-    const a = attrs as { beta1: number; beta2: number; epsilon: number; learningRate: number };
-    if (backendName === 'cpu') {
+    const ins = inputs as Record<string, tf.TensorInfo>;
+    const a = attrs as unknown as AdamAttrs;
+    const { accBeta1, accBeta2 } = ins;
+    const access = accessFor(backendName, backend);
+    const loops = backendName === 'wasm' ? simdFor(backend) : undefined;
+    if (backendName !== 'cpu' && !loops)
+      throw new Error(`${ADAM_UPDATE}: cpu, or wasm with WebAssembly SIMD`);
+    const outs: tf.TensorInfo[] = [];
+    for (let i = 0; i < a.count; i++) {
+      const [value, gradient, m, v] = [
+        ins[`value${i}`]!,
+        ins[`gradient${i}`]!,
+        ins[`m${i}`]!,
+        ins[`v${i}`]!,
+      ];
+      const shape = value.shape;
       // every element of the three outputs is written by the step
-      const access = accessFor(backendName, backend);
-      const shape = value!.shape;
       const [o0, o1] = [access.output(shape, [], false), access.output(shape, [], false)];
-      const o2 = access.output(shape, [value!, gradient!, m!, v!, accBeta1!, accBeta2!], false);
-      const [vv, gv, mv, sv, a1, a2] = o2.values as Float32Array[];
-      adamStepJs(
-        vv!,
-        gv!,
-        mv!,
-        sv!,
-        [o0.outValues, o1.outValues, o2.outValues],
-        a1![0]!,
-        a2![0]!,
-        a,
+      const o2 = access.output(shape, [value, gradient, m, v, accBeta1!, accBeta2!], false);
+      outs.push(o0.out, o1.out, o2.out);
+      if (!loops) {
+        const [vv, gv, mv, sv, a1, a2] = o2.values as Float32Array[];
+        adamStepJs(
+          vv!,
+          gv!,
+          mv!,
+          sv!,
+          [o0.outValues, o1.outValues, o2.outValues],
+          a1![0]!,
+          a2![0]!,
+          a,
+        );
+        continue;
+      }
+      const at = (info: tf.TensorInfo) => heapOffset(backend, info);
+      loops.adamUpdate(
+        at(value),
+        at(gradient),
+        at(m),
+        at(v),
+        at(o0.out),
+        at(o1.out),
+        at(o2.out),
+        tf.util.sizeFromShape(shape),
+        at(accBeta1!),
+        at(accBeta2!),
+        a.beta1,
+        1 - a.beta1,
+        a.beta2,
+        1 - a.beta2,
+        a.epsilon,
+        -a.learningRate,
       );
-      return [o0.out, o1.out, o2.out];
     }
-    if (backendName !== 'wasm') throw new Error(`${ADAM_UPDATE}: cpu and wasm only`);
-    const loops = simdFor(backend);
-    if (!loops) throw new Error(`${ADAM_UPDATE}: WebAssembly SIMD is not available`);
-    const b = backend as unknown as WasmBackendLike;
-    const shape = value!.shape;
-    const outs = [
-      b.makeOutput(shape, 'float32'),
-      b.makeOutput(shape, 'float32'),
-      b.makeOutput(shape, 'float32'),
+    // the accumulators' next values (views taken after the last allocation)
+    const [n1, n2] = [
+      access.output([], [], false),
+      access.output([], [accBeta1!, accBeta2!], false),
     ];
-    const at = (info: tf.TensorInfo) => heapOffset(backend, info);
-    loops.adamUpdate(
-      at(value!),
-      at(gradient!),
-      at(m!),
-      at(v!),
-      at(outs[0]!),
-      at(outs[1]!),
-      at(outs[2]!),
-      tf.util.sizeFromShape(shape),
-      at(accBeta1!),
-      at(accBeta2!),
-      a.beta1,
-      1 - a.beta1,
-      a.beta2,
-      1 - a.beta2,
-      a.epsilon,
-      -a.learningRate,
-    );
+    const f = Math.fround;
+    n1.outValues[0] = f(n2.values[0]![0]! * f(a.beta1));
+    n2.outValues[0] = f(n2.values[1]![0]! * f(a.beta2));
+    outs.push(n1.out, n2.out);
     return outs;
   };
 }
@@ -133,7 +162,7 @@ interface AdamState {
  * configuration and saved state, so models compiled with it save and load as with tf.train.adam.
  */
 export class FusedAdamOptimizer extends tf.AdamOptimizer {
-  /** Applies one Adam step: one kernel per variable on wasm and cpu, tf.train.adam's ops elsewhere. */
+  /** Applies one Adam step: one kernel call on wasm and cpu, tf.train.adam's ops elsewhere. */
   override applyGradients(variableGradients: Gradients): void {
     const backendName = tf.getBackend();
     const fused =
@@ -149,6 +178,11 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
       ? (variableGradients as NamedGradient[]).map((g) => g.name)
       : Object.keys(variableGradients);
     tf.tidy(() => {
+      const inputs: Record<string, tf.Tensor> = {
+        accBeta1: state.accBeta1,
+        accBeta2: state.accBeta2,
+      };
+      const updated: tf.Variable[] = [];
       names.forEach((name, i) => {
         const value = tf.engine().registeredVariables[name]!;
         state.accumulatedFirstMoment[i] ??= {
@@ -163,24 +197,30 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
           ? (variableGradients as NamedGradient[])[i]!.tensor
           : (variableGradients as Record<string, tf.Tensor>)[name];
         if (gradient == null) return;
+        const k = updated.length / 3;
         const m = state.accumulatedFirstMoment[i].variable;
         const v = state.accumulatedSecondMoment[i].variable;
-        const [newValue, newM, newV] = tf.engine().runKernel(
-          ADAM_UPDATE,
-          { value, gradient, m, v, accBeta1: state.accBeta1, accBeta2: state.accBeta2 },
-          {
-            beta1: this.beta1,
-            beta2: this.beta2,
-            epsilon: this.epsilon,
-            learningRate: this.learningRate,
-          },
-        ) as tf.Tensor[];
-        m.assign(newM!);
-        v.assign(newV!);
-        value.assign(newValue!);
+        Object.assign(inputs, {
+          [`value${k}`]: value,
+          [`gradient${k}`]: gradient,
+          [`m${k}`]: m,
+          [`v${k}`]: v,
+        });
+        updated.push(value, m, v);
       });
-      state.accBeta1.assign(tf.mul(state.accBeta1, this.beta1));
-      state.accBeta2.assign(tf.mul(state.accBeta2, this.beta2));
+      // one call for every variable: the new values and moments, then the accumulators
+      const outs = tf.engine().runKernel(ADAM_UPDATE, inputs, {
+        beta1: this.beta1,
+        beta2: this.beta2,
+        epsilon: this.epsilon,
+        learningRate: this.learningRate,
+        count: updated.length / 3,
+      }) as tf.Tensor[];
+      updated.forEach((variable, j) => {
+        variable.assign(outs[j]!);
+      });
+      state.accBeta1.assign(outs[updated.length]!);
+      state.accBeta2.assign(outs[updated.length + 1]!);
     });
     this.incrementIterations();
   }
@@ -188,7 +228,8 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
 
 /**
  * Adam (`tf.train.adam`'s algorithm, defaults and saved state) with a fused update on the wasm
- * and cpu backends: one kernel per variable instead of about twelve, bit for bit the same numbers.
+ * and cpu backends: one kernel call a step for all the variables instead of about twelve a
+ * variable, bit for bit the same numbers.
  * Needs {@link registerTrainingKernels} for the fused path; elsewhere it is tf.train.adam. The
  * library's trainers use it as their default Adam.
  *

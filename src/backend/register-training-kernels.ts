@@ -9,6 +9,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { registerDilatedGradients } from './dilated-gradients.js';
 import { ADAM_UPDATE, adamUpdateKernel } from './fused-adam.js';
+import { registerDenseGradient } from './fused-dense.js';
 import { rememberOriginal } from './kernel-calls.js';
 import { batchMatMulTransposeFree } from './kernels/batch-mat-mul.js';
 import { batchMatMulRows } from './kernels/batch-mat-mul-cpu.js';
@@ -26,9 +27,16 @@ import {
   conv3dBackpropInputUnfolded,
   conv3dUnfolded,
 } from './kernels/conv3d-unfolded.js';
+import {
+  DENSE_BACKWARD,
+  DENSE_FORWARD,
+  denseBackwardKernel,
+  denseForwardKernel,
+} from './kernels/dense-backward.js';
 import { depthwiseBackpropFilter, depthwiseBackpropInput } from './kernels/depthwise-backprop.js';
 import { fusedMatMulComposed } from './kernels/fused-activation.js';
 import { gatherFromHeap } from './kernels/gather.js';
+import { identityShared } from './kernels/identity.js';
 import { LEAKY_RELU_GRAD, leakyReluGradKernel, leakyReluSimd } from './kernels/leaky-relu.js';
 import { maxPool3d, maxPool3dGrad } from './kernels/max-pool-3d.js';
 import { maxPoolGrad } from './kernels/max-pool-grad.js';
@@ -78,12 +86,15 @@ const PROVIDED: Record<string, Provided[]> = {
     { kernelName: 'MaxPool3D', make: maxPool3d, replaces: true },
     { kernelName: 'MaxPool3DGrad', make: maxPool3dGrad, replaces: true },
     { kernelName: 'Slice', make: sliceFromHeap, replaces: true },
+    { kernelName: 'Identity', make: identityShared, replaces: true },
     { kernelName: 'GatherV2', make: gatherFromHeap, replaces: true },
     { kernelName: 'Transpose', make: transposeLastTwo, replaces: true },
     { kernelName: 'Sum', make: sumLeadingOrTrailing, replaces: true },
     { kernelName: ADAM_UPDATE, make: adamUpdateKernel, replaces: false },
     { kernelName: 'LeakyRelu', make: leakyReluSimd, replaces: true },
     { kernelName: LEAKY_RELU_GRAD, make: leakyReluGradKernel, replaces: false },
+    { kernelName: DENSE_FORWARD, make: denseForwardKernel, replaces: false },
+    { kernelName: DENSE_BACKWARD, make: denseBackwardKernel, replaces: false },
   ],
   cpu: [
     { kernelName: 'Conv2D', make: conv2dJs, replaces: true },
@@ -110,6 +121,8 @@ const PROVIDED: Record<string, Provided[]> = {
     { kernelName: 'Relu', make: reluLoop, replaces: true },
     { kernelName: 'BatchMatMul', make: batchMatMulRows, replaces: true },
     { kernelName: '_FusedMatMul', make: fusedMatMulComposed(batchMatMulRows), replaces: true },
+    { kernelName: DENSE_FORWARD, make: denseForwardKernel, replaces: false },
+    { kernelName: DENSE_BACKWARD, make: denseBackwardKernel, replaces: false },
   ],
 };
 
@@ -176,7 +189,7 @@ function hookSetBackend(): void {
  *   `UnsortedSegmentSum` (which the wasm backend lacks); replaces `Conv2DBackpropInput` and
  *   `BatchMatMul` with compositions of its fast kernels (XNNPACK convolution; untransposed
  *   products), `MaxPoolGrad`, 2×2×2 `MaxPool3D`/`MaxPool3DGrad` and `Sum` over leading axes
- *   with WebAssembly SIMD loops on the backend's own memory, `Slice` with one that copies only the slice, and `Conv3D` with its two
+ *   with WebAssembly SIMD loops on the backend's own memory, `Slice` with one that copies only the slice, `Identity` with one that shares its input's memory (no copy), and `Conv3D` with its two
  *   gradients by 2D convolutions of a depth-unfolded input (the stock `Conv3D` is a plain loop;
  *   the stock 3D gradients are wrong), `LeakyRelu` with a SIMD loop, `GatherV2` with one that
  *   copies only the gathered rows, `Transpose` of the last two axes with SIMD tiles; adds `MedkitAdamUpdate`,
@@ -210,7 +223,11 @@ function hookSetBackend(): void {
  * ```
  */
 export function registerTrainingKernels(): string[] {
-  const gradients = [...registerDilatedGradients(), ...registerLeakyReluGradient()];
+  const gradients = [
+    ...registerDilatedGradients(),
+    ...registerLeakyReluGradient(),
+    ...registerDenseGradient(),
+  ];
   applyAll();
   hookSetBackend();
   const kernels = [...done].map((k) => k.split('/')[1]!);

@@ -12,6 +12,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { checkTrainingSupport } from '../backend/check-training-support.js';
+import { withoutWeightGradients } from '../backend/fused-dense.js';
 import { requireSecondOrderGradients } from '../backend/second-order-gradients.js';
 import { ArgumentError, type BackendError, describeValue, ShapeError } from '../core/errors.js';
 import type { ProgressCallback } from '../core/progress.js';
@@ -346,11 +347,11 @@ export class GanTrainer {
       const gpSeed = this.rng.nextUint32();
       reseedNoise(this.noisy, this.rng);
       tf.dispose(dLoss ?? []);
+      // the fake batch is data to the critic: made before the gradient scope, it records no
+      // generator ops and asks no product for its gradient
+      const fake = tf.tidy(() => this.run(this.generator, this.noise(n, seed), condition, true));
       dLoss = this.dOpt.minimize(
         () => {
-          const fake = tf.tidy(() =>
-            this.run(this.generator, this.noise(n, seed), condition, true),
-          );
           const critic = (x: tf.Tensor) => this.run(this.discriminator, x, condition, true);
           let total = this.loss.discriminator(critic(real), critic(fake));
           if (o.gradientPenaltyWeight)
@@ -367,19 +368,22 @@ export class GanTrainer {
         true,
         dVars,
       );
+      fake.dispose();
     }
     const real = reals[reals.length - 1]!;
     const seed = this.rng.tfSeed();
     reseedNoise(this.noisy, this.rng);
     let meanReward: tf.Tensor | undefined;
+    // the critic's weights are constants of the generator's step: no products for their gradients
     const gLoss = this.gOpt.minimize(
       () => {
         const fake = this.run(this.generator, this.noise(n, seed), condition, true);
-        const fakeLogits = this.run(this.discriminator, fake, condition, true);
-        const realLogits =
-          this.loss.kind === 'relativistic-average'
-            ? this.run(this.discriminator, real, condition, true)
-            : undefined;
+        const critic = (x: tf.Tensor) =>
+          withoutWeightGradients(this.discriminator, () =>
+            this.run(this.discriminator, x, condition, true),
+          );
+        const fakeLogits = critic(fake);
+        const realLogits = this.loss.kind === 'relativistic-average' ? critic(real) : undefined;
         const adversarial = this.loss.generator(fakeLogits, realLogits);
         if (!o.reward) return adversarial;
         meanReward = tf.keep(tf.mean(o.reward(fake, condition)));
@@ -542,6 +546,7 @@ export class GanTrainer {
     try {
       const run = await runTrainingLoop<tf.Tensor[]>({
         fn: `${FN}.fit`,
+        models: [this.generator, this.discriminator],
         label: 'gan',
         epochs: o.epochs,
         stepsPerEpoch: dp ? dp.plan.stepsPerEpoch : stepsPerEpoch(plan),

@@ -6,6 +6,8 @@
  * @module
  */
 
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { fuseDenseLayers } from '../backend/fused-dense.js';
 import { applyWebglWorkarounds, precisionHint } from '../backend/webgl-workarounds.js';
 import { MedkitError } from '../core/errors.js';
 import { type ProgressCallback, ProgressClock, type ProgressEventType } from '../core/progress.js';
@@ -73,6 +75,12 @@ export interface LoopSpec<B> {
   onProgress?: ProgressCallback;
   /** Stops the run before the next step when aborted. */
   signal?: AbortSignal;
+  /**
+   * The networks the steps train: for the run, their dense layers take one kernel call forward
+   * and one backward where the backend has the library's dense kernels (cpu and wasm after
+   * registerTrainingKernels; the same numbers as their own call).
+   */
+  models?: readonly tfl.LayersModel[];
 }
 
 /** What the loop resolves to. @internal */
@@ -136,6 +144,7 @@ export async function runTrainingLoop<B>(spec: LoopSpec<B>): Promise<LoopResult>
   let completed = 0;
   let stepsPerEpoch = spec.stepsPerEpoch;
   let lastFigures: Record<string, number> | undefined;
+  const restoreLayers = fuseDenseLayers(spec.models ?? []);
   try {
     await emit('start', 0, 0);
     for (let epoch = 1; epoch <= spec.epochs && stopReason === 'completed'; epoch++) {
@@ -192,6 +201,7 @@ export async function runTrainingLoop<B>(spec: LoopSpec<B>): Promise<LoopResult>
     stopping?.restoreBest(epochsRun);
   } finally {
     stopping?.dispose();
+    restoreLayers();
   }
   await emit(
     'end',

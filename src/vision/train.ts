@@ -665,6 +665,7 @@ export async function trainClassifier(
       : (privacy?.plan.stepsPerEpoch ?? stepsPerEpochOf(plan));
     const run = await runTrainingLoop<HostBatch>({
       fn: FN,
+      models: [model],
       label: 'train',
       epochs,
       stepsPerEpoch: knownSteps,

@@ -130,7 +130,7 @@ function product(
     backendName === 'wasm' && batched && a.dtype === 'float32' && b.dtype === 'float32'
       ? simdFor(backend)
       : undefined;
-  if (loops && batch === 1 && N === 1 && large) {
+  if (loops && batch === 1 && N === 1) {
     return matrixVector(backendName, backend, loops, a, b, rank);
   }
   if (!loops || (N < 8 && (large || batch > 1)))

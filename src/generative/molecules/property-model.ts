@@ -220,6 +220,7 @@ export async function fitPropertyModel(
   try {
     const run = await runTrainingLoop<tf.Tensor[]>({
       fn: FN_FIT,
+      models: [model],
       label: 'property model',
       epochs: o.epochs,
       stepsPerEpoch: stepsPerEpoch(plan),
