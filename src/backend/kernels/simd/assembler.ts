@@ -25,8 +25,12 @@ export const I32_GE_S = 0x4e;
 export const I32_GT_S = 0x4a;
 export const I32_ADD = 0x6a;
 export const I32_MUL = 0x6c;
+export const I32_SUB = 0x6b;
+export const I32_AND = 0x71;
 export const SIMD = 0xfd;
 export const V128_LOAD = 0x00;
+/** v128.load32_splat: one float from memory into all four lanes. */
+export const V128_LOAD32_SPLAT = 0x09;
 export const V128_STORE = 0x0b;
 export const V128_CONST = 0x0c;
 export const I32X4_EQ = 0x37;

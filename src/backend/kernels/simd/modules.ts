@@ -201,13 +201,13 @@ const MODULES: readonly (readonly LoopEntry[])[] = [
     { name: 'axpyRows', signature: 'seven', body: () => rowsBody('axpy') },
     { name: 'scaledRows', signature: 'seven', body: () => rowsBody('scaled') },
     { name: 'adamUpdate', signature: 'adam', body: adamBody },
-    { name: 'gemm', signature: 'seven', body: gemmBody },
   ],
   [
     { name: 'leakyRelu', signature: 'elementwise', body: () => leakyReluBody(false) },
     { name: 'leakyReluGrad', signature: 'elementwise', body: () => leakyReluBody(true) },
     { name: 'transpose4', signature: 'six', body: transposeBody },
     { name: 'rowDots', signature: 'six', body: rowDotsBody },
+    { name: 'gemm', signature: 'seven', body: gemmBody },
   ],
 ];
 
