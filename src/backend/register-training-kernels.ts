@@ -42,6 +42,7 @@ import { maxPool3d, maxPool3dGrad } from './kernels/max-pool-3d.js';
 import { maxPoolGrad } from './kernels/max-pool-grad.js';
 import { sliceFromHeap } from './kernels/slice.js';
 import { sumLeadingOrTrailing } from './kernels/sum.js';
+import { tanhSimd } from './kernels/tanh.js';
 import { transposeLastTwo } from './kernels/transpose.js';
 import { reluLoop, stepLoop } from './kernels/unary-cpu.js';
 import { unsortedSegmentSumComposed } from './kernels/unsorted-segment-sum.js';
@@ -92,6 +93,7 @@ const PROVIDED: Record<string, Provided[]> = {
     { kernelName: 'Sum', make: sumLeadingOrTrailing, replaces: true },
     { kernelName: ADAM_UPDATE, make: adamUpdateKernel, replaces: false },
     { kernelName: 'LeakyRelu', make: leakyReluSimd, replaces: true },
+    { kernelName: 'Tanh', make: tanhSimd, replaces: true },
     { kernelName: LEAKY_RELU_GRAD, make: leakyReluGradKernel, replaces: false },
     { kernelName: DENSE_FORWARD, make: denseForwardKernel, replaces: false },
     { kernelName: DENSE_BACKWARD, make: denseBackwardKernel, replaces: false },
@@ -191,7 +193,7 @@ function hookSetBackend(): void {
  *   products), `MaxPoolGrad`, 2×2×2 `MaxPool3D`/`MaxPool3DGrad` and `Sum` over leading axes
  *   with WebAssembly SIMD loops on the backend's own memory, `Slice` with one that copies only the slice, `Identity` with one that shares its input's memory (no copy), and `Conv3D` with its two
  *   gradients by 2D convolutions of a depth-unfolded input (the stock `Conv3D` is a plain loop;
- *   the stock 3D gradients are wrong), `LeakyRelu` with a SIMD loop, `GatherV2` with one that
+ *   the stock 3D gradients are wrong), `LeakyRelu` and `Tanh` with SIMD loops (the same values), `GatherV2` with one that
  *   copies only the gathered rows, `Transpose` of the last two axes with SIMD tiles; adds `MedkitAdamUpdate`,
  *   the one-kernel Adam step of {@link fusedAdam}. No training step copies data to JavaScript.
  * - cpu: convolution forward, fused forward and both backprops, `BatchMatMul` and `_FusedMatMul`, as

@@ -366,6 +366,7 @@ describeBackends('training kernels', (backend) => {
         'wasm/MedkitLeakyReluGrad',
         'wasm/Slice',
         'wasm/Sum',
+        'wasm/Tanh',
         'wasm/Transpose',
         'wasm/UnsortedSegmentSum',
       ].sort(),

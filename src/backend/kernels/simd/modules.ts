@@ -50,6 +50,7 @@ import { leakyReluBody } from '../leaky-relu.loops.js';
 import { maxPoolBody } from '../max-pool.loops.js';
 import { rowsBody } from '../rows.loops.js';
 import { addRowsBody } from '../sum.loops.js';
+import { tanhBody } from '../tanh.loops.js';
 import { transposeBody } from '../transpose.loops.js';
 import { F32, HEADER, I32, name, section, uleb, vec } from './assembler.js';
 
@@ -144,6 +145,8 @@ export interface SimdLoops {
   leakyRelu: ElementLoop;
   /** dx = x > 0 ? dy : α·dy over `bytes` bytes (a multiple of 16). */
   leakyReluGrad: ElementLoop;
+  /** out = tanh(x) over `bytes` bytes (a multiple of 16), bit for bit the C library's tanhf; `dy`, α unused. */
+  tanh: ElementLoop;
   /**
    * The transpose of the top-left R × C block (multiples of 4) of the row-major matrix at `src`
    * (`srcRow` bytes a row) into `dst` (`dstRow` bytes a row).
@@ -209,6 +212,7 @@ const MODULES: readonly (readonly LoopEntry[])[] = [
     { name: 'rowDots', signature: 'six', body: rowDotsBody },
     { name: 'gemm', signature: 'seven', body: gemmBody },
   ],
+  [{ name: 'tanh', signature: 'elementwise', body: tanhBody }],
 ];
 
 /**
