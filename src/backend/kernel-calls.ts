@@ -48,6 +48,24 @@ export function callKernel(
   return fn({ inputs, attrs, backend } as never) as tf.TensorInfo;
 }
 
+/**
+ * Runs the kernel `kernelName` registered for `backendName` now: the library's where it replaced
+ * the backend's (unlike {@link callKernel}, which runs the backend's own).
+ *
+ * @internal
+ */
+export function callRegistered(
+  kernelName: string,
+  backendName: string,
+  backend: unknown,
+  inputs: Inputs,
+  attrs: Attrs = {},
+): tf.TensorInfo {
+  const kernel = tf.getKernel(kernelName, backendName);
+  if (!kernel) throw new Error(`kernel ${kernelName} is not registered for backend ${backendName}`);
+  return kernel.kernelFunc({ inputs, attrs, backend } as never) as tf.TensorInfo;
+}
+
 /** Releases intermediate results. @internal */
 export function release(backend: KernelBackend, ...infos: (tf.TensorInfo | undefined)[]): void {
   for (const info of infos) if (info) backend.disposeData(info.dataId);

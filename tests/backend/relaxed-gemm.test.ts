@@ -2,7 +2,8 @@
  * The relaxed-SIMD gemm (`f32x4.relaxed_madd`) against the plain SIMD gemm and a float64
  * reference: every entry within the bound of fused rounding, |Δ| ≤ 2K·2⁻²⁴·Σ|aₖbₖ|. Runs where
  * the runtime validates relaxed SIMD (Node 22+, Deno, Chromium; CI runs it on Node 24 and
- * Deno); on Node 20 it checks that the plain gemm stays in use.
+ * Deno); on Node 20 it checks that the plain gemm stays in use. And the plain gemm: each entry the
+ * float32 sum with k in order, bit for bit, also when K is split into chunks.
  */
 import { describe, expect, it } from 'vitest';
 import {
@@ -16,7 +17,7 @@ const relaxed = hasRelaxedSimd();
 
 /** A seeded product on a fresh memory, with the loops the current setting gives. */
 function product(M: number, K: number, N: number, seed: number) {
-  const memory = new WebAssembly.Memory({ initial: 64 });
+  const memory = new WebAssembly.Memory({ initial: 128 });
   const loops = simdForMemory(memory)!;
   const f32 = new Float32Array(memory.buffer);
   const random = new Random(seed);
@@ -31,6 +32,29 @@ function product(M: number, K: number, N: number, seed: number) {
   };
 }
 
+describe('the plain SIMD gemm', () => {
+  it('sums every entry k in order in float32, across chunks of K (bit for bit)', () => {
+    // K in chunks whose rows of B fit 512 KB: 1,501 columns of 1 KB rows make chunks of 512, 512
+    // and 477; 40,001 of 32 bytes make chunks of 16,384 and an odd remainder
+    allowRelaxedSimd(false);
+    for (const [M, K, N, seed] of [
+      [8, 1501, 256, 5],
+      [4, 40001, 8, 6],
+      [12, 130, 16, 7],
+    ] as const) {
+      const { A, B, C } = product(M, K, N, seed);
+      const f = Math.fround;
+      for (let i = 0; i < M; i++)
+        for (let j = 0; j < N; j++) {
+          let s = 0;
+          for (let k = 0; k < K; k++) s = f(s + f(A[i * K + k]! * B[k * N + j]!));
+          expect(C[i * N + j]).toBe(s);
+        }
+    }
+    allowRelaxedSimd(true);
+  });
+});
+
 describe('the relaxed-SIMD gemm', () => {
   it.skipIf(!relaxed)(
     'stays within the bound of fused rounding of the plain gemm and of float64',
@@ -40,6 +64,7 @@ describe('the relaxed-SIMD gemm', () => {
         [8, 37, 16, 2],
         [12, 300, 24, 3],
         [64, 257, 64, 4],
+        [8, 1501, 256, 8],
       ] as const) {
         allowRelaxedSimd(true);
         const fused = product(M, K, N, seed);

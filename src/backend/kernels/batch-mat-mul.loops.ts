@@ -21,6 +21,7 @@ import {
   I32_ADD,
   I32_AND,
   I32_GE_S,
+  I32_GT_S,
   I32_MUL,
   I32_SUB,
   i32,
@@ -38,6 +39,15 @@ import {
   ZERO_F32X4,
 } from './simd/assembler.js';
 
+// control and i32 opcodes used here alone
+const IF = 0x04;
+const ELSE = 0x05;
+const END = 0x0b;
+const SELECT = 0x1b;
+const I32_EQZ = 0x45;
+const I32_LT_S = 0x48;
+const I32_DIV_U = 0x6e;
+
 /**
  * gemm: C[M×N] = A[M×K] · B[K×N] over the first M rows and N columns (M % 4 = 0, N % 8 = 0) of
  * row-major matrices whose B and C rows are `ld` bytes long: blocks of 4 rows × 8 columns in
@@ -45,9 +55,13 @@ import {
  * in the shapes measured). No packing of B, which XNNPACK redoes for every new B. Params 0 a, 1 b,
  * 2 c, 3 M, 4 K, 5 N, 6 ld; locals 7 i, 8 j (bytes), 9 k, 10 pa (row 0's pointer into A), 11 pb,
  * 12 A's row bytes, 13 N·4; v128 14–21 accumulators, 22–23 B's two vectors, 24 A's value (one
- * load-and-splat), 25 zero; i32 26–28 rows 1–3's pointers into A, 29 B's next row, 30 K rounded
- * down to even, 31 2·ld. Two terms a loop round (k and k + 1 in order, A's second column at a
- * constant offset): fewer pointer updates and branches per multiply-add.
+ * load-and-splat), 25 zero; i32 26–28 rows 1–3's pointers into A, 29 B's next row, 30 the
+ * chunk's length rounded down to even, 31 2·ld, 32 the chunk's first k, 33 its length, 34 the
+ * chunk size. Two terms a loop round (k and k + 1 in order, A's second column at a constant
+ * offset): fewer pointer updates and branches per multiply-add. K in chunks whose rows of B fit
+ * 512 KB (a core's cache): the blocks of a chunk re-read those rows from the cache, not memory;
+ * each chunk after the first starts from C's partial sums, so every sum runs k in order, the same
+ * float32 operations as in one chunk.
  *
  * With `relaxed`, each term is one `f32x4.relaxed_madd` (relaxed SIMD): fused into one rounding
  * where the hardware has fused multiply-add, so its sums may differ from the plain loop's by the
@@ -72,7 +86,7 @@ export function gemmBody(relaxed = false): number[] {
         ];
   // the four rows' pointers into A; B's row k + 1; K rounded down to even; 2·ld
   const rowPtr = (r: number) => (r === 0 ? pa : 25 + r);
-  const [pb2, kEven, ld2] = [29, 30, 31];
+  const [pb2, kEven, ld2, kc0, kn, kc] = [29, 30, 31, 32, 33, 34];
   // the terms of A's column at `offset` bytes past the row pointers and of B's row at `from`
   const terms = (from: number, offset: number) => [
     ...get(from),
@@ -100,11 +114,44 @@ export function gemmBody(relaxed = false): number[] {
     ...addTo(pb2, get(ld2)),
   ];
   const lastTerm = [...terms(pb, 0), ...addTo(k, i32(1))];
+  // C's row r of this block (a temporary in pa)
+  const cRow = (r: number) => [
+    ...get(c),
+    ...get(i),
+    ...i32(r),
+    I32_ADD,
+    ...get(ld),
+    I32_MUL,
+    I32_ADD,
+    ...get(j),
+    I32_ADD,
+    ...set(pa),
+  ];
   const block = [
+    // the accumulators: zero in the first chunk of K, C's partial sums after it
+    ...get(kc0),
+    I32_EQZ,
+    IF,
+    0x40,
     ...rows.flatMap((r) => [...get(zero), ...set(acc(r, 0)), ...get(zero), ...set(acc(r, 1))]),
+    ELSE,
+    ...rows.flatMap((r) => [
+      ...cRow(r),
+      ...get(pa),
+      ...load128,
+      ...set(acc(r, 0)),
+      ...get(pa),
+      ...load128At(16),
+      ...set(acc(r, 1)),
+    ]),
+    END,
     ...get(a),
     ...get(i),
     ...get(rowA),
+    I32_MUL,
+    I32_ADD,
+    ...get(kc0),
+    ...i32(4),
     I32_MUL,
     I32_ADD,
     ...set(pa),
@@ -116,23 +163,20 @@ export function gemmBody(relaxed = false): number[] {
       I32_ADD,
       ...set(rowPtr(r)),
     ]),
-    ...sum(b, j),
+    ...get(b),
+    ...get(kc0),
+    ...get(ld),
+    I32_MUL,
+    I32_ADD,
+    ...get(j),
+    I32_ADD,
     ...set(pb),
     ...sum(pb, ld),
     ...set(pb2),
     ...counted(k, get(kEven), 2, twoTerms),
-    ...whileLoop([...get(k), ...get(K), I32_GE_S], lastTerm),
+    ...whileLoop([...get(k), ...get(kn), I32_GE_S], lastTerm),
     ...rows.flatMap((r) => [
-      ...get(c),
-      ...get(i),
-      ...i32(r),
-      I32_ADD,
-      ...get(ld),
-      I32_MUL,
-      I32_ADD,
-      ...get(j),
-      I32_ADD,
-      ...set(pa),
+      ...cRow(r),
       ...get(pa),
       ...get(acc(r, 0)),
       ...store128,
@@ -142,25 +186,59 @@ export function gemmBody(relaxed = false): number[] {
     ]),
   ];
   const body = [
-    ...get(K),
-    ...get(K),
-    ...i32(1),
-    I32_AND,
-    I32_SUB,
-    ...set(kEven),
     ...get(ld),
     ...get(ld),
     I32_ADD,
     ...set(ld2),
     ...bytesOf(K, rowA),
     ...bytesOf(N, cols),
-    ...counted(i, get(M), 4, counted(j, get(cols), 32, block)),
+    // chunks of K whose rows of B (kc·ld bytes) stay within 512 KB, at least 64, even
+    ...i32(1 << 19),
+    ...get(ld),
+    I32_DIV_U,
+    ...set(kc),
+    ...get(kc),
+    ...i32(64),
+    ...get(kc),
+    ...i32(64),
+    I32_GT_S,
+    SELECT,
+    ...i32(-2),
+    I32_AND,
+    ...set(kc),
+    ...i32(0),
+    ...set(kc0),
+    ...whileLoop(
+      [...get(kc0), ...get(K), I32_GE_S],
+      [
+        // kn = min(kc, K − kc0), and kn rounded down to even
+        ...get(kc),
+        ...get(K),
+        ...get(kc0),
+        I32_SUB,
+        ...get(kc),
+        ...get(K),
+        ...get(kc0),
+        I32_SUB,
+        I32_LT_S,
+        SELECT,
+        ...set(kn),
+        ...get(kn),
+        ...get(kn),
+        ...i32(1),
+        I32_AND,
+        I32_SUB,
+        ...set(kEven),
+        ...counted(i, get(M), 4, counted(j, get(cols), 32, block)),
+        ...addTo(kc0, get(kc)),
+      ],
+    ),
   ];
   return funcBody(
     [
       [7, I32],
       [12, V128],
-      [6, I32],
+      [9, I32],
     ],
     body,
   );

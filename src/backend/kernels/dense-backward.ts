@@ -15,8 +15,8 @@
  *
  * @module
  */
-import * as tf from '@tensorflow/tfjs-core';
-import { type KernelBackend, release } from '../kernel-calls.js';
+import type * as tf from '@tensorflow/tfjs-core';
+import { callRegistered, type KernelBackend, release } from '../kernel-calls.js';
 import { accessFor } from './js-access.js';
 
 /** The kernel's name. @internal */
@@ -26,19 +26,6 @@ export const DENSE_BACKWARD = 'MedkitDenseBackward';
 export const DENSE_ACTIVATIONS = ['linear', 'relu', 'sigmoid', 'tanh'] as const;
 /** One of {@link DENSE_ACTIVATIONS}. @internal */
 export type DenseActivation = (typeof DENSE_ACTIVATIONS)[number];
-
-/** Runs the backend's registered kernel `kernelName` (the library's, where it replaced one). */
-function callRegistered(
-  kernelName: string,
-  backendName: string,
-  backend: unknown,
-  inputs: Record<string, tf.TensorInfo>,
-  attrs: Record<string, unknown>,
-): tf.TensorInfo {
-  const kernel = tf.getKernel(kernelName, backendName);
-  if (!kernel) throw new Error(`kernel ${kernelName} is not registered for backend ${backendName}`);
-  return kernel.kernelFunc({ inputs, attrs, backend } as never) as tf.TensorInfo;
-}
 
 /**
  * δ = dy ⊙ act'(y), rounded as tfjs-core's gradients round each op: relu dy·step(y); sigmoid
