@@ -8,15 +8,19 @@
  * library's kernels (`products: 'backend'`, single precision; what `'auto'` picks there); on the
  * backend, the L2 fit also a second time in the process (its heap grown) and with the features as
  * a float32 tensor made before the timing (as scikit-learn gets an array made before its timing).
+ * Then the L2 fits again in a second process on two wasm threads (useWasmThreads, whose helper
+ * thread splits each pass over the design by columns).
  * Targets: L2 fit at most scikit-learn's time; L1 at least 10× faster than saga.
  *
  *   node bench/logistic.bench.mjs [--samples 2000] [--variants 10000] [--skip-l1]
  */
+import { execFileSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
 import { Random, registerTrainingKernels } from 'tfjs-medkit';
 import { LogisticRegression } from 'tfjs-medkit/genomics';
+import { useWasmThreads } from 'tfjs-medkit/node';
 import { runAnchor } from './harness.mjs';
 
 const { values: args } = parseArgs({
@@ -24,14 +28,21 @@ const { values: args } = parseArgs({
     samples: { type: 'string', default: '2000' },
     variants: { type: 'string', default: '10000' },
     'skip-l1': { type: 'boolean', default: false },
+    // the wasm backend's threads (a second process: the threaded build must start first), and
+    // the anchor's L2 seconds measured by the first process
+    threads: { type: 'string', default: '1' },
+    'anchor-l2': { type: 'string' },
   },
 });
+const threads = Number(args.threads);
 const n = Number(args.samples);
 const p = Number(args.variants);
 const anchorArgs = ['--samples', String(n), '--variants', String(p), '--C', '0.01'];
 if (args['skip-l1']) anchorArgs.push('--skip-l1');
-const anchor = runAnchor('../shared/bench/logreg_sklearn.py', anchorArgs);
-if (anchor) console.log(JSON.stringify(anchor));
+const anchor = args['anchor-l2']
+  ? { l2Seconds: Number(args['anchor-l2']) }
+  : runAnchor('../shared/bench/logreg_sklearn.py', anchorArgs);
+if (anchor && !args['anchor-l2']) console.log(JSON.stringify(anchor));
 
 // the same design: MAF ~ U(0.05, 0.5), additive genotypes, 20 causal effects ~ N(0, 0.8)
 const rng = new Random(0);
@@ -78,13 +89,15 @@ const objective = async (model, C, penalty) => {
   );
 };
 const objectives = {};
+if (threads > 1) await useWasmThreads({ threads });
 registerTrainingKernels();
 await tf.setBackend('wasm');
-for (const products of ['host', 'backend']) {
+for (const products of threads > 1 ? ['backend'] : ['host', 'backend']) {
   const l2 = await time({ C: 0.01, maxIter: 1000, products });
   const result = {
     bench: 'logistic regression',
-    products: products === 'host' ? 'host (float64)' : 'wasm backend (float32)',
+    products:
+      products === 'host' ? 'host (float64)' : `wasm backend (float32), ${threads} thread(s)`,
     samples: n,
     variants: p,
     l2Seconds: Number(l2.seconds.toFixed(3)),
@@ -115,7 +128,7 @@ for (const products of ['host', 'backend']) {
     Xt.dispose();
   }
   objectives[products] = result;
-  if (products === 'backend') {
+  if (products === 'backend' && objectives.host) {
     // the backend (single-precision) fits against the host's, at the same objective
     const rel = (k) => (result[k] - objectives.host[k]) / objectives.host[k];
     result.l2ObjectiveRelativeToHost = Number(rel('l2Objective').toExponential(2));
@@ -140,4 +153,20 @@ for (const products of ['host', 'backend']) {
         `ratio L1 scikit-learn saga time / ours (${products}): ${(anchor.l1Seconds / result.l1Seconds).toFixed(3)} (target ≥ 10)`,
       );
   }
+}
+// the same fits with the matrix passes split over two threads (useWasmThreads starts a helper
+// thread for them), in a second process, against this run's anchor
+if (threads === 1) {
+  const child = [
+    new URL(import.meta.url).pathname,
+    '--threads',
+    '2',
+    '--skip-l1',
+    '--samples',
+    String(n),
+    '--variants',
+    String(p),
+    ...(anchor ? ['--anchor-l2', String(anchor.l2Seconds)] : []),
+  ];
+  execFileSync(process.execPath, child, { stdio: 'inherit' });
 }

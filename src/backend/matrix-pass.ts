@@ -7,6 +7,10 @@
  *   block, still in cache, scaled by the weights and added into g (SIMD `scaledRows`). Two matrix
  *   products as tfjs ops read the matrix from memory twice; for a matrix far larger than the
  *   cache (a genotype design of 2,000 × 10,000 values is 80 MB) that read is the whole cost.
+ *   Where a helper thread runs (`useWasmThreads` with two threads or more, see `pass-helper.ts`)
+ *   and the matrix has a million values or more, each loop is split by columns between the two
+ *   threads, over all rows at once: the dots' float32 sums then add the two threads' parts, so
+ *   they can differ from one thread's in the last bit; the weighted rows' sums (g) are the same.
  * - {@link float32Tensor2d}: a double-precision matrix written straight into a new tensor's heap
  *   memory, its finiteness checked in the same pass.
  * - {@link tensorValues}: a float32 tensor's values as a view of the heap, without a copy.
@@ -18,11 +22,14 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { WasmBackendLike } from './kernels/js-access.js';
-import { heapOffset } from './kernels/js-access.js';
+import { heapOffset, wasmMemoryOf } from './kernels/js-access.js';
 import { simdFor } from './kernels/simd/modules.js';
+import { passHelperFor } from './pass-helper.js';
 
 /** Rows per block: 16 rows of 10,000 floats (640 KB) stay in a core's cache between the two loops. */
 const BLOCK_BYTES = 1 << 19;
+/** The design size (values) from which a pass is split with a helper thread where one runs. */
+const SPLIT_FROM = 1 << 20;
 
 /** A pass over one matrix; see {@link matrixPass}. @internal */
 export interface MatrixPass {
@@ -57,9 +64,16 @@ export function matrixPass(A: tf.Tensor2D, columns = 1): MatrixPass | undefined 
   const [rows, cols] = A.shape;
   const K8 = cols - (cols % 8); // rowDots' width; the rest in JavaScript
   const K4 = cols - (cols % 4); // scaledRows' width
-  const block = Math.max(1, Math.min(rows, Math.floor(BLOCK_BYTES / (4 * cols))));
-  // working memory on the backend's heap, per vector: v, the block's dots, its weights, g
-  const per = 2 * cols + 2 * block + 8;
+  // a second thread, where one is running and the design is large enough to be worth it: the
+  // columns split at a multiple of eight, the helper taking the first part
+  const helper = rows * cols >= SPLIT_FROM ? passHelperFor(wasmMemoryOf(backend)) : undefined;
+  const split = helper ? Math.floor(K8 / 16) * 8 : 0;
+  // with a helper, one block of all rows (each thread's columns of the design stay in the
+  // last-level cache between the two loops); otherwise blocks that stay in a core's cache
+  const block = helper ? rows : Math.max(1, Math.min(rows, Math.floor(BLOCK_BYTES / (4 * cols))));
+  // working memory on the backend's heap, per vector: v, the block's dots (two parts with a
+  // helper), its weights, g
+  const per = 2 * cols + (helper ? 3 : 2) * block + 8;
   const work = tf.zeros([columns * per], 'float32');
   const dots = new Float32Array(block * columns);
   const views = backend as unknown as WasmBackendLike;
@@ -71,11 +85,13 @@ export function matrixPass(A: tf.Tensor2D, columns = 1): MatrixPass | undefined 
       const m = views.typedArrayFromHeap(work) as Float32Array;
       const a0 = heapOffset(backend, A);
       const m0 = heapOffset(backend, work);
-      // float offsets in `m` of vector k's regions: v, the block's dots, its weights, g
+      // float offsets in `m` of vector k's regions: v, the block's dots, its weights, g, and
+      // the helper's part of the dots
       const v0 = (k: number) => k * per;
       const d0 = (k: number) => v0(k) + cols;
       const r0 = (k: number) => d0(k) + block;
       const g0 = (k: number) => r0(k) + block;
+      const h0 = (k: number) => g0(k) + cols;
       const ptr = (at: number) => m0 + 4 * at;
       for (let k = 0; k < K; k++) {
         for (let j = 0; j < cols; j++) m[v0(k) + j] = v[k * stride + j]!;
@@ -85,11 +101,23 @@ export function matrixPass(A: tf.Tensor2D, columns = 1): MatrixPass | undefined 
         const n = Math.min(block, rows - i0);
         const row0 = i0 * cols;
         for (let k = 0; k < K; k++) {
-          const [vk, dk] = [v0(k), d0(k)];
-          if (K8 > 0) loops.rowDots(a0 + 4 * row0, ptr(vk), ptr(dk), n, 4 * K8, 4 * cols);
+          const [vk, dk, hk] = [v0(k), d0(k), h0(k)];
+          // the helper's columns [0, split), this thread's [split, K8), the rest in JavaScript
+          if (helper)
+            helper.start('rowDots', [a0 + 4 * row0, ptr(vk), ptr(hk), n, 4 * split, 4 * cols]);
+          if (K8 > split)
+            loops.rowDots(
+              a0 + 4 * (row0 + split),
+              ptr(vk + split),
+              ptr(dk),
+              n,
+              4 * (K8 - split),
+              4 * cols,
+            );
           else m.fill(0, dk, dk + n);
+          helper?.wait();
           for (let i = 0; i < n; i++) {
-            let s = m[dk + i]!;
+            let s = helper ? Math.fround(m[hk + i]! + m[dk + i]!) : m[dk + i]!;
             const r = row0 + i * cols;
             for (let c = K8; c < cols; c++)
               s = Math.fround(s + Math.fround(a[r + c]! * m[vk + c]!));
@@ -100,12 +128,32 @@ export function matrixPass(A: tf.Tensor2D, columns = 1): MatrixPass | undefined 
         for (let k = 0; k < K; k++) {
           const rk = r0(k);
           for (let i = 0; i < n; i++) m[rk + i] = w[i * K + k]!;
-          if (K4 > 0) loops.scaledRows(a0 + 4 * row0, 4 * cols, ptr(g0(k)), 0, ptr(rk), n, 4 * K4);
+          if (helper)
+            helper.start('scaledRows', [
+              a0 + 4 * row0,
+              4 * cols,
+              ptr(g0(k)),
+              0,
+              ptr(rk),
+              n,
+              4 * split,
+            ]);
+          if (K4 > split)
+            loops.scaledRows(
+              a0 + 4 * (row0 + split),
+              4 * cols,
+              ptr(g0(k) + split),
+              0,
+              ptr(rk),
+              n,
+              4 * (K4 - split),
+            );
           for (let c = K4; c < cols; c++) {
             let s = 0;
             for (let i = 0; i < n; i++) s += m[rk + i]! * a[row0 + i * cols + c]!;
             out[k * stride + c]! += s;
           }
+          helper?.wait();
         }
       }
       for (let k = 0; k < K; k++)

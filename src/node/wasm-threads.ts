@@ -20,8 +20,10 @@ import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import { dirname, join, resolve, sep } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
+import { wasmMemoryOf } from '../backend/kernels/js-access.js';
 import { BackendError } from '../core/errors.js';
 import { resolveOptions } from '../core/validate.js';
+import { startPassHelper } from './pass-helper.js';
 
 /** Options of {@link useWasmThreads}. */
 export interface WasmThreadsOptions {
@@ -51,8 +53,10 @@ let started: { threads: number } | undefined;
  * emscripten module cannot gain threads). Calling it again returns the same count.
  *
  * The gain is in XNNPACK's convolutions and products; the library's own JavaScript and SIMD loops
- * run on the calling thread. Tiny models lose instead (the hand-off costs more than the work).
- * docs/backends.md has the measured figures.
+ * run on the calling thread, except the one-pass matrix loops over large designs (a logistic
+ * regression's scores and gradient on the backend), which a helper thread started here (with two
+ * threads or more) splits by columns. Tiny models lose instead (the hand-off costs more than the
+ * work). docs/backends.md has the measured figures.
  *
  * Node only (Deno and browsers are refused: in a cross-origin-isolated browser page the backend
  * picks its threaded build by itself).
@@ -154,6 +158,9 @@ ${wasmWorkerContents.replace(/\n/g, '\\n')}`,
   for (const worker of module.PThread?.runningWorkers ?? []) worker.unref();
   const actual = module.tfjs.getThreadsCount();
   started = { threads: actual };
+  // a second thread for the library's one-pass matrix loops (large logistic-regression designs)
+  const memory = wasmMemoryOf(tf.backend());
+  if (actual > 1 && memory) startPassHelper(memory);
   return actual;
 }
 

@@ -3,13 +3,18 @@
  * Node (this file runs in its own process, where nothing has started the wasm backend yet). Each
  * model family's gradients on two threads, with registerTrainingKernels, equal the stock cpu
  * backend's to 1e-4 of the largest gradient; training makes the loss fall without leaking; the
- * bad calls are refused before anything starts.
+ * bad calls are refused before anything starts. The helper thread of the matrix passes: a split
+ * pass agrees with one thread's, and a logistic fit with it reaches the same objective.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { wasmMemoryOf } from '../../src/backend/kernels/js-access.js';
+import { matrixPass } from '../../src/backend/matrix-pass.js';
+import { passHelperFor, setPassHelper } from '../../src/backend/pass-helper.js';
+import { LogisticRegression } from '../../src/genomics/index.js';
 import { ArgumentError, BackendError, registerTrainingKernels } from '../../src/index.js';
 import { createLoss } from '../../src/losses/index.js';
 import { useWasmThreads } from '../../src/node/index.js';
@@ -109,5 +114,88 @@ describe('useWasmThreads', () => {
     await expectLearns(model, x, y, 10);
     tf.dispose([x, y]);
     model.dispose();
+  });
+
+  it('splits a large matrix pass over a helper thread: the same weighted sums, dots within float32 rounding', async () => {
+    await tf.setBackend('wasm');
+    const helper = passHelperFor(wasmMemoryOf(tf.backend()));
+    expect(helper).toBeDefined();
+    // 600 × 1,999 values: over the split threshold; 1,999 columns leave a JavaScript tail
+    const [rows, cols] = [600, 1999];
+    const A = tf.randomNormal([rows, cols], 0, 1, 'float32', 21) as tf.Tensor2D;
+    const v = Float64Array.from({ length: cols }, (_, j) => Math.sin(j) / 40);
+    const run = () => {
+      const pass = matrixPass(A)!;
+      const out = new Float64Array(cols);
+      const dots = new Float32Array(rows);
+      pass.run(
+        v,
+        (i0, i1, d) => {
+          dots.set(d, i0);
+          // weights from the dots, as a logistic residual is
+          return Float32Array.from(d, (z) => 1 / (1 + Math.exp(-z)) - 0.5);
+        },
+        out,
+      );
+      pass.dispose();
+      return { out, dots };
+    };
+    const two = run();
+    setPassHelper(undefined);
+    const one = run();
+    setPassHelper(helper);
+    const a = A.dataSync();
+    A.dispose();
+    for (let i = 0; i < rows; i++) {
+      let exact = 0;
+      let magnitude = 0;
+      for (let j = 0; j < cols; j++) {
+        exact += a[i * cols + j]! * v[j]!;
+        magnitude += Math.abs(a[i * cols + j]! * Math.fround(v[j]!));
+      }
+      const bound = 2 * cols * 2 ** -24 * magnitude + 1e-6;
+      expect(Math.abs(two.dots[i]! - exact)).toBeLessThanOrEqual(bound);
+      expect(Math.abs(two.dots[i]! - one.dots[i]!)).toBeLessThanOrEqual(bound);
+    }
+    // with the same dots the weighted sums are the same bit for bit (each column on one thread,
+    // rows in order); the dots differ in their last bits, so the sums agree to float32 rounding
+    const scale = Math.max(...one.out.map(Math.abs));
+    for (let j = 0; j < cols; j++)
+      expect(Math.abs(two.out[j]! - one.out[j]!)).toBeLessThanOrEqual(1e-5 * scale);
+  });
+
+  it('fits LogisticRegression on the backend with the helper to the one-thread objective', async () => {
+    await tf.setBackend('wasm');
+    const helper = passHelperFor(wasmMemoryOf(tf.backend()));
+    const [rows, cols] = [700, 1600];
+    let seed = 5;
+    const draw = () => {
+      seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+      return seed / 2 ** 32;
+    };
+    const data = Float64Array.from({ length: rows * cols }, () => (draw() < 0.3 ? 1 : 0) - 0.3);
+    const y = Array.from({ length: rows }, (_, i) =>
+      data[i * cols]! + data[i * cols + 1]! + draw() - 0.5 > 0 ? 1 : 0,
+    );
+    const fit = async () => {
+      const m = await new LogisticRegression({
+        C: 0.05,
+        maxIter: 500,
+        products: 'backend',
+        onWarning: () => {},
+      }).fit({ data, rows, cols }, y);
+      const w = m.coef[0]!;
+      const proba = await m.predictProba({ data, rows, cols });
+      let loss = 0;
+      proba.forEach((row, i) => {
+        loss -= Math.log(row[y[i]!]!);
+      });
+      return loss + w.reduce((s, x) => s + x * x, 0) / (2 * 0.05);
+    };
+    const two = await expectNoLeak(fit);
+    setPassHelper(undefined);
+    const one = await fit();
+    setPassHelper(helper);
+    expect(Math.abs(two - one) / one).toBeLessThan(1e-7);
   });
 });

@@ -20,8 +20,6 @@
  *   channels a step (filter: products summed over output positions; input: scaled rows added).
  * - `scaledRows`: rows scaled by one number each and added up: the last 1–3 rows of a matrix
  *   product (all of a vector-matrix product), one pass over the right operand.
- * - `gemm`: matrix products without XNNPACK's packing of the right operand (which it redoes for
- *   every new tensor, i.e. for every product of a training step).
  * - `adamUpdate`: one Adam step per variable (`fusedAdam`).
  * - `addRows`: column sums of a row-major matrix into float64 accumulators: `Sum` over leading
  *   axes (every bias gradient).
@@ -29,11 +27,14 @@
  * - `transpose4` (the second module): matrix transposes in 4 × 4 tiles (a dense layer's
  *   gradients transpose batch-sized operands).
  * - `rowDots` (the second module): a matrix times a vector, one pass over the matrix.
+ * - `gemm` (the second module): matrix products without XNNPACK's packing of the right operand
+ *   (which it redoes for every new tensor, i.e. for every product of a training step).
+ * - `tanh` (the third module): the C library's tanhf, four lanes at a time.
  *
  * - `gemm` again, in relaxed SIMD (`f32x4.relaxed_madd`), where the runtime validates it: it
  *   replaces the plain one (see {@link allowRelaxedSimd}).
  *
- * Each module stays under 4 KB (3.9 KB and 0.3 KB now): Chromium refuses to compile larger modules
+ * Each module stays under 4 KB (3.5, 2.0 and 1.5 KB now; the relaxed gemm 1.1 KB): Chromium refuses to compile larger modules
  * synchronously on a page's main thread, and kernels are synchronous.
  *
  * Where WebAssembly SIMD or the backend's memory is not available, {@link simdFor} returns
@@ -269,6 +270,24 @@ export function hasRelaxedSimd(shared = false): boolean {
   return relaxedModules.get(shared) !== null;
 }
 
+/**
+ * The compiled modules of the plain loops for a shared or an unshared memory (compiled on first
+ * use), or undefined where WebAssembly SIMD is not available: for instantiating them on another
+ * thread over the same shared memory. @internal
+ */
+export function simdModules(shared: boolean): WebAssembly.Module[] | undefined {
+  if (!modules.has(shared)) {
+    const parts = MODULES.map((_, part) => simdModuleBytes(shared, part));
+    modules.set(
+      shared,
+      parts.every((bytes) => WebAssembly.validate(bytes))
+        ? parts.map((bytes) => new WebAssembly.Module(bytes))
+        : null,
+    );
+  }
+  return modules.get(shared) ?? undefined;
+}
+
 /** The loops bound to the wasm backend's memory, or undefined where they cannot run. @internal */
 export function simdFor(backend: unknown): SimdLoops | undefined {
   const memory = wasmMemoryOf(backend);
@@ -286,16 +305,7 @@ export function simdForMemory(memory: WebAssembly.Memory): SimdLoops | undefined
   if (cached) return cached;
   const shared =
     typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-  if (!modules.has(shared)) {
-    const parts = MODULES.map((_, part) => simdModuleBytes(shared, part));
-    modules.set(
-      shared,
-      parts.every((bytes) => WebAssembly.validate(bytes))
-        ? parts.map((bytes) => new WebAssembly.Module(bytes))
-        : null,
-    );
-  }
-  const compiled = modules.get(shared);
+  const compiled = simdModules(shared);
   if (!compiled) return undefined;
   const extra = relaxed && hasRelaxedSimd(shared) ? [relaxedModules.get(shared)!] : [];
   const loops = Object.assign(
