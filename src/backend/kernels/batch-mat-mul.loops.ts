@@ -7,6 +7,8 @@ import {
   addTo,
   bytesOf,
   counted,
+  ELSE,
+  END,
   F32_ADD,
   F32_LOAD,
   F32_STORE,
@@ -20,14 +22,19 @@ import {
   I32,
   I32_ADD,
   I32_AND,
+  I32_DIV_U,
+  I32_EQZ,
   I32_GE_S,
   I32_GT_S,
+  I32_LT_S,
   I32_MUL,
   I32_SUB,
+  IF,
   i32,
   load128,
   load128At,
   memarg,
+  SELECT,
   set,
   simd,
   store128,
@@ -38,15 +45,6 @@ import {
   whileLoop,
   ZERO_F32X4,
 } from './simd/assembler.js';
-
-// control and i32 opcodes used here alone
-const IF = 0x04;
-const ELSE = 0x05;
-const END = 0x0b;
-const SELECT = 0x1b;
-const I32_EQZ = 0x45;
-const I32_LT_S = 0x48;
-const I32_DIV_U = 0x6e;
 
 /**
  * gemm: C[M×N] = A[M×K] · B[K×N] over the first M rows and N columns (M % 4 = 0, N % 8 = 0) of

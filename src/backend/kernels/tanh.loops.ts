@@ -9,13 +9,27 @@
  */
 import {
   counted,
+  F32X4_ABS,
   F32X4_ADD,
+  F32X4_CONVERT_I32X4_S,
   F32X4_DIV,
   F32X4_LT,
   F32X4_MUL,
+  F32X4_NE,
+  F32X4_NEG,
+  F32X4_SUB,
   funcBody,
   get,
   I32,
+  I32_CONST,
+  I32X4_ADD,
+  I32X4_EQ,
+  I32X4_GE_S,
+  I32X4_GT_S,
+  I32X4_LT_S,
+  I32X4_SHL,
+  I32X4_SUB,
+  I32X4_TRUNC_SAT_F32X4_S,
   load128,
   set,
   simd,
@@ -23,27 +37,11 @@ import {
   store128,
   sum,
   V128,
+  V128_AND,
   V128_BITSELECT,
+  V128_NOT,
+  V128_XOR,
 } from './simd/assembler.js';
-
-// the SIMD opcodes used here alone
-const F32X4_ABS = 0xe0;
-const F32X4_NEG = 0xe1;
-const F32X4_NE = 0x42;
-const F32X4_SUB = 0xe5;
-const I32X4_EQ = 0x37;
-const I32X4_LT_S = 0x39;
-const I32X4_GT_S = 0x3b;
-const I32X4_GE_S = 0x3f;
-const V128_XOR = 0x51;
-const V128_NOT = 0x4d;
-const V128_AND = 0x4e;
-const I32X4_SHL = 0xab;
-const I32X4_ADD = 0xae;
-const I32X4_SUB = 0xb1;
-const I32X4_TRUNC_SAT_F32X4_S = 0xf8;
-const F32X4_CONVERT_I32X4_S = 0xfa;
-const I32_CONST = 0x41;
 
 /** A float32 splatted to four lanes (its exact bits). */
 function f32x4(value: number): number[] {
