@@ -5,7 +5,8 @@
  * `privacy` (DP-SGD: per-example gradients clipped and noised) on the same data, in the same
  * run, on the wasm backend (registerTrainingKernels; `--wasm-threads`, default 1) and on cpu
  * with the library's kernels. Prints each row's time per step and the private/plain ratio
- * (the anchor here is the library's own non-private step). Target: ≤ 3× on wasm.
+ * (the anchor here is the library's own non-private step), and the kernel calls of a step of
+ * each (tf.profile, over the two warm-up steps). Target: ≤ 3× on wasm.
  *
  *   node bench/dp-sgd.bench.mjs [--samples 1024] [--wasm-threads 1] [--sampling shuffle]
  */
@@ -17,6 +18,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { registerTrainingKernels } from 'tfjs-medkit';
 import { useWasmThreads } from 'tfjs-medkit/node';
 import { trainClassifier } from 'tfjs-medkit/vision';
+import { kernelBreakdown } from './harness.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -76,14 +78,23 @@ async function timeRun(privacy) {
       : {}),
   };
   const warm = tf.slice(x, 0, 2 * BATCH);
-  await trainClassifier(model, { x: warm, y: y.slice(0, 2 * BATCH) }, { ...options, epochs: 1 });
+  // the warm-up's kernels, per step (two steps with the default shuffled batches)
+  const kernels = await kernelBreakdown(
+    tf,
+    () =>
+      trainClassifier(model, { x: warm, y: y.slice(0, 2 * BATCH) }, { ...options, epochs: 1 }).then(
+        () => tf.scalar(0),
+      ),
+    4,
+    2,
+  );
   const t0 = performance.now();
   const r = await trainClassifier(model, { x, y }, { ...options, epochs: 1 });
   const ms = performance.now() - t0;
   const steps = privacy ? r.privacy.steps : Math.ceil(SAMPLES / BATCH);
   tf.dispose([x, warm]);
   model.dispose();
-  return ms / steps;
+  return { ms: ms / steps, kernels };
 }
 
 registerTrainingKernels();
@@ -93,8 +104,8 @@ const runtime = `Node ${process.versions.node}`;
 for (const backend of ['wasm', 'cpu']) {
   await tf.setBackend(backend);
   await tf.ready();
-  const plain = await timeRun(false);
-  const dp = await timeRun(true);
+  const { ms: plain, kernels: plainKernels } = await timeRun(false);
+  const { ms: dp, kernels: dpKernels } = await timeRun(true);
   const row = {
     bench: 'dp-sgd seed CNN, batch 64',
     runtime,
@@ -106,6 +117,9 @@ for (const backend of ['wasm', 'cpu']) {
     plainMsPerStep: Math.round(plain * 10) / 10,
     privateMsPerStep: Math.round(dp * 10) / 10,
     ratio: Math.round((dp / plain) * 100) / 100,
+    plainKernelCallsPerStep: plainKernels.kernelCalls,
+    privateKernelCallsPerStep: dpKernels.kernelCalls,
+    privateTopKernels: dpKernels.top,
   };
   console.log(JSON.stringify(row));
 }

@@ -19,7 +19,7 @@ beforeAll(() => {
 const ACTIVATIONS = ['linear', 'relu', 'sigmoid', 'tanh'] as const;
 
 /** A stack of dense layers of odd sizes ending in each activation; seeded weights. */
-function model(activation: string, useBias: boolean): tfl.Sequential {
+function model(activation: (typeof ACTIVATIONS)[number], useBias: boolean): tfl.Sequential {
   const m = tfl.sequential({
     layers: [
       tfl.layers.dense({ units: 13, inputShape: [9], activation: 'relu', useBias }),
