@@ -40,7 +40,7 @@ import { identityShared } from './kernels/identity.js';
 import { LEAKY_RELU_GRAD, leakyReluGradKernel, leakyReluSimd } from './kernels/leaky-relu.js';
 import { maxPool3d, maxPool3dGrad } from './kernels/max-pool-3d.js';
 import { maxPoolGrad } from './kernels/max-pool-grad.js';
-import { sliceFromHeap } from './kernels/slice.js';
+import { sliceByRuns } from './kernels/slice.js';
 import { sumLeadingOrTrailing } from './kernels/sum.js';
 import { tanhSimd } from './kernels/tanh.js';
 import { transposeLastTwo } from './kernels/transpose.js';
@@ -86,7 +86,7 @@ const PROVIDED: Record<string, Provided[]> = {
     { kernelName: 'MaxPoolGrad', make: maxPoolGrad, replaces: true },
     { kernelName: 'MaxPool3D', make: maxPool3d, replaces: true },
     { kernelName: 'MaxPool3DGrad', make: maxPool3dGrad, replaces: true },
-    { kernelName: 'Slice', make: sliceFromHeap, replaces: true },
+    { kernelName: 'Slice', make: sliceByRuns, replaces: true },
     { kernelName: 'Identity', make: identityShared, replaces: true },
     { kernelName: 'GatherV2', make: gatherFromHeap, replaces: true },
     { kernelName: 'Transpose', make: transposeLastTwo, replaces: true },
@@ -105,6 +105,7 @@ const PROVIDED: Record<string, Provided[]> = {
     { kernelName: 'Conv2DBackpropFilter', make: conv2dBackpropFilterJs, replaces: true },
     { kernelName: 'MaxPoolGrad', make: maxPoolGrad, replaces: true },
     { kernelName: 'Sum', make: sumLeadingOrTrailing, replaces: true },
+    { kernelName: 'Slice', make: sliceByRuns, replaces: true },
     {
       kernelName: 'DepthwiseConv2dNativeBackpropFilter',
       make: depthwiseBackpropFilter,
@@ -199,7 +200,7 @@ function hookSetBackend(): void {
  * - cpu: convolution forward, fused forward and both backprops, `BatchMatMul` and `_FusedMatMul`, as
  *   WebAssembly SIMD matrix products on a private heap (JavaScript loops where WebAssembly SIMD
  *   is missing; the stock convolutions index through buffer objects), a one-pass `MaxPoolGrad`, a transpose-free `Sum` over leading or trailing axes,
- *   dilation-aware depthwise backprops, `Relu`, `Step` (every ReLU gradient), same-shape or
+ *   dilation-aware depthwise backprops, `Slice` by contiguous runs, `Relu`, `Step` (every ReLU gradient), same-shape or
  *   scalar float32 `Multiply` and `Add` and bias `Add` as plain loops, and
  *   `MedkitAdamUpdate` ({@link fusedAdam}'s one-kernel step, bit for bit tf.train.adam there too).
  * - webgl: turns off tfjs's lazy unpacking of packed results (`WEBGL_LAZILY_UNPACK`), with which

@@ -342,6 +342,7 @@ describeBackends('training kernels', (backend) => {
         'cpu/MedkitLeakyReluGrad',
         'cpu/Multiply',
         'cpu/Relu',
+        'cpu/Slice',
         'cpu/Step',
         'cpu/Sum',
         'cpu/_FusedMatMul',
@@ -1088,6 +1089,18 @@ describeBackends('slice', (backend) => {
         [4, 4],
         [1, 1],
         [0, 2],
+      ],
+      // a convolution tap's input window (rows and columns in part, channels whole), and one
+      // whose columns are whole too (runs of columns × channels)
+      [
+        [3, 6, 6, 4],
+        [0, 1, 2, 0],
+        [3, 4, 4, 4],
+      ],
+      [
+        [2, 5, 5, 4],
+        [0, 1, 0, 0],
+        [2, 3, 5, 4],
       ],
     ];
     for (const [shape, begin, size] of cases) {
