@@ -106,6 +106,7 @@ const PROVIDED: Record<string, Provided[]> = {
     { kernelName: 'MaxPoolGrad', make: maxPoolGrad, replaces: true },
     { kernelName: 'Sum', make: sumLeadingOrTrailing, replaces: true },
     { kernelName: 'Slice', make: sliceByRuns, replaces: true },
+    { kernelName: 'Transpose', make: transposeLastTwo, replaces: true },
     {
       kernelName: 'DepthwiseConv2dNativeBackpropFilter',
       make: depthwiseBackpropFilter,
@@ -200,7 +201,7 @@ function hookSetBackend(): void {
  * - cpu: convolution forward, fused forward and both backprops, `BatchMatMul` and `_FusedMatMul`, as
  *   WebAssembly SIMD matrix products on a private heap (JavaScript loops where WebAssembly SIMD
  *   is missing; the stock convolutions index through buffer objects), a one-pass `MaxPoolGrad`, a transpose-free `Sum` over leading or trailing axes,
- *   dilation-aware depthwise backprops, `Slice` by contiguous runs, `Relu`, `Step` (every ReLU gradient), same-shape or
+ *   dilation-aware depthwise backprops, `Slice` by contiguous runs, `Transpose` of the last two axes in tiles, `Relu`, `Step` (every ReLU gradient), same-shape or
  *   scalar float32 `Multiply` and `Add` and bias `Add` as plain loops, and
  *   `MedkitAdamUpdate` ({@link fusedAdam}'s one-kernel step, bit for bit tf.train.adam there too).
  * - webgl: turns off tfjs's lazy unpacking of packed results (`WEBGL_LAZILY_UNPACK`), with which

@@ -345,6 +345,7 @@ describeBackends('training kernels', (backend) => {
         'cpu/Slice',
         'cpu/Step',
         'cpu/Sum',
+        'cpu/Transpose',
         'cpu/_FusedMatMul',
         'wasm/BatchMatMul',
         'wasm/_FusedMatMul',
