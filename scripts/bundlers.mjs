@@ -101,7 +101,8 @@ check(
   'npm added the required peers (tfjs-core, tfjs-layers)',
   installed('@tensorflow/tfjs-core') && installed('@tensorflow/tfjs-layers'),
 );
-cpSync(join(root, 'scripts/bundlers/app.js'), join(app, 'app.js'));
+for (const file of ['app.js', 'workloads.js'])
+  cpSync(join(root, 'scripts/bundlers', file), join(app, file));
 writeFileSync(
   join(app, 'index.html'),
   '<!doctype html><html><body><script type="module" src="./app.js"></script></body></html>',

@@ -81,9 +81,14 @@ const svg = (body, label) =>
   `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${esc(label)}">${body}</svg>`;
 
 const extent = (values, pad = 0) => {
-  const finite = values.filter(Number.isFinite);
-  const lo = Math.min(...finite);
-  const hi = Math.max(...finite);
+  // a loop, not Math.min(...values): a sample of molecules can be longer than the call stack allows
+  let lo = Number.POSITIVE_INFINITY;
+  let hi = Number.NEGATIVE_INFINITY;
+  for (const v of values) {
+    if (!Number.isFinite(v)) continue;
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
   const d = (hi - lo) * pad || (hi === lo ? Math.abs(hi) * 0.1 || 1 : 0);
   return [lo - d, hi + d];
 };
@@ -210,8 +215,7 @@ export function barChart({ title, xLabel, bars }) {
 
 /** Overlaid histograms (as outlines) of several samples on shared bins: [{ name, values }]. */
 export function histogramChart({ title, xLabel, samples, bins = 20 }) {
-  const all = samples.flatMap((s) => s.values).filter(Number.isFinite);
-  const [lo, hi] = extent(all);
+  const [lo, hi] = extent(samples.flatMap((s) => s.values));
   const width = (hi - lo) / bins || 1;
   const densities = samples.map((s) => {
     const counts = new Array(bins).fill(0);

@@ -40,8 +40,8 @@ import {
   readImage,
   readNifti,
   saliencyMap,
-  trainClassifier,
 } from 'tfjs-medkit/vision';
+import { resnet18Workload, values } from '../bundlers/workloads.js';
 
 setWasmPaths('/files/');
 // before any backend is set, and again on each (it must be callable both ways, more than once)
@@ -50,10 +50,6 @@ registerSecondOrderGradients(); // the gradient penalties differentiate a gradie
 
 const fileBytes = async (name) =>
   new Uint8Array(await (await fetch(`/files/${name}`)).arrayBuffer());
-
-/** Deterministic values in [-scale, scale]. */
-const values = (n, k, scale = 1) =>
-  Float32Array.from({ length: n }, (_, i) => Math.sin(i * k + 0.3) * scale);
 
 /** A few plain SGD steps on the model's logits (no dropout draws, so every backend takes the same path). */
 function sgdSteps(model, x, labels, steps) {
@@ -203,34 +199,7 @@ const WORKLOADS = {
 
 Object.assign(WORKLOADS, {
   /** ResNet-18 (narrow, for small crops) trained by the library's trainer for two epochs, then Grad-CAM. */
-  resnet18: async () => {
-    const model = createResNet({
-      inputShape: [16, 16, 1],
-      numClasses: 2,
-      depth: 18,
-      baseFilters: 4,
-      stem: 'small',
-      seed: 5,
-    });
-    const x = tf.tensor4d(values(16 * 256, 0.29), [16, 16, 16, 1]);
-    const y = Array.from({ length: 16 }, (_, i) => i % 2);
-    const { history } = await trainClassifier(
-      model,
-      { x, y },
-      {
-        epochs: 2,
-        batchSize: 8,
-        learningRate: 1e-3,
-        seed: 7,
-      },
-    );
-    const image = tf.tidy(() => tf.squeeze(tf.slice(x, [3, 0, 0, 0], [1, -1, -1, -1]), [0]));
-    const cam = await gradCam(model, image, { classIndex: 1 });
-    const camSum = tf.sum(cam);
-    tf.dispose([x, image, cam]);
-    model.dispose();
-    return { loss: history.loss, camSum };
-  },
+  resnet18: resnet18Workload,
   /** Occlusion sensitivity of a small CNN. */
   occlusion: async () => {
     const model = createSimpleCnn({

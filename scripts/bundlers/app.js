@@ -12,13 +12,11 @@ import { LogisticRegression } from 'tfjs-medkit/genomics';
 import { sigmoidFocalLoss } from 'tfjs-medkit/losses';
 import { rocAuc } from 'tfjs-medkit/metrics';
 import { dpEpsilon } from 'tfjs-medkit/privacy';
-import { createResNet, gradCam, readDicom, trainClassifier } from 'tfjs-medkit/vision';
+import { readDicom } from 'tfjs-medkit/vision';
+import { resnet18Workload, values } from './workloads.js';
 
 // before any backend is set; again after each (callable both ways, more than once)
 registerTrainingKernels();
-
-const values = (n, k, scale = 1) =>
-  Float32Array.from({ length: n }, (_, i) => Math.sin(i * k + 0.3) * scale);
 
 window.runApp = async (backend) => {
   try {
@@ -52,33 +50,10 @@ window.runApp = async (backend) => {
     await lr.fit(X, t);
     out.coef = [...lr.coef[0], ...lr.intercept];
 
-    const model = createResNet({
-      inputShape: [16, 16, 1],
-      numClasses: 2,
-      depth: 18,
-      baseFilters: 4,
-      stem: 'small',
-      seed: 5,
-    });
-    const x = tf.tensor4d(values(16 * 256, 0.29), [16, 16, 16, 1]);
-    const labelsR = Array.from({ length: 16 }, (_, i) => i % 2);
-    const { history } = await trainClassifier(
-      model,
-      { x, y: labelsR },
-      {
-        epochs: 2,
-        batchSize: 8,
-        learningRate: 1e-3,
-        seed: 7,
-      },
-    );
-    out.losses = history.loss;
-    const image = tf.tidy(() => tf.squeeze(tf.slice(x, [3, 0, 0, 0], [1, -1, -1, -1]), [0]));
-    const cam = await gradCam(model, image, { classIndex: 1 });
-    const camSum = tf.sum(cam);
-    out.camSum = (await camSum.data())[0];
-    tf.dispose([x, image, cam, camSum]);
-    model.dispose();
+    const resnet = await resnet18Workload();
+    out.losses = resnet.loss;
+    out.camSum = (await resnet.camSum.data())[0];
+    resnet.camSum.dispose();
 
     // the privacy and generative subpaths are live too
     out.epsilon = dpEpsilon({

@@ -95,7 +95,12 @@ export function adamUpdateKernel(backendName: string): tf.KernelFunc {
       const shape = value.shape;
       // every element of the three outputs is written by the step
       const [o0, o1] = [access.output(shape, [], false), access.output(shape, [], false)];
-      const o2 = access.output(shape, [value, gradient, m, v, accBeta1!, accBeta2!], false);
+      // views of the inputs for the JavaScript loop only (the SIMD loop reads the heap itself)
+      const o2 = access.output(
+        shape,
+        loops ? [] : [value, gradient, m, v, accBeta1!, accBeta2!],
+        false,
+      );
       outs.push(o0.out, o1.out, o2.out);
       if (!loops) {
         const [vv, gv, mv, sv, a1, a2] = o2.values as Float32Array[];

@@ -325,14 +325,15 @@ export function tanhBody(): number[] {
       ]),
       select(
         [...f32x4(1), ...get(d), ...op(F32X4_SUB)],
+        // the small range (its mask from the start): −d or |x|; else d
         select(
-          get(d),
           select([...get(d), ...op(F32X4_NEG)], get(ax), [
             ...get(w),
             ...i32x4(0x00800000),
             ...op(I32X4_GE_S),
           ]),
-          gt(w, 0x3e82c578),
+          get(d),
+          get(small),
         ),
         gt(w, 0x3f0c9f54),
       ),

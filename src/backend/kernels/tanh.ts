@@ -34,9 +34,9 @@ const O_THRESHOLD = f(8.8721679688e1);
 /**
  * e^x − 1 in float32, step for step the C library's expm1f (FreeBSD's, as in musl): a reduction
  * x = k·ln2 + r with |r| ≤ ln2/2 (hi and lo parts of ln2), a rational correction on r, and
- * 2^k put back, every operation rounded to float32. @internal
+ * 2^k put back, every operation rounded to float32.
  */
-export function expm1f(x: number): number {
+function expm1f(x: number): number {
   const u = bitsOf(x);
   const hx = u & 0x7fffffff;
   const negative = u >>> 31 === 1;
