@@ -10,6 +10,7 @@ import {
   allowRelaxedSimd,
   hasRelaxedSimd,
   simdForMemory,
+  simdModuleBytes,
 } from '../../src/backend/kernels/simd/modules.js';
 import { Random } from '../../src/core/index.js';
 
@@ -87,6 +88,45 @@ describe('the relaxed-SIMD gemm', () => {
             expect(Math.abs(f - p)).toBeLessThanOrEqual(bound);
             expect(Math.abs(f - exact)).toBeLessThanOrEqual(bound);
           }
+      }
+    },
+  );
+
+  it.skipIf(!relaxed)(
+    "runs blocks of 6 rows and then of 4: every row the 4-row loop's sums, bit for bit",
+    () => {
+      // the relaxed module's own 4-row loop on the same memory is the reference: each entry is
+      // the same chain of fused multiply-adds, k in order, whichever block holds its row
+      allowRelaxedSimd(true);
+      for (const [M, K, N] of [
+        [4, 33, 16],
+        [8, 33, 16],
+        [12, 64, 8],
+        [16, 5, 24],
+        [20, 130, 16],
+        [64, 257, 64],
+      ] as const) {
+        const memory = new WebAssembly.Memory({ initial: 16 });
+        const f32 = new Float32Array(memory.buffer);
+        const random = new Random(M + K);
+        // C poisoned with NaN (every entry must be written), then a guard row of 7s after it
+        // (nothing past C may be), then the reference
+        const [b, c] = [M * K * 4, (M * K + K * N) * 4];
+        const guard = c / 4 + M * N;
+        const ref = (guard + N) * 4;
+        for (let i = 0; i < M * K + K * N; i++) f32[i] = random.normal(0, 1);
+        f32.fill(Number.NaN, c / 4, guard);
+        f32.fill(7, guard, guard + N);
+        simdForMemory(memory)!.gemm(0, b, c, M, K, N, N * 4);
+        const gemm4 = new WebAssembly.Instance(
+          new WebAssembly.Module(simdModuleBytes(false, 'relaxed')),
+          { env: { memory } },
+        ).exports.gemm as (...args: number[]) => void;
+        gemm4(0, b, ref, M, K, N, N * 4);
+        const tall = f32.slice(c / 4, guard);
+        expect(tall.every((x) => Number.isFinite(x))).toBe(true);
+        expect(f32.slice(guard, guard + N).every((x) => x === 7)).toBe(true);
+        expect(tall).toEqual(f32.slice(ref / 4, ref / 4 + M * N));
       }
     },
   );

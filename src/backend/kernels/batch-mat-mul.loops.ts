@@ -65,12 +65,12 @@ import {
  * where the hardware has fused multiply-add, so its sums may differ from the plain loop's by the
  * rounding of the products, at most 2K·2⁻²⁴·Σ|aₖbₖ| for K terms.
  */
-export function gemmBody(relaxed = false): number[] {
+export function gemmBody(relaxed = false, height = 4): number[] {
   const [a, b, c, M, K, N, ld] = [0, 1, 2, 3, 4, 5, 6];
   const [i, j, k, pa, pb, rowA, cols] = [7, 8, 9, 10, 11, 12, 13];
   const acc = (r: number, h: number) => 14 + 2 * r + h;
-  const [b0, b1, av, zero] = [22, 23, 24, 25];
-  const rows = [0, 1, 2, 3];
+  const [b0, b1, av, zero] = [14 + 2 * height, 15 + 2 * height, 16 + 2 * height, 17 + 2 * height];
+  const rows = [...Array(height).keys()];
   const mulAdd = (r: number, h: number, bv: number) =>
     relaxed
       ? [...get(av), ...get(bv), ...get(acc(r, h)), ...simd(F32X4_RELAXED_MADD), ...set(acc(r, h))]
@@ -83,8 +83,15 @@ export function gemmBody(relaxed = false): number[] {
           ...set(acc(r, h)),
         ];
   // the four rows' pointers into A; B's row k + 1; K rounded down to even; 2·ld
-  const rowPtr = (r: number) => (r === 0 ? pa : 25 + r);
-  const [pb2, kEven, ld2, kc0, kn, kc] = [29, 30, 31, 32, 33, 34];
+  const rowPtr = (r: number) => (r === 0 ? pa : zero + r);
+  const [pb2, kEven, ld2, kc0, kn, kc] = [0, 1, 2, 3, 4, 5].map((x) => zero + height + x) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   // the terms of A's column at `offset` bytes past the row pointers and of B's row at `from`
   const terms = (from: number, offset: number) => [
     ...get(from),
@@ -153,14 +160,9 @@ export function gemmBody(relaxed = false): number[] {
     I32_MUL,
     I32_ADD,
     ...set(pa),
-    ...[1, 2, 3].flatMap((r) => [
-      ...get(pa),
-      ...get(rowA),
-      ...i32(r),
-      I32_MUL,
-      I32_ADD,
-      ...set(rowPtr(r)),
-    ]),
+    ...rows
+      .slice(1)
+      .flatMap((r) => [...get(pa), ...get(rowA), ...i32(r), I32_MUL, I32_ADD, ...set(rowPtr(r))]),
     ...get(b),
     ...get(kc0),
     ...get(ld),
@@ -227,7 +229,7 @@ export function gemmBody(relaxed = false): number[] {
         I32_AND,
         I32_SUB,
         ...set(kEven),
-        ...counted(i, get(M), 4, counted(j, get(cols), 32, block)),
+        ...counted(i, get(M), height, counted(j, get(cols), 32, block)),
         ...addTo(kc0, get(kc)),
       ],
     ),
@@ -235,8 +237,8 @@ export function gemmBody(relaxed = false): number[] {
   return funcBody(
     [
       [7, I32],
-      [12, V128],
-      [9, I32],
+      [2 * height + 4, V128],
+      [height + 5, I32],
     ],
     body,
   );
