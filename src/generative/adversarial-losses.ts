@@ -22,6 +22,7 @@ import { ArgumentError, describeValue } from '../core/errors.js';
 import { isTensor } from '../core/tensors.js';
 import { resolveOptions } from '../core/validate.js';
 import { sigmoidCrossEntropy } from '../losses/sigmoid-cross-entropy.js';
+import { logSigmoid } from '../losses/stable-math.js';
 
 /** The adversarial loss kinds. */
 export type AdversarialLossKind =
@@ -69,13 +70,24 @@ export interface AdversarialLoss {
   };
 }
 
-function bce(x: tf.Tensor, target: number): tf.Scalar {
-  return sigmoidCrossEntropy(tf.fill(x.shape, target), x) as tf.Scalar;
+/**
+ * Per-element sigmoid cross-entropy against a constant target. Against the hard targets 1 and 0
+ * one of its two terms is zero: −log σ(x) and −log σ(−x) are the same float32 operations as
+ * sigmoidCrossEntropy's on the term that counts (the other only adds zeros, value and gradient:
+ * the results are the same bits, but for the sign of a zero gradient where σ underflows), in a
+ * third of its kernel calls; a soft target (label smoothing) takes sigmoidCrossEntropy.
+ */
+function bceTerms(x: tf.Tensor, target: number): tf.Tensor {
+  if ((target === 0 || target === 1) && x.dtype === 'float32' && x.rank >= 1)
+    return tf.tidy(() => tf.neg(logSigmoid(target === 1 ? x : tf.neg(x))));
+  return sigmoidCrossEntropy(tf.fill(x.shape, target), x, { reduction: 'none' });
 }
 
-/** Per-element sigmoid cross-entropy against a constant target. */
-function bceTerms(x: tf.Tensor, target: number): tf.Tensor {
-  return sigmoidCrossEntropy(tf.fill(x.shape, target), x, { reduction: 'none' });
+/** The mean of {@link bceTerms}: the sum divided by the count, as sigmoidCrossEntropy's mean. */
+function bce(x: tf.Tensor, target: number): tf.Scalar {
+  if ((target === 0 || target === 1) && x.dtype === 'float32' && x.rank >= 1)
+    return tf.tidy(() => tf.div(tf.sum(bceTerms(x, target)), x.size) as tf.Scalar);
+  return sigmoidCrossEntropy(tf.fill(x.shape, target), x) as tf.Scalar;
 }
 
 function checkLogits(x: unknown, name: string): tf.Tensor {
