@@ -92,43 +92,49 @@ describeBackends('adversarial losses equal PyTorch', () => {
   });
 });
 
-describeBackends('hard targets: the sigmoid cross-entropy of the losses module, bit for bit', () => {
-  // against the targets 1 and 0 the losses take one log-sigmoid term, not sigmoidCrossEntropy's
-  // two: the same values and gradients, to the last bit (a zero's sign aside)
-  const logits = [-1e4, -90, -20, -3.5, -0.25, -1e-8, 0, 1e-8, 0.25, 3.5, 20, 90, 1e4];
-  it.each([
-    ['non-saturating', 'generator'],
-    ['minimax', 'generator'],
-    ['non-saturating', 'discriminator'],
-  ] as const)('%s %s', (kind, player) => {
-    const loss = adversarialLoss(kind);
-    const mine = (r: tf.Tensor, f: tf.Tensor) =>
-      player === 'generator' ? loss.generator(f) : loss.discriminator(r, f);
-    const bce = (x: tf.Tensor, t: number) => sigmoidCrossEntropy(tf.fill(x.shape, t), x);
-    const bceMean = (x: tf.Tensor, t: number) =>
-      tf.mean(sigmoidCrossEntropy(tf.fill(x.shape, t), x, { reduction: 'none' }));
-    const reference = (r: tf.Tensor, f: tf.Tensor) =>
-      player === 'discriminator'
-        ? tf.add(bceMean(r, 1), bceMean(f, 0))
-        : kind === 'minimax'
-          ? tf.neg(bce(f, 0))
-          : bce(f, 1);
-    const real = tf.tensor2d(logits, [logits.length, 1]);
-    const fake = tf.tensor2d(logits.map((z) => -z / 3), [logits.length, 1]);
-    const xs = player === 'generator' ? [fake] : [real, fake];
-    const [a, b] = [mine, reference].map((f) => {
-      const { value, grads } = tf.valueAndGrads((...x: tf.Tensor[]) =>
-        x.length === 1 ? f(real, x[0]!) : f(x[0]!, x[1]!),
-      )(xs);
-      // −0 and +0 alike: where σ underflows, the dropped term's zero can flip a zero's sign
-      const out = [value, ...grads].map((t) => Array.from(t.dataSync(), (v) => v + 0));
-      tf.dispose([value, ...grads]);
-      return out;
+describeBackends(
+  'hard targets: the sigmoid cross-entropy of the losses module, bit for bit',
+  () => {
+    // against the targets 1 and 0 the losses take one log-sigmoid term, not sigmoidCrossEntropy's
+    // two: the same values and gradients, to the last bit (a zero's sign aside)
+    const logits = [-1e4, -90, -20, -3.5, -0.25, -1e-8, 0, 1e-8, 0.25, 3.5, 20, 90, 1e4];
+    it.each([
+      ['non-saturating', 'generator'],
+      ['minimax', 'generator'],
+      ['non-saturating', 'discriminator'],
+    ] as const)('%s %s', (kind, player) => {
+      const loss = adversarialLoss(kind);
+      const mine = (r: tf.Tensor, f: tf.Tensor) =>
+        player === 'generator' ? loss.generator(f) : loss.discriminator(r, f);
+      const bce = (x: tf.Tensor, t: number) => sigmoidCrossEntropy(tf.fill(x.shape, t), x);
+      const bceMean = (x: tf.Tensor, t: number) =>
+        tf.mean(sigmoidCrossEntropy(tf.fill(x.shape, t), x, { reduction: 'none' }));
+      const reference = (r: tf.Tensor, f: tf.Tensor) =>
+        player === 'discriminator'
+          ? tf.add(bceMean(r, 1), bceMean(f, 0))
+          : kind === 'minimax'
+            ? tf.neg(bce(f, 0))
+            : bce(f, 1);
+      const real = tf.tensor2d(logits, [logits.length, 1]);
+      const fake = tf.tensor2d(
+        logits.map((z) => -z / 3),
+        [logits.length, 1],
+      );
+      const xs = player === 'generator' ? [fake] : [real, fake];
+      const [a, b] = [mine, reference].map((f) => {
+        const { value, grads } = tf.valueAndGrads((...x: tf.Tensor[]) =>
+          x.length === 1 ? f(real, x[0]!) : f(x[0]!, x[1]!),
+        )(xs);
+        // −0 and +0 alike: where σ underflows, the dropped term's zero can flip a zero's sign
+        const out = [value, ...grads].map((t) => Array.from(t.dataSync(), (v) => v + 0));
+        tf.dispose([value, ...grads]);
+        return out;
+      });
+      expect(a).toEqual(b);
+      tf.dispose([real, fake]);
     });
-    expect(a).toEqual(b);
-    tf.dispose([real, fake]);
-  });
-});
+  },
+);
 
 describeBackends('gradient penalties equal PyTorch (double backpropagation)', () => {
   const makeCritic = () => {
