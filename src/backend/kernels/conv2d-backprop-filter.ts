@@ -1,8 +1,10 @@
 /**
- * `Conv2DBackpropFilter` for the wasm backend (which has none) as one matrix product: on one
- * thread the library's SIMD gemm (the seed CNN's second layer in 12.9 ms against XNNPACK's 18.5),
- * on the threaded build XNNPACK's `BatchMatMul`, which splits it over the threads (12.0 ms on
- * two, against the gemm's 14.4). The filter gradient of y = conv(x, W; stride s, dilation d, padding p) is
+ * `Conv2DBackpropFilter` for the wasm backend (which has none) as one matrix product: the
+ * library's SIMD gemm on one thread (the seed CNN's second layer in 12.9 ms against XNNPACK's
+ * 18.5), and on two where it is the relaxed-SIMD gemm (the seed CNN's step: both layers 15 ms
+ * against 22 for XNNPACK's product split over the two threads, Node 24); XNNPACK's `BatchMatMul`
+ * on two threads with the plain gemm (12.0 against 14.4) and on more than two (not measured
+ * here: a 2-core machine). The filter gradient of y = conv(x, W; stride s, dilation d, padding p) is
  *
  *   dW[kh, kw, ci, co] = Σ_{b, oh, ow} x[b, oh·s + kh·d − p_top, ow·s + kw·d − p_left, ci] · dy[b, oh, ow, co]
  *
@@ -54,6 +56,8 @@ export function conv2dBackpropFilterGemm(backendName: string): tf.KernelFunc {
         backend as { wasm?: { tfjs?: { getThreadsCount?(): number } } }
       ).wasm?.tfjs?.getThreadsCount?.() ?? 1;
     const xt0 = loops ? heapOffset(backend, xT) : 0;
+    const useXnnpack =
+      threads > 2 || (threads === 2 && !(backendName === 'wasm' && simdFor(backend)?.relaxedGemm));
 
     let sum: tf.TensorInfo | undefined;
     for (let b0 = 0; b0 < B; b0 += chunk) {
@@ -107,10 +111,9 @@ export function conv2dBackpropFilterGemm(backendName: string): tf.KernelFunc {
         );
         dyPart = part.out;
       }
-      // the backend's own product (XNNPACK: threaded under useWasmThreads, unlike the library's gemm)
-      // one thread: the library's gemm (K, the output positions, in cache-sized chunks); more:
-      // XNNPACK's product, which splits the work over the backend's threads
-      const product = (threads > 1 ? callKernel : callRegistered)(
+      // the library's gemm (K, the output positions, in cache-sized chunks), or the backend's
+      // own product, XNNPACK's, which splits the work over the backend's threads (see above)
+      const product = (useXnnpack ? callKernel : callRegistered)(
         'BatchMatMul',
         backendName,
         b,

@@ -164,6 +164,8 @@ export interface SimdLoops {
    * `kBytes` bytes (a multiple of 32): a matrix times a vector.
    */
   rowDots(a: number, b: number, out: number, rows: number, kBytes: number, rowBytes: number): void;
+  /** Whether `gemm` is the relaxed-SIMD one (fused multiply-adds, blocks of 6 rows). */
+  readonly relaxedGemm: boolean;
 }
 
 /** An elementwise loop: inputs `x` and `dy`, the output, its length in bytes, and α. */
@@ -330,13 +332,13 @@ export function simdForMemory(memory: WebAssembly.Memory): SimdLoops | undefined
   if (!compiled) return undefined;
   const instance = (module: WebAssembly.Module) =>
     new WebAssembly.Instance(module, { env: { memory } }).exports;
-  const loops = Object.assign({}, ...compiled.map(instance)) as SimdLoops;
+  const loops = Object.assign({ relaxedGemm: false }, ...compiled.map(instance)) as SimdLoops;
   if (relaxed && hasRelaxedSimd(shared)) {
     const { gemm, gemm6 } = instance(relaxedModules.get(shared)!) as Record<
       'gemm' | 'gemm6',
       SimdLoops['gemm']
     >;
-    loops.gemm = tallBlocks(gemm, gemm6);
+    Object.assign(loops, { gemm: tallBlocks(gemm, gemm6), relaxedGemm: true });
   }
   cache.set(memory, loops);
   return loops;
