@@ -1,6 +1,7 @@
 /**
- * The helper thread of the library's matrix passes under Node: a `worker_threads` worker that
- * instantiates the library's SIMD modules on the wasm backend's shared memory and runs one loop
+ * The helper thread of the library's matrix loops under Node: a `worker_threads` worker that
+ * instantiates the library's SIMD modules (and the relaxed-SIMD gemm where the runtime validates
+ * it) on the wasm backend's shared memory and runs one loop
  * at a time, handed over through a small shared control block (the arguments, a sequence number
  * for the job, another for its completion). Between the two halves of a pass both threads wait by
  * spinning (a few microseconds), and the worker sleeps (`Atomics.wait`) when no pass has come for
@@ -9,8 +10,8 @@
  * @module
  */
 import { Worker } from 'node:worker_threads';
-import { simdModules } from '../backend/kernels/simd/modules.js';
-import { type PassHelper, setPassHelper } from '../backend/pass-helper.js';
+import { relaxedSimdModule, simdModules } from '../backend/kernels/simd/modules.js';
+import { type HelperLoop, type PassHelper, setPassHelper } from '../backend/pass-helper.js';
 import { BackendError } from '../core/errors.js';
 
 /** Control block slots (Int32): the job's number, its loop, seven arguments, the last done. */
@@ -25,13 +26,19 @@ const SPINS = 1 << 16;
 const START_MS = 10_000;
 const JOB_MS = 120_000;
 
+/** The loops by number in the control block. */
+const LOOPS: readonly HelperLoop[] = ['rowDots', 'scaledRows', 'gemm', 'gemm6'];
+const JSON_LOOPS = JSON.stringify(LOOPS);
+
 /** The worker: instantiate the modules on the memory, then run jobs as their numbers change. */
 const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
-const { memory, modules, control } = workerData;
+const { memory, modules, relaxed, control } = workerData;
 const ctl = new Int32Array(control);
+const names = ${JSON_LOOPS};
 const loops = {};
 for (const m of modules) Object.assign(loops, new WebAssembly.Instance(m, { env: { memory } }).exports);
+if (relaxed) loops.gemm6 = new WebAssembly.Instance(relaxed, { env: { memory } }).exports.gemm6;
 Atomics.store(ctl, ${READY}, 1);
 Atomics.notify(ctl, ${READY});
 let seen = 0;
@@ -42,8 +49,7 @@ for (;;) {
   }
   seen = Atomics.load(ctl, ${JOB});
   const a = ctl.subarray(${ARGS}, ${ARGS} + 7);
-  if (ctl[${LOOP}] === 1) loops.rowDots(a[0], a[1], a[2], a[3], a[4], a[5]);
-  else loops.scaledRows(a[0], a[1], a[2], a[3], a[4], a[5], a[6]);
+  loops[names[ctl[${LOOP}]]](a[0], a[1], a[2], a[3], a[4], a[5], a[6]);
   Atomics.store(ctl, ${DONE}, seen);
   Atomics.notify(ctl, ${DONE});
 }
@@ -63,11 +69,12 @@ export function startPassHelper(memory: WebAssembly.Memory): boolean {
   if (!(memory.buffer instanceof SharedArrayBuffer)) return false;
   const modules = simdModules(true);
   if (!modules) return false;
+  const relaxed = relaxedSimdModule(true);
   const control = new SharedArrayBuffer(4 * 16);
   const ctl = new Int32Array(control);
   const worker = new Worker(WORKER_SOURCE, {
     eval: true,
-    workerData: { memory, modules, control },
+    workerData: { memory, modules, relaxed, control },
   });
   worker.unref();
   // the worker says it is ready once its modules are instantiated; one that fails never does
@@ -78,8 +85,9 @@ export function startPassHelper(memory: WebAssembly.Memory): boolean {
   let job = 0;
   started = {
     memory,
+    relaxed: relaxed !== undefined,
     start(loop, args) {
-      ctl[LOOP] = loop === 'rowDots' ? 1 : 2;
+      ctl[LOOP] = LOOPS.indexOf(loop);
       ctl.set(args, ARGS);
       job++;
       Atomics.store(ctl, JOB, job);

@@ -54,9 +54,10 @@ let started: { threads: number } | undefined;
  *
  * The gain is in XNNPACK's convolutions and products; the library's own JavaScript and SIMD loops
  * run on the calling thread, except the one-pass matrix loops over large designs (a logistic
- * regression's scores and gradient on the backend), which a helper thread started here (with two
- * threads or more) splits by columns. Tiny models lose instead (the hand-off costs more than the
- * work). docs/backends.md has the measured figures.
+ * regression's scores and gradient on the backend) and the library's large matrix products
+ * (2^25 multiply-adds or more: a convolution's filter gradient), which a helper thread started
+ * here (with two threads or more) shares, by columns or by rows. Tiny models lose instead (the
+ * hand-off costs more than the work). docs/backends.md has the measured figures.
  *
  * Node only (Deno and browsers are refused: in a cross-origin-isolated browser page the backend
  * picks its threaded build by itself).

@@ -3,8 +3,9 @@
  * Node (this file runs in its own process, where nothing has started the wasm backend yet). Each
  * model family's gradients on two threads, with registerTrainingKernels, equal the stock cpu
  * backend's to 1e-4 of the largest gradient; training makes the loss fall without leaking; the
- * bad calls are refused before anything starts. The helper thread of the matrix passes: a split
- * pass agrees with one thread's, and a logistic fit with it reaches the same objective.
+ * bad calls are refused before anything starts. The helper thread of the matrix loops: a split
+ * pass agrees with one thread's, a split product equals one thread's bit for bit, and a logistic
+ * fit with it reaches the same objective.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
@@ -162,6 +163,36 @@ describe('useWasmThreads', () => {
     const scale = Math.max(...one.out.map(Math.abs));
     for (let j = 0; j < cols; j++)
       expect(Math.abs(two.out[j]! - one.out[j]!)).toBeLessThanOrEqual(1e-5 * scale);
+  });
+
+  it('splits a large matrix product with the helper thread by rows or by columns: bit for bit one thread', async () => {
+    await tf.setBackend('wasm');
+    const helper = passHelperFor(wasmMemoryOf(tf.backend()));
+    expect(helper).toBeDefined();
+    // over the split threshold (2^25 multiply-adds): A the larger operand (rows; 290 leaves rows
+    // past the gemm's and 130 columns past its blocks), then B the larger (columns; of 16 gemm
+    // rows the relaxed gemm's helper takes 12 in blocks of 6, this thread the other 4)
+    for (const [M, K, N, ta] of [
+      [290, 1001, 130, false],
+      [17, 30001, 100, false],
+      [288, 1000, 128, true],
+    ] as const) {
+      const a = tf.randomNormal(ta ? [K, M] : [M, K], 0, 1, 'float32', M);
+      const b = tf.randomNormal([K, N], 0, 1, 'float32', N);
+      const product = () => {
+        const c = tf.matMul(a, b, ta, false);
+        const values = c.dataSync().slice();
+        c.dispose();
+        return values;
+      };
+      const two = await expectNoLeak(product);
+      setPassHelper(undefined);
+      const one = product();
+      setPassHelper(helper);
+      expect(two.every(Number.isFinite)).toBe(true);
+      expect(two).toEqual(one);
+      tf.dispose([a, b]);
+    }
   });
 
   it('fits LogisticRegression on the backend with the helper to the one-thread objective', async () => {

@@ -10,8 +10,9 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import { callKernel, type KernelBackend, release } from '../kernel-calls.js';
-import { accessFor, heapOffset } from './js-access.js';
-import { simdFor } from './simd/modules.js';
+import { passHelperFor } from '../pass-helper.js';
+import { accessFor, heapOffset, wasmMemoryOf } from './js-access.js';
+import { simdFor, tallRows } from './simd/modules.js';
 import { transposeLastTwo } from './transpose.js';
 
 function swapLastTwo(rank: number): number[] {
@@ -97,6 +98,54 @@ function matrixVector(
   return out;
 }
 
+/** Products of this many multiply-adds or more (~0.6 ms on one thread) are split with the helper thread. */
+const SPLIT_FROM = 1 << 25;
+
+/**
+ * `loops.gemm` (M % 4 = 0, N % 8 = 0), shared with the helper thread where `useWasmThreads`
+ * started one and the product is large: by rows when A is the larger operand (each thread reads
+ * its rows of A and all of B), else by columns (all of A, its columns of B). Every entry is the
+ * same sum either way, k in order: the helper runs the same loop (the plain gemm, or the relaxed
+ * one's blocks of 6 rows where this thread runs the relaxed gemm), on rows or columns of its own.
+ */
+function gemmOnThreads(
+  backend: unknown,
+  loops: NonNullable<ReturnType<typeof simdFor>>,
+  pa: number,
+  pb: number,
+  pc: number,
+  M: number,
+  K: number,
+  N: number,
+  ld: number,
+): void {
+  const helper = M * K * N >= SPLIT_FROM ? passHelperFor(wasmMemoryOf(backend)) : undefined;
+  const loop = loops.relaxedGemm ? (helper?.relaxed ? 'gemm6' : undefined) : 'gemm';
+  if (helper && loop) {
+    // by rows: the helper's, a multiple of 12 (its blocks of 6 or 4 rows, leaving a multiple of
+    // 4 here); by columns: the helper's, a multiple of 8, over the rows its loop takes (the
+    // relaxed gemm's blocks of 6; the last 4 or 8 rows of its columns are this thread's)
+    const rows = Math.floor(M / 24) * 12;
+    const cols = Math.floor(N / 16) * 8;
+    const colRows = loop === 'gemm6' ? tallRows(M) : M;
+    if (M * K >= K * N && rows > 0) {
+      helper.start(loop, [pa, pb, pc, rows, K, N, ld]);
+      loops.gemm(pa + 4 * rows * K, pb, pc + rows * ld, M - rows, K, N, ld);
+      helper.wait();
+      return;
+    }
+    if (cols > 0 && colRows > 0) {
+      helper.start(loop, [pa, pb, pc, colRows, K, cols, ld]);
+      loops.gemm(pa, pb + 4 * cols, pc + 4 * cols, M, K, N - cols, ld);
+      if (colRows < M)
+        loops.gemm(pa + 4 * colRows * K, pb, pc + colRows * ld, M - colRows, K, cols, ld);
+      helper.wait();
+      return;
+    }
+  }
+  loops.gemm(pa, pb, pc, M, K, N, ld);
+}
+
 /**
  * The untransposed product: the SIMD gemm for float32 matrices on wasm (rank 2, or rank-3 batches
  * of equal size or of one, one gemm an item), else the backend's own BatchMatMul. The gemm works on blocks of 4 rows
@@ -164,7 +213,7 @@ function product(
       item * M * N,
     ];
     const [pa, pb, pc] = [pa0 + 4 * oa, pb0 + 4 * ob, pc0 + 4 * oc];
-    if (M4 > 0 && N8 > 0) loops.gemm(pa, pb, pc, M4, K, N8, 4 * N);
+    if (M4 > 0 && N8 > 0) gemmOnThreads(backend, loops, pa, pb, pc, M4, K, N8, 4 * N);
     // the last 1–3 rows (all of a vector-matrix product): row i += A[i][k]·B[k] for k in order
     if (M4 < M && N4 > 0) {
       c.fill(0, oc + M4 * N, oc + M * N);

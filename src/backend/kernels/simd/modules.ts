@@ -236,13 +236,21 @@ const RELAXED: readonly LoopEntry[] = [
 ];
 
 /**
+ * The rows of M (a multiple of 4) that the relaxed `gemm` runs in blocks of 6: the most that
+ * leave a multiple of 4 (0, 4 or 8 rows) to its blocks of 4. @internal
+ */
+export function tallRows(M: number): number {
+  const M6 = M - (M % 6);
+  return (M - M6) % 4 === 0 ? M6 : M6 - 6;
+}
+
+/**
  * `gemm` (M % 4 = 0) from the relaxed module's loops: blocks of 6 rows, then the last 4 or 8 rows
  * in blocks of 4 (M − 6n is 0, 4 or 8 for the largest n that leaves a multiple of 4).
  */
 function tallBlocks(gemm4: SimdLoops['gemm'], gemm6: SimdLoops['gemm']): SimdLoops['gemm'] {
   return (a, b, c, M, K, N, ld) => {
-    let M6 = M - (M % 6);
-    if ((M - M6) % 4 !== 0) M6 -= 6;
+    const M6 = tallRows(M);
     if (M6 > 0) gemm6(a, b, c, M6, K, N, ld);
     if (M6 < M) gemm4(a + 4 * M6 * K, b, c + M6 * ld, M - M6, K, N, ld);
   };
@@ -291,6 +299,15 @@ export function hasRelaxedSimd(shared = false): boolean {
     relaxedModules.set(shared, WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null);
   }
   return relaxedModules.get(shared) !== null;
+}
+
+/**
+ * The compiled relaxed-SIMD module (`gemm`, `gemm6`) for a shared or an unshared memory, or
+ * undefined where the runtime does not validate it: for instantiating it on another thread.
+ * @internal
+ */
+export function relaxedSimdModule(shared: boolean): WebAssembly.Module | undefined {
+  return hasRelaxedSimd(shared) ? relaxedModules.get(shared)! : undefined;
 }
 
 /**
