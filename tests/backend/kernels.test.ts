@@ -942,6 +942,7 @@ describeBackends('max-pool gradient', (backend) => {
       // Chromium compiles at most 4 KB synchronously on a page's main thread
       expect(simdModuleBytes(false, part).length).toBeLessThan(4096);
     }
+    expect(simdModuleBytes(false, 'relaxed').length).toBeLessThan(4096);
     // every loop of every module is bound
     expect(typeof loops!.gemm).toBe('function');
     expect(typeof loops!.leakyReluGrad).toBe('function');

@@ -44,12 +44,12 @@ import {
 } from './simd/assembler.js';
 
 /** A float32 splatted to four lanes (its exact bits). */
-function f32x4(value: number): number[] {
+function splatF32(value: number): number[] {
   const bits = new Uint32Array(new Float32Array([value]).buffer)[0]!;
   return splat32(bits);
 }
 /** An i32 splatted to four lanes. */
-const i32x4 = (value: number) => splat32(value >>> 0);
+const splatI32 = (value: number) => splat32(value >>> 0);
 
 /** Operations on values already pushed: a, b → a op b. */
 const op = (code: number) => simd(code);
@@ -98,6 +98,16 @@ export function tanhBody(): number[] {
   const em1 = 26;
   const d = 27;
   const res = 28;
+  // the constants, each splatted once before the loop into a local of its own (29…): a splat
+  // in the loop is three instructions an iteration, a spilled local one load
+  const constants = new Map<string, number>();
+  const hoisted = (splat: number[]) => {
+    const key = splat.join(',');
+    if (!constants.has(key)) constants.set(key, 29 + constants.size);
+    return get(constants.get(key)!);
+  };
+  const f32x4 = (value: number) => hoisted(splatF32(value));
+  const i32x4 = (value: number) => hoisted(splatI32(value));
   const w = ax; // |x|'s bits, compared as integers
   const gt = (a: number, bits: number) => [...get(a), ...i32x4(bits), ...op(I32X4_GT_S)];
   const lt = (a: number, bits: number) => [...get(a), ...i32x4(bits), ...op(I32X4_LT_S)];
@@ -349,11 +359,16 @@ export function tanhBody(): number[] {
     ...op(V128_XOR),
     ...store128,
   ];
+  const loop = counted(i, get(bytes), 16, element);
+  const init = [...constants.keys()].flatMap((key) => [
+    ...key.split(',').map(Number),
+    ...set(constants.get(key)!),
+  ]);
   return funcBody(
     [
       [1, I32],
-      [23, V128],
+      [23 + constants.size, V128],
     ],
-    counted(i, get(bytes), 16, element),
+    [...init, ...loop],
   );
 }

@@ -40,7 +40,7 @@
  *   order, as in blocks of 4. The plain loop keeps blocks of 4 (Node 20's compiler runs 6 rows
  *   slower: 29–32 against 33–36 GFLOP/s).
  *
- * Each module stays under 4 KB (3.5, 2.0 and 1.5 KB now; the relaxed gemms 2.7 KB): Chromium refuses to compile larger modules
+ * Each module stays under 4 KB (3.5, 2.0 and 1.3 KB now; the relaxed gemms 2.5 KB): Chromium refuses to compile larger modules
  * synchronously on a page's main thread, and kernels are synchronous.
  *
  * Where WebAssembly SIMD or the backend's memory is not available, {@link simdFor} returns
