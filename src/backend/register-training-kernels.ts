@@ -7,6 +7,7 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { registerActivationGradients } from './activation-gradients.js';
 import { registerDilatedGradients } from './dilated-gradients.js';
 import { ADAM_UPDATE, adamUpdateKernel } from './fused-adam.js';
 import { registerDenseGradient } from './fused-dense.js';
@@ -37,7 +38,13 @@ import { depthwiseBackpropFilter, depthwiseBackpropInput } from './kernels/depth
 import { fusedMatMulComposed } from './kernels/fused-activation.js';
 import { gatherFromHeap } from './kernels/gather.js';
 import { identityShared } from './kernels/identity.js';
-import { LEAKY_RELU_GRAD, leakyReluGradKernel, leakyReluSimd } from './kernels/leaky-relu.js';
+import {
+  LEAKY_RELU_GRAD,
+  leakyReluGradKernel,
+  leakyReluSimd,
+  RELU_GRAD,
+  reluGradKernel,
+} from './kernels/leaky-relu.js';
 import { maxPool3d, maxPool3dGrad } from './kernels/max-pool-3d.js';
 import { maxPoolGrad } from './kernels/max-pool-grad.js';
 import { sliceByRuns } from './kernels/slice.js';
@@ -46,7 +53,6 @@ import { tanhSimd } from './kernels/tanh.js';
 import { transposeLastTwo } from './kernels/transpose.js';
 import { reluLoop, stepLoop } from './kernels/unary-cpu.js';
 import { unsortedSegmentSumComposed } from './kernels/unsorted-segment-sum.js';
-import { registerLeakyReluGradient } from './leaky-relu-gradient.js';
 import { applyWebglWorkarounds } from './webgl-workarounds.js';
 
 /** One kernel the library provides for a backend. */
@@ -95,6 +101,7 @@ const PROVIDED: Record<string, Provided[]> = {
     { kernelName: 'LeakyRelu', make: leakyReluSimd, replaces: true },
     { kernelName: 'Tanh', make: tanhSimd, replaces: true },
     { kernelName: LEAKY_RELU_GRAD, make: leakyReluGradKernel, replaces: false },
+    { kernelName: RELU_GRAD, make: reluGradKernel, replaces: false },
     { kernelName: DENSE_FORWARD, make: denseForwardKernel, replaces: false },
     { kernelName: DENSE_BACKWARD, make: denseBackwardKernel, replaces: false },
   ],
@@ -118,6 +125,7 @@ const PROVIDED: Record<string, Provided[]> = {
       replaces: true,
     },
     { kernelName: LEAKY_RELU_GRAD, make: leakyReluGradKernel, replaces: false },
+    { kernelName: RELU_GRAD, make: reluGradKernel, replaces: false },
     { kernelName: ADAM_UPDATE, make: adamUpdateKernel, replaces: false },
     { kernelName: 'Step', make: stepLoop, replaces: true },
     { kernelName: 'Multiply', make: binaryLoop(false), replaces: true },
@@ -229,7 +237,7 @@ function hookSetBackend(): void {
 export function registerTrainingKernels(): string[] {
   const gradients = [
     ...registerDilatedGradients(),
-    ...registerLeakyReluGradient(),
+    ...registerActivationGradients(),
     ...registerDenseGradient(),
   ];
   applyAll();

@@ -340,6 +340,7 @@ describeBackends('training kernels', (backend) => {
         'cpu/MedkitDenseBackward',
         'cpu/MedkitDenseForward',
         'cpu/MedkitLeakyReluGrad',
+        'cpu/MedkitReluGrad',
         'cpu/Multiply',
         'cpu/Relu',
         'cpu/Slice',
@@ -366,6 +367,7 @@ describeBackends('training kernels', (backend) => {
         'wasm/MedkitDenseBackward',
         'wasm/MedkitDenseForward',
         'wasm/MedkitLeakyReluGrad',
+        'wasm/MedkitReluGrad',
         'wasm/Slice',
         'wasm/Sum',
         'wasm/Tanh',
@@ -414,6 +416,9 @@ const STOCK_LEAKY = {
   wasm: tf.getKernel('LeakyRelu', 'wasm')!.kernelFunc,
   gradient: tf.getGradient('LeakyRelu')!,
 };
+
+// tfjs-core's ReLU gradient (Step, Cast, Multiply), before registration
+const STOCK_RELU_GRADIENT = tf.getGradient('Relu')!;
 
 const STOCK_CPU_STEP = tf.getKernel('Step', 'cpu')!.kernelFunc;
 const STOCK_CPU_RELU = tf.getKernel('Relu', 'cpu')!.kernelFunc;
@@ -568,6 +573,51 @@ describeBackends('leaky ReLU', (backend) => {
       Array.from(cv, (v, i) => (xv[i]! > 0 ? v : Math.fround(Math.fround(0.2) * v))),
     );
     tf.dispose([x, c, outer, viaDy]);
+  });
+});
+
+describeBackends('the ReLU gradient', (backend) => {
+  // x and dy with NaN, ±0, ±∞ and subnormals: dy·0 is −0 for negative dy and NaN for infinite dy
+  const special = [Number.NaN, -0, 0, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, -1e-40];
+  const withSpecial = (n: number, seed: number, stride: number) => {
+    const values = Array.from(tf.randomNormal([n], 0, 2, 'float32', seed).dataSync());
+    special.forEach((v, i) => {
+      values[(i * stride + stride) % n] = v;
+    });
+    return tf.tensor1d(values);
+  };
+  it.each([13, 64, 1001])(`${backend}: %i values, bit for bit tfjs-core's dy · step(x)`, (n) => {
+    const x = withSpecial(n, n, 5);
+    const dy = withSpecial(n, n + 1, 3);
+    const expected = tf.tidy(() =>
+      (STOCK_RELU_GRADIENT.gradFunc(dy, [x], {}) as { x: () => tf.Tensor }).x(),
+    );
+    const [dx] = tf.grads((t: tf.Tensor) => tf.relu(t))([x], dy);
+    const [a, b] = [Array.from(dx!.dataSync()), Array.from(expected.dataSync())];
+    expect(a.map((v, i) => Object.is(v, b[i]!) || i).filter((v) => v !== true)).toEqual([]);
+    expect(a.some((v) => Object.is(v, -0))).toBe(true);
+    tf.dispose([x, dy, dx!, expected]);
+  });
+
+  it(`${backend}: one kernel call, and a gradient of its own: linear in dy, zero in x`, async () => {
+    const x = withSpecial(10, 3, 7);
+    const dy = tf.randomNormal([10], 0, 1, 'float32', 4);
+    const { kernels } = await tf.profile(() => tf.grads((t: tf.Tensor) => tf.relu(t))([x], dy));
+    expect(kernels.map((k) => k.name)).toContain('MedkitReluGrad');
+    expect(kernels.map((k) => k.name)).not.toContain('Step');
+    const c = tf.randomNormal([10], 0, 1, 'float32', 5);
+    const inner = (t: tf.Tensor) => tf.grad((u: tf.Tensor) => tf.sum(tf.relu(u)))(t);
+    const outer = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(c, inner(tf.mul(t, 1.5)))))(x);
+    expect(Array.from(outer.dataSync()).every((v) => v === 0 || Number.isNaN(v))).toBe(true);
+    const viaDy = tf.grad((d: tf.Tensor) =>
+      tf.sum(tf.mul(c, tf.grads((t: tf.Tensor) => tf.relu(t))([x], d)[0]!)),
+    )(tf.onesLike(x));
+    const xv = x.dataSync();
+    const cv = c.dataSync();
+    expect(Array.from(viaDy.dataSync())).toEqual(
+      Array.from(cv, (v, i) => v * (xv[i]! > 0 ? 1 : Number.isNaN(xv[i]!) ? Number.NaN : 0)),
+    );
+    tf.dispose([x, dy, c, outer, viaDy]);
   });
 });
 

@@ -5,9 +5,11 @@
  */
 import {
   counted,
+  F32_CONST,
   F32X4_GT,
   F32X4_LT,
   F32X4_MUL,
+  F32X4_NE,
   F32X4_SPLAT,
   funcBody,
   get,
@@ -52,5 +54,52 @@ export function leakyReluBody(gradient: boolean): number[] {
       [2, V128],
     ],
     [...get(alpha), ...simd(F32X4_SPLAT), ...set(a), ...counted(i, get(bytes), 16, element)],
+  );
+}
+
+/**
+ * reluGrad (x, dy → dx) over `bytes` bytes (a multiple of 16): dx = dy · s with s = 1 where
+ * x > 0, x itself (NaN) where x is NaN, else 0: the products of tfjs-core's dy · step(x). Params
+ * 0 x, 1 dy, 2 out, 3 bytes, 4 α (unused); locals 5 i, v128 6 one, 7 x's value.
+ */
+export function reluGradBody(): number[] {
+  const [x, dy, out, bytes, , i, one, v] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const element = [
+    ...sum(out, i),
+    ...sum(dy, i),
+    ...load128,
+    // s = bitselect(x, bitselect(1, 0, x > 0), x ≠ x)
+    ...sum(x, i),
+    ...load128,
+    TEE,
+    v,
+    ...get(one),
+    ...ZERO_F32X4,
+    ...get(v),
+    ...ZERO_F32X4,
+    ...simd(F32X4_GT),
+    ...simd(V128_BITSELECT),
+    ...get(v),
+    ...get(v),
+    ...simd(F32X4_NE),
+    ...simd(V128_BITSELECT),
+    ...simd(F32X4_MUL),
+    ...store128,
+  ];
+  return funcBody(
+    [
+      [1, I32],
+      [2, V128],
+    ],
+    [
+      F32_CONST,
+      0,
+      0,
+      0x80,
+      0x3f,
+      ...simd(F32X4_SPLAT),
+      ...set(one),
+      ...counted(i, get(bytes), 16, element),
+    ],
   );
 }

@@ -1,9 +1,10 @@
 /**
- * Leaky ReLU and its gradient, one pass each. Forward: the wasm backend's `LeakyRelu` is a scalar
- * loop; this one is WebAssembly SIMD with the same rule (x < 0 ? α·x : x in float32; NaN, ±0
- * and ±∞ included). Gradient: tfjs-core composes it of three kernels, Greater, Multiply and
- * Select (where(x > 0, dy, α·dy)); `MedkitLeakyReluGrad` computes the same values in one pass
- * (SIMD on wasm, a loop on cpu).
+ * Leaky ReLU and its gradient, one pass each, and ReLU's gradient. Forward: the wasm backend's
+ * `LeakyRelu` is a scalar loop; this one is WebAssembly SIMD with the same rule (x < 0 ? α·x : x
+ * in float32; NaN, ±0 and ±∞ included). Gradients: tfjs-core composes leaky ReLU's of three
+ * kernels, Greater, Multiply and Select (where(x > 0, dy, α·dy)), and ReLU's of three, Step, Cast
+ * and Multiply (dy · step(x), step NaN for NaN); `MedkitLeakyReluGrad` and `MedkitReluGrad`
+ * compute the same values in one pass (SIMD on wasm, a loop on cpu).
  *
  * @module
  */
@@ -14,6 +15,8 @@ import { simdFor } from './simd/modules.js';
 
 /** The gradient kernel's name. @internal */
 export const LEAKY_RELU_GRAD = 'MedkitLeakyReluGrad';
+/** ReLU's gradient kernel's name. @internal */
+export const RELU_GRAD = 'MedkitReluGrad';
 
 /** The wasm `LeakyRelu` by SIMD (the backend's own without SIMD or for other dtypes). @internal */
 export function leakyReluSimd(backendName: string): tf.KernelFunc {
@@ -65,6 +68,39 @@ export function leakyReluGradKernel(backendName: string): tf.KernelFunc {
     // the float32 product α·dy, as tfjs-core's Multiply gives it
     const a = Math.fround(alpha);
     for (let i = n4; i < n; i++) outValues[i] = xv[i]! > 0 ? dv[i]! : a * dv[i]!;
+    return out;
+  };
+}
+
+/**
+ * `MedkitReluGrad`: dx = dy · step(x), step(x) 1 above 0, NaN for NaN, else 0: the float32
+ * products of tfjs-core's composition (dy·0 is −0 for negative dy, NaN for infinite dy), for cpu
+ * and wasm. @internal
+ */
+export function reluGradKernel(backendName: string): tf.KernelFunc {
+  return ({ inputs, backend }) => {
+    const { dy, x } = inputs as { dy: tf.TensorInfo; x: tf.TensorInfo };
+    const { out, outValues, values } = accessFor(backendName, backend).output(
+      x.shape,
+      [dy, x],
+      false,
+    );
+    const [dv, xv] = values as [Float32Array, Float32Array];
+    const n = xv.length;
+    const loops = backendName === 'wasm' ? simdFor(backend) : undefined;
+    const n4 = loops ? n - (n % 4) : 0;
+    if (loops)
+      loops.reluGrad(
+        heapOffset(backend, x),
+        heapOffset(backend, dy),
+        heapOffset(backend, out),
+        4 * n4,
+        0,
+      );
+    for (let i = n4; i < n; i++) {
+      const xi = xv[i]!;
+      outValues[i] = dv[i]! * (xi > 0 ? 1 : Number.isNaN(xi) ? Number.NaN : 0);
+    }
     return out;
   };
 }

@@ -23,7 +23,8 @@
  * - `adamUpdate`: one Adam step per variable (`fusedAdam`).
  * - `addRows`: column sums of a row-major matrix into float64 accumulators: `Sum` over leading
  *   axes (every bias gradient).
- * - `leakyRelu`, `leakyReluGrad` (the second module): leaky ReLU and its gradient.
+ * - `leakyRelu`, `leakyReluGrad`, `reluGrad` (the second module): leaky ReLU and its gradient,
+ *   ReLU's gradient.
  * - `transpose4` (the second module): matrix transposes in 4 × 4 tiles (a dense layer's
  *   gradients transpose batch-sized operands).
  * - `rowDots` (the second module): a matrix times a vector, one pass over the matrix.
@@ -53,7 +54,7 @@ import { adamBody } from '../../fused-adam.loops.js';
 import { gemmBody, rowDotsBody } from '../batch-mat-mul.loops.js';
 import { runsBody } from '../heap-runs.loops.js';
 import { wasmMemoryOf } from '../js-access.js';
-import { leakyReluBody } from '../leaky-relu.loops.js';
+import { leakyReluBody, reluGradBody } from '../leaky-relu.loops.js';
 import { maxPoolBody } from '../max-pool.loops.js';
 import { rowsBody } from '../rows.loops.js';
 import { addRowsBody } from '../sum.loops.js';
@@ -152,6 +153,8 @@ export interface SimdLoops {
   leakyRelu: ElementLoop;
   /** dx = x > 0 ? dy : α·dy over `bytes` bytes (a multiple of 16). */
   leakyReluGrad: ElementLoop;
+  /** dx = dy · step(x) (1 above 0, NaN for NaN, else 0) over `bytes` bytes (a multiple of 16); α unused. */
+  reluGrad: ElementLoop;
   /** out = tanh(x) over `bytes` bytes (a multiple of 16), bit for bit the C library's tanhf; `dy`, α unused. */
   tanh: ElementLoop;
   /**
@@ -218,6 +221,7 @@ const MODULES: readonly (readonly LoopEntry[])[] = [
   [
     { name: 'leakyRelu', signature: 'elementwise', body: () => leakyReluBody(false) },
     { name: 'leakyReluGrad', signature: 'elementwise', body: () => leakyReluBody(true) },
+    { name: 'reluGrad', signature: 'elementwise', body: reluGradBody },
     { name: 'transpose4', signature: 'six', body: transposeBody },
     { name: 'rowDots', signature: 'six', body: rowDotsBody },
     { name: 'gemm', signature: 'seven', body: gemmBody },
