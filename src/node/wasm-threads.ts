@@ -55,7 +55,7 @@ let started: { threads: number } | undefined;
  * The gain is in XNNPACK's convolutions and products; the library's own JavaScript and SIMD loops
  * run on the calling thread, except the one-pass matrix loops over large designs (a logistic
  * regression's scores and gradient on the backend) and the library's large matrix products
- * (2^25 multiply-adds or more: a convolution's filter gradient), which a helper thread started
+ * (2^24 multiply-adds or more: a convolution's filter gradient, a large dense layer's), which a helper thread started
  * here (with two threads or more) shares, by columns or by rows. Tiny models lose instead (the
  * hand-off costs more than the work). docs/backends.md has the measured figures.
  *

@@ -169,7 +169,7 @@ describe('useWasmThreads', () => {
     await tf.setBackend('wasm');
     const helper = passHelperFor(wasmMemoryOf(tf.backend()));
     expect(helper).toBeDefined();
-    // over the split threshold (2^25 multiply-adds): A the larger operand (rows; 290 leaves rows
+    // over the split threshold (2^24 multiply-adds): A the larger operand (rows; 290 leaves rows
     // past the gemm's and 130 columns past its blocks), then B the larger (columns; of 16 gemm
     // rows the relaxed gemm's helper takes 12 in blocks of 6, this thread the other 4)
     for (const [M, K, N, ta] of [
