@@ -75,6 +75,25 @@ describeBackends('fusedAdam', (backend) => {
     fused.dispose();
   });
 
+  it.each([
+    [0.5, 0.5],
+    [0.5, 0.99],
+    [0.9, 0.5],
+  ])(
+    `${backend}: β1 %d, β2 %d over 30 steps (bias corrections that round to 1), bit for bit`,
+    async (beta1, beta2) => {
+      // 1 − βᵗ is 1 in float32 once βᵗ < 2⁻²⁵: from step 25 for β = 0.5
+      const stock = tf.train.adam(0.01, beta1, beta2);
+      const fused = fusedAdam(0.01, beta1, beta2);
+      const a = await train(stock, 30);
+      const b = await train(fused, 30);
+      expect(b.weights).toEqual(a.weights);
+      expect(b.state).toEqual(a.state);
+      stock.dispose();
+      fused.dispose();
+    },
+  );
+
   it(`${backend}: no tensor left behind once the moments exist`, async () => {
     const { optimizer, v, step } = twoVariables();
     await expectNoLeak(() => {
