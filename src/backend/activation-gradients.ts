@@ -25,7 +25,7 @@ function registerOneKernelGradient(forward: string, kernel: string): string[] {
   const stock = tf.getGradient(forward);
   if (!stock) return [];
   const grad = (dy: tf.Tensor, x: tf.Tensor, attrs: tf.NamedAttrMap) =>
-    tf.engine().runKernel(kernel, { dy, x }, attrs) as tf.Tensor;
+    tf.engine().runKernel(kernel, { dy, x }, attrs ?? {}) as tf.Tensor;
   tf.registerGradient({
     ...stock,
     gradFunc: (dy, saved, attrs) => {

@@ -43,11 +43,18 @@ export function leakyReluSimd(backendName: string): tf.KernelFunc {
   };
 }
 
-/** `MedkitLeakyReluGrad`: dx = x > 0 ? dy : α·dy, for cpu and wasm. @internal */
-export function leakyReluGradKernel(backendName: string): tf.KernelFunc {
+/**
+ * A gradient kernel dx = f(dy, x) for cpu and wasm: the SIMD loop `loop` over the first multiple
+ * of four elements on wasm, `scalar` (float32 results) over the rest, or all of them on cpu.
+ */
+function activationGradKernel(
+  backendName: string,
+  loop: 'leakyReluGrad' | 'reluGrad',
+  scalar: (dy: number, x: number, alpha: number) => number,
+): tf.KernelFunc {
   return ({ inputs, backend, attrs }) => {
     const { dy, x } = inputs as { dy: tf.TensorInfo; x: tf.TensorInfo };
-    const alpha = (attrs as { alpha: number }).alpha;
+    const alpha = (attrs as { alpha?: number } | undefined)?.alpha ?? 0;
     const { out, outValues, values } = accessFor(backendName, backend).output(
       x.shape,
       [dy, x],
@@ -58,18 +65,23 @@ export function leakyReluGradKernel(backendName: string): tf.KernelFunc {
     const loops = backendName === 'wasm' ? simdFor(backend) : undefined;
     const n4 = loops ? n - (n % 4) : 0;
     if (loops)
-      loops.leakyReluGrad(
+      loops[loop](
         heapOffset(backend, x),
         heapOffset(backend, dy),
         heapOffset(backend, out),
         4 * n4,
         alpha,
       );
-    // the float32 product α·dy, as tfjs-core's Multiply gives it
     const a = Math.fround(alpha);
-    for (let i = n4; i < n; i++) outValues[i] = xv[i]! > 0 ? dv[i]! : a * dv[i]!;
+    for (let i = n4; i < n; i++) outValues[i] = scalar(dv[i]!, xv[i]!, a);
     return out;
   };
+}
+
+/** `MedkitLeakyReluGrad`: dx = x > 0 ? dy : α·dy, for cpu and wasm. @internal */
+export function leakyReluGradKernel(backendName: string): tf.KernelFunc {
+  // the float32 product α·dy, as tfjs-core's Multiply gives it
+  return activationGradKernel(backendName, 'leakyReluGrad', (dy, x, a) => (x > 0 ? dy : a * dy));
 }
 
 /**
@@ -78,29 +90,9 @@ export function leakyReluGradKernel(backendName: string): tf.KernelFunc {
  * and wasm. @internal
  */
 export function reluGradKernel(backendName: string): tf.KernelFunc {
-  return ({ inputs, backend }) => {
-    const { dy, x } = inputs as { dy: tf.TensorInfo; x: tf.TensorInfo };
-    const { out, outValues, values } = accessFor(backendName, backend).output(
-      x.shape,
-      [dy, x],
-      false,
-    );
-    const [dv, xv] = values as [Float32Array, Float32Array];
-    const n = xv.length;
-    const loops = backendName === 'wasm' ? simdFor(backend) : undefined;
-    const n4 = loops ? n - (n % 4) : 0;
-    if (loops)
-      loops.reluGrad(
-        heapOffset(backend, x),
-        heapOffset(backend, dy),
-        heapOffset(backend, out),
-        4 * n4,
-        0,
-      );
-    for (let i = n4; i < n; i++) {
-      const xi = xv[i]!;
-      outValues[i] = dv[i]! * (xi > 0 ? 1 : Number.isNaN(xi) ? Number.NaN : 0);
-    }
-    return out;
-  };
+  return activationGradKernel(
+    backendName,
+    'reluGrad',
+    (dy, x) => dy * (x > 0 ? 1 : Number.isNaN(x) ? Number.NaN : 0),
+  );
 }
