@@ -45,10 +45,12 @@ import {
 } from './simd/assembler.js';
 
 /**
- * gemm: C[M×N] = A[M×K] · B[K×N] over the first M rows and N columns (M % 4 = 0, N % 8 = 0) of
- * row-major matrices whose B and C rows are `ld` bytes long: blocks of 4 rows × 8 columns in
- * eight v128 accumulators, k in order (one multiply, then one add, per term: equal to XNNPACK's sums
- * in the shapes measured). No packing of B, which XNNPACK redoes for every new B. Params 0 a, 1 b,
+ * gemm: C[M×N] = A[M×K] · B[K×N] over the first M rows and N columns (M % height = 0, N % 8 = 0)
+ * of row-major matrices whose B and C rows are `ld` bytes long: blocks of `height` rows (4; 6 for
+ * the relaxed gemm's tall blocks) × 8 columns in 2·height v128 accumulators, k in order (one
+ * multiply, then one add, per term: equal to XNNPACK's sums in the shapes measured). No packing
+ * of B, which XNNPACK redoes for every new B. The locals below are height 4's (the v128 and the
+ * later i32 ones move up with more rows). Params 0 a, 1 b,
  * 2 c, 3 M, 4 K, 5 N, 6 ld; locals 7 i, 8 j (bytes), 9 k, 10 pa (row 0's pointer into A), 11 pb,
  * 12 A's row bytes, 13 N·4; v128 14–21 accumulators, 22–23 B's two vectors, 24 A's value (one
  * load-and-splat), 25 zero; i32 26–28 rows 1–3's pointers into A, 29 B's next row, 30 the
@@ -80,16 +82,11 @@ export function gemmBody(relaxed = false, height = 4): number[] {
           ...simd(F32X4_ADD),
           ...set(acc(r, h)),
         ];
-  // the four rows' pointers into A; B's row k + 1; K rounded down to even; 2·ld
+  // the rows' pointers into A (row 0's is pa); after them, B's row k + 1, K rounded down to even,
+  // 2·ld, and the chunk's first k, length and size
   const rowPtr = (r: number) => (r === 0 ? pa : zero + r);
-  const [pb2, kEven, ld2, kc0, kn, kc] = [0, 1, 2, 3, 4, 5].map((x) => zero + height + x) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
+  const next = zero + height;
+  const [pb2, kEven, ld2, kc0, kn, kc] = [next, next + 1, next + 2, next + 3, next + 4, next + 5];
   // the terms of A's column at `offset` bytes past the row pointers and of B's row at `from`
   const terms = (from: number, offset: number) => [
     ...get(from),
