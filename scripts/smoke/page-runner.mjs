@@ -3,13 +3,24 @@
  * and serving it from http://127.0.0.1 (a secure context: IndexedDB and WebGPU need one;
  * about:blank has neither).
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 
-/** Bundles `entry` for the browser, `tfjs-medkit` and its subpaths resolved to `dist/`. */
+/**
+ * Bundles `entry` for the browser, `tfjs-medkit` and its subpaths resolved to `dist/`, and the
+ * `@tensorflow/*` packages to the project's own copies wherever `entry` lies (a page script in a
+ * temporary folder would otherwise take any `node_modules` above that folder first, and a bundle
+ * with two tfjs copies has two engines).
+ */
 export async function bundlePage(entry, root) {
+  const tfjs = Object.fromEntries(
+    readdirSync(join(root, 'node_modules/@tensorflow')).map((name) => [
+      `@tensorflow/${name}`,
+      join(root, 'node_modules/@tensorflow', name),
+    ]),
+  );
   const bundle = await build({
     entryPoints: [entry],
     bundle: true,
@@ -25,6 +36,7 @@ export async function bundlePage(entry, root) {
       'tfjs-medkit/generative': join(root, 'dist/generative/index.js'),
       'tfjs-medkit/privacy': join(root, 'dist/privacy/index.js'),
       'tfjs-medkit': join(root, 'dist/index.js'),
+      ...tfjs,
     },
     // the emscripten codecs reach for Node's modules only when they run in Node
     external: ['fs', 'path', 'crypto', 'module', 'url', 'worker_threads', 'node:*'],
