@@ -196,28 +196,33 @@ function hookSetBackend(): void {
 /**
  * Registers the training kernels and gradients the library's models need on every backend.
  *
- * - wasm: adds `Conv2DBackpropFilter` (one XNNPACK product of an im2row panel and dy),
+ * - wasm: adds `Conv2DBackpropFilter` (one matrix product of an im2row panel and dy),
  *   `DepthwiseConv2dNativeBackpropFilter`, `DepthwiseConv2dNativeBackpropInput` and
  *   `UnsortedSegmentSum` (which the wasm backend lacks); replaces `Conv2DBackpropInput` and
  *   `BatchMatMul` with compositions of its fast kernels (XNNPACK convolution; untransposed
- *   products), `MaxPoolGrad`, 2×2×2 `MaxPool3D`/`MaxPool3DGrad` and `Sum` over leading axes
- *   with WebAssembly SIMD loops on the backend's own memory, `Slice` with one that copies only the slice, `Identity` with one that shares its input's memory (no copy), and `Conv3D` with its two
- *   gradients by 2D convolutions of a depth-unfolded input (the stock `Conv3D` is a plain loop;
- *   the stock 3D gradients are wrong), `LeakyRelu` and `Tanh` with SIMD loops (the same values), `GatherV2` with one that
- *   copies only the gathered rows, `Transpose` of the last two axes with SIMD tiles; adds `MedkitAdamUpdate`,
- *   the one-kernel Adam step of {@link fusedAdam}. No training step copies data to JavaScript.
- * - cpu: convolution forward, fused forward and both backprops, `BatchMatMul` and `_FusedMatMul`, as
- *   WebAssembly SIMD matrix products on a private heap (JavaScript loops where WebAssembly SIMD
- *   is missing; the stock convolutions index through buffer objects), a one-pass `MaxPoolGrad`, a transpose-free `Sum` over leading or trailing axes,
- *   dilation-aware depthwise backprops, `Slice` by contiguous runs, `Transpose` of the last two axes in tiles, `Relu`, `Step` (every ReLU gradient), same-shape or
- *   scalar float32 `Multiply` and `Add` and bias `Add` as plain loops, and
- *   `MedkitAdamUpdate` ({@link fusedAdam}'s one-kernel step, bit for bit tf.train.adam there too).
+ *   products by the library's SIMD gemm), `MaxPoolGrad`, 2×2×2 `MaxPool3D`/`MaxPool3DGrad` and
+ *   `Sum` over leading axes with WebAssembly SIMD loops on the backend's own memory, `Slice`
+ *   with one that copies only the slice, `Identity` with one that shares its input's memory (no
+ *   copy), and `Conv3D` with its two gradients by 2D convolutions of a depth-unfolded input (the
+ *   stock `Conv3D` is a plain loop; the stock 3D gradients are wrong), `LeakyRelu` and `Tanh`
+ *   with SIMD loops (the same values), `GatherV2` with one that copies only the gathered rows,
+ *   `Transpose` of the last two axes with SIMD tiles. No training step copies data to
+ *   JavaScript.
+ * - cpu: convolution forward, fused forward and both backprops, `BatchMatMul` and
+ *   `_FusedMatMul`, as WebAssembly SIMD matrix products on a private heap (JavaScript loops where
+ *   WebAssembly SIMD is missing; the stock convolutions index through buffer objects), a one-pass
+ *   `MaxPoolGrad`, a transpose-free `Sum` over leading or trailing axes, dilation-aware depthwise
+ *   backprops, `Slice` by contiguous runs, `Transpose` of the last two axes in tiles, `Relu`,
+ *   `Step`, same-shape or scalar float32 `Multiply` and `Add` and bias `Add` as plain loops.
+ * - cpu and wasm, new kernels: `MedkitAdamUpdate` ({@link fusedAdam}'s one-call step, bit for
+ *   bit tf.train.adam), `MedkitDenseForward` and `MedkitDenseBackward` (a dense layer of the
+ *   library's trainers in one call each way), and `MedkitReluGrad` and `MedkitLeakyReluGrad`
+ *   (the ReLU and leaky-ReLU gradients in one pass, bit for bit tfjs-core's three-kernel
+ *   compositions, which every other backend keeps).
  * - webgl: turns off tfjs's lazy unpacking of packed results (`WEBGL_LAZILY_UNPACK`), with which
  *   a variable left packed by an optimizer's update is read wrongly by the next training step
  *   (the library's trainers do this themselves on webgl).
- * - every backend: gradients for dilated `conv2d` and `depthwiseConv2d`, which tfjs-core lacks;
- *   the leaky-ReLU gradient as one kernel, `MedkitLeakyReluGrad` (cpu and wasm; tfjs-core's
- *   three-kernel composition elsewhere).
+ * - every backend: gradients for dilated `conv2d` and `depthwiseConv2d`, which tfjs-core lacks.
  *
  * Synchronous and idempotent. Backends imported before the call get their kernels at once;
  * a backend imported later gets them when it is first set with `tf.setBackend`.

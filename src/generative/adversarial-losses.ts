@@ -78,16 +78,21 @@ export interface AdversarialLoss {
  * third of its kernel calls; a soft target (label smoothing) takes sigmoidCrossEntropy.
  */
 function bceTerms(x: tf.Tensor, target: number): tf.Tensor {
-  if ((target === 0 || target === 1) && x.dtype === 'float32' && x.rank >= 1)
+  if (isHardTarget(x, target))
     return tf.tidy(() => tf.neg(logSigmoid(target === 1 ? x : tf.neg(x))));
   return sigmoidCrossEntropy(tf.fill(x.shape, target), x, { reduction: 'none' });
 }
 
 /** The mean of {@link bceTerms}: the sum divided by the count, as sigmoidCrossEntropy's mean. */
 function bce(x: tf.Tensor, target: number): tf.Scalar {
-  if ((target === 0 || target === 1) && x.dtype === 'float32' && x.rank >= 1)
+  if (isHardTarget(x, target))
     return tf.tidy(() => tf.div(tf.sum(bceTerms(x, target)), x.size) as tf.Scalar);
   return sigmoidCrossEntropy(tf.fill(x.shape, target), x) as tf.Scalar;
+}
+
+/** A target of 0 or 1 for float32 logits of rank ≥ 1 (sigmoidCrossEntropy checks the others). */
+function isHardTarget(x: tf.Tensor, target: number): boolean {
+  return (target === 0 || target === 1) && x.dtype === 'float32' && x.rank >= 1;
 }
 
 function checkLogits(x: unknown, name: string): tf.Tensor {

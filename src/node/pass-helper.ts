@@ -1,9 +1,9 @@
 /**
  * The helper thread of the library's matrix loops under Node: a `worker_threads` worker that
  * instantiates the library's SIMD modules (and the relaxed-SIMD gemm where the runtime validates
- * it) on the wasm backend's shared memory and runs one loop
- * at a time, handed over through a small shared control block (the arguments, a sequence number
- * for the job, another for its completion). Between the two halves of a pass both threads wait by
+ * it) on the wasm backend's shared memory and runs one loop at a time, handed over through a
+ * small shared control block (the arguments, a sequence number for the job, another for its
+ * completion). Between the two halves of a pass both threads wait by
  * spinning (a few microseconds), and the worker sleeps (`Atomics.wait`) when no pass has come for
  * a while; it is unreferenced, so it never keeps Node running. No data leaves the process.
  *

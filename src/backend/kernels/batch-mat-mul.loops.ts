@@ -50,12 +50,11 @@ import {
  * the relaxed gemm's tall blocks) × 8 columns in 2·height v128 accumulators, k in order (one
  * multiply, then one add, per term: equal to XNNPACK's sums in the shapes measured). No packing
  * of B, which XNNPACK redoes for every new B. The locals below are height 4's (the v128 and the
- * later i32 ones move up with more rows). Params 0 a, 1 b,
- * 2 c, 3 M, 4 K, 5 N, 6 ld; locals 7 i, 8 j (bytes), 9 k, 10 pa (row 0's pointer into A), 11 pb,
- * 12 A's row bytes, 13 N·4; v128 14–21 accumulators, 22–23 B's two vectors, 24 A's value (one
- * load-and-splat), 25 zero; i32 26–28 rows 1–3's pointers into A, 29 B's next row, 30 the
- * chunk's length rounded down to even, 31 2·ld, 32 the chunk's first k, 33 its length, 34 the
- * chunk size. Two terms a loop round (k and k + 1 in order, A's second column at a constant
+ * later i32 ones move up with more rows). Params 0 a, 1 b, 2 c, 3 M, 4 K, 5 N, 6 ld; locals 7 i,
+ * 8 j (bytes), 9 k, 10 pa (row 0's pointer into A), 11 pb, 12 A's row bytes, 13 N·4; v128 14–21
+ * accumulators, 22–23 B's two vectors, 24 A's value (one load-and-splat), 25 zero; i32 26–28
+ * rows 1–3's pointers into A, 29 B's next row, 30 the chunk's length rounded down to even,
+ * 31 2·ld, 32 the chunk's first k, 33 its length, 34 the chunk size. Two terms a loop round (k and k + 1 in order, A's second column at a constant
  * offset): fewer pointer updates and branches per multiply-add. K in chunks whose rows of B fit
  * 512 KB (a core's cache): the blocks of a chunk re-read those rows from the cache, not memory;
  * each chunk after the first starts from C's partial sums, so every sum runs k in order, the same

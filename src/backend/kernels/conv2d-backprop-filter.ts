@@ -50,14 +50,14 @@ export function conv2dBackpropFilterGemm(backendName: string): tf.KernelFunc {
     const xT = callKernel('Transpose', backendName, b, { x }, { perm: [3, 0, 1, 2] });
     // Runs of x's rows are contiguous when the stride along width is 1: copied by WebAssembly
     // SIMD on the wasm backend, element by element otherwise.
-    const loops = sw === 1 && backendName === 'wasm' ? simdFor(backend) : undefined;
+    const simd = backendName === 'wasm' ? simdFor(backend) : undefined;
+    const loops = sw === 1 ? simd : undefined;
     const threads =
       (
         backend as { wasm?: { tfjs?: { getThreadsCount?(): number } } }
       ).wasm?.tfjs?.getThreadsCount?.() ?? 1;
     const xt0 = loops ? heapOffset(backend, xT) : 0;
-    const useXnnpack =
-      threads > 2 || (threads === 2 && !(backendName === 'wasm' && simdFor(backend)?.relaxedGemm));
+    const useXnnpack = threads > 2 || (threads === 2 && !simd?.relaxedGemm);
 
     let sum: tf.TensorInfo | undefined;
     for (let b0 = 0; b0 < B; b0 += chunk) {

@@ -62,11 +62,15 @@ const select = (yes: number[], no: number[], mask: number[]) => [
 ];
 
 // float32 constants of the scalar expm1f and tanhf
-const LN2_HI = 6.9313812256e-1;
-const LN2_LO = 9.0580006145e-6;
-const INV_LN2 = 1.4426950216;
-const Q1 = -3.3333212137e-2;
-const Q2 = 1.5807170421e-3;
+/** expm1f's constants, as the C library writes them (float32 literals). @internal */
+export const EXPM1F = {
+  LN2_HI: 6.9313812256e-1,
+  LN2_LO: 9.0580006145e-6,
+  INV_LN2: 1.4426950216,
+  Q1: -3.3333212137e-2,
+  Q2: 1.5807170421e-3,
+} as const;
+const { LN2_HI, LN2_LO, INV_LN2, Q1, Q2 } = EXPM1F;
 
 /**
  * tanh over `bytes` bytes (a multiple of 16) from x to out; `dy` and α unused. Params 0 x, 1 dy,

@@ -12,6 +12,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import { callKernel, type KernelBackend } from '../kernel-calls.js';
 import { accessFor, heapOffset } from './js-access.js';
 import { simdFor } from './simd/modules.js';
+import { EXPM1F } from './tanh.loops.js';
 
 const f = Math.fround;
 const F = new Float32Array(1);
@@ -24,11 +25,13 @@ const fromBits = (u: number) => {
   U[0] = u;
   return F[0]!;
 };
-const LN2_HI = f(6.9313812256e-1);
-const LN2_LO = f(9.0580006145e-6);
-const INV_LN2 = f(1.4426950216);
-const Q1 = f(-3.3333212137e-2);
-const Q2 = f(1.5807170421e-3);
+const [LN2_HI, LN2_LO, INV_LN2, Q1, Q2] = [
+  EXPM1F.LN2_HI,
+  EXPM1F.LN2_LO,
+  EXPM1F.INV_LN2,
+  EXPM1F.Q1,
+  EXPM1F.Q2,
+].map(f) as [number, number, number, number, number];
 const O_THRESHOLD = f(8.8721679688e1);
 
 /**

@@ -41,8 +41,9 @@
  *   order, as in blocks of 4. The plain loop keeps blocks of 4 (Node 20's compiler runs 6 rows
  *   slower: 29–32 against 33–36 GFLOP/s).
  *
- * Each module stays under 4 KB (3.5, 2.0 and 1.3 KB now; the relaxed gemms 2.5 KB): Chromium refuses to compile larger modules
- * synchronously on a page's main thread, and kernels are synchronous.
+ * Each module stays under 4 KB (3.5, 2.1 and 1.3 KB now; the relaxed gemms 2.5 KB): Chromium
+ * refuses to compile larger modules synchronously on a page's main thread, and kernels are
+ * synchronous.
  *
  * Where WebAssembly SIMD or the backend's memory is not available, {@link simdFor} returns
  * undefined and the kernels keep their JavaScript loops.
@@ -354,11 +355,9 @@ export function simdForMemory(memory: WebAssembly.Memory): SimdLoops | undefined
   const instance = (module: WebAssembly.Module) =>
     new WebAssembly.Instance(module, { env: { memory } }).exports;
   const loops = Object.assign({ relaxedGemm: false }, ...compiled.map(instance)) as SimdLoops;
-  if (relaxed && hasRelaxedSimd(shared)) {
-    const { gemm, gemm6 } = instance(relaxedModules.get(shared)!) as Record<
-      'gemm' | 'gemm6',
-      SimdLoops['gemm']
-    >;
+  const relaxedModule = relaxed ? relaxedSimdModule(shared) : undefined;
+  if (relaxedModule) {
+    const { gemm, gemm6 } = instance(relaxedModule) as Record<'gemm' | 'gemm6', SimdLoops['gemm']>;
     Object.assign(loops, { gemm: tallBlocks(gemm, gemm6), relaxedGemm: true });
   }
   cache.set(memory, loops);
