@@ -7,12 +7,13 @@
  *   block, still in cache, scaled by the weights and added into g (SIMD `scaledRows`). Two matrix
  *   products as tfjs ops read the matrix from memory twice; for a matrix far larger than the
  *   cache (a genotype design of 2,000 × 10,000 values is 80 MB) that read is the whole cost.
- *   Where a helper thread runs (`useWasmThreads` with two threads or more, see `pass-helper.ts`)
- *   and the matrix has a million values or more, each loop is split by columns between the two
- *   threads, over all rows at once: the dots' float32 sums then add the two threads' parts, so
- *   they can differ from one thread's in the last bit; the weighted rows' sums (g) are the same.
+ *   Each loop runs over the block's columns in chunks (a fixed number for the matrix's width):
+ *   a row's dots are the chunks' float32 sums added in chunk order. Where a helper thread runs
+ *   (`useWasmThreads` with two threads or more, see `pass-helper.ts`) and the matrix has a
+ *   million values or more, the two threads take the chunks of each loop between them as fast as
+ *   they go; the results are those of one thread, bit for bit.
  * - {@link float32Tensor2d}: a double-precision matrix written straight into a new tensor's heap
- *   memory, its finiteness checked in the same pass.
+ *   memory (by the SIMD `narrow` loop on the wasm backend), its finiteness checked on the way.
  * - {@link tensorValues}: a float32 tensor's values as a view of the heap, without a copy.
  *
  * Other backends get undefined from `matrixPass` (the caller uses tfjs ops) and plain uploads and
@@ -23,11 +24,17 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { WasmBackendLike } from './kernels/js-access.js';
 import { heapOffset, wasmMemoryOf } from './kernels/js-access.js';
-import { simdFor } from './kernels/simd/modules.js';
-import { passHelperFor } from './pass-helper.js';
+import { type SimdLoops, simdFor } from './kernels/simd/modules.js';
+import { type ChunkedJob, MAX_CHUNKS, passHelperFor, runChunk } from './pass-helper.js';
 
-/** Rows per block: 16 rows of 10,000 floats (640 KB) stay in a core's cache between the two loops. */
-const BLOCK_BYTES = 1 << 19;
+/**
+ * A block's bytes: 26 rows of 10,000 floats (1 MB) stay in a core's cache between the two loops
+ * (with a helper, each thread reads about half of them). The same with a helper or without, so
+ * that the columns past the SIMD loops' widths are summed the same way.
+ */
+const BLOCK_BYTES = 1 << 20;
+/** The fewest columns a chunk has (up to {@link MAX_CHUNKS} chunks). */
+const CHUNK_COLUMNS = 1024;
 /** The design size (values) from which a pass is split with a helper thread where one runs. */
 const SPLIT_FROM = 1 << 20;
 
@@ -64,16 +71,23 @@ export function matrixPass(A: tf.Tensor2D, columns = 1): MatrixPass | undefined 
   const [rows, cols] = A.shape;
   const K8 = cols - (cols % 8); // rowDots' width; the rest in JavaScript
   const K4 = cols - (cols % 4); // scaledRows' width
-  // a second thread, where one is running and the design is large enough to be worth it: the
-  // columns split at a multiple of eight, the helper taking the first part
+  // the chunks' bounds (multiples of 8; scaledRows' last chunk also takes K8 … K4)
+  const C = Math.max(1, Math.min(MAX_CHUNKS, Math.floor(K8 / CHUNK_COLUMNS)));
+  const dotBounds = Array.from({ length: C + 1 }, (_, c) => 8 * Math.round((c * K8) / 8 / C));
+  const sumBounds = [...dotBounds.slice(0, C), K4];
+  // a second thread, where one is running and the design is large enough to be worth it
   const helper = rows * cols >= SPLIT_FROM ? passHelperFor(wasmMemoryOf(backend)) : undefined;
-  const split = helper ? Math.floor(K8 / 16) * 8 : 0;
-  // with a helper, one block of all rows (each thread's columns of the design stay in the
-  // last-level cache between the two loops); otherwise blocks that stay in a core's cache
-  const block = helper ? rows : Math.max(1, Math.min(rows, Math.floor(BLOCK_BYTES / (4 * cols))));
-  // working memory on the backend's heap, per vector: v, the block's dots (two parts with a
-  // helper), its weights, g
-  const per = 2 * cols + (helper ? 3 : 2) * block + 8;
+  const block = Math.max(1, Math.min(rows, Math.floor(BLOCK_BYTES / (4 * cols))));
+  /** Runs a chunked loop: on both threads, or on this one chunk after chunk. */
+  const share = (job: ChunkedJob) => {
+    if (helper) return helper.share(job, loops);
+    const { loop, a, rowBytes, x, out, rows: n, outBytes, bounds } = job;
+    for (let c = 0; c < bounds.length - 1; c++)
+      runChunk(loops, loop, a, rowBytes, x, out, n, outBytes, bounds[c]!, bounds[c + 1]!, c);
+  };
+  // working memory on the backend's heap, per vector: v, the block's dots by chunk, its
+  // weights, g
+  const per = 2 * cols + (C + 1) * block + 8;
   const work = tf.zeros([columns * per], 'float32');
   const dots = new Float32Array(block * columns);
   const views = backend as unknown as WasmBackendLike;
@@ -85,13 +99,12 @@ export function matrixPass(A: tf.Tensor2D, columns = 1): MatrixPass | undefined 
       const m = views.typedArrayFromHeap(work) as Float32Array;
       const a0 = heapOffset(backend, A);
       const m0 = heapOffset(backend, work);
-      // float offsets in `m` of vector k's regions: v, the block's dots, its weights, g, and
-      // the helper's part of the dots
+      // float offsets in `m` of vector k's regions: v, the block's dots (C chunks), its
+      // weights, g
       const v0 = (k: number) => k * per;
       const d0 = (k: number) => v0(k) + cols;
-      const r0 = (k: number) => d0(k) + block;
+      const r0 = (k: number) => d0(k) + C * block;
       const g0 = (k: number) => r0(k) + block;
-      const h0 = (k: number) => g0(k) + cols;
       const ptr = (at: number) => m0 + 4 * at;
       for (let k = 0; k < K; k++) {
         for (let j = 0; j < cols; j++) m[v0(k) + j] = v[k * stride + j]!;
@@ -100,24 +113,21 @@ export function matrixPass(A: tf.Tensor2D, columns = 1): MatrixPass | undefined 
       for (let i0 = 0; i0 < rows; i0 += block) {
         const n = Math.min(block, rows - i0);
         const row0 = i0 * cols;
+        const rowsAt = { a: a0 + 4 * row0, rowBytes: 4 * cols, rows: n };
         for (let k = 0; k < K; k++) {
-          const [vk, dk, hk] = [v0(k), d0(k), h0(k)];
-          // the helper's columns [0, split), this thread's [split, K8), the rest in JavaScript
-          if (helper)
-            helper.start('rowDots', [a0 + 4 * row0, ptr(vk), ptr(hk), n, 4 * split, 4 * cols]);
-          if (K8 > split)
-            loops.rowDots(
-              a0 + 4 * (row0 + split),
-              ptr(vk + split),
-              ptr(dk),
-              n,
-              4 * (K8 - split),
-              4 * cols,
-            );
-          else m.fill(0, dk, dk + n);
-          helper?.wait();
+          const [vk, dk] = [v0(k), d0(k)];
+          share({
+            loop: 0,
+            ...rowsAt,
+            x: ptr(vk),
+            out: ptr(dk),
+            outBytes: 4 * block,
+            bounds: dotBounds,
+          });
+          // each row's chunks added in order, then the columns past K8
           for (let i = 0; i < n; i++) {
-            let s = helper ? Math.fround(m[hk + i]! + m[dk + i]!) : m[dk + i]!;
+            let s = m[dk + i]!;
+            for (let c = 1; c < C; c++) s = Math.fround(s + m[dk + c * block + i]!);
             const r = row0 + i * cols;
             for (let c = K8; c < cols; c++)
               s = Math.fround(s + Math.fround(a[r + c]! * m[vk + c]!));
@@ -128,32 +138,19 @@ export function matrixPass(A: tf.Tensor2D, columns = 1): MatrixPass | undefined 
         for (let k = 0; k < K; k++) {
           const rk = r0(k);
           for (let i = 0; i < n; i++) m[rk + i] = w[i * K + k]!;
-          if (helper)
-            helper.start('scaledRows', [
-              a0 + 4 * row0,
-              4 * cols,
-              ptr(g0(k)),
-              0,
-              ptr(rk),
-              n,
-              4 * split,
-            ]);
-          if (K4 > split)
-            loops.scaledRows(
-              a0 + 4 * (row0 + split),
-              4 * cols,
-              ptr(g0(k) + split),
-              0,
-              ptr(rk),
-              n,
-              4 * (K4 - split),
-            );
+          share({
+            loop: 1,
+            ...rowsAt,
+            x: ptr(rk),
+            out: ptr(g0(k)),
+            outBytes: 0,
+            bounds: sumBounds,
+          });
           for (let c = K4; c < cols; c++) {
             let s = 0;
             for (let i = 0; i < n; i++) s += m[rk + i]! * a[row0 + i * cols + c]!;
             out[k * stride + c]! += s;
           }
-          helper?.wait();
         }
       }
       for (let k = 0; k < K; k++)
@@ -180,24 +177,73 @@ export function float32Tensor2d(
   cols: number,
 ): { tensor: tf.Tensor2D; finite: boolean } {
   const backend = tf.backend();
-  let target: Float32Array;
-  let tensor: tf.Tensor2D | undefined;
-  if (tf.getBackend() === 'wasm') {
-    // memory on the heap, not written (tf.zeros would upload a zeroed array of the same size)
-    const wasm = backend as unknown as WasmBackendLike;
-    tensor = tf
-      .engine()
-      .makeTensorFromTensorInfo(wasm.makeOutput([rows, cols], 'float32')) as tf.Tensor2D;
-    target = wasm.typedArrayFromHeap(tensor) as Float32Array;
-  } else target = new Float32Array(rows * cols);
-  // x·0 is 0 for finite x, NaN for NaN and ±∞ (and for finite doubles beyond float32's range)
+  const loops = tf.getBackend() === 'wasm' ? simdFor(backend) : undefined;
+  if (loops) return narrowOnHeap(backend as unknown as WasmBackendLike, loops, values, rows, cols);
+  const target = new Float32Array(rows * cols);
+  const zero = narrowInto(values, target, 0, values.length);
+  return { tensor: tf.tensor2d(target, [rows, cols]), finite: zero === 0 };
+}
+
+/**
+ * target[i] = fround(values[i]) for i in [from, to), and Σ target[i]·0: 0 while every rounded
+ * value is finite, NaN once one is not (x·0 is NaN for NaN and ±∞, which a finite double beyond
+ * float32's range becomes).
+ */
+function narrowInto(values: Float64Array, target: Float32Array, from: number, to: number): number {
   let zero = 0;
-  for (let i = 0; i < rows * cols; i++) {
+  for (let i = from; i < to; i++) {
     const v = Math.fround(values[i]!);
     target[i] = v;
     zero += v * 0;
   }
-  return { tensor: tensor ?? tf.tensor2d(target, [rows, cols]), finite: zero === 0 };
+  return zero;
+}
+
+/** Doubles a stage of the conversion on the heap holds (128 KB: a core's cache). */
+const STAGE = 1 << 14;
+
+/**
+ * {@link float32Tensor2d} on the wasm backend with the library's SIMD loops: the tensor's memory
+ * allocated on the heap and not zeroed, the doubles copied a stage at a time into a small region
+ * of the heap (a plain copy of the same type), and rounded from there into the tensor by the SIMD
+ * `narrow` loop, which checks their finiteness on the way: about half the time of rounding them
+ * one by one in JavaScript.
+ */
+function narrowOnHeap(
+  wasm: WasmBackendLike,
+  loops: SimdLoops,
+  values: Float64Array,
+  rows: number,
+  cols: number,
+): { tensor: tf.Tensor2D; finite: boolean } {
+  const tensor = tf
+    .engine()
+    .makeTensorFromTensorInfo(wasm.makeOutput([rows, cols], 'float32')) as tf.Tensor2D;
+  // the stage (two floats a double, one more for 8-byte alignment) and four finiteness sums
+  const stage = tf.zeros([2 * STAGE + 1 + 4], 'float32');
+  try {
+    const memory = wasmMemoryOf(wasm)!;
+    const t0 = heapOffset(wasm, tensor);
+    const s0 = heapOffset(wasm, stage);
+    const at = s0 + (s0 % 8);
+    const flags = s0 + 4 * (2 * STAGE + 1);
+    // views made after the allocations (which may grow the heap and detach older views)
+    const doubles = new Float64Array(memory.buffer, at, STAGE);
+    const target = wasm.typedArrayFromHeap(tensor) as Float32Array;
+    const total = rows * cols;
+    let zero = 0;
+    for (let i0 = 0; i0 < total; i0 += STAGE) {
+      const n = Math.min(STAGE, total - i0);
+      const n4 = n - (n % 4);
+      doubles.set(values.subarray(i0, i0 + n4));
+      loops.narrow(at, t0 + 4 * i0, 4 * n4, flags);
+      zero += narrowInto(values, target, i0 + n4, i0 + n);
+    }
+    const finite = zero === 0 && new Float32Array(memory.buffer, flags, 4).every((f) => f === 0);
+    return { tensor, finite };
+  } finally {
+    stage.dispose();
+  }
 }
 
 /**

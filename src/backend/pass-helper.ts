@@ -1,16 +1,83 @@
 /**
  * A second thread for the library's matrix loops on the wasm backend's shared memory: where one
  * is registered (`useWasmThreads` from `tfjs-medkit/node` starts one for two threads or more),
- * {@link matrixPass} splits each pass over a large design by columns between it and the calling
- * thread, and the wasm `BatchMatMul` splits each large product by rows or columns (`gemm`, the
- * plain SIMD gemm, or `gemm6`, the relaxed one's blocks of 6 rows). The registry is here,
- * platform-neutral; the thread itself is the runtime's (a Node worker).
+ * {@link matrixPass} shares each loop of a pass over a large design with it chunk by chunk
+ * ({@link ChunkedJob}), and the wasm `BatchMatMul` splits each large product by rows or columns
+ * (`gemm`, the plain SIMD gemm, or `gemm6`, the relaxed one's blocks of 6 rows). The registry is
+ * here, platform-neutral; the thread itself is the runtime's (a Node worker).
  *
  * @module
  */
 
 /** The loops a helper thread runs. @internal */
 export type HelperLoop = 'rowDots' | 'scaledRows' | 'gemm' | 'gemm6';
+
+/**
+ * A loop over the columns of a block of rows cut in chunks (at most {@link MAX_CHUNKS}), which
+ * the calling thread takes from the first and the helper from the last until they meet: the
+ * split follows the two threads' pace (a thread the system pauses leaves its chunks to the
+ * other), and each chunk's result is the same whoever runs it. `loop` 0: `rowDots`, chunk c's
+ * dots of the rows with x's columns to `out + c·outBytes`; 1: `scaledRows`, Σ_i x[i]·(row i's
+ * columns) added into out's columns. `bounds` (floats) cut the columns: chunk c is
+ * [bounds[c], bounds[c + 1]). @internal
+ */
+export interface ChunkedJob {
+  loop: 0 | 1;
+  /** The block's first row (byte offset) and the matrix's row length in bytes. */
+  a: number;
+  rowBytes: number;
+  /** The vector (`rowDots`) or the rows' factors (`scaledRows`), and the output. */
+  x: number;
+  out: number;
+  /** The block's rows, and the bytes between chunks' outputs (`rowDots`). */
+  rows: number;
+  outBytes: number;
+  bounds: readonly number[];
+}
+
+/** The most chunks a {@link ChunkedJob} has. @internal */
+export const MAX_CHUNKS = 16;
+
+/**
+ * Runs chunk `c` of a chunked loop with `loops` (a thread's instances of the SIMD loops). It uses
+ * nothing outside itself: the helper thread runs its source. @internal
+ */
+export function runChunk(
+  loops: {
+    rowDots(
+      a: number,
+      b: number,
+      out: number,
+      rows: number,
+      kBytes: number,
+      rowBytes: number,
+    ): void;
+    scaledRows(
+      a: number,
+      as: number,
+      b: number,
+      bs: number,
+      x: number,
+      n: number,
+      cb: number,
+    ): void;
+  },
+  loop: number,
+  a: number,
+  rowBytes: number,
+  x: number,
+  out: number,
+  rows: number,
+  outBytes: number,
+  from: number,
+  to: number,
+  c: number,
+): void {
+  const s = 4 * from;
+  const width = 4 * (to - from);
+  if (loop === 0) loops.rowDots(a + s, x + s, out + c * outBytes, rows, width, rowBytes);
+  else loops.scaledRows(a + s, rowBytes, out + s, 0, x, rows, width);
+}
 
 /** A helper thread running one loop at a time on `memory`. @internal */
 export interface PassHelper {
@@ -22,6 +89,11 @@ export interface PassHelper {
   start(loop: HelperLoop, args: readonly number[]): void;
   /** Waits until the loop started last has finished. */
   wait(): void;
+  /**
+   * Runs `job`'s chunks on this thread (with `loops`, this thread's loops) and on the helper,
+   * and returns when all are done.
+   */
+  share(job: ChunkedJob, loops: Parameters<typeof runChunk>[0]): void;
 }
 
 let registered: PassHelper | undefined;

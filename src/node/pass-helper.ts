@@ -1,27 +1,51 @@
 /**
  * The helper thread of the library's matrix loops under Node: a `worker_threads` worker that
  * instantiates the library's SIMD modules (and the relaxed-SIMD gemm where the runtime validates
- * it) on the wasm backend's shared memory and runs one loop at a time, handed over through a
+ * it) on the wasm backend's shared memory and runs one job at a time, handed over through a
  * small shared control block (the arguments, a sequence number for the job, another for its
- * completion). Between the two halves of a pass both threads wait by
- * spinning (a few microseconds), and the worker sleeps (`Atomics.wait`) when no pass has come for
- * a while; it is unreferenced, so it never keeps Node running. No data leaves the process.
+ * completion): a loop of its own (half of a large product), or its share of a chunked loop, whose
+ * chunks both threads claim with compare-and-swap on one word (the job's tag and the chunks left),
+ * so a claim from a job that has ended fails. The caller waits for the helper's last chunk by
+ * spinning briefly and then sleeping (a helper the system has paused may then run on the caller's
+ * core); the worker sleeps (`Atomics.wait`) when no job has come for a while. It is unreferenced,
+ * so it never keeps Node running. No data leaves the process.
  *
  * @module
  */
 import { Worker } from 'node:worker_threads';
 import { relaxedSimdModule, simdModules } from '../backend/kernels/simd/modules.js';
-import { type HelperLoop, type PassHelper, setPassHelper } from '../backend/pass-helper.js';
+import {
+  type HelperLoop,
+  MAX_CHUNKS,
+  type PassHelper,
+  runChunk,
+  setPassHelper,
+} from '../backend/pass-helper.js';
 import { BackendError } from '../core/errors.js';
 
-/** Control block slots (Int32): the job's number, its loop, seven arguments, the last done. */
+/**
+ * Control block slots (Int32): the job's number, its loop, seven arguments, the last done, the
+ * worker's start; for a chunked job (MODE 1) the chunks left (RANGE: the job's tag in bits
+ * 12–30, the last chunk + 1 in bits 6–11, the first in bits 0–5), the chunks finished, the
+ * job's seven numbers and its bounds.
+ */
 const JOB = 0;
 const LOOP = 1;
 const ARGS = 2;
 const DONE = 9;
 const READY = 10;
+const MODE = 11;
+const RANGE = 12;
+const FINISHED = 13;
+const CHUNK = 16;
+const BOUNDS = 24;
+const SLOTS = BOUNDS + MAX_CHUNKS + 1;
 /** Spins before the worker sleeps, and before the caller sleeps while waiting. */
 const SPINS = 1 << 16;
+/** Spins before the caller sleeps while the helper finishes a chunk (so the system may run it on the caller's core). */
+const CHUNK_SPINS = 1 << 10;
+/** A chunked job's tag: its number's low 19 bits. */
+const TAG = 0x7ffff;
 /** How long the worker may take to start, and one job to finish, before it is given up (ms). */
 const START_MS = 10_000;
 const JOB_MS = 120_000;
@@ -36,6 +60,7 @@ const { workerData } = require('node:worker_threads');
 const { memory, modules, relaxed, control } = workerData;
 const ctl = new Int32Array(control);
 const names = ${JSON_LOOPS};
+const runChunk = ${runChunk.toString()};
 const loops = {};
 for (const m of modules) Object.assign(loops, new WebAssembly.Instance(m, { env: { memory } }).exports);
 if (relaxed) loops.gemm6 = new WebAssembly.Instance(relaxed, { env: { memory } }).exports.gemm6;
@@ -48,8 +73,23 @@ for (;;) {
     if (++spins > ${SPINS}) { Atomics.wait(ctl, ${JOB}, seen); spins = 0; }
   }
   seen = Atomics.load(ctl, ${JOB});
-  const a = ctl.subarray(${ARGS}, ${ARGS} + 7);
-  loops[names[ctl[${LOOP}]]](a[0], a[1], a[2], a[3], a[4], a[5], a[6]);
+  if (ctl[${MODE}] === 1) {
+    // chunks from the last down, while the job is this one and any are left
+    const tag = seen & ${TAG};
+    const j = ctl.slice(${CHUNK}, ${CHUNK} + 7);
+    for (;;) {
+      const v = Atomics.load(ctl, ${RANGE});
+      const hi = (v >>> 6) & 63;
+      if (v >>> 12 !== tag || (v & 63) >= hi) break;
+      if (Atomics.compareExchange(ctl, ${RANGE}, v, v - 64) !== v) continue;
+      runChunk(loops, j[0], j[1], j[2], j[3], j[4], j[5], j[6], ctl[${BOUNDS} + hi - 1], ctl[${BOUNDS} + hi], hi - 1);
+      Atomics.add(ctl, ${FINISHED}, 1);
+      Atomics.notify(ctl, ${FINISHED});
+    }
+  } else {
+    const a = ctl.subarray(${ARGS}, ${ARGS} + 7);
+    loops[names[ctl[${LOOP}]]](a[0], a[1], a[2], a[3], a[4], a[5], a[6]);
+  }
   Atomics.store(ctl, ${DONE}, seen);
   Atomics.notify(ctl, ${DONE});
 }
@@ -70,7 +110,7 @@ export function startPassHelper(memory: WebAssembly.Memory): boolean {
   const modules = simdModules(true);
   if (!modules) return false;
   const relaxed = relaxedSimdModule(true);
-  const control = new SharedArrayBuffer(4 * 16);
+  const control = new SharedArrayBuffer(4 * SLOTS);
   const ctl = new Int32Array(control);
   const worker = new Worker(WORKER_SOURCE, {
     eval: true,
@@ -83,10 +123,21 @@ export function startPassHelper(memory: WebAssembly.Memory): boolean {
     return false;
   }
   let job = 0;
+  /** Gives up the helper when a wait has run past JOB_MS. */
+  const stalled = (since: number) => {
+    if (Date.now() - since <= JOB_MS) return;
+    setPassHelper(undefined);
+    started = undefined;
+    void worker.terminate();
+    throw new BackendError(
+      'the matrix pass helper thread stopped answering; it has been shut down and later passes run on one thread',
+    );
+  };
   started = {
     memory,
     relaxed: relaxed !== undefined,
     start(loop, args) {
+      ctl[MODE] = 0;
       ctl[LOOP] = LOOPS.indexOf(loop);
       ctl.set(args, ARGS);
       job++;
@@ -100,14 +151,54 @@ export function startPassHelper(memory: WebAssembly.Memory): boolean {
         if (++spins > SPINS) {
           Atomics.wait(ctl, DONE, Atomics.load(ctl, DONE), 1);
           spins = 0;
-          if (Date.now() - since > JOB_MS) {
-            setPassHelper(undefined);
-            started = undefined;
-            void worker.terminate();
-            throw new BackendError(
-              'the matrix pass helper thread stopped answering; it has been shut down and later passes run on one thread',
-            );
-          }
+          stalled(since);
+        }
+      }
+    },
+    share(chunked, loops) {
+      const { loop, a, rowBytes, x, out, rows, outBytes, bounds } = chunked;
+      const count = bounds.length - 1;
+      job++;
+      ctl.set([loop, a, rowBytes, x, out, rows, outBytes], CHUNK);
+      ctl.set(bounds, BOUNDS);
+      Atomics.store(ctl, FINISHED, 0);
+      Atomics.store(ctl, RANGE, ((job & TAG) << 12) | (count << 6));
+      ctl[MODE] = 1;
+      Atomics.store(ctl, JOB, job);
+      Atomics.notify(ctl, JOB);
+      // chunks from the first up, while any are left
+      for (;;) {
+        const v = Atomics.load(ctl, RANGE);
+        const lo = v & 63;
+        if (lo >= ((v >>> 6) & 63)) break;
+        if (Atomics.compareExchange(ctl, RANGE, v, v + 1) !== v) continue;
+        runChunk(
+          loops,
+          loop,
+          a,
+          rowBytes,
+          x,
+          out,
+          rows,
+          outBytes,
+          bounds[lo]!,
+          bounds[lo + 1]!,
+          lo,
+        );
+        Atomics.add(ctl, FINISHED, 1);
+      }
+      // the helper's chunk under way: spin briefly, then sleep, so that a helper the system has
+      // paused for other work can run on this core
+      let spins = 0;
+      const since = Date.now();
+      for (
+        let done = Atomics.load(ctl, FINISHED);
+        done < count;
+        done = Atomics.load(ctl, FINISHED)
+      ) {
+        if (++spins > CHUNK_SPINS) {
+          Atomics.wait(ctl, FINISHED, done, 1);
+          stalled(since);
         }
       }
     },

@@ -56,7 +56,7 @@ let started: { threads: number } | undefined;
  * run on the calling thread, except the one-pass matrix loops over large designs (a logistic
  * regression's scores and gradient on the backend) and the library's large matrix products
  * (2^24 multiply-adds or more: a convolution's filter gradient, a large dense layer's), which a helper thread started
- * here (with two threads or more) shares, by columns or by rows. Tiny models lose instead (the
+ * here (with two threads or more) shares: a pass chunk by chunk, a product by rows or columns. Tiny models lose instead (the
  * hand-off costs more than the work). docs/backends.md has the measured figures.
  *
  * Node only (Deno and browsers are refused: in a cross-origin-isolated browser page the backend

@@ -863,6 +863,37 @@ describeBackends('cpu convolutions and products on the scratch heap', (backend) 
       tf.dispose([a, b, c]);
     },
   );
+
+  it.runIf(backend === 'wasm')(
+    'the SIMD row loops take four rows at a time with the sums of one row at a time, bit for bit',
+    () => {
+      // a matrix times a vector (rowDots): 7 rows (a group of four, then three one by one), each
+      // equal to that row's product alone
+      const a = tf.randomNormal([7, 203], 0, 1, 'float32', 43);
+      const v = tf.randomNormal([203, 1], 0, 1, 'float32', 44);
+      const all = tf.matMul(a, v);
+      const rows = all.dataSync();
+      for (let i = 0; i < 7; i++) {
+        const row = tf.tidy(() => tf.matMul(tf.slice(a, [i, 0], [1, 203]), v));
+        expect(row.dataSync()[0]).toBe(rows[i]);
+        row.dispose();
+      }
+      // a vector times a matrix (scaledRows over 11 rows of the right operand: two groups of
+      // four, then three): each column the float32 sum of the products in order
+      const x = tf.randomNormal([1, 11], 0, 1, 'float32', 45);
+      const B = tf.randomNormal([11, 12], 0, 1, 'float32', 46);
+      const xv = x.dataSync();
+      const bv = B.dataSync();
+      const product = tf.matMul(x, B);
+      const got = product.dataSync();
+      for (let j = 0; j < 12; j++) {
+        let sum = 0;
+        for (let k = 0; k < 11; k++) sum = Math.fround(sum + Math.fround(xv[k]! * bv[k * 12 + j]!));
+        expect(got[j]).toBe(sum);
+      }
+      tf.dispose([a, v, all, x, B, product]);
+    },
+  );
 });
 
 /** Float64 reference of Σ dy·conv3d(x, w) gradients (stride s, explicit pads [front, top, left]). */

@@ -1,11 +1,12 @@
 /**
  * matrixPass: A·v and Aᵀ·w(A·v) in one read of a float32 matrix on the wasm backend, against the
- * float64 definition, over odd widths (columns past the SIMD loops' multiples of 8 and 4) and
- * several blocks of rows.
+ * float64 definition, over odd widths (columns past the SIMD loops' multiples of 8 and 4),
+ * several blocks of rows and several chunks of columns. float32Tensor2d: doubles rounded as
+ * Math.fround rounds them, across stages and a tail, and every kind of non-finite value seen.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, expect, it } from 'vitest';
-import { matrixPass } from '../../src/backend/matrix-pass.js';
+import { float32Tensor2d, matrixPass } from '../../src/backend/matrix-pass.js';
 import { Random } from '../../src/core/random.js';
 import { registerTrainingKernels } from '../../src/index.js';
 import { describeBackends } from '../helpers/backends.js';
@@ -16,7 +17,8 @@ beforeAll(() => {
 
 describeBackends('matrixPass', (backend) => {
   it.runIf(backend === 'wasm').each([
-    [300, 1003], // three blocks of rows; 3 columns past the multiples of 8 and of 4
+    [300, 1003], // two blocks of rows; 3 columns past the multiples of 8 and of 4
+    [40, 5003], // four chunks of columns a block (their sums added in order)
     [5, 16],
     [9, 6], // narrower than one SIMD step
   ])('%i × %i: the dots and the weighted row sums equal the definition', (rows, cols) => {
@@ -45,7 +47,7 @@ describeBackends('matrixPass', (backend) => {
     );
     pass.dispose();
     expect(tf.memory().numTensors).toBe(before);
-    if (rows * cols * 4 > 1 << 19) expect(blocks.length).toBeGreaterThan(1);
+    if (rows * cols * 4 > 1 << 20) expect(blocks.length).toBeGreaterThan(1);
     const f32 = (x: number) => Math.fround(x);
     for (let i = 0; i < rows; i++) {
       let s = 0;
@@ -112,5 +114,35 @@ describeBackends('matrixPass', (backend) => {
     pass?.dispose();
     expect(matrixPass(I)).toBeUndefined();
     tf.dispose([A, I]);
+  });
+
+  it(`${backend}: float32Tensor2d rounds as Math.fround, over several stages and a tail`, () => {
+    // 37 × 1,003 values: three stages of the heap's conversion, the last ending in 3 values
+    const [rows, cols] = [37, 1003];
+    const rng = new Random(8);
+    const values = Float64Array.from({ length: rows * cols }, (_, i) =>
+      i % 5 === 0 ? rng.normal(0, 1e-30) : rng.normal(0, 1e3),
+    );
+    const before = tf.memory().numTensors;
+    const { tensor, finite } = float32Tensor2d(values, rows, cols);
+    expect(finite).toBe(true);
+    expect(tensor.shape).toEqual([rows, cols]);
+    expect(tensor.dataSync()).toEqual(Float32Array.from(values));
+    tensor.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it.each([
+    ['NaN in the SIMD part', 100, Number.NaN],
+    ['+∞ in the SIMD part', 20000, Number.POSITIVE_INFINITY],
+    ['a double beyond float32 in the SIMD part', 7, 1e39],
+    ['−∞ in the tail', 37 * 1003 - 1, Number.NEGATIVE_INFINITY],
+    ['a double beyond float32 in the tail', 37 * 1003 - 2, -4e38],
+  ])(`${backend}: float32Tensor2d sees %s`, (_, at, bad) => {
+    const values = new Float64Array(37 * 1003).fill(0.5);
+    values[at] = bad;
+    const { tensor, finite } = float32Tensor2d(values, 37, 1003);
+    expect(finite).toBe(false);
+    tensor.dispose();
   });
 });

@@ -239,54 +239,101 @@ export function gemmBody(relaxed = false, height = 4): number[] {
 }
 /**
  * rowDots: out[r] = Σ_k A[r][k]·b[k] over the first `kBytes` bytes of each of `rows` rows (a
- * multiple of 32: two four-lane sums, added lane by lane at the end). Params 0 a, 1 b, 2 out,
- * 3 rows, 4 kBytes, 5 rowBytes; locals 6 r, 7 c; v128 8–9 the sums.
+ * multiple of 32: two four-lane sums, added lane by lane at the end). Four rows at a time (each
+ * load of b serves four rows: eight independent sums), then the last rows one by one; each row's
+ * sums run in the same order either way, so its result does not depend on its group. Params 0 a,
+ * 1 b, 2 out, 3 rows, 4 kBytes, 5 rowBytes; locals 6 r, 7 c, 8–10 rows 1–3's pointers; v128
+ * 11–18 the sums (two a row), 19–20 b's two vectors.
  */
 export function rowDotsBody(): number[] {
   const [a, b, out, rows, kBytes, rowBytes, r, c] = [0, 1, 2, 3, 4, 5, 6, 7];
-  const accumulate = (acc: number, offset: number) => [
+  const [b0, b1] = [19, 20];
+  /** Row q's pointer: a, then the locals 8–10. */
+  const rowPointer = (q: number) => (q === 0 ? a : 7 + q);
+  /** acc ← acc + A[row q][c + offset …]·(b's vector): the sums' order of a single row. */
+  const accumulate = (acc: number, q: number, offset: number, bv: number[]) => [
     ...get(acc),
-    ...sum(a, c),
+    ...sum(rowPointer(q), c),
     ...load128At(offset),
-    ...sum(b, c),
-    ...load128At(offset),
+    ...bv,
     ...simd(F32X4_MUL),
     ...simd(F32X4_ADD),
     ...set(acc),
   ];
-  const lane = (i: number) => [...get(8), ...simd(F32X4_EXTRACT_LANE), i];
-  const row = [
-    ...ZERO_F32X4,
-    ...set(8),
-    ...ZERO_F32X4,
-    ...set(9),
-    ...counted(c, get(kBytes), 32, [...accumulate(8, 0), ...accumulate(9, 16)]),
-    ...get(8),
-    ...get(9),
+  const lane = (acc: number, i: number) => [...get(acc), ...simd(F32X4_EXTRACT_LANE), i];
+  /** out[r + q] ← (lane 0 + lane 1) + (lane 2 + lane 3) of the row's two sums added. */
+  const store = (q: number, acc: number) => [
+    ...get(acc),
+    ...get(acc + 1),
     ...simd(F32X4_ADD),
-    ...set(8),
-    // out + 4r ← (lane 0 + lane 1) + (lane 2 + lane 3)
+    ...set(acc),
     ...get(out),
     ...get(r),
+    ...i32(q),
+    I32_ADD,
     ...i32(4),
     I32_MUL,
     I32_ADD,
-    ...lane(0),
-    ...lane(1),
+    ...lane(acc, 0),
+    ...lane(acc, 1),
     F32_ADD,
-    ...lane(2),
-    ...lane(3),
+    ...lane(acc, 2),
+    ...lane(acc, 3),
     F32_ADD,
     F32_ADD,
     F32_STORE,
     ...memarg(2),
+  ];
+  const zero = (acc: number) => [...ZERO_F32X4, ...set(acc)];
+  const ROWS = [0, 1, 2, 3];
+  const four = [
+    ...ROWS.slice(1).flatMap((q) => [
+      ...get(rowPointer(q - 1)),
+      ...get(rowBytes),
+      I32_ADD,
+      ...set(rowPointer(q)),
+    ]),
+    ...ROWS.flatMap((q) => [...zero(11 + 2 * q), ...zero(12 + 2 * q)]),
+    ...counted(c, get(kBytes), 32, [
+      ...sum(b, c),
+      ...load128,
+      ...set(b0),
+      ...sum(b, c),
+      ...load128At(16),
+      ...set(b1),
+      ...ROWS.flatMap((q) => [
+        ...accumulate(11 + 2 * q, q, 0, get(b0)),
+        ...accumulate(12 + 2 * q, q, 16, get(b1)),
+      ]),
+    ]),
+    ...ROWS.flatMap((q) => store(q, 11 + 2 * q)),
+    ...get(rowPointer(3)),
+    ...get(rowBytes),
+    I32_ADD,
+    ...set(a),
+    ...addTo(r, i32(4)),
+  ];
+  const one = [
+    ...zero(11),
+    ...zero(12),
+    ...counted(c, get(kBytes), 32, [
+      ...accumulate(11, 0, 0, [...sum(b, c), ...load128]),
+      ...accumulate(12, 0, 16, [...sum(b, c), ...load128At(16)]),
+    ]),
+    ...store(0, 11),
     ...addTo(a, get(rowBytes)),
+    ...addTo(r, i32(1)),
   ];
   return funcBody(
     [
-      [2, I32],
-      [2, V128],
+      [5, I32],
+      [10, V128],
     ],
-    counted(r, get(rows), 1, row),
+    [
+      ...i32(0),
+      ...set(r),
+      ...whileLoop([...get(r), ...i32(4), I32_ADD, ...get(rows), I32_GT_S], four),
+      ...whileLoop([...get(r), ...get(rows), I32_GE_S], one),
+    ],
   );
 }

@@ -61,6 +61,8 @@ export const F32X4_NEG = 0xe1;
 export const F32X4_SUB = 0xe5;
 export const I8X16_SHUFFLE = 0x0d;
 export const F64X2_PROMOTE_LOW_F32X4 = 0x5f;
+/** f32x4.demote_f64x2_zero: two float64 lanes rounded to float32 (lanes 2–3 zero). */
+export const F32X4_DEMOTE_F64X2_ZERO = 0x5e;
 export const F64X2_ADD = 0xf0;
 export const F32X4_ADD = 0xe4;
 export const F32X4_MUL = 0xe6;

@@ -31,6 +31,8 @@
  * - `gemm` (the second module): matrix products without XNNPACK's packing of the right operand
  *   (which it redoes for every new tensor, i.e. for every product of a training step).
  * - `tanh` (the third module): the C library's tanhf, four lanes at a time.
+ * - `narrow` (the third module): float64 values rounded to float32, their finiteness checked on the
+ *   way (a double-precision design written into the wasm backend's heap).
  *
  * - `gemm` again, in relaxed SIMD (`f32x4.relaxed_madd`), where the runtime validates it: it
  *   replaces the plain one (see {@link allowRelaxedSimd}). Its module also holds `gemm6`, the
@@ -57,7 +59,8 @@ import { runsBody } from '../heap-runs.loops.js';
 import { wasmMemoryOf } from '../js-access.js';
 import { leakyReluBody, reluGradBody } from '../leaky-relu.loops.js';
 import { maxPoolBody } from '../max-pool.loops.js';
-import { rowsBody } from '../rows.loops.js';
+import { narrowBody } from '../narrow.loops.js';
+import { rowsBody, scaledRowsBody } from '../rows.loops.js';
 import { addRowsBody } from '../sum.loops.js';
 import { tanhBody } from '../tanh.loops.js';
 import { transposeBody } from '../transpose.loops.js';
@@ -114,7 +117,7 @@ export interface SimdLoops {
   /** b[k·bStride + c] += a[k·aStride + c] · vector[c] (C % 4 = 0). */
   axpyRows: RowsLoop;
   /**
-   * b[k·bStride + c] += a[k·aStride + c] · vector[k] (C % 4 = 0): with bStride 0, the product
+   * b[c] += a[k·aStride + c] · vector[k] for k in order (C % 4 = 0; bStride unused): the product
    * of the row vector `vector` (K floats) and the matrix at `a` (K rows) added into `b`.
    */
   scaledRows: RowsLoop;
@@ -168,6 +171,12 @@ export interface SimdLoops {
    * `kBytes` bytes (a multiple of 32): a matrix times a vector.
    */
   rowDots(a: number, b: number, out: number, rows: number, kBytes: number, rowBytes: number): void;
+  /**
+   * dst[i] = fround(src[i]) for the float64 values at `src` into the floats at `dst` over `bytes`
+   * bytes of dst (a multiple of 16); adds each rounded value times 0 into the four floats at
+   * `flag` by lane (they stay 0 while every value is finite within float32's range).
+   */
+  narrow(src: number, dst: number, bytes: number, flag: number): void;
   /** Whether `gemm` is the relaxed-SIMD one (fused multiply-adds, blocks of 6 rows). */
   readonly relaxedGemm: boolean;
 }
@@ -216,7 +225,7 @@ const MODULES: readonly (readonly LoopEntry[])[] = [
     { name: 'maxPool2x2x2Row', signature: 'seven', body: () => maxPoolBody(true, true) },
     { name: 'dotRows', signature: 'seven', body: () => rowsBody('dot') },
     { name: 'axpyRows', signature: 'seven', body: () => rowsBody('axpy') },
-    { name: 'scaledRows', signature: 'seven', body: () => rowsBody('scaled') },
+    { name: 'scaledRows', signature: 'seven', body: scaledRowsBody },
     { name: 'adamUpdate', signature: 'adam', body: adamBody },
   ],
   [
@@ -227,7 +236,10 @@ const MODULES: readonly (readonly LoopEntry[])[] = [
     { name: 'rowDots', signature: 'six', body: rowDotsBody },
     { name: 'gemm', signature: 'seven', body: gemmBody },
   ],
-  [{ name: 'tanh', signature: 'elementwise', body: tanhBody }],
+  [
+    { name: 'tanh', signature: 'elementwise', body: tanhBody },
+    { name: 'narrow', signature: 'four', body: narrowBody },
+  ],
 ];
 
 /**
