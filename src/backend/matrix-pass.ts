@@ -107,7 +107,7 @@ export function matrixPass(A: tf.Tensor2D, columns = 1): MatrixPass | undefined 
       const g0 = (k: number) => r0(k) + block;
       const ptr = (at: number) => m0 + 4 * at;
       for (let k = 0; k < K; k++) {
-        for (let j = 0; j < cols; j++) m[v0(k) + j] = v[k * stride + j]!;
+        copyInto(m, v0(k), v, k * stride, cols);
         m.fill(0, g0(k), g0(k) + cols);
       }
       for (let i0 = 0; i0 < rows; i0 += block) {
@@ -124,20 +124,12 @@ export function matrixPass(A: tf.Tensor2D, columns = 1): MatrixPass | undefined 
             outBytes: 4 * block,
             bounds: dotBounds,
           });
-          // each row's chunks added in order, then the columns past K8
-          for (let i = 0; i < n; i++) {
-            let s = m[dk + i]!;
-            for (let c = 1; c < C; c++) s = Math.fround(s + m[dk + c * block + i]!);
-            const r = row0 + i * cols;
-            for (let c = K8; c < cols; c++)
-              s = Math.fround(s + Math.fround(a[r + c]! * m[vk + c]!));
-            dots[i * K + k] = s;
-          }
+          blockDots(m, dk, block, C, n, a, row0, cols, K8, vk, dots, K, k);
         }
         const w = weigh(i0, i0 + n, dots.subarray(0, n * K));
         for (let k = 0; k < K; k++) {
           const rk = r0(k);
-          for (let i = 0; i < n; i++) m[rk + i] = w[i * K + k]!;
+          copyInto(m, rk, w, k, n, K);
           share({
             loop: 1,
             ...rowsAt,
@@ -146,20 +138,83 @@ export function matrixPass(A: tf.Tensor2D, columns = 1): MatrixPass | undefined 
             outBytes: 0,
             bounds: sumBounds,
           });
-          for (let c = K4; c < cols; c++) {
-            let s = 0;
-            for (let i = 0; i < n; i++) s += m[rk + i]! * a[row0 + i * cols + c]!;
-            out[k * stride + c]! += s;
-          }
+          tailSums(m, rk, n, a, row0, cols, K4, out, k * stride);
         }
       }
-      for (let k = 0; k < K; k++)
-        for (let j = 0; j < K4; j++) out[k * stride + j]! += m[g0(k) + j]!;
+      for (let k = 0; k < K; k++) addInto(out, k * stride, m, g0(k), K4);
     },
     dispose() {
       work.dispose();
     },
   };
+}
+
+// The pass's loops over a block in JavaScript, each a small function of its own: V8 optimises a
+// small function once, where a long one with many loops is recompiled for each hot loop it
+// enters (on-stack replacement), on a background thread that takes a core from the SIMD loops.
+
+/** m[at + j] = values[from + j·step] for j < n (rounded to float32). */
+function copyInto(
+  m: Float32Array,
+  at: number,
+  values: ArrayLike<number>,
+  from: number,
+  n: number,
+  step = 1,
+): void {
+  for (let j = 0; j < n; j++) m[at + j] = values[from + j * step]!;
+}
+
+/**
+ * The block's dots for vector k: each row's C chunk sums (at m[dk + c·block + i]) added in
+ * order, then the columns past K8, into dots[i·K + k].
+ */
+function blockDots(
+  m: Float32Array,
+  dk: number,
+  block: number,
+  C: number,
+  n: number,
+  a: Float32Array,
+  row0: number,
+  cols: number,
+  K8: number,
+  vk: number,
+  dots: Float32Array,
+  K: number,
+  k: number,
+): void {
+  for (let i = 0; i < n; i++) {
+    let s = m[dk + i]!;
+    for (let c = 1; c < C; c++) s = Math.fround(s + m[dk + c * block + i]!);
+    const r = row0 + i * cols;
+    for (let c = K8; c < cols; c++) s = Math.fround(s + Math.fround(a[r + c]! * m[vk + c]!));
+    dots[i * K + k] = s;
+  }
+}
+
+/** out[at + c] += Σ_i m[rk + i]·A[i][c] over the block's n rows, for the columns past K4. */
+function tailSums(
+  m: Float32Array,
+  rk: number,
+  n: number,
+  a: Float32Array,
+  row0: number,
+  cols: number,
+  K4: number,
+  out: Float64Array,
+  at: number,
+): void {
+  for (let c = K4; c < cols; c++) {
+    let s = 0;
+    for (let i = 0; i < n; i++) s += m[rk + i]! * a[row0 + i * cols + c]!;
+    out[at + c]! += s;
+  }
+}
+
+/** out[at + j] += m[from + j] for j < n. */
+function addInto(out: Float64Array, at: number, m: Float32Array, from: number, n: number): void {
+  for (let j = 0; j < n; j++) out[at + j]! += m[from + j]!;
 }
 
 /**

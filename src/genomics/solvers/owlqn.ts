@@ -76,6 +76,89 @@ function maxAbs(v: Float64Array): number {
   return m;
 }
 
+// The solver's loops over the coordinates, each a small function of its own: V8 optimises a
+// small function once, where a long one with many loops is recompiled for each hot loop it
+// enters (on-stack replacement), on a background thread that takes a core from the products.
+
+/** out = c·v. */
+function scaled(v: Float64Array, c: number, out: Float64Array): void {
+  for (let j = 0; j < v.length; j++) out[j] = c * v[j]!;
+}
+
+/** a − b, new. */
+function difference(a: Float64Array, b: Float64Array): Float64Array {
+  const out = new Float64Array(a.length);
+  for (let j = 0; j < a.length; j++) out[j] = a[j]! - b[j]!;
+  return out;
+}
+
+/** Σ p·(a − b). */
+function dotOfDifference(p: Float64Array, a: Float64Array, b: Float64Array): number {
+  let s = 0;
+  for (let j = 0; j < p.length; j++) s += p[j]! * (a[j]! - b[j]!);
+  return s;
+}
+
+/** d = −H·pg by L-BFGS's two-loop recursion over the pairs (S, Y), 1/ρ = sᵀy. */
+function direction(
+  pg: Float64Array,
+  S: Float64Array[],
+  Y: Float64Array[],
+  rho: number[],
+  alpha: Float64Array,
+  d: Float64Array,
+): void {
+  const n = pg.length;
+  for (let j = 0; j < n; j++) d[j] = -pg[j]!;
+  const k = S.length;
+  for (let i = k - 1; i >= 0; i--) {
+    alpha[i] = rho[i]! * dot(S[i]!, d);
+    axpy(-alpha[i]!, Y[i]!, d);
+  }
+  if (k > 0) {
+    const gamma = dot(S[k - 1]!, Y[k - 1]!) / dot(Y[k - 1]!, Y[k - 1]!);
+    scaleInPlace(d, gamma);
+  } else scaleInPlace(d, 1 / Math.max(1, Math.sqrt(dot(pg, pg))));
+  for (let i = 0; i < k; i++) {
+    const beta = rho[i]! * dot(Y[i]!, d);
+    axpy(alpha[i]! - beta, S[i]!, d);
+  }
+}
+
+/** d += c·v. */
+function axpy(c: number, v: Float64Array, d: Float64Array): void {
+  for (let j = 0; j < d.length; j++) d[j]! += c * v[j]!;
+}
+
+/** d *= c. */
+function scaleInPlace(d: Float64Array, c: number): void {
+  for (let j = 0; j < d.length; j++) d[j]! *= c;
+}
+
+/** Zeroes the components of d that do not descend along the pseudo-gradient. */
+function keepDescending(d: Float64Array, pg: Float64Array): void {
+  for (let j = 0; j < d.length; j++) if (d[j]! * pg[j]! >= 0) d[j] = 0;
+}
+
+/** out = x + step·d, projected on x's orthant (or −pg's where x is 0) for L1 coordinates. */
+function trialPoint(
+  x: Float64Array,
+  d: Float64Array,
+  step: number,
+  l1: Float64Array | undefined,
+  pg: Float64Array,
+  out: Float64Array,
+): void {
+  for (let j = 0; j < x.length; j++) {
+    let v = x[j]! + step * d[j]!;
+    if (l1 && l1[j]! > 0) {
+      const orthant = x[j]! !== 0 ? Math.sign(x[j]!) : -Math.sign(pg[j]!);
+      if (Math.sign(v) !== orthant) v = 0;
+    }
+    out[j] = v;
+  }
+}
+
 /**
  * Minimises f(x) + Σ λ_j |x_j| from `x0`.
  *
@@ -110,34 +193,16 @@ export function minimize(
   while (gradientNorm > target && iterations < options.maxIter) {
     iterations++;
     // d = −H·pg by the two-loop recursion
-    for (let j = 0; j < n; j++) d[j] = -pg[j]!;
-    const k = S.length;
-    for (let i = k - 1; i >= 0; i--) {
-      alpha[i] = rho[i]! * dot(S[i]!, d);
-      const y = Y[i]!;
-      for (let j = 0; j < n; j++) d[j]! -= alpha[i]! * y[j]!;
-    }
-    if (k > 0) {
-      const gamma = dot(S[k - 1]!, Y[k - 1]!) / dot(Y[k - 1]!, Y[k - 1]!);
-      for (let j = 0; j < n; j++) d[j]! *= gamma;
-    } else {
-      const scale = 1 / Math.max(1, Math.sqrt(dot(pg, pg)));
-      for (let j = 0; j < n; j++) d[j]! *= scale;
-    }
-    for (let i = 0; i < k; i++) {
-      const beta = rho[i]! * dot(Y[i]!, d);
-      const s = S[i]!;
-      for (let j = 0; j < n; j++) d[j]! += (alpha[i]! - beta) * s[j]!;
-    }
+    direction(pg, S, Y, rho, alpha, d);
     // OWL-QN: keep only components that descend along the pseudo-gradient
-    if (l1) for (let j = 0; j < n; j++) if (d[j]! * pg[j]! >= 0) d[j] = 0;
+    if (l1) keepDescending(d, pg);
     let slope = dot(pg, d);
     if (!(slope < 0)) {
       // not a descent direction: restart from steepest descent
       S.length = 0;
       Y.length = 0;
       rho.length = 0;
-      for (let j = 0; j < n; j++) d[j] = -pg[j]!;
+      scaled(pg, -1, d);
       slope = -dot(pg, pg);
     }
     // backtracking line search on the (orthant-projected) step
@@ -145,17 +210,9 @@ export function minimize(
     let fNew = Number.POSITIVE_INFINITY;
     let accepted = false;
     for (let ls = 0; ls < 60; ls++) {
-      for (let j = 0; j < n; j++) {
-        let v = x[j]! + step * d[j]!;
-        if (l1 && l1[j]! > 0) {
-          const orthant = x[j]! !== 0 ? Math.sign(x[j]!) : -Math.sign(pg[j]!);
-          if (Math.sign(v) !== orthant) v = 0;
-        }
-        xNew[j] = v;
-      }
+      trialPoint(x, d, step, l1, pg, xNew);
       fNew = f(xNew, gNew) + l1Value(xNew, l1);
-      let decrease = 0;
-      for (let j = 0; j < n; j++) decrease += pg[j]! * (xNew[j]! - x[j]!);
+      const decrease = dotOfDifference(pg, xNew, x);
       if (Number.isFinite(fNew) && fNew <= fx + 1e-4 * decrease) {
         accepted = true;
         break;
@@ -163,12 +220,8 @@ export function minimize(
       step *= 0.5;
     }
     if (!accepted) break; // no decrease found at machine precision: as good as it gets
-    const s = new Float64Array(n);
-    const y = new Float64Array(n);
-    for (let j = 0; j < n; j++) {
-      s[j] = xNew[j]! - x[j]!;
-      y[j] = gNew[j]! - g[j]!;
-    }
+    const s = difference(xNew, x);
+    const y = difference(gNew, g);
     const sy = dot(s, y);
     if (sy > 1e-12 * Math.sqrt(dot(s, s) * dot(y, y))) {
       if (S.length === m) {
