@@ -262,7 +262,7 @@ const STAGE = 1 << 14;
  * allocated on the heap and not zeroed, the doubles copied a stage at a time into a small region
  * of the heap (a plain copy of the same type), and rounded from there into the tensor by the SIMD
  * `narrow` loop, which checks their finiteness on the way: about half the time of rounding them
- * one by one in JavaScript.
+ * one by one in JavaScript. Where a helper thread runs, it rounds while this thread copies.
  */
 function narrowOnHeap(
   wasm: WasmBackendLike,
@@ -274,26 +274,39 @@ function narrowOnHeap(
   const tensor = tf
     .engine()
     .makeTensorFromTensorInfo(wasm.makeOutput([rows, cols], 'float32')) as tf.Tensor2D;
-  // the stage (two floats a double, one more for 8-byte alignment) and four finiteness sums
-  const stage = tf.zeros([2 * STAGE + 1 + 4], 'float32');
+  const memory = wasmMemoryOf(wasm)!;
+  const total = rows * cols;
+  // with a helper thread, it rounds each stage (and takes the page faults of the tensor's fresh
+  // memory) while this thread copies the next one into the other of two stages
+  const helper = total >= SPLIT_FROM ? passHelperFor(memory) : undefined;
+  const stages = helper ? 2 : 1;
+  // the stages (two floats a double, one more for 8-byte alignment) and four finiteness sums
+  const stage = tf.zeros([stages * 2 * STAGE + 1 + 4], 'float32');
   try {
-    const memory = wasmMemoryOf(wasm)!;
     const t0 = heapOffset(wasm, tensor);
     const s0 = heapOffset(wasm, stage);
     const at = s0 + (s0 % 8);
-    const flags = s0 + 4 * (2 * STAGE + 1);
+    const flags = at + 8 * stages * STAGE;
     // views made after the allocations (which may grow the heap and detach older views)
-    const doubles = new Float64Array(memory.buffer, at, STAGE);
+    const doubles = Array.from(
+      { length: stages },
+      (_, b) => new Float64Array(memory.buffer, at + 8 * b * STAGE, STAGE),
+    );
     const target = wasm.typedArrayFromHeap(tensor) as Float32Array;
-    const total = rows * cols;
     let zero = 0;
-    for (let i0 = 0; i0 < total; i0 += STAGE) {
+    for (let i0 = 0, b = 0; i0 < total; i0 += STAGE, b = (b + 1) % stages) {
       const n = Math.min(STAGE, total - i0);
       const n4 = n - (n % 4);
-      doubles.set(values.subarray(i0, i0 + n4));
-      loops.narrow(at, t0 + 4 * i0, 4 * n4, flags);
+      doubles[b]!.set(values.subarray(i0, i0 + n4));
+      const args = [at + 8 * b * STAGE, t0 + 4 * i0, 4 * n4, flags];
+      if (helper) {
+        // the helper is done with the previous stage (the one the next copy overwrites)
+        helper.wait();
+        helper.start('narrow', args);
+      } else loops.narrow(args[0]!, args[1]!, args[2]!, args[3]!);
       zero += narrowInto(values, target, i0 + n4, i0 + n);
     }
+    helper?.wait();
     const finite = zero === 0 && new Float32Array(memory.buffer, flags, 4).every((f) => f === 0);
     return { tensor, finite };
   } finally {

@@ -51,7 +51,7 @@ const START_MS = 10_000;
 const JOB_MS = 120_000;
 
 /** The loops by number in the control block. */
-const LOOPS: readonly HelperLoop[] = ['rowDots', 'scaledRows', 'gemm', 'gemm6'];
+const LOOPS: readonly HelperLoop[] = ['rowDots', 'scaledRows', 'gemm', 'gemm6', 'narrow'];
 const JSON_LOOPS = JSON.stringify(LOOPS);
 
 /** The worker: instantiate the modules on the memory, then run jobs as their numbers change. */

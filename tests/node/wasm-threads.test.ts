@@ -12,7 +12,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { wasmMemoryOf } from '../../src/backend/kernels/js-access.js';
-import { matrixPass } from '../../src/backend/matrix-pass.js';
+import { float32Tensor2d, matrixPass } from '../../src/backend/matrix-pass.js';
 import { passHelperFor, setPassHelper } from '../../src/backend/pass-helper.js';
 import { LogisticRegression } from '../../src/genomics/index.js';
 import { ArgumentError, BackendError, registerTrainingKernels } from '../../src/index.js';
@@ -160,6 +160,40 @@ describe('useWasmThreads', () => {
     // the chunks are the same whichever thread runs them, and added in the same order
     expect(two.dots).toEqual(one.dots);
     expect(two.out).toEqual(one.out);
+  });
+
+  it('rounds a large design into the heap with the helper thread: Math.fround bit for bit, every non-finite value seen', async () => {
+    await tf.setBackend('wasm');
+    expect(passHelperFor(wasmMemoryOf(tf.backend()))).toBeDefined();
+    // 1,100 × 1,001 values: over the split threshold, 68 stages, the last ending in 3 values
+    const [rows, cols] = [1100, 1001];
+    let seed = 3;
+    const values = Float64Array.from({ length: rows * cols }, () => {
+      seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+      return (seed / 2 ** 32 - 0.5) * 1e3;
+    });
+    const before = tf.memory().numTensors;
+    const { tensor, finite } = float32Tensor2d(values, rows, cols);
+    expect(finite).toBe(true);
+    const bytes = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+    const got = tensor.dataSync() as Float32Array;
+    expect(bytes(got).equals(bytes(Float32Array.from(values)))).toBe(true);
+    tensor.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    // a bad value in an even stage, in an odd one, and in the tail
+    for (const [at, bad] of [
+      [5, Number.NaN],
+      [16384 + 9, Number.POSITIVE_INFINITY],
+      [16384 + 9, -1e39],
+      [rows * cols - 1, Number.NaN],
+    ] as const) {
+      const kept = values[at]!;
+      values[at] = bad;
+      const out = float32Tensor2d(values, rows, cols);
+      values[at] = kept;
+      expect(out.finite).toBe(false);
+      out.tensor.dispose();
+    }
   });
 
   it('splits a large matrix product with the helper thread by rows or by columns: bit for bit one thread', async () => {
