@@ -120,7 +120,7 @@ describe('useWasmThreads', () => {
     await tf.setBackend('wasm');
     const helper = passHelperFor(wasmMemoryOf(tf.backend()));
     expect(helper).toBeDefined();
-    // 600 × 9,999 values: over the split threshold, nine chunks a block; 9,999 columns leave a
+    // 600 × 9,999 values: over the split threshold, four chunks a block; 9,999 columns leave a
     // JavaScript tail past both loops' widths
     const [rows, cols] = [600, 9999];
     const A = tf.randomNormal([rows, cols], 0, 1, 'float32', 21) as tf.Tensor2D;
