@@ -75,8 +75,10 @@ export function matrixPass(A: tf.Tensor2D, columns = 1): MatrixPass | undefined 
   const C = Math.max(1, Math.min(MAX_CHUNKS, Math.floor(K8 / CHUNK_COLUMNS)));
   const dotBounds = Array.from({ length: C + 1 }, (_, c) => 8 * Math.round((c * K8) / 8 / C));
   const sumBounds = [...dotBounds.slice(0, C), K4];
-  // a second thread, where one is running and the design is large enough to be worth it
-  const helper = rows * cols >= SPLIT_FROM ? passHelperFor(wasmMemoryOf(backend)) : undefined;
+  // a second thread, where one is running (with the same loops: the relaxed-SIMD ones where this
+  // thread's are) and the design is large enough to be worth it
+  const running = rows * cols >= SPLIT_FROM ? passHelperFor(wasmMemoryOf(backend)) : undefined;
+  const helper = running && (running.relaxed || !loops.relaxed) ? running : undefined;
   const block = Math.max(1, Math.min(rows, Math.floor(BLOCK_BYTES / (4 * cols))));
   /** Runs a chunked loop: on both threads, or on this one chunk after chunk. */
   const share = (job: ChunkedJob) => {

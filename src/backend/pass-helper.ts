@@ -83,17 +83,18 @@ export function runChunk(
 export interface PassHelper {
   /** The shared memory its loops work on. */
   readonly memory: WebAssembly.Memory;
-  /** Whether it has the relaxed-SIMD gemm (`gemm6`). */
+  /** Whether it has the relaxed-SIMD loops (`gemm6`, the relaxed `rowDots` and `scaledRows`). */
   readonly relaxed: boolean;
   /** Starts `loop` with `args` on the helper thread and returns at once. */
   start(loop: HelperLoop, args: readonly number[]): void;
   /** Waits until the loop started last has finished. */
   wait(): void;
   /**
-   * Runs `job`'s chunks on this thread (with `loops`, this thread's loops) and on the helper,
-   * and returns when all are done.
+   * Runs `job`'s chunks on this thread (with `loops`, this thread's loops) and on the helper (with
+   * its instances of the same loops: the relaxed-SIMD ones where `loops.relaxed`), and returns
+   * when all are done.
    */
-  share(job: ChunkedJob, loops: Parameters<typeof runChunk>[0]): void;
+  share(job: ChunkedJob, loops: Parameters<typeof runChunk>[0] & { relaxed: boolean }): void;
 }
 
 let registered: PassHelper | undefined;

@@ -27,7 +27,7 @@ import { BackendError } from '../core/errors.js';
  * Control block slots (Int32): the job's number, its loop, seven arguments, the last done, the
  * worker's start; for a chunked job (MODE 1) the chunks left (RANGE: the job's tag in bits
  * 12–30, the last chunk + 1 in bits 6–11, the first in bits 0–5), the chunks finished, the
- * job's seven numbers and its bounds.
+ * job's seven numbers and whether the caller's loops are the relaxed ones, and its bounds.
  */
 const JOB = 0;
 const LOOP = 1;
@@ -63,7 +63,14 @@ const names = ${JSON_LOOPS};
 const runChunk = ${runChunk.toString()};
 const loops = {};
 for (const m of modules) Object.assign(loops, new WebAssembly.Instance(m, { env: { memory } }).exports);
-if (relaxed) loops.gemm6 = new WebAssembly.Instance(relaxed, { env: { memory } }).exports.gemm6;
+// the relaxed module's loops: gemm6 for split products, rowDots and scaledRows for the chunks of a
+// caller whose loops are the relaxed ones
+let fused = loops;
+if (relaxed) {
+  const r = new WebAssembly.Instance(relaxed, { env: { memory } }).exports;
+  loops.gemm6 = r.gemm6;
+  fused = { rowDots: r.rowDots, scaledRows: r.scaledRows };
+}
 Atomics.store(ctl, ${READY}, 1);
 Atomics.notify(ctl, ${READY});
 let seen = 0;
@@ -76,13 +83,13 @@ for (;;) {
   if (ctl[${MODE}] === 1) {
     // chunks from the last down, while the job is this one and any are left
     const tag = seen & ${TAG};
-    const j = ctl.slice(${CHUNK}, ${CHUNK} + 7);
+    const j = ctl.slice(${CHUNK}, ${CHUNK} + 8);
     for (;;) {
       const v = Atomics.load(ctl, ${RANGE});
       const hi = (v >>> 6) & 63;
       if (v >>> 12 !== tag || (v & 63) >= hi) break;
       if (Atomics.compareExchange(ctl, ${RANGE}, v, v - 64) !== v) continue;
-      runChunk(loops, j[0], j[1], j[2], j[3], j[4], j[5], j[6], ctl[${BOUNDS} + hi - 1], ctl[${BOUNDS} + hi], hi - 1);
+      runChunk(j[7] ? fused : loops, j[0], j[1], j[2], j[3], j[4], j[5], j[6], ctl[${BOUNDS} + hi - 1], ctl[${BOUNDS} + hi], hi - 1);
       Atomics.add(ctl, ${FINISHED}, 1);
       Atomics.notify(ctl, ${FINISHED});
     }
@@ -159,7 +166,7 @@ export function startPassHelper(memory: WebAssembly.Memory): boolean {
       const { loop, a, rowBytes, x, out, rows, outBytes, bounds } = chunked;
       const count = bounds.length - 1;
       job++;
-      ctl.set([loop, a, rowBytes, x, out, rows, outBytes], CHUNK);
+      ctl.set([loop, a, rowBytes, x, out, rows, outBytes, loops.relaxed ? 1 : 0], CHUNK);
       ctl.set(bounds, BOUNDS);
       Atomics.store(ctl, FINISHED, 0);
       Atomics.store(ctl, RANGE, ((job & TAG) << 12) | (count << 6));

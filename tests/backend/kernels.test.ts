@@ -879,17 +879,25 @@ describeBackends('cpu convolutions and products on the scratch heap', (backend) 
         row.dispose();
       }
       // a vector times a matrix (scaledRows over 11 rows of the right operand: two groups of
-      // four, then three): each column the float32 sum of the products in order
+      // four, then three): each column the float32 sum of the products in order (with the
+      // relaxed-SIMD loops, each term a fused multiply-add: within the bound of fused rounding)
       const x = tf.randomNormal([1, 11], 0, 1, 'float32', 45);
       const B = tf.randomNormal([11, 12], 0, 1, 'float32', 46);
       const xv = x.dataSync();
       const bv = B.dataSync();
       const product = tf.matMul(x, B);
       const got = product.dataSync();
+      const fused = simdFor(tf.backend())?.relaxed === true;
       for (let j = 0; j < 12; j++) {
         let sum = 0;
-        for (let k = 0; k < 11; k++) sum = Math.fround(sum + Math.fround(xv[k]! * bv[k * 12 + j]!));
-        expect(got[j]).toBe(sum);
+        let magnitude = 0;
+        for (let k = 0; k < 11; k++) {
+          sum = Math.fround(sum + Math.fround(xv[k]! * bv[k * 12 + j]!));
+          magnitude += Math.abs(xv[k]! * bv[k * 12 + j]!);
+        }
+        if (fused)
+          expect(Math.abs(got[j]! - sum)).toBeLessThanOrEqual(2 * 11 * 2 ** -24 * magnitude);
+        else expect(got[j]).toBe(sum);
       }
       tf.dispose([a, v, all, x, B, product]);
     },

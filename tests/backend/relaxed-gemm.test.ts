@@ -1,9 +1,12 @@
 /**
- * The relaxed-SIMD gemm (`f32x4.relaxed_madd`) against the plain SIMD gemm and a float64
- * reference: every entry within the bound of fused rounding, |Δ| ≤ 2K·2⁻²⁴·Σ|aₖbₖ|. Runs where
+ * The relaxed-SIMD loops (`f32x4.relaxed_madd`) against the plain SIMD loops and a float64
+ * reference: every entry of the gemm, of `rowDots` (a matrix times a vector) and of `scaledRows`
+ * (a vector times a matrix) within the bound of fused rounding, |Δ| ≤ 2K·2⁻²⁴·Σ|aₖbₖ|. Runs where
  * the runtime validates relaxed SIMD (Node 22+, Deno, Chromium; CI runs it on Node 24 and
  * Deno); on Node 20 it checks that the plain gemm stays in use. And the plain gemm: each entry the
- * float32 sum with k in order, bit for bit, also when K is split into chunks.
+ * float32 sum with k in order, bit for bit, also when K is split into chunks; `rowDots` and
+ * `scaledRows`, plain and relaxed: rows taken four at a time give each row's (or column's) sums
+ * of one row at a time, bit for bit.
  */
 import { describe, expect, it } from 'vitest';
 import {
@@ -135,4 +138,94 @@ describe('the relaxed-SIMD gemm', () => {
     const memory = new WebAssembly.Memory({ initial: 1 });
     expect(simdForMemory(memory)?.gemm).toBeTypeOf('function');
   });
+});
+
+/** `rowDots` and `scaledRows` with the current setting's loops on a fresh memory. */
+function rowLoops(rows: number, K: number, seed: number) {
+  const memory = new WebAssembly.Memory({ initial: 16 });
+  const loops = simdForMemory(memory)!;
+  const f32 = new Float32Array(memory.buffer);
+  const random = new Random(seed);
+  // A [rows × K], a vector of K (rowDots) and one of rows (scaledRows), then the outputs
+  const [v, w, dots, sums] = [rows * K, rows * K + K, rows * K + K + rows, rows * K + K + 2 * rows];
+  for (let i = 0; i < sums; i++) f32[i] = random.normal(0, 1);
+  const at = (i: number) => 4 * i;
+  /** All rows at once, then each row alone (into the second half of the outputs). */
+  loops.rowDots(0, at(v), at(dots), rows, 4 * K, 4 * K);
+  f32.fill(0, sums, sums + 2 * K);
+  loops.scaledRows(0, 4 * K, at(sums), 0, at(w), rows, 4 * K);
+  const single = { dots: new Float32Array(rows), sums: new Float32Array(K) };
+  for (let i = 0; i < rows; i++) {
+    loops.rowDots(at(i * K), at(v), at(sums + 2 * K), 1, 4 * K, 4 * K);
+    single.dots[i] = f32[sums + 2 * K]!;
+    loops.scaledRows(at(i * K), 4 * K, at(sums + K), 0, at(w + i), 1, 4 * K);
+  }
+  single.sums.set(f32.subarray(sums + K, sums + 2 * K));
+  return {
+    A: f32.slice(0, rows * K),
+    v: f32.slice(v, v + K),
+    w: f32.slice(w, w + rows),
+    dots: f32.slice(dots, dots + rows),
+    sums: f32.slice(sums, sums + K),
+    single,
+  };
+}
+
+describe.each([false, true])('rowDots and scaledRows (relaxed SIMD: %s)', (fused) => {
+  it.skipIf(fused && !relaxed)(
+    'four rows at a time give the sums of one row at a time, bit for bit',
+    () => {
+      allowRelaxedSimd(fused);
+      // 11 rows: two groups of four, then three one by one
+      for (const [rows, K, seed] of [
+        [11, 64, 1],
+        [4, 8, 2],
+        [3, 200, 3],
+      ] as const) {
+        const r = rowLoops(rows, K, seed);
+        expect(r.dots).toEqual(r.single.dots);
+        expect(r.sums).toEqual(r.single.sums);
+      }
+      allowRelaxedSimd(true);
+    },
+  );
+
+  it.skipIf(!fused || !relaxed)(
+    'stay within the bound of fused rounding of the plain loops and of float64',
+    () => {
+      for (const [rows, K, seed] of [
+        [11, 64, 4],
+        [40, 1000, 5],
+      ] as const) {
+        allowRelaxedSimd(true);
+        const f = rowLoops(rows, K, seed);
+        allowRelaxedSimd(false);
+        const p = rowLoops(rows, K, seed);
+        allowRelaxedSimd(true);
+        expect(f.A).toEqual(p.A);
+        for (let i = 0; i < rows; i++) {
+          let exact = 0;
+          let magnitude = 0;
+          for (let k = 0; k < K; k++) {
+            exact += f.A[i * K + k]! * f.v[k]!;
+            magnitude += Math.abs(f.A[i * K + k]! * f.v[k]!);
+          }
+          const bound = 2 * K * 2 ** -24 * magnitude;
+          expect(Math.abs(f.dots[i]! - p.dots[i]!)).toBeLessThanOrEqual(bound);
+          expect(Math.abs(f.dots[i]! - exact)).toBeLessThanOrEqual(bound);
+        }
+        for (let k = 0; k < K; k++) {
+          let exact = 0;
+          let magnitude = 0;
+          for (let i = 0; i < rows; i++) {
+            exact += f.w[i]! * f.A[i * K + k]!;
+            magnitude += Math.abs(f.w[i]! * f.A[i * K + k]!);
+          }
+          const bound = 2 * rows * 2 ** -24 * magnitude;
+          expect(Math.abs(f.sums[k]! - p.sums[k]!)).toBeLessThanOrEqual(bound);
+          expect(Math.abs(f.sums[k]! - exact)).toBeLessThanOrEqual(bound);
+        }
+      }
+    },
+  );
 });

@@ -241,25 +241,36 @@ export function gemmBody(relaxed = false, height = 4): number[] {
  * rowDots: out[r] = Σ_k A[r][k]·b[k] over the first `kBytes` bytes of each of `rows` rows (a
  * multiple of 32: two four-lane sums, added lane by lane at the end). Four rows at a time (each
  * load of b serves four rows: eight independent sums), then the last rows one by one; each row's
- * sums run in the same order either way, so its result does not depend on its group. Params 0 a,
- * 1 b, 2 out, 3 rows, 4 kBytes, 5 rowBytes; locals 6 r, 7 c, 8–10 rows 1–3's pointers; v128
+ * sums run in the same order either way, so its result does not depend on its group. `fused`:
+ * each term added by `f32x4.relaxed_madd` (relaxed SIMD), fused where the hardware fuses. Params
+ * 0 a, 1 b, 2 out, 3 rows, 4 kBytes, 5 rowBytes; locals 6 r, 7 c, 8–10 rows 1–3's pointers; v128
  * 11–18 the sums (two a row), 19–20 b's two vectors.
  */
-export function rowDotsBody(): number[] {
+export function rowDotsBody(fused: boolean): number[] {
   const [a, b, out, rows, kBytes, rowBytes, r, c] = [0, 1, 2, 3, 4, 5, 6, 7];
   const [b0, b1] = [19, 20];
   /** Row q's pointer: a, then the locals 8–10. */
   const rowPointer = (q: number) => (q === 0 ? a : 7 + q);
   /** acc ← acc + A[row q][c + offset …]·(b's vector): the sums' order of a single row. */
-  const accumulate = (acc: number, q: number, offset: number, bv: number[]) => [
-    ...get(acc),
-    ...sum(rowPointer(q), c),
-    ...load128At(offset),
-    ...bv,
-    ...simd(F32X4_MUL),
-    ...simd(F32X4_ADD),
-    ...set(acc),
-  ];
+  const accumulate = (acc: number, q: number, offset: number, bv: number[]) =>
+    fused
+      ? [
+          ...sum(rowPointer(q), c),
+          ...load128At(offset),
+          ...bv,
+          ...get(acc),
+          ...simd(F32X4_RELAXED_MADD),
+          ...set(acc),
+        ]
+      : [
+          ...get(acc),
+          ...sum(rowPointer(q), c),
+          ...load128At(offset),
+          ...bv,
+          ...simd(F32X4_MUL),
+          ...simd(F32X4_ADD),
+          ...set(acc),
+        ];
   const lane = (acc: number, i: number) => [...get(acc), ...simd(F32X4_EXTRACT_LANE), i];
   /** out[r + q] ← (lane 0 + lane 1) + (lane 2 + lane 3) of the row's two sums added. */
   const store = (q: number, acc: number) => [

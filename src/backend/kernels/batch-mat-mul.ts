@@ -123,7 +123,7 @@ function gemmOnThreads(
   ld: number,
 ): void {
   const helper = M * K * N >= SPLIT_FROM ? passHelperFor(wasmMemoryOf(backend)) : undefined;
-  const loop = loops.relaxedGemm ? (helper?.relaxed ? 'gemm6' : undefined) : 'gemm';
+  const loop = loops.relaxed ? (helper?.relaxed ? 'gemm6' : undefined) : 'gemm';
   if (helper && loop) {
     // by rows: the helper's, a multiple of 12 (its blocks of 6 or 4 rows, leaving a multiple of
     // 4 here); by columns: the helper's, a multiple of 8, over the rows its loop takes (the

@@ -57,7 +57,7 @@ export function conv2dBackpropFilterGemm(backendName: string): tf.KernelFunc {
         backend as { wasm?: { tfjs?: { getThreadsCount?(): number } } }
       ).wasm?.tfjs?.getThreadsCount?.() ?? 1;
     const xt0 = loops ? heapOffset(backend, xT) : 0;
-    const useXnnpack = threads > 2 || (threads === 2 && !simd?.relaxedGemm);
+    const useXnnpack = threads > 2 || (threads === 2 && !simd?.relaxed);
 
     let sum: tf.TensorInfo | undefined;
     for (let b0 = 0; b0 < B; b0 += chunk) {

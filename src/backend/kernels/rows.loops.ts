@@ -9,6 +9,7 @@ import {
   F32_LOAD,
   F32X4_ADD,
   F32X4_MUL,
+  F32X4_RELAXED_MADD,
   F32X4_SPLAT,
   funcBody,
   get,
@@ -56,11 +57,12 @@ export function rowsBody(mode: 'dot' | 'axpy'): number[] {
  * scaledRows: b[c] += Σ_k vector[k] · a[k·aStride + c] over `count` rows, each row's product
  * added in turn (b's one row for all of them). Four rows at a time (b loaded and stored once for
  * four rows), then the last rows one by one; the additions run in the same order either way, so
- * the result is bit for bit one row at a time. Params 0 a, 1 aStride, 2 b, 3 (unused), 4 vector,
- * 5 count, 6 C·4; locals 7 k, 8 c, 9–11 rows 1–3's pointers; v128 12–15 the rows' factors
- * (vector[k] in every lane).
+ * the result is bit for bit one row at a time. `fused`: each row's term added by
+ * `f32x4.relaxed_madd` (relaxed SIMD), fused where the hardware fuses. Params 0 a, 1 aStride, 2 b,
+ * 3 (unused), 4 vector, 5 count, 6 C·4; locals 7 k, 8 c, 9–11 rows 1–3's pointers; v128 12–15 the
+ * rows' factors (vector[k] in every lane), 16 the running sum (fused).
  */
-export function scaledRowsBody(): number[] {
+export function scaledRowsBody(fused: boolean): number[] {
   const [a, as, b, vector, count, cb] = [0, 1, 2, 4, 5, 6];
   const [k, c] = [7, 8];
   /** Row q's pointer: a, then the locals 9–11. */
@@ -74,14 +76,25 @@ export function scaledRowsBody(): number[] {
     ...simd(F32X4_SPLAT),
     ...set(factor(q)),
   ];
-  /** The running sum + row q's values times its factor. */
-  const term = (q: number) => [
-    ...sum(rowPointer(q), c),
-    ...load128,
-    ...get(factor(q)),
-    ...simd(F32X4_MUL),
-    ...simd(F32X4_ADD),
-  ];
+  const running = 16;
+  /** The running sum (on the stack; in a local where fused) + row q's values times its factor. */
+  const term = (q: number) =>
+    fused
+      ? [
+          ...sum(rowPointer(q), c),
+          ...load128,
+          ...get(factor(q)),
+          ...get(running),
+          ...simd(F32X4_RELAXED_MADD),
+          ...set(running),
+        ]
+      : [
+          ...sum(rowPointer(q), c),
+          ...load128,
+          ...get(factor(q)),
+          ...simd(F32X4_MUL),
+          ...simd(F32X4_ADD),
+        ];
   const rowsOf = (n: number) => {
     const rows = Array.from({ length: n }, (_, q) => q);
     return [
@@ -89,13 +102,22 @@ export function scaledRowsBody(): number[] {
         .slice(1)
         .flatMap((q) => [...get(rowPointer(q - 1)), ...get(as), I32_ADD, ...set(rowPointer(q))]),
       ...rows.flatMap(splat),
-      ...counted(c, get(cb), 16, [
-        ...sum(b, c),
-        ...sum(b, c),
-        ...load128,
-        ...rows.flatMap(term),
-        ...store128,
-      ]),
+      ...counted(
+        c,
+        get(cb),
+        16,
+        fused
+          ? [
+              ...sum(b, c),
+              ...load128,
+              ...set(running),
+              ...rows.flatMap(term),
+              ...sum(b, c),
+              ...get(running),
+              ...store128,
+            ]
+          : [...sum(b, c), ...sum(b, c), ...load128, ...rows.flatMap(term), ...store128],
+      ),
       ...get(rowPointer(n - 1)),
       ...get(as),
       I32_ADD,
@@ -107,7 +129,7 @@ export function scaledRowsBody(): number[] {
   return funcBody(
     [
       [5, I32],
-      [4, V128],
+      [5, V128],
     ],
     [
       ...i32(0),
