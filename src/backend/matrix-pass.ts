@@ -264,7 +264,7 @@ const STAGE = 1 << 14;
  * allocated on the heap and not zeroed, the doubles copied a stage at a time into a small region
  * of the heap (a plain copy of the same type), and rounded from there into the tensor by the SIMD
  * `narrow` loop, which checks their finiteness on the way: about half the time of rounding them
- * one by one in JavaScript. Where a helper thread runs, it rounds while this thread copies.
+ * one by one in JavaScript. Where a helper thread runs, it rounds the stages it is free for.
  */
 function narrowOnHeap(
   wasm: WasmBackendLike,
@@ -278,17 +278,19 @@ function narrowOnHeap(
     .makeTensorFromTensorInfo(wasm.makeOutput([rows, cols], 'float32')) as tf.Tensor2D;
   const memory = wasmMemoryOf(wasm)!;
   const total = rows * cols;
-  // with a helper thread, it rounds each stage (and takes the page faults of the tensor's fresh
-  // memory) while this thread copies the next one into the other of two stages
+  // with a helper thread: each stage goes to the helper when it is free, and is rounded here
+  // otherwise (both threads then take page faults of the tensor's fresh memory); the helper
+  // holds one of two stage buffers at a time, and this thread copies into the other
   const helper = total >= SPLIT_FROM ? passHelperFor(memory) : undefined;
   const stages = helper ? 2 : 1;
-  // the stages (two floats a double, one more for 8-byte alignment) and four finiteness sums
-  const stage = tf.zeros([stages * 2 * STAGE + 1 + 4], 'float32');
+  // the stages (two floats a double, one more for 8-byte alignment) and four finiteness sums for
+  // each thread
+  const stage = tf.zeros([stages * 2 * STAGE + 1 + 4 * stages], 'float32');
   try {
     const t0 = heapOffset(wasm, tensor);
     const s0 = heapOffset(wasm, stage);
     const at = s0 + (s0 % 8);
-    const flags = at + 8 * stages * STAGE;
+    const flags = at + 8 * stages * STAGE; // this thread's, then the helper's
     // views made after the allocations (which may grow the heap and detach older views)
     const doubles = Array.from(
       { length: stages },
@@ -296,21 +298,22 @@ function narrowOnHeap(
     );
     const target = wasm.typedArrayFromHeap(tensor) as Float32Array;
     let zero = 0;
-    for (let i0 = 0, b = 0; i0 < total; i0 += STAGE, b = (b + 1) % stages) {
+    let held = -1; // the buffer the helper rounds from
+    for (let i0 = 0; i0 < total; i0 += STAGE) {
       const n = Math.min(STAGE, total - i0);
       const n4 = n - (n % 4);
+      const b = held === 0 ? 1 : 0;
       doubles[b]!.set(values.subarray(i0, i0 + n4));
-      const args = [at + 8 * b * STAGE, t0 + 4 * i0, 4 * n4, flags];
-      if (helper) {
-        // the helper is done with the previous stage (the one the next copy overwrites)
-        helper.wait();
-        helper.start('narrow', args);
-      } else loops.narrow(args[0]!, args[1]!, args[2]!, args[3]!);
+      const [from, to, bytes] = [at + 8 * b * STAGE, t0 + 4 * i0, 4 * n4];
+      if (helper?.idle()) {
+        helper.start('narrow', [from, to, bytes, flags + 16]);
+        held = b;
+      } else loops.narrow(from, to, bytes, flags);
       zero += narrowInto(values, target, i0 + n4, i0 + n);
     }
     helper?.wait();
-    const finite = zero === 0 && new Float32Array(memory.buffer, flags, 4).every((f) => f === 0);
-    return { tensor, finite };
+    const sums = new Float32Array(memory.buffer, flags, 4 * stages);
+    return { tensor, finite: zero === 0 && sums.every((f) => f === 0) };
   } finally {
     stage.dispose();
   }

@@ -89,6 +89,8 @@ export interface PassHelper {
   start(loop: HelperLoop, args: readonly number[]): void;
   /** Waits until the loop started last has finished. */
   wait(): void;
+  /** Whether the loop started last has finished (at once, without waiting). */
+  idle(): boolean;
   /**
    * Runs `job`'s chunks on this thread (with `loops`, this thread's loops) and on the helper (with
    * its instances of the same loops: the relaxed-SIMD ones where `loops.relaxed`), and returns

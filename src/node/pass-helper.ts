@@ -151,6 +151,9 @@ export function startPassHelper(memory: WebAssembly.Memory): boolean {
       Atomics.store(ctl, JOB, job);
       Atomics.notify(ctl, JOB);
     },
+    idle() {
+      return Atomics.load(ctl, DONE) === job;
+    },
     wait() {
       let spins = 0;
       const since = Date.now();

@@ -180,11 +180,12 @@ describe('useWasmThreads', () => {
     expect(bytes(got).equals(bytes(Float32Array.from(values)))).toBe(true);
     tensor.dispose();
     expect(tf.memory().numTensors).toBe(before);
-    // a bad value in an even stage, in an odd one, and in the tail
+    // a bad value early, in the middle (stages either thread may round) and in the tail
     for (const [at, bad] of [
       [5, Number.NaN],
       [16384 + 9, Number.POSITIVE_INFINITY],
       [16384 + 9, -1e39],
+      [600 * 1001, Number.NEGATIVE_INFINITY],
       [rows * cols - 1, Number.NaN],
     ] as const) {
       const kept = values[at]!;
