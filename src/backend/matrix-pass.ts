@@ -45,7 +45,8 @@ export interface MatrixPass {
    * d[i·K + k] = A[i]·v_k (float32) go to `weigh(i0, i1, dots)`, which returns the weights
    * w[i·K + k] of rows i0 … i1 − 1 (row-major, as the dots); then
    * `out[k·stride + j] += Σ_i w[i·K + k]·A[i][j]` (float32 sums, added into `out` at the end).
-   * K and stride default to 1 and cols.
+   * K and stride default to 1 and cols. A vector of zeros gets dots of +0 without a sweep of
+   * the matrix (which must be finite: its dots would otherwise be ±0).
    */
   run(
     v: Float64Array,
@@ -108,9 +109,13 @@ export function matrixPass(A: tf.Tensor2D, columns = 1): MatrixPass | undefined 
       const r0 = (k: number) => d0(k) + C * block;
       const g0 = (k: number) => r0(k) + block;
       const ptr = (at: number) => m0 + 4 * at;
+      // a vector of zeros (a solver's first evaluation from zero) has dots of zero: its sweep
+      // of the matrix is left out
+      const zero = new Uint8Array(K);
       for (let k = 0; k < K; k++) {
         copyInto(m, v0(k), v, k * stride, cols);
         m.fill(0, g0(k), g0(k) + cols);
+        zero[k] = allZero(v, k * stride, cols) ? 1 : 0;
       }
       for (let i0 = 0; i0 < rows; i0 += block) {
         const n = Math.min(block, rows - i0);
@@ -118,6 +123,10 @@ export function matrixPass(A: tf.Tensor2D, columns = 1): MatrixPass | undefined 
         const rowsAt = { a: a0 + 4 * row0, rowBytes: 4 * cols, rows: n };
         for (let k = 0; k < K; k++) {
           const [vk, dk] = [v0(k), d0(k)];
+          if (zero[k]) {
+            for (let i = 0; i < n; i++) dots[i * K + k] = 0;
+            continue;
+          }
           share({
             loop: 0,
             ...rowsAt,
@@ -212,6 +221,12 @@ function tailSums(
     for (let i = 0; i < n; i++) s += m[rk + i]! * a[row0 + i * cols + c]!;
     out[at + c]! += s;
   }
+}
+
+/** Whether values[from + j] is 0 for every j < n. */
+function allZero(values: ArrayLike<number>, from: number, n: number): boolean {
+  for (let j = 0; j < n; j++) if (values[from + j] !== 0) return false;
+  return true;
 }
 
 /** out[at + j] += m[from + j] for j < n. */

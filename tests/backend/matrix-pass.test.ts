@@ -106,6 +106,36 @@ describeBackends('matrixPass', (backend) => {
     },
   );
 
+  it.runIf(backend === 'wasm')(
+    'a vector of zeros: dots of +0 (no sweep for them), the weighted sums as ever',
+    () => {
+      const [rows, cols] = [30, 203];
+      const rng = new Random(9);
+      const a = Float32Array.from({ length: rows * cols }, () => rng.normal(0, 1));
+      const A = tf.tensor2d(a, [rows, cols]);
+      const pass = matrixPass(A)!;
+      const out = new Float64Array(cols);
+      const seen: number[] = [];
+      pass.run(
+        new Float64Array(cols),
+        (i0, i1, d) => {
+          seen.push(...d);
+          return Float64Array.from({ length: i1 - i0 }, (_, i) => (i0 + i) / rows);
+        },
+        out,
+      );
+      pass.dispose();
+      expect(seen).toEqual(new Array(rows).fill(0));
+      expect(seen.every((d) => Object.is(d, 0))).toBe(true);
+      for (let j = 0; j < cols; j++) {
+        let s = 0;
+        for (let i = 0; i < rows; i++) s += Math.fround(i / rows) * a[i * cols + j]!;
+        expect(Math.abs(out[j]! - s)).toBeLessThan(1e-4 * Math.sqrt(rows));
+      }
+      A.dispose();
+    },
+  );
+
   it(`${backend}: only the wasm backend's float32 matrices get a pass`, () => {
     const A = tf.zeros([4, 8]) as tf.Tensor2D;
     const I = tf.zeros([4, 8], 'int32') as tf.Tensor2D;
