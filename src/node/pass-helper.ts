@@ -71,32 +71,43 @@ if (relaxed) {
   loops.gemm6 = r.gemm6;
   fused = { rowDots: r.rowDots, scaledRows: r.scaledRows };
 }
-Atomics.store(ctl, ${READY}, 1);
-Atomics.notify(ctl, ${READY});
-let seen = 0;
-for (;;) {
+// each loop a small function of its own: V8 optimises it once, where the loops in one long
+// top-level function would have it recompiled on the stack for each (on a background thread
+// that takes a core from the caller's passes)
+/** The next job's number once it differs from seen: spinning a while, then asleep. */
+function nextJob(seen) {
   let spins = 0;
   while (Atomics.load(ctl, ${JOB}) === seen) {
     if (++spins > ${SPINS}) { Atomics.wait(ctl, ${JOB}, seen); spins = 0; }
   }
-  seen = Atomics.load(ctl, ${JOB});
-  if (ctl[${MODE}] === 1) {
-    // chunks from the last down, while the job is this one and any are left
-    const tag = seen & ${TAG};
-    const j = ctl.slice(${CHUNK}, ${CHUNK} + 8);
-    for (;;) {
-      const v = Atomics.load(ctl, ${RANGE});
-      const hi = (v >>> 6) & 63;
-      if (v >>> 12 !== tag || (v & 63) >= hi) break;
-      if (Atomics.compareExchange(ctl, ${RANGE}, v, v - 64) !== v) continue;
-      runChunk(j[7] ? fused : loops, j[0], j[1], j[2], j[3], j[4], j[5], j[6], ctl[${BOUNDS} + hi - 1], ctl[${BOUNDS} + hi], hi - 1);
-      Atomics.add(ctl, ${FINISHED}, 1);
-      Atomics.notify(ctl, ${FINISHED});
-    }
-  } else {
-    const a = ctl.subarray(${ARGS}, ${ARGS} + 7);
-    loops[names[ctl[${LOOP}]]](a[0], a[1], a[2], a[3], a[4], a[5], a[6]);
+  return Atomics.load(ctl, ${JOB});
+}
+/** A chunked job's chunks from the last down, while the job is this one and any are left. */
+function takeChunks(job) {
+  const tag = job & ${TAG};
+  const j = ctl.slice(${CHUNK}, ${CHUNK} + 8);
+  const own = j[7] ? fused : loops;
+  for (;;) {
+    const v = Atomics.load(ctl, ${RANGE});
+    const hi = (v >>> 6) & 63;
+    if (v >>> 12 !== tag || (v & 63) >= hi) return;
+    if (Atomics.compareExchange(ctl, ${RANGE}, v, v - 64) !== v) continue;
+    runChunk(own, j[0], j[1], j[2], j[3], j[4], j[5], j[6], ctl[${BOUNDS} + hi - 1], ctl[${BOUNDS} + hi], hi - 1);
+    Atomics.add(ctl, ${FINISHED}, 1);
+    Atomics.notify(ctl, ${FINISHED});
   }
+}
+/** A loop of its own, with the job's seven arguments. */
+function runLoop() {
+  const a = ctl.subarray(${ARGS}, ${ARGS} + 7);
+  loops[names[ctl[${LOOP}]]](a[0], a[1], a[2], a[3], a[4], a[5], a[6]);
+}
+Atomics.store(ctl, ${READY}, 1);
+Atomics.notify(ctl, ${READY});
+for (let seen = 0; ; ) {
+  seen = nextJob(seen);
+  if (ctl[${MODE}] === 1) takeChunks(seen);
+  else runLoop();
   Atomics.store(ctl, ${DONE}, seen);
   Atomics.notify(ctl, ${DONE});
 }
