@@ -99,7 +99,11 @@ function dotOfDifference(p: Float64Array, a: Float64Array, b: Float64Array): num
   return s;
 }
 
-/** d = −H·pg by L-BFGS's two-loop recursion over the pairs (S, Y), 1/ρ = sᵀy. */
+/**
+ * d = −H·pg by L-BFGS's two-loop recursion over the pairs (S, Y), 1/ρ = sᵀy. Each update of d is
+ * fused with the dot product the next step needs (the same operations in the same order as
+ * separate loops, in half the sweeps over the vectors).
+ */
 function direction(
   pg: Float64Array,
   S: Float64Array[],
@@ -108,21 +112,66 @@ function direction(
   alpha: Float64Array,
   d: Float64Array,
 ): void {
-  const n = pg.length;
-  for (let j = 0; j < n; j++) d[j] = -pg[j]!;
   const k = S.length;
+  if (k === 0) {
+    scaled(pg, -1, d);
+    scaleInPlace(d, 1 / Math.max(1, Math.sqrt(dot(pg, pg))));
+    return;
+  }
+  const gamma = dot(S[k - 1]!, Y[k - 1]!) / dot(Y[k - 1]!, Y[k - 1]!);
+  // first loop: α_i = ρ_i·s_iᵀd, d −= α_i·y_i, newest pair first; then d ×= γ
+  let sd = negatedDot(pg, S[k - 1]!, d);
   for (let i = k - 1; i >= 0; i--) {
-    alpha[i] = rho[i]! * dot(S[i]!, d);
-    axpy(-alpha[i]!, Y[i]!, d);
+    alpha[i] = rho[i]! * sd;
+    sd =
+      i > 0
+        ? axpyDot(-alpha[i]!, Y[i]!, d, S[i - 1]!)
+        : axpyScaleDot(-alpha[i]!, Y[i]!, d, gamma, Y[0]!);
   }
-  if (k > 0) {
-    const gamma = dot(S[k - 1]!, Y[k - 1]!) / dot(Y[k - 1]!, Y[k - 1]!);
-    scaleInPlace(d, gamma);
-  } else scaleInPlace(d, 1 / Math.max(1, Math.sqrt(dot(pg, pg))));
+  // second loop: β_i = ρ_i·y_iᵀd, d += (α_i − β_i)·s_i, oldest pair first
+  let yd = sd;
   for (let i = 0; i < k; i++) {
-    const beta = rho[i]! * dot(Y[i]!, d);
-    axpy(alpha[i]! - beta, S[i]!, d);
+    const c = alpha[i]! - rho[i]! * yd;
+    if (i < k - 1) yd = axpyDot(c, S[i]!, d, Y[i + 1]!);
+    else axpy(c, S[i]!, d);
   }
+}
+
+/** d = −pg; returns wᵀd. */
+function negatedDot(pg: Float64Array, w: Float64Array, d: Float64Array): number {
+  let s = 0;
+  for (let j = 0; j < d.length; j++) {
+    d[j] = -pg[j]!;
+    s += w[j]! * d[j]!;
+  }
+  return s;
+}
+
+/** d += c·v; returns wᵀd (of the new d). */
+function axpyDot(c: number, v: Float64Array, d: Float64Array, w: Float64Array): number {
+  let s = 0;
+  for (let j = 0; j < d.length; j++) {
+    d[j]! += c * v[j]!;
+    s += w[j]! * d[j]!;
+  }
+  return s;
+}
+
+/** d = (d + c·v)·g; returns wᵀd (of the new d). */
+function axpyScaleDot(
+  c: number,
+  v: Float64Array,
+  d: Float64Array,
+  g: number,
+  w: Float64Array,
+): number {
+  let s = 0;
+  for (let j = 0; j < d.length; j++) {
+    const t = d[j]! + c * v[j]!;
+    d[j] = t * g;
+    s += w[j]! * d[j]!;
+  }
+  return s;
 }
 
 /** d += c·v. */
