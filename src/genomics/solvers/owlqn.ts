@@ -85,9 +85,12 @@ function scaled(v: Float64Array, c: number, out: Float64Array): void {
   for (let j = 0; j < v.length; j++) out[j] = c * v[j]!;
 }
 
-/** a − b, new. */
-function difference(a: Float64Array, b: Float64Array): Float64Array {
-  const out = new Float64Array(a.length);
+/** a − b, into `out` (new if not given). */
+function difference(
+  a: Float64Array,
+  b: Float64Array,
+  out: Float64Array = new Float64Array(a.length),
+): Float64Array {
   for (let j = 0; j < a.length; j++) out[j] = a[j]! - b[j]!;
   return out;
 }
@@ -229,6 +232,7 @@ export function minimize(
   const S: Float64Array[] = [];
   const Y: Float64Array[] = [];
   const rho: number[] = [];
+  const spare: { s?: Float64Array | undefined; y?: Float64Array | undefined } = {};
   const d = new Float64Array(n);
   const alpha = new Float64Array(m);
   let xNew = new Float64Array(n);
@@ -269,19 +273,22 @@ export function minimize(
       step *= 0.5;
     }
     if (!accepted) break; // no decrease found at machine precision: as good as it gets
-    const s = difference(xNew, x);
-    const y = difference(gNew, g);
+    // the new pair in the arrays of the oldest one once the history is full (or of a pair
+    // refused last time), else in new ones
+    const s = difference(xNew, x, spare.s);
+    const y = difference(gNew, g, spare.y);
+    spare.s = spare.y = undefined;
     const sy = dot(s, y);
     if (sy > 1e-12 * Math.sqrt(dot(s, s) * dot(y, y))) {
       if (S.length === m) {
-        S.shift();
-        Y.shift();
+        spare.s = S.shift();
+        spare.y = Y.shift();
         rho.shift();
       }
       S.push(s);
       Y.push(y);
       rho.push(1 / sy);
-    }
+    } else [spare.s, spare.y] = [s, y];
     const fOld = fx;
     [x, xNew] = [xNew, x];
     [g, gNew] = [gNew, g];
