@@ -7,7 +7,7 @@
  * wasm training step. Targets: wasm training ≥ 0.5× PyTorch, inference ≥ 1.0×.
  * The wasm backend runs on `--wasm-threads` threads (default: the machine's available
  * parallelism, through useWasmThreads; 1 = the single-threaded build); with more than one, PyTorch
- * is also timed on as many threads, for reference (the ratios stay against one thread). Each
+ * is also timed on as many threads, and the wasm row's ratio against it printed too. Each
  * PyTorch figure is the best of three runs (this machine's speed varies between runs). The
  * library's rows use its own optimizer, fusedAdam (one kernel per variable on cpu and wasm), and
  * two warm-up steps and time every sample, like the wasm row (the stock cpu row times
@@ -111,14 +111,15 @@ const anchor = runAnchor(
   3,
 );
 if (anchor) console.log(JSON.stringify(anchor));
-if (THREADS > 1) {
-  const more = runAnchor(
-    '../shared/bench/seed_cnn_torch.py',
-    ['--threads', String(THREADS), '--samples', String(SAMPLES)],
-    3,
-  );
-  if (more) console.log(JSON.stringify(more));
-}
+const sameThreads =
+  THREADS > 1
+    ? runAnchor(
+        '../shared/bench/seed_cnn_torch.py',
+        ['--threads', String(THREADS), '--samples', String(SAMPLES)],
+        3,
+      )
+    : anchor;
+if (THREADS > 1 && sameThreads) console.log(JSON.stringify(sameThreads));
 const cpuBatches = Number(args['cpu-batches']);
 const results = [await measure('cpu', 'cpu (stock tfjs)', cpuBatches)];
 registerTrainingKernels();
@@ -143,6 +144,11 @@ for (const r of results) {
     `ratio ${r.backend}/PyTorch: training ${(r.trainSamplesPerSec / anchor.trainSamplesPerSec).toFixed(3)}, inference ${(r.inferSamplesPerSec / anchor.inferSamplesPerSec).toFixed(3)}`,
   );
 }
+// the wasm row against PyTorch on as many threads
+if (sameThreads)
+  console.log(
+    `ratio ${results[1].backend}/PyTorch on ${THREADS} thread${THREADS > 1 ? 's' : ''}: training ${(results[1].trainSamplesPerSec / sameThreads.trainSamplesPerSec).toFixed(3)} (target ≥ 1.3 at equal threads), inference ${(results[1].inferSamplesPerSec / sameThreads.inferSamplesPerSec).toFixed(3)}`,
+  );
 console.log(
   `ratio wasm/stock cpu training: ${(results[1].trainSamplesPerSec / results[0].trainSamplesPerSec).toFixed(1)}×`,
 );
