@@ -24,17 +24,19 @@ import {
 import { BackendError } from '../core/errors.js';
 
 /**
- * Control block slots (Int32): the job's number, its loop, seven arguments, the last done, the
- * worker's start; for a chunked job (MODE 1) the chunks left (RANGE: the job's tag in bits
- * 12–30, the last chunk + 1 in bits 6–11, the first in bits 0–5), the chunks finished, the
- * job's seven numbers and whether the caller's loops are the relaxed ones, and its bounds.
+ * Control block slots (Int32): the job's word (its number times two, plus 1 for a chunked job:
+ * one atomic word, so that the worker never takes a job's kind from one job and its arguments
+ * from another), its loop, seven arguments, the word of the last job done, the worker's start;
+ * for a chunked job the chunks left (RANGE: the job's tag in bits 12–30, the last chunk + 1 in
+ * bits 6–11, the first in bits 0–5), the chunks finished, the job's seven numbers and whether
+ * the caller's loops are the relaxed ones, and its bounds. Every argument is written before the
+ * job's word is stored, and not again before the job is done.
  */
 const JOB = 0;
 const LOOP = 1;
 const ARGS = 2;
 const DONE = 9;
 const READY = 10;
-const MODE = 11;
 const RANGE = 12;
 const FINISHED = 13;
 const CHUNK = 16;
@@ -83,8 +85,7 @@ function nextJob(seen) {
   return Atomics.load(ctl, ${JOB});
 }
 /** A chunked job's chunks from the last down, while the job is this one and any are left. */
-function takeChunks(job) {
-  const tag = job & ${TAG};
+function takeChunks(tag) {
   const j = ctl.slice(${CHUNK}, ${CHUNK} + 8);
   const own = j[7] ? fused : loops;
   for (;;) {
@@ -106,7 +107,7 @@ Atomics.store(ctl, ${READY}, 1);
 Atomics.notify(ctl, ${READY});
 for (let seen = 0; ; ) {
   seen = nextJob(seen);
-  if (ctl[${MODE}] === 1) takeChunks(seen);
+  if (seen & 1) takeChunks((seen >>> 1) & ${TAG});
   else runLoop();
   Atomics.store(ctl, ${DONE}, seen);
   Atomics.notify(ctl, ${DONE});
@@ -141,6 +142,13 @@ export function startPassHelper(memory: WebAssembly.Memory): boolean {
     return false;
   }
   let job = 0;
+  let word = 0;
+  /** Publishes the next job (its arguments written): its number times two, plus its kind. */
+  const publish = (chunked: boolean) => {
+    word = (job << 1) | (chunked ? 1 : 0) | 0;
+    Atomics.store(ctl, JOB, word);
+    Atomics.notify(ctl, JOB);
+  };
   /** Gives up the helper when a wait has run past JOB_MS. */
   const stalled = (since: number) => {
     if (Date.now() - since <= JOB_MS) return;
@@ -155,20 +163,18 @@ export function startPassHelper(memory: WebAssembly.Memory): boolean {
     memory,
     relaxed: relaxed !== undefined,
     start(loop, args) {
-      ctl[MODE] = 0;
       ctl[LOOP] = LOOPS.indexOf(loop);
       ctl.set(args, ARGS);
       job++;
-      Atomics.store(ctl, JOB, job);
-      Atomics.notify(ctl, JOB);
+      publish(false);
     },
     idle() {
-      return Atomics.load(ctl, DONE) === job;
+      return Atomics.load(ctl, DONE) === word;
     },
     wait() {
       let spins = 0;
       const since = Date.now();
-      while (Atomics.load(ctl, DONE) !== job) {
+      while (Atomics.load(ctl, DONE) !== word) {
         if (++spins > SPINS) {
           Atomics.wait(ctl, DONE, Atomics.load(ctl, DONE), 1);
           spins = 0;
@@ -184,9 +190,7 @@ export function startPassHelper(memory: WebAssembly.Memory): boolean {
       ctl.set(bounds, BOUNDS);
       Atomics.store(ctl, FINISHED, 0);
       Atomics.store(ctl, RANGE, ((job & TAG) << 12) | (count << 6));
-      ctl[MODE] = 1;
-      Atomics.store(ctl, JOB, job);
-      Atomics.notify(ctl, JOB);
+      publish(true);
       // chunks from the first up, while any are left
       for (;;) {
         const v = Atomics.load(ctl, RANGE);

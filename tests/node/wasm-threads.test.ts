@@ -197,6 +197,40 @@ describe('useWasmThreads', () => {
     }
   });
 
+  it('interleaves shared passes and whole-loop jobs on the helper: every result that of one thread', async () => {
+    await tf.setBackend('wasm');
+    const helper = passHelperFor(wasmMemoryOf(tf.backend()));
+    expect(helper).toBeDefined();
+    // a pass whose chunks the calling thread may finish before the helper wakes, then an upload
+    // whose stages go to the helper as whole-loop jobs, again and again
+    const [rows, cols] = [1050, 1000];
+    const A = tf.randomNormal([rows, cols], 0, 1, 'float32', 31) as tf.Tensor2D;
+    const v = Float64Array.from({ length: cols }, (_, j) => Math.cos(j) / 30);
+    const values = Float64Array.from({ length: rows * cols }, (_, i) => Math.sin(i) * 100);
+    const pass = () => {
+      const run = matrixPass(A)!;
+      const out = new Float64Array(cols);
+      run.run(v, (_i0, _i1, d) => Float32Array.from(d, (z) => Math.tanh(z)), out);
+      run.dispose();
+      return out;
+    };
+    setPassHelper(undefined);
+    const one = pass();
+    setPassHelper(helper);
+    const rounded = Float32Array.from(values);
+    for (let r = 0; r < 20; r++) {
+      expect(pass()).toEqual(one);
+      const { tensor, finite } = float32Tensor2d(values, rows, cols);
+      expect(finite).toBe(true);
+      const got = tensor.dataSync() as Float32Array;
+      expect(
+        Buffer.from(got.buffer, got.byteOffset, got.byteLength).equals(Buffer.from(rounded.buffer)),
+      ).toBe(true);
+      tensor.dispose();
+    }
+    A.dispose();
+  });
+
   it('splits a large matrix product with the helper thread by rows or by columns: bit for bit one thread', async () => {
     await tf.setBackend('wasm');
     const helper = passHelperFor(wasmMemoryOf(tf.backend()));
