@@ -36,6 +36,28 @@ function product(M: number, K: number, N: number, seed: number) {
   };
 }
 
+/**
+ * A fused loop's sum of K terms `term(0 … K − 1)` within the bound of fused rounding,
+ * 2K·2⁻²⁴·Σ|terms|, of the plain loop's and of the float64 sum.
+ */
+function expectWithinFusedBound(
+  fused: number,
+  plain: number,
+  K: number,
+  term: (k: number) => number,
+): void {
+  let exact = 0;
+  let magnitude = 0;
+  for (let k = 0; k < K; k++) {
+    const t = term(k);
+    exact += t;
+    magnitude += Math.abs(t);
+  }
+  const bound = 2 * K * 2 ** -24 * magnitude;
+  expect(Math.abs(fused - plain)).toBeLessThanOrEqual(bound);
+  expect(Math.abs(fused - exact)).toBeLessThanOrEqual(bound);
+}
+
 describe('the plain SIMD gemm', () => {
   it('sums every entry k in order in float32, across chunks of K (bit for bit)', () => {
     // K in chunks whose rows of B fit 512 KB: 1,501 columns of 1 KB rows make chunks of 512, 512
@@ -77,20 +99,13 @@ describe('the relaxed-SIMD gemm', () => {
         allowRelaxedSimd(true);
         expect(fused.A).toEqual(plain.A);
         for (let i = 0; i < M; i++)
-          for (let j = 0; j < N; j++) {
-            let exact = 0;
-            let magnitude = 0;
-            for (let k = 0; k < K; k++) {
-              const t = fused.A[i * K + k]! * fused.B[k * N + j]!;
-              exact += t;
-              magnitude += Math.abs(t);
-            }
-            const bound = 2 * K * 2 ** -24 * magnitude;
-            const f = fused.C[i * N + j]!;
-            const p = plain.C[i * N + j]!;
-            expect(Math.abs(f - p)).toBeLessThanOrEqual(bound);
-            expect(Math.abs(f - exact)).toBeLessThanOrEqual(bound);
-          }
+          for (let j = 0; j < N; j++)
+            expectWithinFusedBound(
+              fused.C[i * N + j]!,
+              plain.C[i * N + j]!,
+              K,
+              (k) => fused.A[i * K + k]! * fused.B[k * N + j]!,
+            );
       }
     },
   );
@@ -203,28 +218,10 @@ describe.each([false, true])('rowDots and scaledRows (relaxed SIMD: %s)', (fused
         const p = rowLoops(rows, K, seed);
         allowRelaxedSimd(true);
         expect(f.A).toEqual(p.A);
-        for (let i = 0; i < rows; i++) {
-          let exact = 0;
-          let magnitude = 0;
-          for (let k = 0; k < K; k++) {
-            exact += f.A[i * K + k]! * f.v[k]!;
-            magnitude += Math.abs(f.A[i * K + k]! * f.v[k]!);
-          }
-          const bound = 2 * K * 2 ** -24 * magnitude;
-          expect(Math.abs(f.dots[i]! - p.dots[i]!)).toBeLessThanOrEqual(bound);
-          expect(Math.abs(f.dots[i]! - exact)).toBeLessThanOrEqual(bound);
-        }
-        for (let k = 0; k < K; k++) {
-          let exact = 0;
-          let magnitude = 0;
-          for (let i = 0; i < rows; i++) {
-            exact += f.w[i]! * f.A[i * K + k]!;
-            magnitude += Math.abs(f.w[i]! * f.A[i * K + k]!);
-          }
-          const bound = 2 * rows * 2 ** -24 * magnitude;
-          expect(Math.abs(f.sums[k]! - p.sums[k]!)).toBeLessThanOrEqual(bound);
-          expect(Math.abs(f.sums[k]! - exact)).toBeLessThanOrEqual(bound);
-        }
+        for (let i = 0; i < rows; i++)
+          expectWithinFusedBound(f.dots[i]!, p.dots[i]!, K, (k) => f.A[i * K + k]! * f.v[k]!);
+        for (let k = 0; k < K; k++)
+          expectWithinFusedBound(f.sums[k]!, p.sums[k]!, rows, (i) => f.w[i]! * f.A[i * K + k]!);
       }
     },
   );

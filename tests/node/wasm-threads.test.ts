@@ -69,6 +69,33 @@ function gradients(
   return out;
 }
 
+/**
+ * One matrix pass over A with v, each row's weight `weight` of its dot: the dots and the
+ * weighted row sums.
+ */
+function passOver(A: tf.Tensor2D, v: Float64Array, weight: (dot: number) => number) {
+  const [rows, cols] = A.shape;
+  const pass = matrixPass(A)!;
+  const out = new Float64Array(cols);
+  const dots = new Float32Array(rows);
+  pass.run(
+    v,
+    (i0, _i1, d) => {
+      dots.set(d, i0);
+      return Float32Array.from(d, weight);
+    },
+    out,
+  );
+  pass.dispose();
+  return { out, dots };
+}
+
+/** Whether two float32 arrays hold the same bits. */
+function sameBits(a: Float32Array, b: Float32Array): boolean {
+  const bytes = (x: Float32Array) => Buffer.from(x.buffer, x.byteOffset, x.byteLength);
+  return bytes(a).equals(bytes(b));
+}
+
 describe('useWasmThreads', () => {
   it('refuses a thread count that is not an integer from 1 to 8, before starting anything', async () => {
     for (const threads of [0, 9, 1.5, Number.NaN, '2' as unknown as number])
@@ -125,22 +152,8 @@ describe('useWasmThreads', () => {
     const [rows, cols] = [600, 9999];
     const A = tf.randomNormal([rows, cols], 0, 1, 'float32', 21) as tf.Tensor2D;
     const v = Float64Array.from({ length: cols }, (_, j) => Math.sin(j) / 40);
-    const run = () => {
-      const pass = matrixPass(A)!;
-      const out = new Float64Array(cols);
-      const dots = new Float32Array(rows);
-      pass.run(
-        v,
-        (i0, _i1, d) => {
-          dots.set(d, i0);
-          // weights from the dots, as a logistic residual is
-          return Float32Array.from(d, (z) => 1 / (1 + Math.exp(-z)) - 0.5);
-        },
-        out,
-      );
-      pass.dispose();
-      return { out, dots };
-    };
+    // weights from the dots, as a logistic residual is
+    const run = () => passOver(A, v, (z) => 1 / (1 + Math.exp(-z)) - 0.5);
     const two = run();
     setPassHelper(undefined);
     const one = run();
@@ -175,9 +188,7 @@ describe('useWasmThreads', () => {
     const before = tf.memory().numTensors;
     const { tensor, finite } = float32Tensor2d(values, rows, cols);
     expect(finite).toBe(true);
-    const bytes = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
-    const got = tensor.dataSync() as Float32Array;
-    expect(bytes(got).equals(bytes(Float32Array.from(values)))).toBe(true);
+    expect(sameBits(tensor.dataSync() as Float32Array, Float32Array.from(values))).toBe(true);
     tensor.dispose();
     expect(tf.memory().numTensors).toBe(before);
     // a bad value early, in the middle (stages either thread may round) and in the tail
@@ -207,13 +218,7 @@ describe('useWasmThreads', () => {
     const A = tf.randomNormal([rows, cols], 0, 1, 'float32', 31) as tf.Tensor2D;
     const v = Float64Array.from({ length: cols }, (_, j) => Math.cos(j) / 30);
     const values = Float64Array.from({ length: rows * cols }, (_, i) => Math.sin(i) * 100);
-    const pass = () => {
-      const run = matrixPass(A)!;
-      const out = new Float64Array(cols);
-      run.run(v, (_i0, _i1, d) => Float32Array.from(d, (z) => Math.tanh(z)), out);
-      run.dispose();
-      return out;
-    };
+    const pass = () => passOver(A, v, Math.tanh).out;
     setPassHelper(undefined);
     const one = pass();
     setPassHelper(helper);
@@ -222,10 +227,7 @@ describe('useWasmThreads', () => {
       expect(pass()).toEqual(one);
       const { tensor, finite } = float32Tensor2d(values, rows, cols);
       expect(finite).toBe(true);
-      const got = tensor.dataSync() as Float32Array;
-      expect(
-        Buffer.from(got.buffer, got.byteOffset, got.byteLength).equals(Buffer.from(rounded.buffer)),
-      ).toBe(true);
+      expect(sameBits(tensor.dataSync() as Float32Array, rounded)).toBe(true);
       tensor.dispose();
     }
     A.dispose();

@@ -13,8 +13,6 @@ import {
   F32_STORE,
   F32X4_ADD,
   F32X4_EXTRACT_LANE,
-  F32X4_MUL,
-  F32X4_RELAXED_MADD,
   funcBody,
   get,
   I32,
@@ -32,11 +30,13 @@ import {
   load128,
   load128At,
   memarg,
+  multiplyAdd,
   SELECT,
   set,
   simd,
   store128,
   store128At,
+  strided,
   sum,
   V128,
   V128_LOAD32_SPLAT,
@@ -71,16 +71,7 @@ export function gemmBody(relaxed = false, height = 4): number[] {
   const [b0, b1, av, zero] = [14 + 2 * height, 15 + 2 * height, 16 + 2 * height, 17 + 2 * height];
   const rows = [...Array(height).keys()];
   const mulAdd = (r: number, h: number, bv: number) =>
-    relaxed
-      ? [...get(av), ...get(bv), ...get(acc(r, h)), ...simd(F32X4_RELAXED_MADD), ...set(acc(r, h))]
-      : [
-          ...get(acc(r, h)),
-          ...get(av),
-          ...get(bv),
-          ...simd(F32X4_MUL),
-          ...simd(F32X4_ADD),
-          ...set(acc(r, h)),
-        ];
+    multiplyAdd(acc(r, h), [...get(av), ...get(bv)], relaxed);
   // the rows' pointers into A (row 0's is pa); after them, B's row k + 1, K rounded down to even,
   // 2·ld, and the chunk's first k, length and size
   const rowPtr = (r: number) => (r === 0 ? pa : zero + r);
@@ -253,24 +244,7 @@ export function rowDotsBody(fused: boolean): number[] {
   const rowPointer = (q: number) => (q === 0 ? a : 7 + q);
   /** acc ← acc + A[row q][c + offset …]·(b's vector): the sums' order of a single row. */
   const accumulate = (acc: number, q: number, offset: number, bv: number[]) =>
-    fused
-      ? [
-          ...sum(rowPointer(q), c),
-          ...load128At(offset),
-          ...bv,
-          ...get(acc),
-          ...simd(F32X4_RELAXED_MADD),
-          ...set(acc),
-        ]
-      : [
-          ...get(acc),
-          ...sum(rowPointer(q), c),
-          ...load128At(offset),
-          ...bv,
-          ...simd(F32X4_MUL),
-          ...simd(F32X4_ADD),
-          ...set(acc),
-        ];
+    multiplyAdd(acc, [...sum(rowPointer(q), c), ...load128At(offset), ...bv], fused);
   const lane = (acc: number, i: number) => [...get(acc), ...simd(F32X4_EXTRACT_LANE), i];
   /** out[r + q] ← (lane 0 + lane 1) + (lane 2 + lane 3) of the row's two sums added. */
   const store = (q: number, acc: number) => [
@@ -298,12 +272,7 @@ export function rowDotsBody(fused: boolean): number[] {
   const zero = (acc: number) => [...ZERO_F32X4, ...set(acc)];
   const ROWS = [0, 1, 2, 3];
   const four = [
-    ...ROWS.slice(1).flatMap((q) => [
-      ...get(rowPointer(q - 1)),
-      ...get(rowBytes),
-      I32_ADD,
-      ...set(rowPointer(q)),
-    ]),
+    ...strided(a, rowBytes, ROWS.slice(1).map(rowPointer)),
     ...ROWS.flatMap((q) => [...zero(11 + 2 * q), ...zero(12 + 2 * q)]),
     ...counted(c, get(kBytes), 32, [
       ...sum(b, c),
@@ -318,10 +287,7 @@ export function rowDotsBody(fused: boolean): number[] {
       ]),
     ]),
     ...ROWS.flatMap((q) => store(q, 11 + 2 * q)),
-    ...get(rowPointer(3)),
-    ...get(rowBytes),
-    I32_ADD,
-    ...set(a),
+    ...strided(rowPointer(3), rowBytes, [a]),
     ...addTo(r, i32(4)),
   ];
   const one = [

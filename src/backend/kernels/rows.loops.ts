@@ -9,7 +9,6 @@ import {
   F32_LOAD,
   F32X4_ADD,
   F32X4_MUL,
-  F32X4_RELAXED_MADD,
   F32X4_SPLAT,
   funcBody,
   get,
@@ -19,9 +18,11 @@ import {
   I32_GT_S,
   i32,
   load128,
+  multiplyAdd,
   set,
   simd,
   store128,
+  strided,
   sum,
   uleb,
   V128,
@@ -60,7 +61,7 @@ export function rowsBody(mode: 'dot' | 'axpy'): number[] {
  * the result is bit for bit one row at a time. `fused`: each row's term added by
  * `f32x4.relaxed_madd` (relaxed SIMD), fused where the hardware fuses. Params 0 a, 1 aStride, 2 b,
  * 3 (unused), 4 vector, 5 count, 6 C·4; locals 7 k, 8 c, 9–11 rows 1–3's pointers; v128 12–15 the
- * rows' factors (vector[k] in every lane), 16 the running sum (fused).
+ * rows' factors (vector[k] in every lane), 16 the running sum.
  */
 export function scaledRowsBody(fused: boolean): number[] {
   const [a, as, b, vector, count, cb] = [0, 1, 2, 4, 5, 6];
@@ -77,51 +78,24 @@ export function scaledRowsBody(fused: boolean): number[] {
     ...set(factor(q)),
   ];
   const running = 16;
-  /** The running sum (on the stack; in a local where fused) + row q's values times its factor. */
+  /** The running sum + row q's values times its factor. */
   const term = (q: number) =>
-    fused
-      ? [
-          ...sum(rowPointer(q), c),
-          ...load128,
-          ...get(factor(q)),
-          ...get(running),
-          ...simd(F32X4_RELAXED_MADD),
-          ...set(running),
-        ]
-      : [
-          ...sum(rowPointer(q), c),
-          ...load128,
-          ...get(factor(q)),
-          ...simd(F32X4_MUL),
-          ...simd(F32X4_ADD),
-        ];
+    multiplyAdd(running, [...sum(rowPointer(q), c), ...load128, ...get(factor(q))], fused);
   const rowsOf = (n: number) => {
     const rows = Array.from({ length: n }, (_, q) => q);
     return [
-      ...rows
-        .slice(1)
-        .flatMap((q) => [...get(rowPointer(q - 1)), ...get(as), I32_ADD, ...set(rowPointer(q))]),
+      ...strided(a, as, rows.slice(1).map(rowPointer)),
       ...rows.flatMap(splat),
-      ...counted(
-        c,
-        get(cb),
-        16,
-        fused
-          ? [
-              ...sum(b, c),
-              ...load128,
-              ...set(running),
-              ...rows.flatMap(term),
-              ...sum(b, c),
-              ...get(running),
-              ...store128,
-            ]
-          : [...sum(b, c), ...sum(b, c), ...load128, ...rows.flatMap(term), ...store128],
-      ),
-      ...get(rowPointer(n - 1)),
-      ...get(as),
-      I32_ADD,
-      ...set(a),
+      ...counted(c, get(cb), 16, [
+        ...sum(b, c),
+        ...load128,
+        ...set(running),
+        ...rows.flatMap(term),
+        ...sum(b, c),
+        ...get(running),
+        ...store128,
+      ]),
+      ...strided(rowPointer(n - 1), as, [a]),
       ...addTo(vector, i32(4 * n)),
       ...addTo(k, i32(n)),
     ];

@@ -134,6 +134,24 @@ export const addTo = (local: number, value: number[]) => [
   I32_ADD,
   ...set(local),
 ];
+/**
+ * The local `acc` ← acc + a·b, `ab` pushing a then b (f32x4): one `f32x4.relaxed_madd` where
+ * `fused` (a single rounding where the hardware fuses), else a multiply and an add.
+ */
+export function multiplyAdd(acc: number, ab: number[], fused: boolean): number[] {
+  return fused
+    ? [...ab, ...get(acc), ...simd(F32X4_RELAXED_MADD), ...set(acc)]
+    : [...get(acc), ...ab, ...simd(F32X4_MUL), ...simd(F32X4_ADD), ...set(acc)];
+}
+/** Each local of `to` ← the local before it (`from` for the first) + the local `stride`. */
+export function strided(from: number, stride: number, to: number[]): number[] {
+  return to.flatMap((local, i) => [
+    ...get(i === 0 ? from : to[i - 1]!),
+    ...get(stride),
+    I32_ADD,
+    ...set(local),
+  ]);
+}
 /** for (counter = 0; counter < limit; counter += step) body. */
 export function counted(counter: number, limit: number[], step: number, body: number[]): number[] {
   return [
