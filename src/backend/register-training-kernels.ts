@@ -7,10 +7,12 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { LOG_SIGMOID, LOG_SIGMOID_GRAD } from '../core/kernel-names.js';
 import { registerActivationGradients } from './activation-gradients.js';
 import { registerDilatedGradients } from './dilated-gradients.js';
 import { ADAM_UPDATE, adamUpdateKernel } from './fused-adam.js';
 import { registerDenseGradient } from './fused-dense.js';
+import { registerLogSigmoidGradient } from './fused-log-sigmoid.js';
 import { rememberOriginal } from './kernel-calls.js';
 import { batchMatMulTransposeFree } from './kernels/batch-mat-mul.js';
 import { batchMatMulRows } from './kernels/batch-mat-mul-cpu.js';
@@ -45,6 +47,7 @@ import {
   RELU_GRAD,
   reluGradKernel,
 } from './kernels/leaky-relu.js';
+import { logSigmoidGradKernel, logSigmoidKernel } from './kernels/log-sigmoid.js';
 import { maxPool3d, maxPool3dGrad } from './kernels/max-pool-3d.js';
 import { maxPoolGrad } from './kernels/max-pool-grad.js';
 import { sliceByRuns } from './kernels/slice.js';
@@ -104,6 +107,8 @@ const PROVIDED: Record<string, Provided[]> = {
     { kernelName: RELU_GRAD, make: reluGradKernel, replaces: false },
     { kernelName: DENSE_FORWARD, make: denseForwardKernel, replaces: false },
     { kernelName: DENSE_BACKWARD, make: denseBackwardKernel, replaces: false },
+    { kernelName: LOG_SIGMOID, make: logSigmoidKernel, replaces: false },
+    { kernelName: LOG_SIGMOID_GRAD, make: logSigmoidGradKernel, replaces: false },
   ],
   cpu: [
     { kernelName: 'Conv2D', make: conv2dJs, replaces: true },
@@ -135,6 +140,8 @@ const PROVIDED: Record<string, Provided[]> = {
     { kernelName: '_FusedMatMul', make: fusedMatMulComposed(batchMatMulRows), replaces: true },
     { kernelName: DENSE_FORWARD, make: denseForwardKernel, replaces: false },
     { kernelName: DENSE_BACKWARD, make: denseBackwardKernel, replaces: false },
+    { kernelName: LOG_SIGMOID, make: logSigmoidKernel, replaces: false },
+    { kernelName: LOG_SIGMOID_GRAD, make: logSigmoidGradKernel, replaces: false },
   ],
 };
 
@@ -218,7 +225,9 @@ function hookSetBackend(): void {
  *   bit tf.train.adam), `MedkitDenseForward` and `MedkitDenseBackward` (a dense layer of the
  *   library's trainers in one call each way), and `MedkitReluGrad` and `MedkitLeakyReluGrad`
  *   (the ReLU and leaky-ReLU gradients in one pass, bit for bit tfjs-core's three-kernel
- *   compositions, which every other backend keeps).
+ *   compositions, which every other backend keeps), and `MedkitLogSigmoid` with its gradient
+ *   `MedkitLogSigmoidGrad` (the losses' log σ(z) in one call each way, the same kernels run
+ *   without the engine's dispatch).
  * - webgl: turns off tfjs's lazy unpacking of packed results (`WEBGL_LAZILY_UNPACK`), with which
  *   a variable left packed by an optimizer's update is read wrongly by the next training step
  *   (the library's trainers do this themselves on webgl).
@@ -244,6 +253,7 @@ export function registerTrainingKernels(): string[] {
     ...registerDilatedGradients(),
     ...registerActivationGradients(),
     ...registerDenseGradient(),
+    ...registerLogSigmoidGradient(),
   ];
   applyAll();
   hookSetBackend();

@@ -16,6 +16,7 @@ import * as tf from '@tensorflow/tfjs-core';
 // its builds. A bare import of an external package in a module that is used survives
 // tree-shaking (the package itself is `sideEffects: false`).
 import '@tensorflow/tfjs-layers';
+import { LOG_SIGMOID } from '../core/kernel-names.js';
 
 /*
  * log(1 + x) accurate for tiny x on every backend (wasm's Log1p is log(1 + x) and returns 0 for
@@ -108,5 +109,27 @@ const logSigmoidOp = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>)
  * ```
  */
 export function logSigmoid(logits: tf.Tensor): tf.Tensor {
+  if (oneCallLogSigmoid(logits))
+    return tf.engine().runKernel(LOG_SIGMOID, { z: logits }, {}) as tf.Tensor;
+  return logSigmoidOp(logits);
+}
+
+/**
+ * True where log σ runs as one kernel call each way (registerTrainingKernels registers it on cpu
+ * and wasm): float32 logits, and not inside a gradient of a gradient, whose backward pass must
+ * itself be differentiable.
+ */
+function oneCallLogSigmoid(logits: tf.Tensor): boolean {
+  const depth = (tf.engine().state as unknown as { gradientDepth: number }).gradientDepth;
+  return (
+    logits.dtype === 'float32' &&
+    depth <= 1 &&
+    tf.getKernel(LOG_SIGMOID, tf.getBackend()) !== undefined &&
+    tf.getGradient(LOG_SIGMOID) !== undefined
+  );
+}
+
+/** log σ(z) composed of tfjs ops, whatever the backend registers (for tests). @internal */
+export function logSigmoidComposed(logits: tf.Tensor): tf.Tensor {
   return logSigmoidOp(logits);
 }
