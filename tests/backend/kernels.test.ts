@@ -868,6 +868,29 @@ describeBackends('cpu convolutions and products on the scratch heap', (backend) 
     },
   );
 
+  it.runIf(backend === 'wasm').each([
+    [64, 128, 2], // a dense layer's logits: every column an edge
+    [5, 30, 21], // the gemm rows' columns past 16, the last row's past 20
+  ])(
+    'a %i×%i by %i product’s edge columns are float32 sums with k in order, bit for bit',
+    (M, K, N) => {
+      const a = tf.randomNormal([M, K], 0, 1, 'float32', 45);
+      const b = tf.randomNormal([K, N], 0, 1, 'float32', 46);
+      const [av, bv] = [a.dataSync(), b.dataSync()];
+      const c = tf.matMul(a, b);
+      const got = c.dataSync();
+      const [M4, N8, N4] = [M - (M % 4), N - (N % 8), N - (N % 4)];
+      for (let i = 0; i < M; i++)
+        for (let j = i < M4 ? N8 : N4; j < N; j++) {
+          let s = 0;
+          for (let k = 0; k < K; k++)
+            s = Math.fround(s + Math.fround(av[i * K + k]! * bv[k * N + j]!));
+          expect(Object.is(got[i * N + j], s)).toBe(true);
+        }
+      tf.dispose([a, b, c]);
+    },
+  );
+
   it.runIf(backend === 'wasm')(
     'the SIMD row loops take four rows at a time with the sums of one row at a time, bit for bit',
     () => {

@@ -224,13 +224,37 @@ function product(
         loops.scaledRows(pb, 4 * N, pc + 4 * i * N, 0, pa + 4 * i * K, K, 4 * N4);
     }
     // the edges: the gemm rows' columns N8…, the last rows' columns N4…
+    const sums = new Float64Array(N - Math.min(N8, N4));
     for (let i = 0; i < M; i++)
-      for (let j = i < M4 ? N8 : N4; j < N; j++) {
-        let s = 0;
-        for (let k = 0; k < K; k++)
-          s = Math.fround(s + Math.fround(av[oa + i * K + k]! * bv[ob + k * N + j]!));
-        c[oc + i * N + j] = s;
-      }
+      edgeSums(av, bv, c, sums, oa + i * K, ob, oc + i * N, K, N, i < M4 ? N8 : N4);
   }
   return out;
+}
+
+/**
+ * Row `ra` of A times B's columns `from`…N − 1 into C from `rc`, each as Σ_k in order from 0 in
+ * float32. Up to seven sums at once (in `sums`), k outside: each A value read once, B's rows in
+ * order.
+ */
+function edgeSums(
+  av: Float32Array,
+  bv: Float32Array,
+  c: Float32Array,
+  sums: Float64Array,
+  ra: number,
+  rb: number,
+  rc: number,
+  K: number,
+  N: number,
+  from: number,
+): void {
+  const f = Math.fround;
+  const n = N - from;
+  sums.fill(0, 0, n);
+  for (let k = 0; k < K; k++) {
+    const a = av[ra + k]!;
+    const row = rb + k * N + from;
+    for (let j = 0; j < n; j++) sums[j] = f(sums[j]! + f(a * bv[row + j]!));
+  }
+  for (let j = 0; j < n; j++) c[rc + from + j] = sums[j]!;
 }
