@@ -250,6 +250,7 @@ function edgeSums(
 ): void {
   const f = Math.fround;
   const n = N - from;
+  if (n <= 0) return;
   sums.fill(0, 0, n);
   for (let k = 0; k < K; k++) {
     const a = av[ra + k]!;
