@@ -10,7 +10,14 @@
  */
 
 /** The loops a helper thread runs. @internal */
-export type HelperLoop = 'rowDots' | 'scaledRows' | 'gemm' | 'gemm6' | 'narrow';
+export type HelperLoop =
+  | 'rowDots'
+  | 'scaledRows'
+  | 'gemm'
+  | 'gemm6'
+  | 'narrow'
+  | 'segmentGemm'
+  | 'segmentGemm6';
 
 /**
  * A loop over the columns of a block of rows cut in chunks (at most {@link MAX_CHUNKS}), which

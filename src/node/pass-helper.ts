@@ -13,7 +13,7 @@
  * @module
  */
 import { Worker } from 'node:worker_threads';
-import { relaxedSimdModule, simdModules } from '../backend/kernels/simd/modules.js';
+import { relaxedSimdModules, simdModules } from '../backend/kernels/simd/modules.js';
 import {
   type HelperLoop,
   MAX_CHUNKS,
@@ -53,7 +53,15 @@ const START_MS = 10_000;
 const JOB_MS = 120_000;
 
 /** The loops by number in the control block. */
-const LOOPS: readonly HelperLoop[] = ['rowDots', 'scaledRows', 'gemm', 'gemm6', 'narrow'];
+const LOOPS: readonly HelperLoop[] = [
+  'rowDots',
+  'scaledRows',
+  'gemm',
+  'gemm6',
+  'narrow',
+  'segmentGemm',
+  'segmentGemm6',
+];
 const JSON_LOOPS = JSON.stringify(LOOPS);
 
 /** The worker: instantiate the modules on the memory, then run jobs as their numbers change. */
@@ -69,8 +77,9 @@ for (const m of modules) Object.assign(loops, new WebAssembly.Instance(m, { env:
 // caller whose loops are the relaxed ones
 let fused = loops;
 if (relaxed) {
-  const r = new WebAssembly.Instance(relaxed, { env: { memory } }).exports;
+  const r = Object.assign({}, ...relaxed.map((m) => new WebAssembly.Instance(m, { env: { memory } }).exports));
   loops.gemm6 = r.gemm6;
+  loops.segmentGemm6 = r.segmentGemm6;
   fused = { rowDots: r.rowDots, scaledRows: r.scaledRows };
 }
 // each loop a small function of its own: V8 optimises it once, where the loops in one long
@@ -128,7 +137,7 @@ export function startPassHelper(memory: WebAssembly.Memory): boolean {
   if (!(memory.buffer instanceof SharedArrayBuffer)) return false;
   const modules = simdModules(true);
   if (!modules) return false;
-  const relaxed = relaxedSimdModule(true);
+  const relaxed = relaxedSimdModules(true);
   const control = new SharedArrayBuffer(4 * SLOTS);
   const ctl = new Int32Array(control);
   const worker = new Worker(WORKER_SOURCE, {

@@ -137,7 +137,7 @@ describe('the relaxed-SIMD gemm', () => {
         f32.fill(7, guard, guard + N);
         simdForMemory(memory)!.gemm(0, b, c, M, K, N, N * 4);
         const gemm4 = new WebAssembly.Instance(
-          new WebAssembly.Module(simdModuleBytes(false, 'relaxed')),
+          new WebAssembly.Module(simdModuleBytes(false, 0, true)),
           { env: { memory } },
         ).exports.gemm as (...args: number[]) => void;
         gemm4(0, b, ref, M, K, N, N * 4);

@@ -263,6 +263,43 @@ describe('useWasmThreads', () => {
     }
   });
 
+  it('splits a convolution’s filter gradient with the helper thread by rows: bit for bit one thread', async () => {
+    await tf.setBackend('wasm');
+    const helper = passHelperFor(wasmMemoryOf(tf.backend()));
+    expect(helper).toBeDefined();
+    // 3×3 taps of 32 channels (288 rows: blocks of 6 in relaxed SIMD), 1×1 taps of 8 (blocks of 4)
+    for (const [size, ci, co, k] of [
+      [14, 32, 64, 3],
+      [9, 8, 16, 1],
+    ] as const) {
+      const x = tf.randomNormal([16, size, size, ci], 0, 1, 'float32', ci);
+      const dy = tf.randomNormal([16, size, size, co], 0, 1, 'float32', co);
+      const gradient = () => {
+        const dw = tf.engine().runKernel(
+          'Conv2DBackpropFilter',
+          { x, dy },
+          {
+            strides: [1, 1],
+            pad: 'same',
+            dataFormat: 'NHWC',
+            dilations: [1, 1],
+            filterShape: [k, k, ci, co],
+          },
+        ) as tf.Tensor;
+        const values = dw.dataSync().slice();
+        dw.dispose();
+        return values;
+      };
+      const two = await expectNoLeak(gradient);
+      setPassHelper(undefined);
+      const one = gradient();
+      setPassHelper(helper);
+      expect(two.every(Number.isFinite)).toBe(true);
+      expect(two).toEqual(one);
+      tf.dispose([x, dy]);
+    }
+  });
+
   it('fits LogisticRegression on the backend with the helper: the one-thread fit, bit for bit', async () => {
     await tf.setBackend('wasm');
     const helper = passHelperFor(wasmMemoryOf(tf.backend()));

@@ -13,7 +13,10 @@
  * [(b, oh, ow) × co] as it lies in memory. The product's rows are already in the filter's
  * [kh, kw, ci, co] order. P is filled from x transposed to [ci, b, H, W], so each of its rows is
  * contiguous runs of x's rows; batches too large for one P (more than 4M values) are summed in
- * chunks. (The obvious composition, a `Conv2D` with batch and channels swapped, leaves XNNPACK a
+ * chunks. At stride 1 on wasm (one or two threads; taps × input channels a multiple of 4, output
+ * channels of 8) P is not written at all: `segmentGemm` reads each of its rows as runs of x
+ * transposed with its padding written out (the seed CNN's second layer on two threads, Node 24:
+ * 9.5–10 → 5.8 ms; writing the 14.5 MB panel, zeroing it first, was half of that). (The obvious composition, a `Conv2D` with batch and channels swapped, leaves XNNPACK a
  * kernel as large as the image and a handful of output rows: an order of magnitude slower;
  * docs/backends.md.)
  *
@@ -21,9 +24,11 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import { callKernel, callRegistered, type KernelBackend, release } from '../kernel-calls.js';
+import { passHelperFor } from '../pass-helper.js';
 import { conv2dGeometry, tapRange } from './conv-geometry.js';
-import { accessFor, heapOffset } from './js-access.js';
-import { simdFor } from './simd/modules.js';
+import { SEGMENT_GEMM_PARAM_BYTES, SEGMENT_GEMM_PARAMS } from './conv2d-backprop-filter.loops.js';
+import { accessFor, heapOffset, wasmMemoryOf } from './js-access.js';
+import { type SimdLoops, simdFor } from './simd/modules.js';
 
 /** The largest P (values) one product takes; larger batches are summed in chunks. */
 const MAX_PANEL = 1 << 22;
@@ -45,17 +50,23 @@ export function conv2dBackpropFilterGemm(backendName: string): tf.KernelFunc {
     const { top, left } = info.padInfo;
     const rows = fh * fw * ci;
     const perSample = oh * ow;
+    const simdLoops = backendName === 'wasm' ? simdFor(backend) : undefined;
+    const threads =
+      (
+        backend as { wasm?: { tfjs?: { getThreadsCount?(): number } } }
+      ).wasm?.tfjs?.getThreadsCount?.() ?? 1;
+    // stride 1 on one or two threads: no panel (more threads: XNNPACK's product below)
+    const segmented =
+      simdLoops && threads <= 2 && sh === 1 && sw === 1 && rows % 4 === 0 && co % 8 === 0;
+    if (segmented && x.dtype === 'float32' && dy.dtype === 'float32')
+      return bySegments(backendName, backend, simdLoops, x, dy, info);
     const chunk = Math.max(1, Math.min(B, Math.floor(MAX_PANEL / (rows * perSample))));
     const access = accessFor(backendName, backend);
     const xT = callKernel('Transpose', backendName, b, { x }, { perm: [3, 0, 1, 2] });
     // Runs of x's rows are contiguous when the stride along width is 1: copied by WebAssembly
     // SIMD on the wasm backend, element by element otherwise.
-    const simd = backendName === 'wasm' ? simdFor(backend) : undefined;
+    const simd = simdLoops;
     const loops = sw === 1 ? simd : undefined;
-    const threads =
-      (
-        backend as { wasm?: { tfjs?: { getThreadsCount?(): number } } }
-      ).wasm?.tfjs?.getThreadsCount?.() ?? 1;
     const xt0 = loops ? heapOffset(backend, xT) : 0;
     const useXnnpack = threads > 2 || (threads === 2 && !simd?.relaxed);
 
@@ -132,4 +143,95 @@ export function conv2dBackpropFilterGemm(backendName: string): tf.KernelFunc {
     release(b, sum);
     return out;
   };
+}
+
+/** Bytes of dy's rows one chunk of segments reads (kept in a core's cache across the blocks). */
+const CHUNK_BYTES = 1 << 19;
+
+/**
+ * The filter gradient for stride 1 on wasm without the im2row panel: x transposed to [ci, batch,
+ * rows, columns] with its padding written out (zeros), so that a tap's run over an output row is
+ * contiguous, and `segmentGemm` reads each row of P (a tap and an input channel) as those runs
+ * (a segment: one output row of one image) straight from there. The segments go in chunks whose
+ * rows of dy stay in cache; with a helper thread, it takes the first rows of the product (the
+ * same sums either way). Every entry is Σ over the output positions in order, as from the panel.
+ */
+function bySegments(
+  backendName: string,
+  backend: unknown,
+  loops: SimdLoops,
+  x: tf.TensorInfo,
+  dy: tf.TensorInfo,
+  info: ReturnType<typeof conv2dGeometry>,
+): tf.TensorInfo {
+  const b = backend as KernelBackend;
+  const { filterHeight: fh, filterWidth: fw, dilationHeight: dh, dilationWidth: dw } = info;
+  const { inHeight: H, inWidth: W, outHeight: oh, outWidth: ow } = info;
+  const { inChannels: ci, outChannels: co, batchSize: B } = info;
+  const { top, left } = info.padInfo;
+  // the padded planes: input row r at r + top; a tap's rows oy + ky·dh for oy < oh
+  const Hp = Math.max(H + top, oh + (fh - 1) * dh);
+  const Wp = Math.max(W + left, ow + (fw - 1) * dw);
+  const plane = B * Hp * Wp;
+  const rows = fh * fw * ci;
+  const segments = B * oh;
+  const access = accessFor(backendName, backend);
+  const xT = callKernel('Transpose', backendName, b, { x }, { perm: [3, 0, 1, 2] });
+  const padded = access.output([ci * plane], []); // zeroed: the padding
+  // the tables and the parameter block, as int32 in a float32 tensor's memory
+  const tableWords = rows + segments + SEGMENT_GEMM_PARAM_BYTES / 4;
+  const tables = access.output([tableWords], [], false);
+  const out = access.output([fh, fw, ci, co], [], false);
+  const memory = wasmMemoryOf(backend)!;
+  const [pxT, pPad, pTables, pOut, pdy] = [xT, padded.out, tables.out, out.out, dy].map((t) =>
+    heapOffset(backend, t),
+  ) as [number, number, number, number, number];
+  for (let p = 0; p < ci * B; p++)
+    loops.copyRuns(
+      pxT + 4 * p * H * W,
+      4 * W,
+      pPad + 4 * (p * Hp * Wp + top * Wp + left),
+      4 * Wp,
+      H,
+      W,
+    );
+  release(b, xT);
+  const words = new Int32Array(memory.buffer, pTables, tableWords);
+  for (let ky = 0; ky < fh; ky++)
+    for (let kx = 0; kx < fw; kx++)
+      for (let c = 0; c < ci; c++)
+        words[(ky * fw + kx) * ci + c] = 4 * (c * plane + ky * dh * Wp + kx * dw);
+  for (let bb = 0; bb < B; bb++)
+    for (let oy = 0; oy < oh; oy++) words[rows + bb * oh + oy] = 4 * (bb * Hp + oy) * Wp;
+  const params = pTables + 4 * (rows + segments);
+  const field = (name: keyof typeof SEGMENT_GEMM_PARAMS, value: number) => {
+    words[(params - pTables + SEGMENT_GEMM_PARAMS[name]) / 4] = value;
+  };
+  field('a', pPad);
+  field('rowBase', pTables);
+  field('segmentLength', ow);
+  field('c', pOut);
+  field('N', co);
+  field('ld', 4 * co);
+  const helper = passHelperFor(memory);
+  // the relaxed loop's blocks of 6 rows where the rows are a multiple of 12 (each thread's a
+  // multiple of 6: the same loop, so the same sums, with a helper thread or without), else
+  // blocks of 4; the helper's rows: the first half
+  const tall = loops.segmentGemm6 && rows % 12 === 0 && (!helper || helper.relaxed);
+  const height = tall ? 6 : 4;
+  const run = tall ? loops.segmentGemm6! : loops.segmentGemm;
+  const split = helper && rows >= 2 * height ? Math.floor(rows / (2 * height)) * height : 0;
+  const perChunk = Math.max(1, Math.floor(CHUNK_BYTES / (4 * co * ow)));
+  for (let s0 = 0; s0 < segments; s0 += perChunk) {
+    field('segmentOffsets', pTables + 4 * (rows + s0));
+    field('segments', Math.min(perChunk, segments - s0));
+    field('b', pdy + 4 * co * ow * s0);
+    field('first', s0 === 0 ? 1 : 0);
+    if (split > 0)
+      helper!.start(tall ? 'segmentGemm6' : 'segmentGemm', [params, 0, split, 0, 0, 0, 0]);
+    run(params, split, rows);
+    if (split > 0) helper!.wait();
+  }
+  release(b, padded.out, tables.out);
+  return out.out;
 }

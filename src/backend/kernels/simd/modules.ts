@@ -33,6 +33,8 @@
  * - `tanh` (the third module): the C library's tanhf, four lanes at a time.
  * - `narrow` (the third module): float64 values rounded to float32, their finiteness checked on the
  *   way (a double-precision design written into the wasm backend's heap).
+ * - `segmentGemm` (the third module): a product whose A rows are read as runs at table offsets, a
+ *   convolution's filter gradient straight from its padded, transposed input (no im2row panel).
  *
  * - `gemm` again, in relaxed SIMD (`f32x4.relaxed_madd`), where the runtime validates it: it
  *   replaces the plain one (see {@link allowRelaxedSimd}). Its module also holds `gemm6`, the
@@ -44,8 +46,9 @@
  *   slower: 29–32 against 33–36 GFLOP/s).
  * - `rowDots` and `scaledRows` again, in relaxed SIMD (the same sums, each term a fused
  *   multiply-add): a logistic regression's passes over its design, ~10% faster on Node 24.
+ * - `segmentGemm6` (a second relaxed module): `segmentGemm` in relaxed SIMD over blocks of 6 rows.
  *
- * Each module stays under 4 KB (3.6, 2.6 and 1.4 KB now; the relaxed loops 3.5 KB): Chromium
+ * Each module stays under 4 KB (3.7, 2.6 and 2.6 KB now; the relaxed loops 3.6 and 1.6 KB): Chromium
  * refuses to compile larger modules synchronously on a page's main thread, and kernels are
  * synchronous.
  *
@@ -57,6 +60,7 @@
 
 import { adamBody } from '../../fused-adam.loops.js';
 import { gemmBody, rowDotsBody } from '../batch-mat-mul.loops.js';
+import { segmentGemmBody } from '../conv2d-backprop-filter.loops.js';
 import { runsBody } from '../heap-runs.loops.js';
 import { wasmMemoryOf } from '../js-access.js';
 import { leakyReluBody, reluGradBody } from '../leaky-relu.loops.js';
@@ -180,6 +184,17 @@ export interface SimdLoops {
    */
   narrow(src: number, dst: number, bytes: number, flag: number): void;
   /**
+   * A product whose A rows are read in segments at table offsets (rows [rowFrom, rowTo), a
+   * multiple of 4), from the parameter block at `params` (see `conv2d-backprop-filter.loops.ts`): a
+   * convolution's filter gradient without its im2row panel.
+   */
+  segmentGemm(params: number, rowFrom: number, rowTo: number): void;
+  /**
+   * `segmentGemm` in relaxed SIMD over blocks of 6 rows (rows a multiple of 6), where the
+   * runtime validates it: fused multiply-adds, like the relaxed `gemm`.
+   */
+  segmentGemm6?: (params: number, rowFrom: number, rowTo: number) => void;
+  /**
    * Whether `gemm` (fused multiply-adds, blocks of 6 rows), `rowDots` and `scaledRows` are the
    * relaxed-SIMD ones.
    */
@@ -244,6 +259,7 @@ const MODULES: readonly (readonly LoopEntry[])[] = [
   [
     { name: 'tanh', signature: 'elementwise', body: tanhBody },
     { name: 'narrow', signature: 'four', body: narrowBody },
+    { name: 'segmentGemm', signature: 'four', body: () => segmentGemmBody() },
   ],
 ];
 
@@ -252,12 +268,18 @@ const MODULES: readonly (readonly LoopEntry[])[] = [
  * only with `--experimental-wasm-relaxed-simd`): where the runtime validates them, they replace
  * the plain loops of the same names.
  */
-const RELAXED: readonly LoopEntry[] = [
-  { name: 'gemm', signature: 'seven', body: () => gemmBody(true) },
-  { name: 'gemm6', signature: 'seven', body: () => gemmBody(true, 6) },
-  { name: 'rowDots', signature: 'six', body: () => rowDotsBody(true) },
-  { name: 'scaledRows', signature: 'seven', body: () => scaledRowsBody(true) },
+const RELAXED: readonly (readonly LoopEntry[])[] = [
+  [
+    { name: 'gemm', signature: 'seven', body: () => gemmBody(true) },
+    { name: 'gemm6', signature: 'seven', body: () => gemmBody(true, 6) },
+    { name: 'rowDots', signature: 'six', body: () => rowDotsBody(true) },
+    { name: 'scaledRows', signature: 'seven', body: () => scaledRowsBody(true) },
+  ],
+  [{ name: 'segmentGemm6', signature: 'four', body: () => segmentGemmBody(true, 6) }],
 ];
+
+/** The number of relaxed-SIMD modules. @internal */
+export const RELAXED_MODULES = RELAXED.length;
 
 /**
  * The rows of M (a multiple of 4) that the relaxed `gemm` runs in blocks of 6: the most that
@@ -283,12 +305,16 @@ function tallBlocks(gemm4: SimdLoops['gemm'], gemm6: SimdLoops['gemm']): SimdLoo
 /** The number of modules the loops come in. @internal */
 export const SIMD_MODULES = MODULES.length;
 
-/** Module `part`'s bytes (`'relaxed'`: the relaxed-SIMD loops), importing `env.memory` (shared or not). @internal */
+/**
+ * Module `part`'s bytes (of the relaxed-SIMD loops' modules where `relaxed`), importing
+ * `env.memory` (shared or not). @internal
+ */
 export function simdModuleBytes(
   shared: boolean,
-  part: number | 'relaxed' = 0,
+  part = 0,
+  relaxed = false,
 ): Uint8Array<ArrayBuffer> {
-  const loops = part === 'relaxed' ? RELAXED : MODULES[part]!;
+  const loops = (relaxed ? RELAXED : MODULES)[part]!;
   const limits = shared ? [0x03, ...uleb(0), ...uleb(65536)] : [0x00, ...uleb(0)];
   const bodies = loops.map((loop) => loop.body());
   return new Uint8Array([
@@ -302,7 +328,7 @@ export function simdModuleBytes(
 }
 
 const modules = new Map<boolean, WebAssembly.Module[] | null>();
-const relaxedModules = new Map<boolean, WebAssembly.Module | null>();
+const relaxedModules = new Map<boolean, WebAssembly.Module[] | null>();
 const instances = new WeakMap<WebAssembly.Memory, SimdLoops>();
 const plainInstances = new WeakMap<WebAssembly.Memory, SimdLoops>();
 let relaxedAllowed = true;
@@ -319,18 +345,23 @@ export function allowRelaxedSimd(allowed: boolean): void {
 /** Whether this runtime validates the relaxed-SIMD loops. @internal */
 export function hasRelaxedSimd(shared = false): boolean {
   if (!relaxedModules.has(shared)) {
-    const bytes = simdModuleBytes(shared, 'relaxed');
-    relaxedModules.set(shared, WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null);
+    const parts = RELAXED.map((_, part) => simdModuleBytes(shared, part, true));
+    relaxedModules.set(
+      shared,
+      parts.every((bytes) => WebAssembly.validate(bytes))
+        ? parts.map((bytes) => new WebAssembly.Module(bytes))
+        : null,
+    );
   }
   return relaxedModules.get(shared) !== null;
 }
 
 /**
- * The compiled relaxed-SIMD module (`gemm`, `gemm6`, `rowDots`, `scaledRows`) for a shared or an unshared memory, or
- * undefined where the runtime does not validate it: for instantiating it on another thread.
- * @internal
+ * The compiled relaxed-SIMD modules (`gemm`, `gemm6`, `rowDots`, `scaledRows`; `segmentGemm6`)
+ * for a shared or an unshared memory, or undefined where the runtime does not validate them: for
+ * instantiating them on another thread. @internal
  */
-export function relaxedSimdModule(shared: boolean): WebAssembly.Module | undefined {
+export function relaxedSimdModules(shared: boolean): WebAssembly.Module[] | undefined {
   return hasRelaxedSimd(shared) ? relaxedModules.get(shared)! : undefined;
 }
 
@@ -374,14 +405,18 @@ export function simdForMemory(memory: WebAssembly.Memory): SimdLoops | undefined
   const instance = (module: WebAssembly.Module) =>
     new WebAssembly.Instance(module, { env: { memory } }).exports;
   const loops = Object.assign({ relaxed: false }, ...compiled.map(instance)) as SimdLoops;
-  const relaxedModule = relaxed ? relaxedSimdModule(shared) : undefined;
-  if (relaxedModule) {
-    const fused = instance(relaxedModule) as Record<'gemm' | 'gemm6', SimdLoops['gemm']> &
-      Pick<SimdLoops, 'rowDots' | 'scaledRows'>;
+  const relaxedParts = relaxed ? relaxedSimdModules(shared) : undefined;
+  if (relaxedParts) {
+    const fused = Object.assign({}, ...relaxedParts.map(instance)) as Record<
+      'gemm' | 'gemm6',
+      SimdLoops['gemm']
+    > &
+      Pick<SimdLoops, 'rowDots' | 'scaledRows' | 'segmentGemm'>;
     Object.assign(loops, {
       gemm: tallBlocks(fused.gemm, fused.gemm6),
       rowDots: fused.rowDots,
       scaledRows: fused.scaledRows,
+      segmentGemm6: (fused as unknown as { segmentGemm6: SimdLoops['segmentGemm'] }).segmentGemm6,
       relaxed: true,
     });
   }

@@ -1,0 +1,252 @@
+/**
+ * A matrix product whose A rows are read in segments (`segmentGemm`), in WebAssembly SIMD: the
+ * filter gradient of a convolution without its im2row panel.
+ *
+ * @module
+ */
+import {
+  addTo,
+  counted,
+  ELSE,
+  END,
+  funcBody,
+  get,
+  I32,
+  I32_ADD,
+  I32_AND,
+  I32_GE_S,
+  I32_LOAD,
+  I32_LT_S,
+  I32_MUL,
+  I32_SUB,
+  IF,
+  i32,
+  load128,
+  load128At,
+  multiplyAdd,
+  set,
+  simd,
+  store128,
+  store128At,
+  sum,
+  V128,
+  V128_LOAD32_SPLAT,
+  whileLoop,
+  ZERO_F32X4,
+} from './simd/assembler.js';
+
+/** The byte offsets of the parameter block's fields (i32 each). @internal */
+export const SEGMENT_GEMM_PARAMS = {
+  a: 0,
+  rowBase: 4,
+  segmentOffsets: 8,
+  segments: 12,
+  segmentLength: 16,
+  b: 20,
+  c: 24,
+  N: 28,
+  ld: 32,
+  first: 36,
+} as const;
+/** The parameter block's size in bytes. @internal */
+export const SEGMENT_GEMM_PARAM_BYTES = 40;
+
+/**
+ * segmentGemm: C[i][j] (+)= Σ_s Σ_{k < L} A(i, s, k) · B[s·L + k][j] for the rows i of
+ * [rowFrom, rowTo) (a multiple of `height` of them) and the first N columns (N % 8 = 0), where
+ * A(i, s, k) is the float at a + rowBase[i] + segmentOffsets[s] + 4k: every row of A is read as
+ * `segments` runs of L contiguous floats, each run at a row offset (from the table rowBase) plus a
+ * segment offset (from the table segmentOffsets), both in bytes. B's and C's rows are `ld` bytes
+ * long; `first` starts the sums from zero, else from C (a later chunk of segments). Blocks of
+ * `height` rows × 8 columns in 2·height v128 accumulators, k in order (a multiply, then an add,
+ * per term; or one `f32x4.relaxed_madd` where `relaxed`), as the gemm.
+ *
+ * For a convolution's filter gradient, a row is a tap and an input channel, a segment an output
+ * row of one image, and A the input, transposed to [channels, batch, rows, columns] with its
+ * padding: the run of a tap's output row is contiguous there, so no panel is written.
+ *
+ * Params 0 the parameter block (its fields at {@link SEGMENT_GEMM_PARAMS}), 1 rowFrom, 2 rowTo,
+ * 3 unused.
+ */
+export function segmentGemmBody(relaxed = false, height = 4): number[] {
+  const [params, rowFrom, rowTo] = [0, 1, 2];
+  // i32 locals from 4: the block's fields, then the loop's own
+  const [a, rowBase, segOff, nSeg, segLen, b, c, cols, ld, first] = [
+    4, 5, 6, 7, 8, 9, 10, 11, 12, 13,
+  ];
+  const [i, j, s, k, pb, pb2, pbSeg, ld2, segB, kEven, pc] = [
+    14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24,
+  ];
+  const rowPtr = (r: number) => 25 + r;
+  const base = (r: number) => 25 + height + r;
+  const v = 25 + 2 * height; // the first v128 local
+  const acc = (r: number, h: number) => v + 2 * r + h;
+  const [b0, b1, av, zero] = [
+    v + 2 * height,
+    v + 2 * height + 1,
+    v + 2 * height + 2,
+    v + 2 * height + 3,
+  ];
+  const rows = [...Array(height).keys()];
+  const field = (offset: number, local: number) => [
+    ...get(params),
+    I32_LOAD,
+    2,
+    offset,
+    ...set(local),
+  ];
+  const P = SEGMENT_GEMM_PARAMS;
+  const mulAdd = (r: number, h: number, bv: number) =>
+    multiplyAdd(acc(r, h), [...get(av), ...get(bv)], relaxed);
+  // the terms of A's floats at `offset` bytes past the row pointers and of B's row at `from`
+  const terms = (from: number, offset: number) => [
+    ...get(from),
+    ...load128,
+    ...set(b0),
+    ...get(from),
+    ...load128At(16),
+    ...set(b1),
+    ...rows.flatMap((r) => [
+      ...get(rowPtr(r)),
+      ...simd(V128_LOAD32_SPLAT),
+      2,
+      offset,
+      ...set(av),
+      ...mulAdd(r, 0, b0),
+      ...mulAdd(r, 1, b1),
+    ]),
+  ];
+  // two terms a round (k, then k + 1), then the last one when L is odd
+  const twoTerms = [
+    ...terms(pb, 0),
+    ...terms(pb2, 4),
+    ...rows.flatMap((r) => addTo(rowPtr(r), i32(8))),
+    ...addTo(pb, get(ld2)),
+    ...addTo(pb2, get(ld2)),
+  ];
+  const segment = [
+    // the row pointers: each row's base plus the segment's offset
+    ...get(segOff),
+    ...get(s),
+    ...i32(4),
+    I32_MUL,
+    I32_ADD,
+    I32_LOAD,
+    2,
+    0,
+    ...set(pc),
+    ...rows.flatMap((r) => [...sum(base(r), pc), ...set(rowPtr(r))]),
+    ...get(pbSeg),
+    ...set(pb),
+    ...sum(pbSeg, ld),
+    ...set(pb2),
+    ...counted(k, get(kEven), 2, twoTerms),
+    ...get(kEven),
+    ...get(segLen),
+    I32_LT_S,
+    IF,
+    0x40,
+    ...terms(pb, 0),
+    END,
+    ...addTo(pbSeg, get(segB)),
+  ];
+  // C's row r of this block (into pc)
+  const cRow = (r: number) => [
+    ...get(c),
+    ...get(i),
+    ...i32(r),
+    I32_ADD,
+    ...get(ld),
+    I32_MUL,
+    I32_ADD,
+    ...get(j),
+    I32_ADD,
+    ...set(pc),
+  ];
+  const block = [
+    ...get(first),
+    IF,
+    0x40,
+    ...rows.flatMap((r) => [...get(zero), ...set(acc(r, 0)), ...get(zero), ...set(acc(r, 1))]),
+    ELSE,
+    ...rows.flatMap((r) => [
+      ...cRow(r),
+      ...get(pc),
+      ...load128,
+      ...set(acc(r, 0)),
+      ...get(pc),
+      ...load128At(16),
+      ...set(acc(r, 1)),
+    ]),
+    END,
+    ...sum(b, j),
+    ...set(pbSeg),
+    ...counted(s, get(nSeg), 1, segment),
+    ...rows.flatMap((r) => [
+      ...cRow(r),
+      ...get(pc),
+      ...get(acc(r, 0)),
+      ...store128,
+      ...get(pc),
+      ...get(acc(r, 1)),
+      ...store128At(16),
+    ]),
+  ];
+  const rowBlock = [
+    ...rows.flatMap((r) => [
+      ...get(a),
+      ...get(rowBase),
+      ...get(i),
+      ...i32(r),
+      I32_ADD,
+      ...i32(4),
+      I32_MUL,
+      I32_ADD,
+      I32_LOAD,
+      2,
+      0,
+      I32_ADD,
+      ...set(base(r)),
+    ]),
+    ...counted(j, get(cols), 32, block),
+    ...addTo(i, i32(height)),
+  ];
+  const body = [
+    ...field(P.a, a),
+    ...field(P.rowBase, rowBase),
+    ...field(P.segmentOffsets, segOff),
+    ...field(P.segments, nSeg),
+    ...field(P.segmentLength, segLen),
+    ...field(P.b, b),
+    ...field(P.c, c),
+    ...field(P.N, cols),
+    ...field(P.ld, ld),
+    ...field(P.first, first),
+    ...get(cols),
+    ...i32(4),
+    I32_MUL,
+    ...set(cols),
+    ...sum(ld, ld),
+    ...set(ld2),
+    ...get(segLen),
+    ...get(ld),
+    I32_MUL,
+    ...set(segB),
+    ...get(segLen),
+    ...i32(-2),
+    I32_AND,
+    ...set(kEven),
+    ...ZERO_F32X4,
+    ...set(zero),
+    ...get(rowFrom),
+    ...set(i),
+    ...whileLoop([...get(i), ...get(rowTo), I32_GE_S], rowBlock),
+  ];
+  return funcBody(
+    [
+      [21 + 2 * height, I32],
+      [2 * height + 4, V128],
+    ],
+    body,
+  );
+}
