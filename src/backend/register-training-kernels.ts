@@ -25,6 +25,7 @@ import {
   conv2dJs,
   fusedConv2dJs,
 } from './kernels/conv2d-js.js';
+import { conv2dSegmented } from './kernels/conv2d-segmented.js';
 import {
   conv3dBackpropFilterUnfolded,
   conv3dBackpropInputUnfolded,
@@ -50,6 +51,7 @@ import {
 import { logSigmoidGradKernel, logSigmoidKernel } from './kernels/log-sigmoid.js';
 import { maxPool3d, maxPool3dGrad } from './kernels/max-pool-3d.js';
 import { maxPoolGrad } from './kernels/max-pool-grad.js';
+import { depthwiseExplicitPadding } from './kernels/same-padding.js';
 import { sliceByRuns } from './kernels/slice.js';
 import { sumLeadingOrTrailing } from './kernels/sum.js';
 import { tanhSimd } from './kernels/tanh.js';
@@ -82,6 +84,8 @@ const PROVIDED: Record<string, Provided[]> = {
     },
     { kernelName: 'UnsortedSegmentSum', make: unsortedSegmentSumComposed, replaces: false },
     { kernelName: 'Conv2DBackpropInput', make: conv2dBackpropInputComposed, replaces: true },
+    { kernelName: 'Conv2D', make: conv2dSegmented, replaces: true },
+    { kernelName: 'DepthwiseConv2dNative', make: depthwiseExplicitPadding, replaces: true },
     { kernelName: 'BatchMatMul', make: batchMatMulTransposeFree, replaces: true },
     {
       kernelName: '_FusedMatMul',

@@ -119,6 +119,12 @@ function run(c: ConvCase & { padding: string }, depthwise: boolean) {
   expect(y.shape).toEqual(ref.outShape);
   const describe = JSON.stringify(c);
   expectClose(
+    y,
+    Array.from(ref.y),
+    { rtol: 0, atol: 1e-4 * Math.max(1, maxAbs(ref.y)) },
+    `y ${describe}`,
+  );
+  expectClose(
     gx!,
     Array.from(ref.dx),
     { rtol: 0, atol: 1e-4 * Math.max(1, maxAbs(ref.dx)) },
@@ -141,15 +147,13 @@ describeBackends('training kernels', (backend) => {
     );
   });
 
-  it('conv2d gradients at stride 1 with 4k input channels and 8k filters (the wasm filter gradient without a panel) equal the reference', () => {
+  it('conv2d and its gradients with 4k input channels and 8k filters (wasm: no im2row panel) equal the reference', () => {
     // (the padding of 'same' does not depend on the channels)
-    const segmented = convCase(false, false)
-      .filter((c) => c.stride[0] === 1)
-      .chain((c) =>
-        fc
-          .record({ inChannels: fc.constantFrom(4, 8, 12), out: fc.constantFrom(8, 16) })
-          .map((k) => ({ ...c, ...k })),
-      );
+    const segmented = convCase(false, false).chain((c) =>
+      fc
+        .record({ inChannels: fc.constantFrom(4, 8, 12), out: fc.constantFrom(8, 16) })
+        .map((k) => ({ ...c, ...k })),
+    );
     fc.assert(
       fc.property(segmented, (c) => run(c, false)),
       { numRuns: RUNS, seed: 48 },
@@ -177,6 +181,38 @@ describeBackends('training kernels', (backend) => {
       },
       false,
     );
+  });
+
+  it('conv2d and depthwiseConv2d pad ‘same’ right at stride > 1 with non-square filters', () => {
+    // the stock wasm kernels' own 'same' is wrong here (their explicit padding is right)
+    for (const [h, w, kh, kw, s] of [
+      [1, 2, 3, 1, 2],
+      [2, 2, 1, 3, 3],
+      [4, 3, 5, 1, 2],
+      [9, 7, 3, 5, 2],
+    ] as const)
+      for (const depthwise of [false, true]) {
+        const c = {
+          batch: 2,
+          height: h,
+          width: w,
+          inChannels: depthwise ? 3 : 2,
+          out: depthwise ? 1 : 3,
+          kernel: [kh, kw] as [number, number],
+          stride: [s, s] as [number, number],
+          dilation: [1, 1] as [number, number],
+          padding: 'same',
+        };
+        const info = tf.backend_util.computeConv2DInfo(
+          [2, h, w, c.inChannels],
+          [kh, kw, c.inChannels, c.out],
+          s,
+          1,
+          'same',
+        );
+        const { top, bottom, left, right } = info.padInfo;
+        run({ ...c, pads: [top, bottom, left, right] }, depthwise);
+      }
   });
 
   it('dilated conv2d gradients (tfjs-core has none) equal the reference', () => {
@@ -395,11 +431,13 @@ describeBackends('training kernels', (backend) => {
         'cpu/_FusedMatMul',
         'wasm/BatchMatMul',
         'wasm/_FusedMatMul',
+        'wasm/Conv2D',
         'wasm/Conv2DBackpropFilter',
         'wasm/Conv2DBackpropInput',
         'wasm/Conv3D',
         'wasm/Conv3DBackpropFilterV2',
         'wasm/Conv3DBackpropInputV2',
+        'wasm/DepthwiseConv2dNative',
         'wasm/DepthwiseConv2dNativeBackpropFilter',
         'wasm/DepthwiseConv2dNativeBackpropInput',
         'wasm/GatherV2',

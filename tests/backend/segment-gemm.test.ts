@@ -1,15 +1,16 @@
 /**
- * The segmented product (`segmentGemm`, and `segmentGemm6` in relaxed SIMD): the plain loop's
- * every entry the float32 sum over its segments' runs, k in order, bit for bit, for odd and even
- * run lengths, a range of the rows, sums started from zero or continued from C; the relaxed loop
- * bit for bit the relaxed gemm on the same rows written out as a matrix (the same fused sums).
+ * The segmented product (`segmentGemm`): the plain loop's every entry the float32 sum over its
+ * segments' runs, k in order, bit for bit, for odd and even run lengths, a range of the rows, sums
+ * started from zero or continued from C; the relaxed loop (blocks of 6 rows, then of 4) and its
+ * blocks of 6 alone bit for bit the relaxed gemm on the same rows written out as a matrix (the
+ * same fused sums).
  */
 import { describe, expect, it } from 'vitest';
 import {
   SEGMENT_GEMM_PARAM_BYTES,
   SEGMENT_GEMM_PARAMS,
-} from '../../src/backend/kernels/conv2d-backprop-filter.loops.js';
-import { simdForMemory } from '../../src/backend/kernels/simd/modules.js';
+} from '../../src/backend/kernels/segment-gemm.loops.js';
+import { allowRelaxedSimd, simdForMemory } from '../../src/backend/kernels/simd/modules.js';
 import { Random } from '../../src/core/random.js';
 
 /** Byte offsets of the test's regions in a 256 KB memory. */
@@ -72,7 +73,10 @@ describe('segmentGemm', () => {
     'M %i, runs of %i, %i segments, N %i, rows %i…%i: float32 sums k in order',
     (M, L, S, N, from, to) => {
       const { memory, f32, B, C0, params, a } = setUp(M, L, S, N, 7);
+      allowRelaxedSimd(false); // the plain loop (the relaxed one fuses its multiply-adds)
       const loops = simdForMemory(memory)!;
+      allowRelaxedSimd(true);
+      expect(loops.relaxed).toBe(false);
       for (const first of [1, 0]) {
         f32.set(C0, AT.c / 4);
         params(first);
@@ -94,16 +98,23 @@ describe('segmentGemm', () => {
 
   it.each([
     [12, 7, 5, 16],
-    [6, 14, 3, 24],
+    [16, 14, 3, 24], // blocks of 6, then one of 4
+    [8, 3, 4, 8], // two blocks of 4
   ])(
     'relaxed, M %i, runs of %i, %i segments, N %i: the relaxed gemm’s sums bit for bit',
     (M, L, S, N) => {
       const { memory, f32, params, a } = setUp(M, L, S, N, 11);
       const loops = simdForMemory(memory)!;
-      if (!loops.segmentGemm6) return; // a runtime without relaxed SIMD (Node 20)
+      if (!loops.relaxed) return; // a runtime without relaxed SIMD (Node 20)
       params(1);
-      loops.segmentGemm6(AT.params, 0, M);
+      loops.segmentGemm(AT.params, 0, M);
       const C = f32.slice(AT.c / 4, AT.c / 4 + M * N);
+      if (M % 6 === 0) {
+        // its blocks of 6 alone (a helper thread's share): the same sums
+        f32.fill(0, AT.c / 4, AT.c / 4 + M * N);
+        loops.segmentGemm6!(AT.params, 0, M);
+        expect(f32.slice(AT.c / 4, AT.c / 4 + M * N)).toEqual(C);
+      }
       // the same rows written out as an M × (S·L) matrix, multiplied by the relaxed gemm
       const K = S * L;
       for (let r = 0; r < M; r++)

@@ -26,7 +26,7 @@ export function outSize(c: ConvCase): [number, number] {
   ];
 }
 
-/** Gradients of Σ dy·conv(x, w) with respect to x and w. */
+/** conv(x, w), and the gradients of Σ dy·conv(x, w) with respect to x and w. */
 export function convGrads(
   c: ConvCase,
   x: Float32Array,
@@ -40,6 +40,7 @@ export function convGrads(
   const OC = depthwise ? C * out : out;
   const dx = new Float64Array(B * H * W * C);
   const dw = new Float64Array(KH * KW * C * out);
+  const y = new Float64Array(B * OH * OW * OC);
   for (let b = 0; b < B; b++)
     for (let oh = 0; oh < OH; oh++)
       for (let ow = 0; ow < OW; ow++)
@@ -55,6 +56,7 @@ export function convGrads(
                 for (let q = 0; q < out; q++) {
                   const g = dy[((b * OH + oh) * OW + ow) * OC + ci * out + q]!;
                   const wi = ((kh * KW + kw) * C + ci) * out + q;
+                  y[((b * OH + oh) * OW + ow) * OC + ci * out + q]! += x[xi]! * w[wi]!;
                   dx[xi]! += g * w[wi]!;
                   dw[wi]! += g * x[xi]!;
                 }
@@ -62,6 +64,7 @@ export function convGrads(
                 for (let co = 0; co < out; co++) {
                   const g = dy[((b * OH + oh) * OW + ow) * OC + co]!;
                   const wi = ((kh * KW + kw) * C + ci) * out + co;
+                  y[((b * OH + oh) * OW + ow) * OC + co]! += x[xi]! * w[wi]!;
                   dx[xi]! += g * w[wi]!;
                   dw[wi]! += g * x[xi]!;
                 }
@@ -69,7 +72,7 @@ export function convGrads(
             }
           }
         }
-  return { dx, dw, outShape: [B, OH, OW, OC] as [number, number, number, number] };
+  return { y, dx, dw, outShape: [B, OH, OW, OC] as [number, number, number, number] };
 }
 
 /** Largest |value|, for tolerances relative to the largest gradient. */

@@ -263,40 +263,51 @@ describe('useWasmThreads', () => {
     }
   });
 
-  it('splits a convolution’s filter gradient with the helper thread by rows: bit for bit one thread', async () => {
+  it('splits a convolution and its gradients with the helper thread by rows: bit for bit one thread', async () => {
     await tf.setBackend('wasm');
     const helper = passHelperFor(wasmMemoryOf(tf.backend()));
     expect(helper).toBeDefined();
-    // 3×3 taps of 32 channels (288 rows: blocks of 6 in relaxed SIMD), 1×1 taps of 8 (blocks of 4)
+    // 3×3 taps of 32 channels (288 rows of the filter gradient: blocks of 6 in relaxed SIMD), 1×1
+    // taps of 8 (blocks of 4); the convolution's rows, output positions: 3,136 and 1,296
     for (const [size, ci, co, k] of [
       [14, 32, 64, 3],
       [9, 8, 16, 1],
     ] as const) {
       const x = tf.randomNormal([16, size, size, ci], 0, 1, 'float32', ci);
       const dy = tf.randomNormal([16, size, size, co], 0, 1, 'float32', co);
-      const gradient = () => {
-        const dw = tf.engine().runKernel(
-          'Conv2DBackpropFilter',
-          { x, dy },
-          {
-            strides: [1, 1],
-            pad: 'same',
-            dataFormat: 'NHWC',
-            dilations: [1, 1],
-            filterShape: [k, k, ci, co],
-          },
-        ) as tf.Tensor;
-        const values = dw.dataSync().slice();
-        dw.dispose();
+      const w = tf.randomNormal([k, k, ci, co], 0, 1, 'float32', k);
+      const attrs = { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', dilations: [1, 1] };
+      const results = () => {
+        const outs = [
+          tf.engine().runKernel(
+            'Conv2DBackpropFilter',
+            { x, dy },
+            {
+              ...attrs,
+              filterShape: [k, k, ci, co],
+            },
+          ),
+          tf.engine().runKernel('Conv2D', { x, filter: w }, attrs),
+          tf.engine().runKernel(
+            'Conv2DBackpropInput',
+            { dy, filter: w },
+            {
+              ...attrs,
+              inputShape: x.shape,
+            },
+          ),
+        ] as tf.Tensor[];
+        const values = outs.flatMap((t) => Array.from(t.dataSync()));
+        tf.dispose(outs);
         return values;
       };
-      const two = await expectNoLeak(gradient);
+      const two = await expectNoLeak(results);
       setPassHelper(undefined);
-      const one = gradient();
+      const one = results();
       setPassHelper(helper);
       expect(two.every(Number.isFinite)).toBe(true);
       expect(two).toEqual(one);
-      tf.dispose([x, dy]);
+      tf.dispose([x, dy, w]);
     }
   });
 

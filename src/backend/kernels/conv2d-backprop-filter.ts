@@ -24,10 +24,9 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import { callKernel, callRegistered, type KernelBackend, release } from '../kernel-calls.js';
-import { passHelperFor } from '../pass-helper.js';
 import { conv2dGeometry, tapRange } from './conv-geometry.js';
-import { SEGMENT_GEMM_PARAM_BYTES, SEGMENT_GEMM_PARAMS } from './conv2d-backprop-filter.loops.js';
-import { accessFor, heapOffset, wasmMemoryOf } from './js-access.js';
+import { accessFor, heapOffset } from './js-access.js';
+import { segmentProduct, wasmThreads } from './segment-product.js';
 import { type SimdLoops, simdFor } from './simd/modules.js';
 
 /** The largest P (values) one product takes; larger batches are summed in chunks. */
@@ -51,10 +50,7 @@ export function conv2dBackpropFilterGemm(backendName: string): tf.KernelFunc {
     const rows = fh * fw * ci;
     const perSample = oh * ow;
     const simdLoops = backendName === 'wasm' ? simdFor(backend) : undefined;
-    const threads =
-      (
-        backend as { wasm?: { tfjs?: { getThreadsCount?(): number } } }
-      ).wasm?.tfjs?.getThreadsCount?.() ?? 1;
+    const threads = wasmThreads(backend);
     // stride 1 on one or two threads: no panel (more threads: XNNPACK's product below)
     const segmented =
       simdLoops && threads <= 2 && sh === 1 && sw === 1 && rows % 4 === 0 && co % 8 === 0;
@@ -145,16 +141,12 @@ export function conv2dBackpropFilterGemm(backendName: string): tf.KernelFunc {
   };
 }
 
-/** Bytes of dy's rows one chunk of segments reads (kept in a core's cache across the blocks). */
-const CHUNK_BYTES = 1 << 19;
-
 /**
  * The filter gradient for stride 1 on wasm without the im2row panel: x transposed to [ci, batch,
  * rows, columns] with its padding written out (zeros), so that a tap's run over an output row is
- * contiguous, and `segmentGemm` reads each row of P (a tap and an input channel) as those runs
- * (a segment: one output row of one image) straight from there. The segments go in chunks whose
- * rows of dy stay in cache; with a helper thread, it takes the first rows of the product (the
- * same sums either way). Every entry is Σ over the output positions in order, as from the panel.
+ * contiguous, and {@link segmentProduct} reads each row of P (a tap and an input channel) as those
+ * runs (a segment: one output row of one image) straight from there. Every entry is Σ over the
+ * output positions in order, as from the panel.
  */
 function bySegments(
   backendName: string,
@@ -173,19 +165,11 @@ function bySegments(
   const Hp = Math.max(H + top, oh + (fh - 1) * dh);
   const Wp = Math.max(W + left, ow + (fw - 1) * dw);
   const plane = B * Hp * Wp;
-  const rows = fh * fw * ci;
-  const segments = B * oh;
   const access = accessFor(backendName, backend);
   const xT = callKernel('Transpose', backendName, b, { x }, { perm: [3, 0, 1, 2] });
   const padded = access.output([ci * plane], []); // zeroed: the padding
-  // the tables and the parameter block, as int32 in a float32 tensor's memory
-  const tableWords = rows + segments + SEGMENT_GEMM_PARAM_BYTES / 4;
-  const tables = access.output([tableWords], [], false);
   const out = access.output([fh, fw, ci, co], [], false);
-  const memory = wasmMemoryOf(backend)!;
-  const [pxT, pPad, pTables, pOut, pdy] = [xT, padded.out, tables.out, out.out, dy].map((t) =>
-    heapOffset(backend, t),
-  ) as [number, number, number, number, number];
+  const [pxT, pPad] = [heapOffset(backend, xT), heapOffset(backend, padded.out)];
   for (let p = 0; p < ci * B; p++)
     loops.copyRuns(
       pxT + 4 * p * H * W,
@@ -196,42 +180,23 @@ function bySegments(
       W,
     );
   release(b, xT);
-  const words = new Int32Array(memory.buffer, pTables, tableWords);
+  const rowOffsets = new Int32Array(fh * fw * ci);
   for (let ky = 0; ky < fh; ky++)
     for (let kx = 0; kx < fw; kx++)
       for (let c = 0; c < ci; c++)
-        words[(ky * fw + kx) * ci + c] = 4 * (c * plane + ky * dh * Wp + kx * dw);
+        rowOffsets[(ky * fw + kx) * ci + c] = 4 * (c * plane + ky * dh * Wp + kx * dw);
+  const segmentOffsets = new Int32Array(B * oh);
   for (let bb = 0; bb < B; bb++)
-    for (let oy = 0; oy < oh; oy++) words[rows + bb * oh + oy] = 4 * (bb * Hp + oy) * Wp;
-  const params = pTables + 4 * (rows + segments);
-  const field = (name: keyof typeof SEGMENT_GEMM_PARAMS, value: number) => {
-    words[(params - pTables + SEGMENT_GEMM_PARAMS[name]) / 4] = value;
-  };
-  field('a', pPad);
-  field('rowBase', pTables);
-  field('segmentLength', ow);
-  field('c', pOut);
-  field('N', co);
-  field('ld', 4 * co);
-  const helper = passHelperFor(memory);
-  // the relaxed loop's blocks of 6 rows where the rows are a multiple of 12 (each thread's a
-  // multiple of 6: the same loop, so the same sums, with a helper thread or without), else
-  // blocks of 4; the helper's rows: the first half
-  const tall = loops.segmentGemm6 && rows % 12 === 0 && (!helper || helper.relaxed);
-  const height = tall ? 6 : 4;
-  const run = tall ? loops.segmentGemm6! : loops.segmentGemm;
-  const split = helper && rows >= 2 * height ? Math.floor(rows / (2 * height)) * height : 0;
-  const perChunk = Math.max(1, Math.floor(CHUNK_BYTES / (4 * co * ow)));
-  for (let s0 = 0; s0 < segments; s0 += perChunk) {
-    field('segmentOffsets', pTables + 4 * (rows + s0));
-    field('segments', Math.min(perChunk, segments - s0));
-    field('b', pdy + 4 * co * ow * s0);
-    field('first', s0 === 0 ? 1 : 0);
-    if (split > 0)
-      helper!.start(tall ? 'segmentGemm6' : 'segmentGemm', [params, 0, split, 0, 0, 0, 0]);
-    run(params, split, rows);
-    if (split > 0) helper!.wait();
-  }
-  release(b, padded.out, tables.out);
+    for (let oy = 0; oy < oh; oy++) segmentOffsets[bb * oh + oy] = 4 * (bb * Hp + oy) * Wp;
+  segmentProduct(backendName, backend, loops, {
+    a: pPad,
+    rowOffsets,
+    segmentOffsets,
+    run: ow,
+    b: heapOffset(backend, dy),
+    c: heapOffset(backend, out.out),
+    N: co,
+  });
+  release(b, padded.out);
   return out.out;
 }

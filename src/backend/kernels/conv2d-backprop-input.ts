@@ -1,6 +1,7 @@
 /**
- * `Conv2DBackpropInput` composed from a backend's own `Conv2D` (the wasm backend's own kernel
- * is a plain loop; its Conv2D runs on XNNPACK).
+ * `Conv2DBackpropInput` composed from the backend's registered `Conv2D` (the wasm backend's own
+ * kernel is a plain loop; its Conv2D runs on XNNPACK, or at stride 1 on the library's segmented
+ * product).
  *
  *   dx[b, ih, iw, ci] = Σ_{kh, kw, co} dy[b, oh, ow, co] · W[kh, kw, ci, co],  ih = oh·s + kh·d − p_top
  *
@@ -12,7 +13,7 @@
  * @module
  */
 import type * as tf from '@tensorflow/tfjs-core';
-import { callKernel, type KernelBackend, release } from '../kernel-calls.js';
+import { callKernel, callRegistered, type KernelBackend, release } from '../kernel-calls.js';
 import { conv2dGeometry } from './conv-geometry.js';
 
 /** The attributes read here (strides and padding are read by conv2dGeometry). */
@@ -79,7 +80,8 @@ export function conv2dBackpropInputComposed(backendName: string): tf.KernelFunc 
     const padRight = Math.max(0, W + fw - 1 - cols - padLeft);
     const flipped = callKernel('Reverse', backendName, b, { x: filter }, { dims: [0, 1] });
     const kernel = callKernel('Transpose', backendName, b, { x: flipped }, { perm: [0, 1, 3, 2] });
-    const conv = callKernel(
+    // the registered Conv2D: the library's at stride 1 (the segmented product), else XNNPACK's
+    const conv = callRegistered(
       'Conv2D',
       backendName,
       b,

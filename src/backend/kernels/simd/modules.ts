@@ -46,7 +46,8 @@
  *   slower: 29–32 against 33–36 GFLOP/s).
  * - `rowDots` and `scaledRows` again, in relaxed SIMD (the same sums, each term a fused
  *   multiply-add): a logistic regression's passes over its design, ~10% faster on Node 24.
- * - `segmentGemm6` (a second relaxed module): `segmentGemm` in relaxed SIMD over blocks of 6 rows.
+ * - `segmentGemm` and `segmentGemm6` (a second relaxed module): `segmentGemm` in relaxed SIMD, over
+ *   blocks of 4 and of 6 rows.
  *
  * Each module stays under 4 KB (3.7, 2.6 and 2.6 KB now; the relaxed loops 3.6 and 1.6 KB): Chromium
  * refuses to compile larger modules synchronously on a page's main thread, and kernels are
@@ -60,13 +61,13 @@
 
 import { adamBody } from '../../fused-adam.loops.js';
 import { gemmBody, rowDotsBody } from '../batch-mat-mul.loops.js';
-import { segmentGemmBody } from '../conv2d-backprop-filter.loops.js';
 import { runsBody } from '../heap-runs.loops.js';
 import { wasmMemoryOf } from '../js-access.js';
 import { leakyReluBody, reluGradBody } from '../leaky-relu.loops.js';
 import { maxPoolBody } from '../max-pool.loops.js';
 import { narrowBody } from '../narrow.loops.js';
 import { rowsBody, scaledRowsBody } from '../rows.loops.js';
+import { segmentGemmBody } from '../segment-gemm.loops.js';
 import { addRowsBody } from '../sum.loops.js';
 import { tanhBody } from '../tanh.loops.js';
 import { transposeBody } from '../transpose.loops.js';
@@ -185,13 +186,14 @@ export interface SimdLoops {
   narrow(src: number, dst: number, bytes: number, flag: number): void;
   /**
    * A product whose A rows are read in segments at table offsets (rows [rowFrom, rowTo), a
-   * multiple of 4), from the parameter block at `params` (see `conv2d-backprop-filter.loops.ts`): a
-   * convolution's filter gradient without its im2row panel.
+   * multiple of 4), from the parameter block at `params` (see `segment-gemm.loops.ts`):
+   * convolutions and their filter gradients without an im2row panel. The relaxed one (where
+   * `relaxed`) runs blocks of 6 rows, then of 4: every entry the same fused sum.
    */
   segmentGemm(params: number, rowFrom: number, rowTo: number): void;
   /**
-   * `segmentGemm` in relaxed SIMD over blocks of 6 rows (rows a multiple of 6), where the
-   * runtime validates it: fused multiply-adds, like the relaxed `gemm`.
+   * The relaxed `segmentGemm`'s blocks of 6 rows alone (rows a multiple of 6), where the runtime
+   * validates relaxed SIMD: what a helper thread runs on its share.
    */
   segmentGemm6?: (params: number, rowFrom: number, rowTo: number) => void;
   /**
@@ -275,7 +277,10 @@ const RELAXED: readonly (readonly LoopEntry[])[] = [
     { name: 'rowDots', signature: 'six', body: () => rowDotsBody(true) },
     { name: 'scaledRows', signature: 'seven', body: () => scaledRowsBody(true) },
   ],
-  [{ name: 'segmentGemm6', signature: 'four', body: () => segmentGemmBody(true, 6) }],
+  [
+    { name: 'segmentGemm', signature: 'four', body: () => segmentGemmBody(true) },
+    { name: 'segmentGemm6', signature: 'four', body: () => segmentGemmBody(true, 6) },
+  ],
 ];
 
 /** The number of relaxed-SIMD modules. @internal */
@@ -299,6 +304,18 @@ function tallBlocks(gemm4: SimdLoops['gemm'], gemm6: SimdLoops['gemm']): SimdLoo
     const M6 = tallRows(M);
     if (M6 > 0) gemm6(a, b, c, M6, K, N, ld);
     if (M6 < M) gemm4(a + 4 * M6 * K, b, c + M6 * ld, M - M6, K, N, ld);
+  };
+}
+
+/** `segmentGemm` (rows a multiple of 4) from the relaxed loops' blocks of 6 and of 4, as {@link tallBlocks}. */
+function tallSegmentBlocks(
+  segment4: SimdLoops['segmentGemm'],
+  segment6: SimdLoops['segmentGemm'],
+): SimdLoops['segmentGemm'] {
+  return (params, rowFrom, rowTo) => {
+    const tall = rowFrom + tallRows(rowTo - rowFrom);
+    if (tall > rowFrom) segment6(params, rowFrom, tall);
+    if (tall < rowTo) segment4(params, tall, rowTo);
   };
 }
 
@@ -411,12 +428,14 @@ export function simdForMemory(memory: WebAssembly.Memory): SimdLoops | undefined
       'gemm' | 'gemm6',
       SimdLoops['gemm']
     > &
-      Pick<SimdLoops, 'rowDots' | 'scaledRows' | 'segmentGemm'>;
+      Record<'segmentGemm' | 'segmentGemm6', SimdLoops['segmentGemm']> &
+      Pick<SimdLoops, 'rowDots' | 'scaledRows'>;
     Object.assign(loops, {
       gemm: tallBlocks(fused.gemm, fused.gemm6),
       rowDots: fused.rowDots,
       scaledRows: fused.scaledRows,
-      segmentGemm6: (fused as unknown as { segmentGemm6: SimdLoops['segmentGemm'] }).segmentGemm6,
+      segmentGemm: tallSegmentBlocks(fused.segmentGemm, fused.segmentGemm6),
+      segmentGemm6: fused.segmentGemm6,
       relaxed: true,
     });
   }

@@ -1,6 +1,7 @@
 /**
- * A matrix product whose A rows are read in segments (`segmentGemm`), in WebAssembly SIMD: the
- * filter gradient of a convolution without its im2row panel.
+ * A matrix product whose A rows are read in segments (`segmentGemm`), in WebAssembly SIMD:
+ * convolutions at stride 1 (forward, and so the input gradient) and their filter gradient
+ * without an im2row panel.
  *
  * @module
  */
@@ -18,7 +19,6 @@ import {
   I32_LOAD,
   I32_LT_S,
   I32_MUL,
-  I32_SUB,
   IF,
   i32,
   load128,
@@ -61,9 +61,11 @@ export const SEGMENT_GEMM_PARAM_BYTES = 40;
  * `height` rows × 8 columns in 2·height v128 accumulators, k in order (a multiply, then an add,
  * per term; or one `f32x4.relaxed_madd` where `relaxed`), as the gemm.
  *
- * For a convolution's filter gradient, a row is a tap and an input channel, a segment an output
- * row of one image, and A the input, transposed to [channels, batch, rows, columns] with its
- * padding: the run of a tap's output row is contiguous there, so no panel is written.
+ * For a convolution, a row is an output position, a segment a filter tap, and A the input with
+ * its padding written out: the run of a tap is the position's input channels. For its filter
+ * gradient, a row is a tap and an input channel, a segment an output row of one image, and A the
+ * input, transposed to [channels, batch, rows, columns] with its padding: the run of a tap's
+ * output row is contiguous there. Either way no panel is written.
  *
  * Params 0 the parameter block (its fields at {@link SEGMENT_GEMM_PARAMS}), 1 rowFrom, 2 rowTo,
  * 3 unused.
