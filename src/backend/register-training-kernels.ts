@@ -17,6 +17,7 @@ import { rememberOriginal } from './kernel-calls.js';
 import { batchMatMulTransposeFree } from './kernels/batch-mat-mul.js';
 import { batchMatMulRows } from './kernels/batch-mat-mul-cpu.js';
 import { binaryLoop } from './kernels/binary-cpu.js';
+import { smallBinaryKernel } from './kernels/binary-small.js';
 import { conv2dBackpropFilterGemm } from './kernels/conv2d-backprop-filter.js';
 import { conv2dBackpropInputComposed } from './kernels/conv2d-backprop-input.js';
 import {
@@ -85,6 +86,11 @@ const PROVIDED: Record<string, Provided[]> = {
     { kernelName: 'UnsortedSegmentSum', make: unsortedSegmentSumComposed, replaces: false },
     { kernelName: 'Conv2DBackpropInput', make: conv2dBackpropInputComposed, replaces: true },
     { kernelName: 'Conv2D', make: conv2dSegmented, replaces: true },
+    ...['Add', 'Sub', 'Multiply', 'RealDiv'].map((kernelName) => ({
+      kernelName,
+      make: smallBinaryKernel(kernelName),
+      replaces: true,
+    })),
     { kernelName: 'DepthwiseConv2dNative', make: depthwiseExplicitPadding, replaces: true },
     { kernelName: 'BatchMatMul', make: batchMatMulTransposeFree, replaces: true },
     {

@@ -6,7 +6,7 @@
  * @module
  */
 import type * as tf from '@tensorflow/tfjs-core';
-import { callKernel, type KernelBackend, release } from '../kernel-calls.js';
+import { callKernel, callRegistered, type KernelBackend, release } from '../kernel-calls.js';
 
 /** tfjs's fused activation names and the kernels that compute them. */
 const ACTIVATION_KERNELS: Record<string, string> = {
@@ -98,7 +98,7 @@ export function fusedMatMulComposed(
         attrs: { transposeA, transposeB },
       } as never) as tf.TensorInfo;
       if (bias) {
-        const sum = callKernel('Add', backendName, kb, { a: out, b: bias });
+        const sum = callRegistered('Add', backendName, kb, { a: out, b: bias });
         release(kb, out);
         out = sum;
       }
