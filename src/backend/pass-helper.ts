@@ -17,7 +17,8 @@ export type HelperLoop =
   | 'gemm6'
   | 'narrow'
   | 'segmentGemm'
-  | 'segmentGemm6';
+  | 'segmentGemm6'
+  | 'reluGrad';
 
 /**
  * A loop over the columns of a block of rows cut in chunks (at most {@link MAX_CHUNKS}), which

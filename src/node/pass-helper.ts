@@ -61,6 +61,7 @@ const LOOPS: readonly HelperLoop[] = [
   'narrow',
   'segmentGemm',
   'segmentGemm6',
+  'reluGrad',
 ];
 const JSON_LOOPS = JSON.stringify(LOOPS);
 

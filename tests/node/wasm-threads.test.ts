@@ -263,14 +263,14 @@ describe('useWasmThreads', () => {
     }
   });
 
-  it('splits a convolution and its gradients with the helper thread by rows: bit for bit one thread', async () => {
+  it('splits a convolution, its gradients and a ReLU gradient with the helper thread: bit for bit one thread', async () => {
     await tf.setBackend('wasm');
     const helper = passHelperFor(wasmMemoryOf(tf.backend()));
     expect(helper).toBeDefined();
     // 3×3 taps of 32 channels (288 rows of the filter gradient: blocks of 6 in relaxed SIMD), 1×1
     // taps of 8 (blocks of 4); the convolution's rows, output positions: 3,136 and 1,296
     for (const [size, ci, co, k] of [
-      [14, 32, 64, 3],
+      [14, 32, 64, 3], // dy: 200,704 elements, over the ReLU gradient's sharing threshold
       [9, 8, 16, 1],
     ] as const) {
       const x = tf.randomNormal([16, size, size, ci], 0, 1, 'float32', ci);
@@ -279,6 +279,8 @@ describe('useWasmThreads', () => {
       const attrs = { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', dilations: [1, 1] };
       const results = () => {
         const outs = [
+          // ReLU's gradient (its first half on the helper for a large activation)
+          tf.engine().runKernel('MedkitReluGrad', { dy, x: dy }, {}),
           tf.engine().runKernel(
             'Conv2DBackpropFilter',
             { x, dy },

@@ -2,7 +2,8 @@
  * `Conv2D` for the wasm backend by the library's segmented product (one or two threads): the
  * input is copied once into a buffer with its padding written out (zeros), and
  * each output position's row of the im2row matrix, its taps' runs of input channels, is read from
- * there (`segmentGemm`: a segment per filter tap, its run the input channels) against the filter
+ * there (`segmentGemm`: a segment per filter row, its run that row's taps' input channels, which
+ * lie together in the input; per tap where the filter is dilated along the width) against the filter
  * as it lies in memory, [taps · in channels × out channels]. No panel is written, and the filter
  * is not packed (XNNPACK packs it again for every new filter, i.e. every training step). The
  * input gradient (`Conv2DBackpropInput`, a convolution of dy at stride 1) runs on it too. An
@@ -74,15 +75,18 @@ export function conv2dSegmented(backendName: string): tf.KernelFunc {
       for (let oy = 0; oy < oh; oy++)
         for (let ox = 0; ox < ow; ox++, i++)
           rowOffsets[i] = 4 * ((bb * Hp + oy * sh) * Wp + ox * sw) * ci;
-    const segmentOffsets = new Int32Array(fh * fw);
+    // a segment per filter tap, its run the input channels; without dilation along the width,
+    // a segment per filter row, its run the row's taps' channels (contiguous in the input)
+    const merged = dw === 1;
+    const segmentOffsets = new Int32Array(merged ? fh : fh * fw);
     for (let ky = 0; ky < fh; ky++)
-      for (let kx = 0; kx < fw; kx++)
-        segmentOffsets[ky * fw + kx] = 4 * (ky * dh * Wp + kx * dw) * ci;
+      for (let kx = 0; kx < (merged ? 1 : fw); kx++)
+        segmentOffsets[ky * (merged ? 1 : fw) + kx] = 4 * (ky * dh * Wp + kx * dw) * ci;
     segmentProduct(backendName, backend, loops, {
       a: pPad,
       rowOffsets,
       segmentOffsets,
-      run: ci,
+      run: merged ? fw * ci : ci,
       b: heapOffset(backend, filter),
       c: heapOffset(backend, out.out),
       N: co,

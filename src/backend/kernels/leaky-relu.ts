@@ -10,7 +10,8 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import { callKernel, type KernelBackend } from '../kernel-calls.js';
-import { accessFor, heapOffset } from './js-access.js';
+import { passHelperFor } from '../pass-helper.js';
+import { accessFor, heapOffset, wasmMemoryOf } from './js-access.js';
 import { simdFor } from './simd/modules.js';
 
 /** The gradient kernel's name. @internal */
@@ -43,6 +44,9 @@ export function leakyReluSimd(backendName: string): tf.KernelFunc {
   };
 }
 
+/** Elements from which ReLU's gradient is shared with the helper thread. */
+const SHARE_FROM = 1 << 16;
+
 /**
  * A gradient kernel dx = f(dy, x) for cpu and wasm: the SIMD loop `loop` over the first multiple
  * of four elements on wasm, `scalar` (float32 results) over the rest, or all of them on cpu.
@@ -64,14 +68,21 @@ function activationGradKernel(
     const n = xv.length;
     const loops = backendName === 'wasm' ? simdFor(backend) : undefined;
     const n4 = loops ? n - (n % 4) : 0;
-    if (loops)
-      loops[loop](
+    if (loops) {
+      const [px, pdy, pout] = [
         heapOffset(backend, x),
         heapOffset(backend, dy),
         heapOffset(backend, out),
-        4 * n4,
-        alpha,
-      );
+      ];
+      // ReLU's gradient over a large activation: the helper thread takes the first half
+      // (elementwise: the same values); α goes to it as an integer, so leaky ReLU's stays here
+      const helper =
+        loop === 'reluGrad' && n4 >= SHARE_FROM ? passHelperFor(wasmMemoryOf(backend)) : undefined;
+      const half = helper ? 16 * Math.floor(n4 / 8) : 0;
+      if (helper) helper.start('reluGrad', [px, pdy, pout, half, 0]);
+      loops[loop](px + half, pdy + half, pout + half, 4 * n4 - half, alpha);
+      if (helper) helper.wait();
+    }
     const a = Math.fround(alpha);
     for (let i = n4; i < n; i++) outValues[i] = scalar(dv[i]!, xv[i]!, a);
     return out;
