@@ -147,11 +147,11 @@ describeBackends('training kernels', (backend) => {
     );
   });
 
-  it('conv2d and its gradients with 4k input channels and 8k filters (wasm: no im2row panel) equal the reference', () => {
+  it('conv2d and its gradients with 8k filters (wasm: no im2row panel) equal the reference', () => {
     // (the padding of 'same' does not depend on the channels)
     const segmented = convCase(false, false).chain((c) =>
       fc
-        .record({ inChannels: fc.constantFrom(4, 8, 12), out: fc.constantFrom(8, 16) })
+        .record({ inChannels: fc.constantFrom(1, 3, 4, 8, 12), out: fc.constantFrom(8, 16) })
         .map((k) => ({ ...c, ...k })),
     );
     fc.assert(

@@ -13,8 +13,8 @@
  * [(b, oh, ow) × co] as it lies in memory. The product's rows are already in the filter's
  * [kh, kw, ci, co] order. P is filled from x transposed to [ci, b, H, W], so each of its rows is
  * contiguous runs of x's rows; batches too large for one P (more than 4M values) are summed in
- * chunks. At stride 1 on wasm (one or two threads; taps × input channels a multiple of 4, output
- * channels of 8) P is not written at all: `segmentGemm` reads each of its rows as runs of x
+ * chunks. At stride 1 on wasm (one or two threads; output channels in multiples of 8, output rows
+ * of 4 or more) P is not written at all: `segmentGemm` reads each of its rows as runs of x
  * transposed with its padding written out (the seed CNN's second layer on two threads, Node 24:
  * 9.5–10 → 5.8 ms; writing the 14.5 MB panel, zeroing it first, was half of that). (The obvious composition, a `Conv2D` with batch and channels swapped, leaves XNNPACK a
  * kernel as large as the image and a handful of output rows: an order of magnitude slower;
@@ -25,7 +25,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { callKernel, callRegistered, type KernelBackend, release } from '../kernel-calls.js';
 import { conv2dGeometry, tapRange } from './conv-geometry.js';
-import { accessFor, heapOffset } from './js-access.js';
+import { accessFor, heapOffset, wasmMemoryOf } from './js-access.js';
 import { segmentProduct, wasmThreads } from './segment-product.js';
 import { type SimdLoops, simdFor } from './simd/modules.js';
 
@@ -52,8 +52,7 @@ export function conv2dBackpropFilterGemm(backendName: string): tf.KernelFunc {
     const simdLoops = backendName === 'wasm' ? simdFor(backend) : undefined;
     const threads = wasmThreads(backend);
     // stride 1 on one or two threads: no panel (more threads: XNNPACK's product below)
-    const segmented =
-      simdLoops && threads <= 2 && sh === 1 && sw === 1 && rows % 4 === 0 && co % 8 === 0;
+    const segmented = simdLoops && threads <= 2 && sh === 1 && sw === 1 && co % 8 === 0 && ow >= 4;
     if (segmented && x.dtype === 'float32' && dy.dtype === 'float32')
       return bySegments(backendName, backend, simdLoops, x, dy, info);
     const chunk = Math.max(1, Math.min(B, Math.floor(MAX_PANEL / (rows * perSample))));
@@ -169,6 +168,11 @@ function bySegments(
   const xT = callKernel('Transpose', backendName, b, { x }, { perm: [3, 0, 1, 2] });
   const padded = access.output([ci * plane], []); // zeroed: the padding
   const out = access.output([fh, fw, ci, co], [], false);
+  // the product's rows: the taps' and channels', in fours (the last ones, if any, read the
+  // input's start and are dropped)
+  const rows = fh * fw * ci;
+  const M = Math.ceil(rows / 4) * 4;
+  const product = M > rows ? access.output([M, co], [], false) : out;
   const [pxT, pPad] = [heapOffset(backend, xT), heapOffset(backend, padded.out)];
   for (let p = 0; p < ci * B; p++)
     loops.copyRuns(
@@ -180,7 +184,7 @@ function bySegments(
       W,
     );
   release(b, xT);
-  const rowOffsets = new Int32Array(fh * fw * ci);
+  const rowOffsets = new Int32Array(M);
   for (let ky = 0; ky < fh; ky++)
     for (let kx = 0; kx < fw; kx++)
       for (let c = 0; c < ci; c++)
@@ -194,9 +198,15 @@ function bySegments(
     segmentOffsets,
     run: ow,
     b: heapOffset(backend, dy),
-    c: heapOffset(backend, out.out),
+    c: heapOffset(backend, product.out),
     N: co,
   });
   release(b, padded.out);
+  if (product !== out) {
+    const heap = wasmMemoryOf(backend)!.buffer;
+    const from = new Float32Array(heap, heapOffset(backend, product.out), rows * co);
+    new Float32Array(heap, heapOffset(backend, out.out), rows * co).set(from);
+    release(b, product.out);
+  }
   return out.out;
 }
