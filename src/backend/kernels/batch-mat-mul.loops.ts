@@ -7,8 +7,6 @@ import {
   addTo,
   bytesOf,
   counted,
-  ELSE,
-  END,
   F32_ADD,
   F32_STORE,
   F32X4_ADD,
@@ -25,7 +23,6 @@ import {
   I32_LT_S,
   I32_MUL,
   I32_SUB,
-  IF,
   i32,
   load128,
   load128At,
@@ -34,15 +31,20 @@ import {
   SELECT,
   set,
   simd,
-  store128,
-  store128At,
   strided,
   sum,
   V128,
-  V128_LOAD32_SPLAT,
   whileLoop,
   ZERO_F32X4,
 } from './simd/assembler.js';
+import {
+  blockTerms,
+  cRowOf,
+  type GemmBlock,
+  startBlock,
+  storeBlock,
+  twoBlockTerms,
+} from './simd/gemm-block.js';
 
 /**
  * gemm: C[M×N] = A[M×K] · B[K×N] over the first M rows and N columns (M % height = 0, N % 8 = 0)
@@ -70,71 +72,20 @@ export function gemmBody(relaxed = false, height = 4): number[] {
   const acc = (r: number, h: number) => 14 + 2 * r + h;
   const [b0, b1, av, zero] = [14 + 2 * height, 15 + 2 * height, 16 + 2 * height, 17 + 2 * height];
   const rows = [...Array(height).keys()];
-  const mulAdd = (r: number, h: number, bv: number) =>
-    multiplyAdd(acc(r, h), [...get(av), ...get(bv)], relaxed);
   // the rows' pointers into A (row 0's is pa); after them, B's row k + 1, K rounded down to even,
   // 2·ld, and the chunk's first k, length and size
   const rowPtr = (r: number) => (r === 0 ? pa : zero + r);
   const next = zero + height;
   const [pb2, kEven, ld2, kc0, kn, kc] = [next, next + 1, next + 2, next + 3, next + 4, next + 5];
-  // the terms of A's column at `offset` bytes past the row pointers and of B's row at `from`
-  const terms = (from: number, offset: number) => [
-    ...get(from),
-    ...load128,
-    ...set(b0),
-    ...get(from),
-    ...load128At(16),
-    ...set(b1),
-    ...rows.flatMap((r) => [
-      ...get(rowPtr(r)),
-      ...simd(V128_LOAD32_SPLAT),
-      2,
-      offset,
-      ...set(av),
-      ...mulAdd(r, 0, b0),
-      ...mulAdd(r, 1, b1),
-    ]),
-  ];
+  const g: GemmBlock = { height, relaxed, rowPtr, acc, b0, b1, av, zero };
   // two terms a round (k, then k + 1: the same order of sums), then the last one when K is odd
-  const twoTerms = [
-    ...terms(pb, 0),
-    ...terms(pb2, 4),
-    ...rows.flatMap((r) => addTo(rowPtr(r), i32(8))),
-    ...addTo(pb, get(ld2)),
-    ...addTo(pb2, get(ld2)),
-  ];
-  const lastTerm = [...terms(pb, 0), ...addTo(k, i32(1))];
+  const twoTerms = twoBlockTerms(g, pb, pb2, ld2);
+  const lastTerm = [...blockTerms(g, pb, 0), ...addTo(k, i32(1))];
   // C's row r of this block (a temporary in pa)
-  const cRow = (r: number) => [
-    ...get(c),
-    ...get(i),
-    ...i32(r),
-    I32_ADD,
-    ...get(ld),
-    I32_MUL,
-    I32_ADD,
-    ...get(j),
-    I32_ADD,
-    ...set(pa),
-  ];
+  const cRow = cRowOf(c, i, ld, j, pa);
   const block = [
     // the accumulators: zero in the first chunk of K, C's partial sums after it
-    ...get(kc0),
-    I32_EQZ,
-    IF,
-    0x40,
-    ...rows.flatMap((r) => [...get(zero), ...set(acc(r, 0)), ...get(zero), ...set(acc(r, 1))]),
-    ELSE,
-    ...rows.flatMap((r) => [
-      ...cRow(r),
-      ...get(pa),
-      ...load128,
-      ...set(acc(r, 0)),
-      ...get(pa),
-      ...load128At(16),
-      ...set(acc(r, 1)),
-    ]),
-    END,
+    ...startBlock(g, [...get(kc0), I32_EQZ], cRow, pa),
     ...get(a),
     ...get(i),
     ...get(rowA),
@@ -160,15 +111,7 @@ export function gemmBody(relaxed = false, height = 4): number[] {
     ...set(pb2),
     ...counted(k, get(kEven), 2, twoTerms),
     ...whileLoop([...get(k), ...get(kn), I32_GE_S], lastTerm),
-    ...rows.flatMap((r) => [
-      ...cRow(r),
-      ...get(pa),
-      ...get(acc(r, 0)),
-      ...store128,
-      ...get(pa),
-      ...get(acc(r, 1)),
-      ...store128At(16),
-    ]),
+    ...storeBlock(g, cRow, pa),
   ];
   const body = [
     ...get(ld),

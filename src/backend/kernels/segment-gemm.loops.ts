@@ -8,7 +8,6 @@
 import {
   addTo,
   counted,
-  ELSE,
   END,
   funcBody,
   get,
@@ -21,19 +20,20 @@ import {
   I32_MUL,
   IF,
   i32,
-  load128,
-  load128At,
-  multiplyAdd,
   set,
-  simd,
-  store128,
-  store128At,
   sum,
   V128,
-  V128_LOAD32_SPLAT,
   whileLoop,
   ZERO_F32X4,
 } from './simd/assembler.js';
+import {
+  blockTerms,
+  cRowOf,
+  type GemmBlock,
+  startBlock,
+  storeBlock,
+  twoBlockTerms,
+} from './simd/gemm-block.js';
 
 /** The byte offsets of the parameter block's fields (i32 each). @internal */
 export const SEGMENT_GEMM_PARAMS = {
@@ -98,34 +98,9 @@ export function segmentGemmBody(relaxed = false, height = 4): number[] {
     ...set(local),
   ];
   const P = SEGMENT_GEMM_PARAMS;
-  const mulAdd = (r: number, h: number, bv: number) =>
-    multiplyAdd(acc(r, h), [...get(av), ...get(bv)], relaxed);
-  // the terms of A's floats at `offset` bytes past the row pointers and of B's row at `from`
-  const terms = (from: number, offset: number) => [
-    ...get(from),
-    ...load128,
-    ...set(b0),
-    ...get(from),
-    ...load128At(16),
-    ...set(b1),
-    ...rows.flatMap((r) => [
-      ...get(rowPtr(r)),
-      ...simd(V128_LOAD32_SPLAT),
-      2,
-      offset,
-      ...set(av),
-      ...mulAdd(r, 0, b0),
-      ...mulAdd(r, 1, b1),
-    ]),
-  ];
+  const g: GemmBlock = { height, relaxed, rowPtr, acc, b0, b1, av, zero };
   // two terms a round (k, then k + 1), then the last one when L is odd
-  const twoTerms = [
-    ...terms(pb, 0),
-    ...terms(pb2, 4),
-    ...rows.flatMap((r) => addTo(rowPtr(r), i32(8))),
-    ...addTo(pb, get(ld2)),
-    ...addTo(pb2, get(ld2)),
-  ];
+  const twoTerms = twoBlockTerms(g, pb, pb2, ld2);
   const segment = [
     // the row pointers: each row's base plus the segment's offset
     ...get(segOff),
@@ -148,51 +123,18 @@ export function segmentGemmBody(relaxed = false, height = 4): number[] {
     I32_LT_S,
     IF,
     0x40,
-    ...terms(pb, 0),
+    ...blockTerms(g, pb, 0),
     END,
     ...addTo(pbSeg, get(segB)),
   ];
   // C's row r of this block (into pc)
-  const cRow = (r: number) => [
-    ...get(c),
-    ...get(i),
-    ...i32(r),
-    I32_ADD,
-    ...get(ld),
-    I32_MUL,
-    I32_ADD,
-    ...get(j),
-    I32_ADD,
-    ...set(pc),
-  ];
+  const cRow = cRowOf(c, i, ld, j, pc);
   const block = [
-    ...get(first),
-    IF,
-    0x40,
-    ...rows.flatMap((r) => [...get(zero), ...set(acc(r, 0)), ...get(zero), ...set(acc(r, 1))]),
-    ELSE,
-    ...rows.flatMap((r) => [
-      ...cRow(r),
-      ...get(pc),
-      ...load128,
-      ...set(acc(r, 0)),
-      ...get(pc),
-      ...load128At(16),
-      ...set(acc(r, 1)),
-    ]),
-    END,
+    ...startBlock(g, get(first), cRow, pc),
     ...sum(b, j),
     ...set(pbSeg),
     ...counted(s, get(nSeg), 1, segment),
-    ...rows.flatMap((r) => [
-      ...cRow(r),
-      ...get(pc),
-      ...get(acc(r, 0)),
-      ...store128,
-      ...get(pc),
-      ...get(acc(r, 1)),
-      ...store128At(16),
-    ]),
+    ...storeBlock(g, cRow, pc),
   ];
   const rowBlock = [
     ...rows.flatMap((r) => [
