@@ -15,6 +15,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { callKernel, callRegistered, type KernelBackend, release } from '../kernel-calls.js';
 import { conv2dGeometry } from './conv-geometry.js';
+import { accessFor } from './js-access.js';
 
 /** The attributes read here (strides and padding are read by conv2dGeometry). */
 interface Attrs {
@@ -78,8 +79,7 @@ export function conv2dBackpropInputComposed(backendName: string): tf.KernelFunc 
     const cols = spread.shape[2]!;
     const padBottom = Math.max(0, H + fh - 1 - rows - padTop);
     const padRight = Math.max(0, W + fw - 1 - cols - padLeft);
-    const flipped = callKernel('Reverse', backendName, b, { x: filter }, { dims: [0, 1] });
-    const kernel = callKernel('Transpose', backendName, b, { x: flipped }, { perm: [0, 1, 3, 2] });
+    const kernel = rotatedFilter(backendName, backend, filter);
     // the registered Conv2D: the library's at stride 1 (the segmented product), else XNNPACK's
     const conv = callRegistered(
       'Conv2D',
@@ -98,7 +98,7 @@ export function conv2dBackpropInputComposed(backendName: string): tf.KernelFunc 
         dataFormat: 'NHWC',
       },
     );
-    release(b, flipped, kernel);
+    release(b, kernel);
     if (spread !== dy) release(b, spread);
     if (conv.shape[1] === H && conv.shape[2] === W) return conv;
     const out = callKernel(
@@ -111,4 +111,38 @@ export function conv2dBackpropInputComposed(backendName: string): tf.KernelFunc 
     release(b, conv);
     return out;
   };
+}
+
+/**
+ * The filter [fh, fw, ci, co] rotated by 180° with its channel axes swapped, [fh, fw, co, ci], in
+ * one pass (a copy: the same values), where the backend's tensors are JavaScript-visible; else by
+ * its `Reverse` and `Transpose`.
+ */
+function rotatedFilter(
+  backendName: string,
+  backend: unknown,
+  filter: tf.TensorInfo,
+): tf.TensorInfo {
+  const b = backend as KernelBackend;
+  const [fh, fw, ci, co] = filter.shape as [number, number, number, number];
+  if (filter.dtype !== 'float32' || (backendName !== 'wasm' && backendName !== 'cpu')) {
+    const flipped = callKernel('Reverse', backendName, b, { x: filter }, { dims: [0, 1] });
+    const out = callKernel('Transpose', backendName, b, { x: flipped }, { perm: [0, 1, 3, 2] });
+    release(b, flipped);
+    return out;
+  }
+  const { out, outValues, values } = accessFor(backendName, backend).output(
+    [fh, fw, co, ci],
+    [filter],
+    false,
+  );
+  const w = values[0]!;
+  for (let ky = 0; ky < fh; ky++)
+    for (let kx = 0; kx < fw; kx++) {
+      const from = ((fh - 1 - ky) * fw + (fw - 1 - kx)) * ci * co;
+      const to = (ky * fw + kx) * co * ci;
+      for (let c = 0; c < ci; c++)
+        for (let o = 0; o < co; o++) outValues[to + o * ci + c] = w[from + c * co + o]!;
+    }
+  return out;
 }
