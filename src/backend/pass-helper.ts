@@ -18,7 +18,8 @@ export type HelperLoop =
   | 'narrow'
   | 'segmentGemm'
   | 'segmentGemm6'
-  | 'reluGrad';
+  | 'reluGrad'
+  | 'maxPoolGrad2x2Rows';
 
 /**
  * A loop over the columns of a block of rows cut in chunks (at most {@link MAX_CHUNKS}), which

@@ -62,6 +62,7 @@ const LOOPS: readonly HelperLoop[] = [
   'segmentGemm',
   'segmentGemm6',
   'reluGrad',
+  'maxPoolGrad2x2Rows',
 ];
 const JSON_LOOPS = JSON.stringify(LOOPS);
 

@@ -263,7 +263,7 @@ describe('useWasmThreads', () => {
     }
   });
 
-  it('splits a convolution, its gradients and a ReLU gradient with the helper thread: bit for bit one thread', async () => {
+  it('splits a convolution, its gradients, ReLU’s and max pooling’s gradients with the helper thread: bit for bit one thread', async () => {
     await tf.setBackend('wasm');
     const helper = passHelperFor(wasmMemoryOf(tf.backend()));
     expect(helper).toBeDefined();
@@ -276,11 +276,21 @@ describe('useWasmThreads', () => {
       const x = tf.randomNormal([16, size, size, ci], 0, 1, 'float32', ci);
       const dy = tf.randomNormal([16, size, size, co], 0, 1, 'float32', co);
       const w = tf.randomNormal([k, k, ci, co], 0, 1, 'float32', k);
+      const pooled = tf.maxPool(x as tf.Tensor4D, 2, 2, 'valid');
+      const dyPool = tf.randomNormal(pooled.shape, 0, 1, 'float32', 5);
       const attrs = { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', dilations: [1, 1] };
       const results = () => {
         const outs = [
           // ReLU's gradient (its first half on the helper for a large activation)
           tf.engine().runKernel('MedkitReluGrad', { dy, x: dy }, {}),
+          // 2×2 max pooling's gradient (the first half of its rows on the helper)
+          tf
+            .engine()
+            .runKernel(
+              'MaxPoolGrad',
+              { dy: dyPool, input: x, output: pooled },
+              { filterSize: [2, 2], strides: [2, 2], pad: 'valid' },
+            ),
           tf.engine().runKernel(
             'Conv2DBackpropFilter',
             { x, dy },
@@ -309,7 +319,7 @@ describe('useWasmThreads', () => {
       setPassHelper(helper);
       expect(two.every(Number.isFinite)).toBe(true);
       expect(two).toEqual(one);
-      tf.dispose([x, dy, w]);
+      tf.dispose([x, dy, w, pooled, dyPool]);
     }
   });
 

@@ -10,7 +10,8 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { accessFor, heapOffset } from './js-access.js';
+import { passHelperFor } from '../pass-helper.js';
+import { accessFor, heapOffset, wasmMemoryOf } from './js-access.js';
 import { simdFor } from './simd/modules.js';
 
 /** Builds the kernel function for `backendName`. @internal */
@@ -63,16 +64,32 @@ export function maxPoolGrad(backendName: string): tf.KernelFunc {
         const x0 = heapOffset(backend, input);
         const dy0 = heapOffset(backend, dy);
         const delta = heapOffset(backend, out) - x0;
-        for (let b = 0; b < B; b++)
-          for (let oh = 0; oh < oh2; oh++)
-            loops.maxPoolGrad2x2Row(
-              x0 + 4 * (b * H + 2 * oh) * W * C,
-              dy0 + 4 * (b * OH + oh) * OW * C,
-              delta,
-              ow2,
-              4 * C,
-              4 * W * C,
-            );
+        if (tiled) {
+          // every output row two input rows after the last: one call for all of them, the first
+          // half on the helper thread where there is one (the rows write apart: the same values)
+          const rows = B * OH;
+          const helper = rows >= 16 ? passHelperFor(wasmMemoryOf(backend)) : undefined;
+          const half = helper ? rows >> 1 : 0;
+          const args = [delta, ow2, 4 * C, 4 * W * C] as const;
+          if (helper) helper.start('maxPoolGrad2x2Rows', [x0, dy0, ...args, half]);
+          loops.maxPoolGrad2x2Rows(
+            x0 + 8 * half * W * C,
+            dy0 + 4 * half * OW * C,
+            ...args,
+            rows - half,
+          );
+          if (helper) helper.wait();
+        } else
+          for (let b = 0; b < B; b++)
+            for (let oh = 0; oh < oh2; oh++)
+              loops.maxPoolGrad2x2Row(
+                x0 + 4 * (b * H + 2 * oh) * W * C,
+                dy0 + 4 * (b * OH + oh) * OW * C,
+                delta,
+                ow2,
+                4 * C,
+                4 * W * C,
+              );
       } else pool2x2Grad(xv, dyv, dx, B, H, W, C, oh2, ow2, OH, OW);
       if (OH * 2 <= H && OW * 2 <= W) return out;
     }

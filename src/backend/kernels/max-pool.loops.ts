@@ -29,13 +29,16 @@ import {
 /**
  * The 2×2 (or, with `depth`, 2×2×2) max-pooling loops over one output row: its gradient, or with
  * `forward` the pooled values. Params 0 x, 1 dy (or out), 2 dx − x, 3 windows, 4 C·4, 5 row
- * bytes, [6 slice bytes]; then locals w, p (window), c, and v128 best, idx, m, g, v.
+ * bytes, [6 slice bytes]; then locals w, p (window), c, and v128 best, idx, m, g, v. With `rows`
+ * (2D): param 6 a count of output rows, each two input rows after the last, whose dy rows follow
+ * one another (windows · C floats each); then one more local, the row.
  */
-export function maxPoolBody(depth: boolean, forward: boolean): number[] {
+export function maxPoolBody(depth: boolean, forward: boolean, rows = false): number[] {
   // 2D: the first maximum wins (strictly greater); 3D: the last (greater or equal), as tfjs-backend-cpu
   const compare = depth ? F32X4_GE : F32X4_GT;
   const [x, dy, delta, windows, cb, row, slice] = [0, 1, 2, 3, 4, 5, 6];
-  const base = depth ? 7 : 6;
+  const count = 6; // with `rows`: the output rows
+  const base = depth || rows ? 7 : 6;
   const [w, p, c, best, idx, m, g, v] = [0, 1, 2, 3, 4, 5, 6, 7].map((i) => base + i) as [
     number,
     number,
@@ -108,11 +111,13 @@ export function maxPoolBody(depth: boolean, forward: boolean): number[] {
     ...counted(c, get(cb), 16, channel),
     ...addTo(dy, get(cb)),
   ];
+  const oneRow = counted(w, get(windows), 1, window);
+  // with `rows`: `count` output rows, each two input rows on (dy's rows follow one another)
+  const r = base + 8;
   return funcBody(
-    [
-      [3, I32],
-      [5, V128],
-    ],
-    counted(w, get(windows), 1, window),
+    [[3, I32], [5, V128], ...(rows ? ([[1, I32]] as [number, number][]) : [])],
+    rows
+      ? counted(r, get(count), 1, [...oneRow, ...addTo(x, [...get(row), ...get(row), I32_ADD])])
+      : oneRow,
   );
 }

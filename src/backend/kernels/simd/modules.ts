@@ -33,6 +33,8 @@
  * - `tanh` (the third module): the C library's tanhf, four lanes at a time.
  * - `narrow` (the third module): float64 values rounded to float32, their finiteness checked on the
  *   way (a double-precision design written into the wasm backend's heap).
+ * - `maxPoolGrad2x2Rows` (the third module): `maxPoolGrad2x2Row` over consecutive output rows, one
+ *   call for a whole gradient or a helper thread's share of it.
  * - `segmentGemm` (the third module): a product whose A rows are read as runs at table offsets, a
  *   convolution's filter gradient straight from its padded, transposed input (no im2row panel).
  *
@@ -110,6 +112,11 @@ type PoolRowLoop = (
 export interface SimdLoops {
   /** The 2×2, stride-2 max-pooling gradient (2D rule). */
   maxPoolGrad2x2Row: PoolRowLoop;
+  /**
+   * `maxPoolGrad2x2Row` over `rows` output rows (the 7th parameter), each two input rows after
+   * the last, whose dy rows follow one another.
+   */
+  maxPoolGrad2x2Rows: PoolRowLoop;
   /** The 2×2×2 max-pooling gradient (3D rule). */
   maxPoolGrad2x2x2Row: PoolRowLoop;
   /** 2×2×2, stride-2 max pooling (3D rule); `dxMinusX` unused. */
@@ -262,6 +269,7 @@ const MODULES: readonly (readonly LoopEntry[])[] = [
     { name: 'tanh', signature: 'elementwise', body: tanhBody },
     { name: 'narrow', signature: 'four', body: narrowBody },
     { name: 'segmentGemm', signature: 'four', body: () => segmentGemmBody() },
+    { name: 'maxPoolGrad2x2Rows', signature: 'seven', body: () => maxPoolBody(false, false, true) },
   ],
 ];
 
