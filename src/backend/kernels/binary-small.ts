@@ -20,17 +20,45 @@ import { wasmThreads } from './segment-product.js';
 /** The largest output (elements) computed here. */
 const SMALL = 1 << 14;
 
-type Op = (a: number, b: number) => number;
+/** The operations, by index in the loop (one loop for all, the operation chosen per element). */
+const KINDS = ['Add', 'Sub', 'Multiply', 'RealDiv'];
 
-const OPS: Record<string, Op> = {
-  Add: (a, b) => a + b,
-  Sub: (a, b) => a - b,
-  Multiply: (a, b) => a * b,
-  RealDiv: (a, b) => a / b,
+/** How b's elements line up with a's (a the larger). */
+type Pattern = 'same' | 'scalar' | 'row' | 'column';
+
+/** For each pattern, the steps in b's index per row and per column of a (of `width` columns). */
+const STEPS: Record<Pattern, (width: number) => [number, number]> = {
+  same: (width) => [width, 1],
+  scalar: () => [0, 0],
+  row: () => [0, 1],
+  column: () => [1, 0],
 };
 
-/** How b's elements line up with a's (a the larger): the index into b of a's element i. */
-type Pattern = 'same' | 'scalar' | 'row' | 'column';
+/**
+ * out = x op y (y op x where `swapped`) over rows × width elements of x, y's element for row r
+ * and column c at r·rowStep + c·columnStep; each result computed in double precision and stored
+ * as float32.
+ */
+function combine(
+  kind: number,
+  x: Float32Array,
+  y: Float32Array,
+  out: Float32Array,
+  rows: number,
+  width: number,
+  rowStep: number,
+  columnStep: number,
+  swapped: boolean,
+): void {
+  for (let r = 0, i = 0; r < rows; r++)
+    for (let c = 0; c < width; c++, i++) {
+      const u = x[i]!;
+      const v = y[r * rowStep + c * columnStep]!;
+      const p = swapped ? v : u;
+      const q = swapped ? u : v;
+      out[i] = kind === 0 ? p + q : kind === 1 ? p - q : kind === 2 ? p * q : p / q;
+    }
+}
 
 /** The broadcast of [a, b] (a the output's shape), or undefined for one not handled here. */
 function patternOf(a: number[], b: number[]): Pattern | undefined {
@@ -59,7 +87,6 @@ export function smallBinaryKernel(
   kernelName: string,
   threadedOnly = true,
 ): (backendName: string) => tf.KernelFunc {
-  const op = OPS[kernelName]!;
   return (backendName) =>
     ({ inputs, backend, attrs }) => {
       const { a, b } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
@@ -87,18 +114,20 @@ export function smallBinaryKernel(
         false,
       );
       const [x, y] = values as [Float32Array, Float32Array];
-      const width = big.shape.at(-1) ?? 1;
-      // y's index for x's element i
-      const at =
-        pattern === 'same'
-          ? (i: number) => i
-          : pattern === 'scalar'
-            ? () => 0
-            : pattern === 'row'
-              ? (i: number) => i % width
-              : (i: number) => Math.floor(i / width);
-      if (swapped) for (let i = 0; i < n; i++) outValues[i] = op(y[at(i)]!, x[i]!);
-      else for (let i = 0; i < n; i++) outValues[i] = op(x[i]!, y[at(i)]!);
+      const width = n === 0 ? 1 : (big.shape.at(-1) ?? 1);
+      // y's element for x's row r, column c: r·rowStep + c·columnStep
+      const [rowStep, columnStep] = STEPS[pattern](width);
+      combine(
+        KINDS.indexOf(kernelName),
+        x,
+        y,
+        outValues,
+        n / width,
+        width,
+        rowStep,
+        columnStep,
+        swapped,
+      );
       return out;
     };
 }
