@@ -17,7 +17,6 @@ import { rememberOriginal } from './kernel-calls.js';
 import { batchMatMulTransposeFree } from './kernels/batch-mat-mul.js';
 import { batchMatMulRows } from './kernels/batch-mat-mul-cpu.js';
 import { binaryLoop } from './kernels/binary-cpu.js';
-import { smallBinaryKernel } from './kernels/binary-small.js';
 import { conv2dBackpropFilterGemm } from './kernels/conv2d-backprop-filter.js';
 import { conv2dBackpropInputComposed } from './kernels/conv2d-backprop-input.js';
 import {
@@ -54,6 +53,7 @@ import { maxPool3d, maxPool3dGrad } from './kernels/max-pool-3d.js';
 import { maxPoolGrad } from './kernels/max-pool-grad.js';
 import { depthwiseExplicitPadding } from './kernels/same-padding.js';
 import { sliceByRuns } from './kernels/slice.js';
+import { smallBinaryKernel, smallReluKernel } from './kernels/small-elementwise.js';
 import { sumLeadingOrTrailing } from './kernels/sum.js';
 import { tanhSimd } from './kernels/tanh.js';
 import { transposeLastTwo } from './kernels/transpose.js';
@@ -91,6 +91,7 @@ const PROVIDED: Record<string, Provided[]> = {
       make: smallBinaryKernel(kernelName),
       replaces: true,
     })),
+    { kernelName: 'Relu', make: smallReluKernel(), replaces: true },
     { kernelName: 'DepthwiseConv2dNative', make: depthwiseExplicitPadding, replaces: true },
     { kernelName: 'BatchMatMul', make: batchMatMulTransposeFree, replaces: true },
     {

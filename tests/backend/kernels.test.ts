@@ -456,6 +456,7 @@ describeBackends('training kernels', (backend) => {
         'wasm/MedkitReluGrad',
         'wasm/Multiply',
         'wasm/RealDiv',
+        'wasm/Relu',
         'wasm/Slice',
         'wasm/Sub',
         'wasm/Sum',

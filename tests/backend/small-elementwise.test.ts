@@ -1,15 +1,15 @@
 /**
- * Small Add, Sub, Multiply and RealDiv on the calling thread (the multi-threaded wasm backend's
- * replacements): bit for bit the stock wasm kernels, NaN, ±0, ±∞ and subnormals included, for
- * every broadcast they take (same shape, a single element on either side, a vector along the
- * last axis, a column), either operand the larger; other broadcasts and large outputs go to the
- * stock kernels; one output, nothing else left on the backend.
+ * Small Add, Sub, Multiply, RealDiv and Relu on the calling thread (the multi-threaded wasm
+ * backend's replacements): bit for bit the stock wasm kernels, NaN, ±0, ±∞ and subnormals
+ * included, for every broadcast they take (same shape, a single element on either side, a vector
+ * along the last axis, a column), either operand the larger; other broadcasts and large outputs
+ * go to the stock kernels; one output, nothing else left on the backend.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { callKernel, type KernelBackend } from '../../src/backend/kernel-calls.js';
-import { smallBinaryKernel } from '../../src/backend/kernels/binary-small.js';
+import { smallBinaryKernel, smallReluKernel } from '../../src/backend/kernels/small-elementwise.js';
 import { registerTrainingKernels } from '../../src/index.js';
 
 beforeAll(async () => {
@@ -89,6 +89,27 @@ describe('small binary kernels on one thread', () => {
       }
     },
   );
+
+  it('Relu: the stock kernel’s bits (+0 for a set sign bit, NaN with it too)', () => {
+    const kernel = smallReluKernel(false)('wasm');
+    const raw = new Float32Array([...SPECIAL, -0.5, 0.25, -1e-45]);
+    new Uint32Array(raw.buffer)[0] = 0xffc00000; // a NaN with its sign bit set
+    for (const x of [tf.tensor1d(raw), values([64, 128], 3), values([3, 5], 4)]) {
+      const stock = tf
+        .engine()
+        .makeTensorFromTensorInfo(callKernel('Relu', 'wasm', backend(), { x }));
+      const mine = tf
+        .engine()
+        .makeTensorFromTensorInfo(
+          kernel({ inputs: { x }, backend: tf.backend(), attrs: {} }) as tf.TensorInfo,
+        );
+      const [s1, m1] = [stock.dataSync() as Float32Array, mine.dataSync() as Float32Array];
+      expect(Array.from(new Uint32Array(m1.buffer, m1.byteOffset, m1.length))).toEqual(
+        Array.from(new Uint32Array(s1.buffer, s1.byteOffset, s1.length)),
+      );
+      tf.dispose([x, stock, mine]);
+    }
+  });
 
   it('leaves int32 operands to the stock kernel', () => {
     const kernel = smallBinaryKernel('Add', false)('wasm');

@@ -1,13 +1,15 @@
 /**
- * `Add`, `Sub`, `Multiply` and `RealDiv` of small float32 tensors on the multi-threaded wasm
- * backend as plain loops on the calling thread. The stock kernels hand every operation, however
- * small, to XNNPACK's thread pool, and waking its worker costs ~1 ms about one call in twenty
- * here (a 64 × 128 `Add` measured: median 34 µs, 30 of 400 calls over 0.5 ms, up to 2 ms; none
- * on one thread): a training step's losses and biases are dozens of such calls. Each element is
- * computed in double precision and stored as float32, which is the float32 operation's correctly
- * rounded result, so the values are the stock kernels'. Operands of the same shape, one of a
- * single element, a vector along the last axis, or a column ([m, 1] against [m, n]) are
- * handled; larger outputs (more than 16,384 elements), other broadcasts and dtypes, and the
+ * Small elementwise kernels on the multi-threaded wasm backend as plain loops on the calling
+ * thread: `Add`, `Sub`, `Multiply`, `RealDiv` and `Relu` of float32 tensors of up to 16,384
+ * elements. The stock kernels hand every operation, however small, to XNNPACK's thread pool, and
+ * waking its worker costs ~1 ms about one call in twenty here (a 64 × 128 `Add` measured: median
+ * 34 µs, 30 of 400 calls over 0.5 ms, up to 2 ms; none on one thread): a training step's losses,
+ * biases and small activations are dozens of such calls. The values are the stock kernels', bit
+ * for bit: each arithmetic result is computed in double precision and stored as float32 (the
+ * float32 operation's correctly rounded result), and `Relu` keeps a value whose sign bit is clear
+ * and gives +0 for any other, NaN with the sign bit set included, as the stock kernel does.
+ * Operands of the same shape, one of a single element, a vector along the last axis, or a column
+ * ([m, 1] against [m, n]) are handled; larger outputs, other broadcasts and dtypes, and the
  * single-threaded build go to the stock kernels.
  *
  * @module
@@ -128,6 +130,35 @@ export function smallBinaryKernel(
         columnStep,
         swapped,
       );
+      return out;
+    };
+}
+
+/**
+ * Builds `Relu` for `backendName` (wasm), as {@link smallBinaryKernel}: x where its sign bit is
+ * clear, else +0 (by the bits). @internal
+ */
+export function smallReluKernel(threadedOnly = true): (backendName: string) => tf.KernelFunc {
+  return (backendName) =>
+    ({ inputs, backend, attrs }) => {
+      const { x } = inputs as { x: tf.TensorInfo };
+      const n = tf.util.sizeFromShape(x.shape);
+      if (x.dtype !== 'float32' || n > SMALL || (threadedOnly && wasmThreads(backend) < 2))
+        return callKernel(
+          'Relu',
+          backendName,
+          backend as unknown as KernelBackend,
+          inputs as never,
+          attrs as never,
+        );
+      const { out, outValues, values } = accessFor(backendName, backend).output(
+        x.shape,
+        [x],
+        false,
+      );
+      const from = new Int32Array(values[0]!.buffer, values[0]!.byteOffset, n);
+      const to = new Int32Array(outValues.buffer, outValues.byteOffset, n);
+      for (let i = 0; i < n; i++) to[i] = from[i]! < 0 ? 0 : from[i]!;
       return out;
     };
 }
