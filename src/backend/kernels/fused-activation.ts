@@ -28,8 +28,8 @@ export function knownActivation(activation: unknown): boolean {
 }
 
 /**
- * `activation` applied to `x` by the backend's own kernel (x itself for `linear`; x released
- * otherwise). @internal
+ * `activation` applied to `x` by the backend's registered kernel (the library's where it replaced
+ * the backend's, with the same values; x itself for `linear`; x released otherwise). @internal
  */
 export function activate(
   backendName: string,
@@ -43,8 +43,8 @@ export function activate(
   const kernel = ACTIVATION_KERNELS[activation]!;
   const out =
     activation === 'prelu'
-      ? callKernel(kernel, backendName, backend, { x, alpha: preluActivationWeights! })
-      : callKernel(
+      ? callRegistered(kernel, backendName, backend, { x, alpha: preluActivationWeights! })
+      : callRegistered(
           kernel,
           backendName,
           backend,
