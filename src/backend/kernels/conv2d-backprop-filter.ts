@@ -25,8 +25,8 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { callKernel, callRegistered, type KernelBackend, release } from '../kernel-calls.js';
 import { conv2dGeometry, tapRange } from './conv-geometry.js';
-import { accessFor, heapOffset, wasmMemoryOf } from './js-access.js';
-import { segmentProduct, wasmThreads } from './segment-product.js';
+import { accessFor, heapOffset, wasmMemoryOf, wasmThreads } from './js-access.js';
+import { segmentProduct } from './segment-product.js';
 import { type SimdLoops, simdFor } from './simd/modules.js';
 
 /** The largest P (values) one product takes; larger batches are summed in chunks. */

@@ -16,9 +16,9 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { callKernel, type KernelBackend, release } from '../kernel-calls.js';
 import { type ConvAttrs, conv2dGeometry } from './conv-geometry.js';
-import { accessFor, heapOffset } from './js-access.js';
+import { accessFor, heapOffset, wasmThreads } from './js-access.js';
 import { explicitSamePadding } from './same-padding.js';
-import { segmentProduct, wasmThreads } from './segment-product.js';
+import { segmentProduct } from './segment-product.js';
 import { simdFor } from './simd/modules.js';
 
 /** Builds the kernel function for `backendName` (wasm). @internal */

@@ -78,3 +78,12 @@ export function heapOffset(backend: unknown, info: { dataId: object }): number {
     info.dataId,
   ).memoryOffset;
 }
+
+/** The wasm backend's thread count (1 for its single-threaded build, and for any other backend). @internal */
+export function wasmThreads(backend: unknown): number {
+  return (
+    (
+      backend as { wasm?: { tfjs?: { getThreadsCount?(): number } } }
+    ).wasm?.tfjs?.getThreadsCount?.() ?? 1
+  );
+}

@@ -79,12 +79,3 @@ export function segmentProduct(
   }
   release(backend as KernelBackend, tables.out);
 }
-
-/** The wasm backend's thread count (1 for its single-threaded build). @internal */
-export function wasmThreads(backend: unknown): number {
-  return (
-    (
-      backend as { wasm?: { tfjs?: { getThreadsCount?(): number } } }
-    ).wasm?.tfjs?.getThreadsCount?.() ?? 1
-  );
-}

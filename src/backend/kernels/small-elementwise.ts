@@ -16,8 +16,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { callKernel, type KernelBackend } from '../kernel-calls.js';
-import { accessFor } from './js-access.js';
-import { wasmThreads } from './segment-product.js';
+import { accessFor, wasmThreads } from './js-access.js';
 
 /** The largest output (elements) computed here. */
 const SMALL = 1 << 14;
@@ -158,7 +157,7 @@ export function smallReluKernel(threadedOnly = true): (backendName: string) => t
       );
       const from = new Int32Array(values[0]!.buffer, values[0]!.byteOffset, n);
       const to = new Int32Array(outValues.buffer, outValues.byteOffset, n);
-      for (let i = 0; i < n; i++) to[i] = from[i]! < 0 ? 0 : from[i]!;
+      for (let i = 0; i < n; i++) to[i] = Math.max(from[i]!, 0); // by the bits: +0 for a set sign bit
       return out;
     };
 }
