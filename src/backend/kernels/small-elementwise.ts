@@ -17,6 +17,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { callKernel, type KernelBackend } from '../kernel-calls.js';
 import { accessFor, wasmThreads } from './js-access.js';
+import { unaryLoop } from './unary-cpu.js';
 
 /** The largest output (elements) computed here. */
 const SMALL = 1 << 14;
@@ -138,26 +139,14 @@ export function smallBinaryKernel(
  * clear, else +0 (by the bits). @internal
  */
 export function smallReluKernel(threadedOnly = true): (backendName: string) => tf.KernelFunc {
-  return (backendName) =>
-    ({ inputs, backend, attrs }) => {
-      const { x } = inputs as { x: tf.TensorInfo };
-      const n = tf.util.sizeFromShape(x.shape);
-      if (x.dtype !== 'float32' || n > SMALL || (threadedOnly && wasmThreads(backend) < 2))
-        return callKernel(
-          'Relu',
-          backendName,
-          backend as unknown as KernelBackend,
-          inputs as never,
-          attrs as never,
-        );
-      const { out, outValues, values } = accessFor(backendName, backend).output(
-        x.shape,
-        [x],
-        false,
-      );
-      const from = new Int32Array(values[0]!.buffer, values[0]!.byteOffset, n);
-      const to = new Int32Array(outValues.buffer, outValues.byteOffset, n);
-      for (let i = 0; i < n; i++) to[i] = Math.max(from[i]!, 0); // by the bits: +0 for a set sign bit
-      return out;
-    };
+  return unaryLoop(
+    'Relu',
+    (x, out) => {
+      const from = new Int32Array(x.buffer, x.byteOffset, x.length);
+      const to = new Int32Array(out.buffer, out.byteOffset, out.length);
+      for (let i = 0; i < from.length; i++) to[i] = Math.max(from[i]!, 0); // +0 for a set sign bit
+    },
+    (x, backend) =>
+      tf.util.sizeFromShape(x.shape) <= SMALL && (!threadedOnly || wasmThreads(backend) >= 2),
+  );
 }

@@ -15,11 +15,19 @@ import { accessFor } from './js-access.js';
 
 type Loop = (x: Float32Array, out: Float32Array, attrs: tf.NamedAttrMap) => void;
 
-function unaryLoop(kernelName: string, loop: Loop): (backendName: string) => tf.KernelFunc {
+/**
+ * `kernelName` as `loop` over a float32 input (and where `applies` says so), else the backend's
+ * own kernel. @internal
+ */
+export function unaryLoop(
+  kernelName: string,
+  loop: Loop,
+  applies: (x: tf.TensorInfo, backend: unknown) => boolean = () => true,
+): (backendName: string) => tf.KernelFunc {
   return (backendName) =>
     ({ inputs, backend, attrs }) => {
       const { x } = inputs as { x: tf.TensorInfo };
-      if (x.dtype !== 'float32')
+      if (x.dtype !== 'float32' || !applies(x, backend))
         return callKernel(
           kernelName,
           backendName,
