@@ -19,7 +19,12 @@ export type HelperLoop =
   | 'segmentGemm'
   | 'segmentGemm6'
   | 'reluGrad'
-  | 'maxPoolGrad2x2Rows';
+  | 'maxPoolGrad2x2Rows'
+  | 'relu'
+  | 'addRows4'
+  | 'subRows4'
+  | 'mulRows4'
+  | 'divRows4';
 
 /**
  * A loop over the columns of a block of rows cut in chunks (at most {@link MAX_CHUNKS}), which

@@ -38,6 +38,7 @@ import {
   denseForwardKernel,
 } from './kernels/dense-backward.js';
 import { depthwiseBackpropFilter, depthwiseBackpropInput } from './kernels/depthwise-backprop.js';
+import { wasmBinaryKernel, wasmReluKernel } from './kernels/elementwise.js';
 import { fusedMatMulComposed } from './kernels/fused-activation.js';
 import { gatherFromHeap } from './kernels/gather.js';
 import { identityShared } from './kernels/identity.js';
@@ -53,7 +54,6 @@ import { maxPool3d, maxPool3dGrad } from './kernels/max-pool-3d.js';
 import { maxPoolGrad } from './kernels/max-pool-grad.js';
 import { depthwiseExplicitPadding } from './kernels/same-padding.js';
 import { sliceByRuns } from './kernels/slice.js';
-import { smallBinaryKernel, smallReluKernel } from './kernels/small-elementwise.js';
 import { sumLeadingOrTrailing } from './kernels/sum.js';
 import { tanhSimd } from './kernels/tanh.js';
 import { transposeLastTwo } from './kernels/transpose.js';
@@ -88,10 +88,10 @@ const PROVIDED: Record<string, Provided[]> = {
     { kernelName: 'Conv2D', make: conv2dSegmented, replaces: true },
     ...['Add', 'Sub', 'Multiply', 'RealDiv'].map((kernelName) => ({
       kernelName,
-      make: smallBinaryKernel(kernelName),
+      make: wasmBinaryKernel(kernelName),
       replaces: true,
     })),
-    { kernelName: 'Relu', make: smallReluKernel(), replaces: true },
+    { kernelName: 'Relu', make: wasmReluKernel(), replaces: true },
     { kernelName: 'DepthwiseConv2dNative', make: depthwiseExplicitPadding, replaces: true },
     { kernelName: 'BatchMatMul', make: batchMatMulTransposeFree, replaces: true },
     {

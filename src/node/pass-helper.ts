@@ -63,6 +63,11 @@ const LOOPS: readonly HelperLoop[] = [
   'segmentGemm6',
   'reluGrad',
   'maxPoolGrad2x2Rows',
+  'relu',
+  'addRows4',
+  'subRows4',
+  'mulRows4',
+  'divRows4',
 ];
 const JSON_LOOPS = JSON.stringify(LOOPS);
 

@@ -263,7 +263,7 @@ describe('useWasmThreads', () => {
     }
   });
 
-  it('splits a convolution, its gradients, ReLU’s and max pooling’s gradients with the helper thread: bit for bit one thread', async () => {
+  it('splits a convolution, its gradients, ReLU, its gradient, elementwise arithmetic and max pooling’s gradient with the helper thread: bit for bit one thread', async () => {
     await tf.setBackend('wasm');
     const helper = passHelperFor(wasmMemoryOf(tf.backend()));
     expect(helper).toBeDefined();
@@ -275,6 +275,8 @@ describe('useWasmThreads', () => {
     ] as const) {
       const x = tf.randomNormal([16, size, size, ci], 0, 1, 'float32', ci);
       const dy = tf.randomNormal([16, size, size, co], 0, 1, 'float32', co);
+      const dy2 = tf.randomNormal([16, size, size, co], 0, 1, 'float32', co + 1);
+      const bias = tf.randomNormal([co], 0, 1, 'float32', 3);
       const w = tf.randomNormal([k, k, ci, co], 0, 1, 'float32', k);
       const pooled = tf.maxPool(x as tf.Tensor4D, 2, 2, 'valid');
       const dyPool = tf.randomNormal(pooled.shape, 0, 1, 'float32', 5);
@@ -283,6 +285,13 @@ describe('useWasmThreads', () => {
         const outs = [
           // ReLU's gradient (its first half on the helper for a large activation)
           tf.engine().runKernel('MedkitReluGrad', { dy, x: dy }, {}),
+          // ReLU and the four operations, with a bias or with an operand of the same shape (the
+          // first half of the rows on the helper)
+          tf.engine().runKernel('Relu', { x: dy }, {}),
+          tf.engine().runKernel('Add', { a: dy, b: bias }, {}),
+          tf.engine().runKernel('Multiply', { a: bias, b: dy }, {}),
+          tf.engine().runKernel('Sub', { a: dy, b: dy2 }, {}),
+          tf.engine().runKernel('RealDiv', { a: dy, b: dy2 }, {}),
           // 2×2 max pooling's gradient (the first half of its rows on the helper)
           tf
             .engine()
@@ -319,7 +328,7 @@ describe('useWasmThreads', () => {
       setPassHelper(helper);
       expect(two.every(Number.isFinite)).toBe(true);
       expect(two).toEqual(one);
-      tf.dispose([x, dy, w, pooled, dyPool]);
+      tf.dispose([x, dy, dy2, bias, w, pooled, dyPool]);
     }
   });
 

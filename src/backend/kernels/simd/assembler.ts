@@ -54,6 +54,7 @@ export const V128_BITSELECT = 0x52;
 export const I32X4_SHL = 0xab;
 export const I32X4_ADD = 0xae;
 export const I32X4_SUB = 0xb1;
+export const I32X4_MAX_S = 0xb8;
 export const I32X4_TRUNC_SAT_F32X4_S = 0xf8;
 export const F32X4_CONVERT_I32X4_S = 0xfa;
 export const F32X4_ABS = 0xe0;

@@ -25,6 +25,9 @@
  *   axes (every bias gradient).
  * - `leakyRelu`, `leakyReluGrad`, `reluGrad` (the second module): leaky ReLU and its gradient,
  *   ReLU's gradient.
+ * - `relu`, `addRows4`, `subRows4`, `mulRows4`, `divRows4` (the second module): ReLU, and the four
+ *   arithmetic operations with a second operand of the same shape or a vector along the last
+ *   axis (a bias), over large activations.
  * - `transpose4` (the second module): matrix transposes in 4 × 4 tiles (a dense layer's
  *   gradients transpose batch-sized operands).
  * - `rowDots` (the second module): a matrix times a vector, one pass over the matrix.
@@ -51,7 +54,7 @@
  * - `segmentGemm` and `segmentGemm6` (a second relaxed module): `segmentGemm` in relaxed SIMD, over
  *   blocks of 4 and of 6 rows.
  *
- * Each module stays under 4 KB (3.7, 2.6 and 2.6 KB now; the relaxed loops 3.6 and 1.6 KB): Chromium
+ * Each module stays under 4 KB (3.7, 3.2 and 3.2 KB now; the relaxed loops 3.6 and 2.7 KB): Chromium
  * refuses to compile larger modules synchronously on a page's main thread, and kernels are
  * synchronous.
  *
@@ -63,6 +66,7 @@
 
 import { adamBody } from '../../fused-adam.loops.js';
 import { gemmBody, rowDotsBody } from '../batch-mat-mul.loops.js';
+import { BINARY_OPS, binaryRowsBody, reluBody } from '../elementwise.loops.js';
 import { runsBody } from '../heap-runs.loops.js';
 import { wasmMemoryOf } from '../js-access.js';
 import { leakyReluBody, reluGradBody } from '../leaky-relu.loops.js';
@@ -173,6 +177,16 @@ export interface SimdLoops {
   leakyReluGrad: ElementLoop;
   /** dx = dy · step(x) (1 above 0, NaN for NaN, else 0) over `bytes` bytes (a multiple of 16); α unused. */
   reluGrad: ElementLoop;
+  /** out = x where x's sign bit is clear, else +0, over `bytes` bytes (a multiple of 16); `dy`, α unused. */
+  relu: ElementLoop;
+  /** out = x + y over rows (see {@link BinaryRowsLoop}). */
+  addRows4: BinaryRowsLoop;
+  /** out = x − y over rows. */
+  subRows4: BinaryRowsLoop;
+  /** out = x · y over rows. */
+  mulRows4: BinaryRowsLoop;
+  /** out = x / y over rows. */
+  divRows4: BinaryRowsLoop;
   /** out = tanh(x) over `bytes` bytes (a multiple of 16), bit for bit the C library's tanhf; `dy`, α unused. */
   tanh: ElementLoop;
   /**
@@ -209,6 +223,19 @@ export interface SimdLoops {
    */
   readonly relaxed: boolean;
 }
+
+/**
+ * out = x op y over `rows` rows of `widthBytes` bytes (a multiple of 16), x's and out's rows one
+ * after another, y's `yRowBytes` apart (0: the same row of y for every row).
+ */
+type BinaryRowsLoop = (
+  x: number,
+  y: number,
+  out: number,
+  rows: number,
+  widthBytes: number,
+  yRowBytes: number,
+) => void;
 
 /** An elementwise loop: inputs `x` and `dy`, the output, its length in bytes, and α. */
 type ElementLoop = (x: number, dy: number, out: number, bytes: number, alpha: number) => void;
@@ -261,6 +288,11 @@ const MODULES: readonly (readonly LoopEntry[])[] = [
     { name: 'leakyRelu', signature: 'elementwise', body: () => leakyReluBody(false) },
     { name: 'leakyReluGrad', signature: 'elementwise', body: () => leakyReluBody(true) },
     { name: 'reluGrad', signature: 'elementwise', body: reluGradBody },
+    { name: 'relu', signature: 'elementwise', body: reluBody },
+    { name: 'addRows4', signature: 'six', body: () => binaryRowsBody(BINARY_OPS.Add) },
+    { name: 'subRows4', signature: 'six', body: () => binaryRowsBody(BINARY_OPS.Sub) },
+    { name: 'mulRows4', signature: 'six', body: () => binaryRowsBody(BINARY_OPS.Multiply) },
+    { name: 'divRows4', signature: 'six', body: () => binaryRowsBody(BINARY_OPS.RealDiv) },
     { name: 'transpose4', signature: 'six', body: transposeBody },
     { name: 'rowDots', signature: 'six', body: () => rowDotsBody(false) },
     { name: 'gemm', signature: 'seven', body: gemmBody },

@@ -1,15 +1,17 @@
 /**
- * Small Add, Sub, Multiply, RealDiv and Relu on the calling thread (the multi-threaded wasm
- * backend's replacements): bit for bit the stock wasm kernels, NaN, ±0, ±∞ and subnormals
- * included, for every broadcast they take (same shape, a single element on either side, a vector
- * along the last axis, a column), either operand the larger; other broadcasts and large outputs
- * go to the stock kernels; one output, nothing else left on the backend.
+ * Add, Sub, Multiply, RealDiv and Relu of float32 tensors on the wasm backend (the library's
+ * replacements): bit for bit the stock wasm kernels, NaN, ±0, ±∞ and subnormals included. Small
+ * ones on the calling thread for every broadcast they take (same shape, a single element on
+ * either side, a vector along the last axis, a column), either operand the larger; large ones by
+ * the SIMD loops (the same shape, or a vector of a multiple of 4 along the last axis); other
+ * broadcasts go to the stock kernels; one output, nothing else left on the backend. The helper
+ * thread's share of large ones: tests/node/wasm-threads.test.ts.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { callKernel, type KernelBackend } from '../../src/backend/kernel-calls.js';
-import { smallBinaryKernel, smallReluKernel } from '../../src/backend/kernels/small-elementwise.js';
+import { wasmBinaryKernel, wasmReluKernel } from '../../src/backend/kernels/elementwise.js';
 import { registerTrainingKernels } from '../../src/index.js';
 
 beforeAll(async () => {
@@ -36,12 +38,12 @@ function bits(v: Float32Array): number[] {
   return Array.from(v, (x, i) => (Number.isNaN(x) ? -1 : u[i]!));
 }
 
-describe('small binary kernels on one thread', () => {
+describe('elementwise kernels on one thread', () => {
   const backend = () => tf.backend() as unknown as KernelBackend;
   it.each(['Add', 'Sub', 'Multiply', 'RealDiv'])(
     '%s: the stock kernel’s bits for each broadcast',
     (op) => {
-      const kernel = smallBinaryKernel(op, false)('wasm');
+      const kernel = wasmBinaryKernel(op, false)('wasm');
       for (const [as, bs] of [
         [
           [64, 2],
@@ -65,7 +67,17 @@ describe('small binary kernels on one thread', () => {
           [2, 64],
           [1, 64],
         ], // not handled here: the stock kernel
-        [[200, 100], [100]], // too large: the stock kernel
+        [[200, 100], [100]], // large: the SIMD loop, by rows
+        [[100], [200, 100]], // the same, the vector first (the stock kernel for Sub and RealDiv)
+        [
+          [257, 67],
+          [257, 67],
+        ], // large, the same shape: the SIMD loop and the last 3 elements here
+        [[130, 130], [130]], // large, a width not a multiple of 4: the stock kernel
+        [
+          [300, 100],
+          [300, 1],
+        ], // large, a column: the stock kernel
       ] as [number[], number[]][]) {
         const a = values(as, 1);
         const b = values(bs, 2);
@@ -91,10 +103,22 @@ describe('small binary kernels on one thread', () => {
   );
 
   it('Relu: the stock kernel’s bits (+0 for a set sign bit, NaN with it too)', () => {
-    const kernel = smallReluKernel(false)('wasm');
+    const kernel = wasmReluKernel(false)('wasm');
     const raw = new Float32Array([...SPECIAL, -0.5, 0.25, -1e-45]);
     new Uint32Array(raw.buffer)[0] = 0xffc00000; // a NaN with its sign bit set
-    for (const x of [tf.tensor1d(raw), values([64, 128], 3), values([3, 5], 4)]) {
+    // small ones (this thread's loop), large ones (the SIMD loop and the last 1–3 elements here)
+    const large = new Float32Array(16_387);
+    large.set(raw);
+    const draws = values([16_000], 5);
+    large.set(draws.dataSync() as Float32Array, raw.length);
+    draws.dispose();
+    for (const x of [
+      tf.tensor1d(raw),
+      values([64, 128], 3),
+      values([3, 5], 4),
+      tf.tensor1d(large),
+      values([8, 28, 28, 32], 6),
+    ]) {
       const stock = tf
         .engine()
         .makeTensorFromTensorInfo(callKernel('Relu', 'wasm', backend(), { x }));
@@ -112,7 +136,7 @@ describe('small binary kernels on one thread', () => {
   });
 
   it('leaves int32 operands to the stock kernel', () => {
-    const kernel = smallBinaryKernel('Add', false)('wasm');
+    const kernel = wasmBinaryKernel('Add', false)('wasm');
     const a = tf.tensor1d([1, 2, 3], 'int32');
     const out = tf
       .engine()
