@@ -335,6 +335,48 @@ function narrowOnHeap(
 }
 
 /**
+ * Whether every value of the float32 tensor `t` is finite: on the wasm backend one SIMD pass
+ * over its memory (`finite32`, the first half on the helper thread where one runs and the tensor
+ * has a million values or more), elsewhere a loop over its values. A design given as a tensor is
+ * checked before a fit; the JavaScript loop took ~40 ms for 20 million values.
+ *
+ * @internal
+ */
+export function allFinite(t: tf.Tensor): boolean {
+  const backend = tf.backend();
+  const loops =
+    tf.getBackend() === 'wasm' && t.dtype === 'float32' && heldBy(backend, t)
+      ? simdFor(backend)
+      : undefined;
+  if (!loops) return finiteSum(tensorValues(t), 0, t.size) === 0;
+  const n = t.size;
+  const n8 = n - (n % 8);
+  const helper = n8 >= SPLIT_FROM ? passHelperFor(wasmMemoryOf(backend)) : undefined;
+  // this thread's four sums, then the helper's
+  const flags = tf.zeros([8], 'float32');
+  try {
+    const x0 = heapOffset(backend, t);
+    const f0 = heapOffset(backend, flags);
+    const half = helper ? 32 * Math.floor(n8 / 16) : 0;
+    if (helper) helper.start('finite32', [x0, 0, f0 + 16, half, 0]);
+    loops.finite32(x0 + half, 0, f0, 4 * n8 - half, 0);
+    if (helper) helper.wait();
+    const sums = (backend as unknown as WasmBackendLike).typedArrayFromHeap(flags) as Float32Array;
+    const values = tensorValues(t);
+    return sums.every((f) => f === 0) && finiteSum(values, n8, n) === 0;
+  } finally {
+    flags.dispose();
+  }
+}
+
+/** Σ values[i]·0 for i in [from, to): 0 while every value is finite, NaN once one is not. */
+function finiteSum(values: ArrayLike<number>, from: number, to: number): number {
+  let zero = 0;
+  for (let i = from; i < to; i++) zero += values[i]! * 0;
+  return zero;
+}
+
+/**
  * A float32 tensor's values without a copy where the backend allows it (a view of the wasm
  * backend's heap, valid until the next allocation there; the cpu backend's own array), else read
  * with `dataSync`. For one pass over the values, right away.

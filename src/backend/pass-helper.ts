@@ -24,7 +24,8 @@ export type HelperLoop =
   | 'addRows4'
   | 'subRows4'
   | 'mulRows4'
-  | 'divRows4';
+  | 'divRows4'
+  | 'finite32';
 
 /**
  * A loop over the columns of a block of rows cut in chunks (at most {@link MAX_CHUNKS}), which

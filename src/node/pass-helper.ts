@@ -68,6 +68,7 @@ const LOOPS: readonly HelperLoop[] = [
   'subRows4',
   'mulRows4',
   'divRows4',
+  'finite32',
 ];
 const JSON_LOOPS = JSON.stringify(LOOPS);
 

@@ -3,10 +3,11 @@
  * float64 definition, over odd widths (columns past the SIMD loops' multiples of 8 and 4),
  * several blocks of rows and several chunks of columns. float32Tensor2d: doubles rounded as
  * Math.fround rounds them, across stages and a tail, and every kind of non-finite value seen.
+ * allFinite: every kind of non-finite value seen in a float32 tensor, in the SIMD part and the tail.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, expect, it } from 'vitest';
-import { float32Tensor2d, matrixPass } from '../../src/backend/matrix-pass.js';
+import { allFinite, float32Tensor2d, matrixPass } from '../../src/backend/matrix-pass.js';
 import { Random } from '../../src/core/random.js';
 import { registerTrainingKernels } from '../../src/index.js';
 import { describeBackends } from '../helpers/backends.js';
@@ -174,5 +175,33 @@ describeBackends('matrixPass', (backend) => {
     const { tensor, finite } = float32Tensor2d(values, 37, 1003);
     expect(finite).toBe(false);
     tensor.dispose();
+  });
+
+  it(`${backend}: allFinite sees every kind of non-finite value, in the SIMD part and in the tail`, () => {
+    // 37 × 1,003 values: the SIMD loop over the first multiple of 8, the last 3 here
+    const n = 37 * 1003;
+    const values = Float32Array.from({ length: n }, (_, i) => (i % 7) - 3 + 1e-30 * i);
+    const clean = tf.tensor2d(values, [37, 1003]);
+    const before = tf.memory().numTensors;
+    expect(allFinite(clean)).toBe(true);
+    expect(tf.memory().numTensors).toBe(before);
+    clean.dispose();
+    for (const [at, bad] of [
+      [0, Number.NaN],
+      [12_345, Number.POSITIVE_INFINITY],
+      [n - 4, Number.NEGATIVE_INFINITY], // the SIMD loop's last value
+      [n - 3, Number.NaN], // the tail
+      [n - 1, Number.NEGATIVE_INFINITY],
+    ]) {
+      const v = values.slice();
+      v[at] = bad;
+      const t = tf.tensor2d(v, [37, 1003]);
+      expect(allFinite(t), `${bad} at ${at}`).toBe(false);
+      t.dispose();
+    }
+    // a small one, shorter than a SIMD step
+    const small = tf.tensor1d([1, Number.NaN, 3]);
+    expect(allFinite(small)).toBe(false);
+    small.dispose();
   });
 });

@@ -12,7 +12,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { wasmMemoryOf } from '../../src/backend/kernels/js-access.js';
-import { float32Tensor2d, matrixPass } from '../../src/backend/matrix-pass.js';
+import { allFinite, float32Tensor2d, matrixPass } from '../../src/backend/matrix-pass.js';
 import { passHelperFor, setPassHelper } from '../../src/backend/pass-helper.js';
 import { LogisticRegression } from '../../src/genomics/index.js';
 import { ArgumentError, BackendError, registerTrainingKernels } from '../../src/index.js';
@@ -206,6 +206,25 @@ describe('useWasmThreads', () => {
       expect(out.finite).toBe(false);
       out.tensor.dispose();
     }
+  });
+
+  it('checks a large float32 tensor’s finiteness with the helper thread: a non-finite value in either half is seen', async () => {
+    await tf.setBackend('wasm');
+    expect(passHelperFor(wasmMemoryOf(tf.backend()))).toBeDefined();
+    const n = 1200 * 1001; // over the split threshold; the last 3 values past the SIMD loops
+    const values = Float32Array.from({ length: n }, (_, i) => ((i * 7919) % 13) - 6);
+    const check = (at?: number, bad?: number) => {
+      const v = values.slice();
+      if (at !== undefined) v[at] = bad!;
+      const t = tf.tensor2d(v, [1200, 1001]);
+      const finite = allFinite(t);
+      t.dispose();
+      return finite;
+    };
+    expect(await expectNoLeak(() => check())).toBe(true);
+    expect(check(5, Number.NaN)).toBe(false); // the helper's half
+    expect(check(n - 10, Number.POSITIVE_INFINITY)).toBe(false); // this thread's half
+    expect(check(n - 1, Number.NEGATIVE_INFINITY)).toBe(false); // the tail
   });
 
   it('interleaves shared passes and whole-loop jobs on the helper: every result that of one thread', async () => {

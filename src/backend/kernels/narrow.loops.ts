@@ -1,6 +1,7 @@
 /**
  * float64 values rounded to float32 in WebAssembly SIMD (`narrow`): four values a step, each
- * rounded to nearest as `Math.fround` rounds, and their finiteness checked in the same step.
+ * rounded to nearest as `Math.fround` rounds, and their finiteness checked in the same step; and
+ * the finiteness check alone over float32 values (`finite32`).
  *
  * @module
  */
@@ -70,6 +71,44 @@ export function narrowBody(): number[] {
       ...set(check),
       ...counted(i, get(bytes), 16, step),
       ...get(check),
+      ...store128,
+    ],
+  );
+}
+
+/**
+ * finite32: flag[lane] += Σ x[i]·0 over each lane's float32 values at `x` (0 while every value is
+ * finite, NaN once one is not), over `bytes` bytes (a multiple of 32), in two chains of sums (the
+ * second added into the first at the end). Params 0 x, 1 unused, 2 flag (four floats), 3 bytes,
+ * 4 unused (f32); locals 5 i; v128 6–7 the two chains' sums.
+ */
+export function finite32Body(): number[] {
+  const [x, , flag, bytes, , i, a, b] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const add = (acc: number, offset: number) => [
+    ...get(acc),
+    ...sum(x, i),
+    ...load128At(offset),
+    ...ZERO_F32X4,
+    ...simd(F32X4_MUL),
+    ...simd(F32X4_ADD),
+    ...set(acc),
+  ];
+  return funcBody(
+    [
+      [1, I32],
+      [2, V128],
+    ],
+    [
+      ...get(flag),
+      ...load128,
+      ...set(a),
+      ...ZERO_F32X4,
+      ...set(b),
+      ...counted(i, get(bytes), 32, [...add(a, 0), ...add(b, 16)]),
+      ...get(flag),
+      ...get(a),
+      ...get(b),
+      ...simd(F32X4_ADD),
       ...store128,
     ],
   );
