@@ -192,7 +192,7 @@ describeBackends('matrixPass', (backend) => {
       [n - 4, Number.NEGATIVE_INFINITY], // the SIMD loop's last value
       [n - 3, Number.NaN], // the tail
       [n - 1, Number.NEGATIVE_INFINITY],
-    ]) {
+    ] as [number, number][]) {
       const v = values.slice();
       v[at] = bad;
       const t = tf.tensor2d(v, [37, 1003]);
