@@ -50,6 +50,7 @@ import {
   reluGradKernel,
 } from './kernels/leaky-relu.js';
 import { logSigmoidGradKernel, logSigmoidKernel } from './kernels/log-sigmoid.js';
+import { maxPool2x2 } from './kernels/max-pool.js';
 import { maxPool3d, maxPool3dGrad } from './kernels/max-pool-3d.js';
 import { maxPoolGrad } from './kernels/max-pool-grad.js';
 import { depthwiseExplicitPadding } from './kernels/same-padding.js';
@@ -104,6 +105,7 @@ const PROVIDED: Record<string, Provided[]> = {
     { kernelName: 'Conv3DBackpropInputV2', make: conv3dBackpropInputUnfolded, replaces: true },
     { kernelName: 'Conv3DBackpropFilterV2', make: conv3dBackpropFilterUnfolded, replaces: true },
     { kernelName: 'MaxPoolGrad', make: maxPoolGrad, replaces: true },
+    { kernelName: 'MaxPool', make: maxPool2x2, replaces: true },
     { kernelName: 'MaxPool3D', make: maxPool3d, replaces: true },
     { kernelName: 'MaxPool3DGrad', make: maxPool3dGrad, replaces: true },
     { kernelName: 'Slice', make: sliceByRuns, replaces: true },
@@ -218,8 +220,10 @@ function hookSetBackend(): void {
  *   `DepthwiseConv2dNativeBackpropFilter`, `DepthwiseConv2dNativeBackpropInput` and
  *   `UnsortedSegmentSum` (which the wasm backend lacks); replaces `Conv2DBackpropInput` and
  *   `BatchMatMul` with compositions of its fast kernels (XNNPACK convolution; untransposed
- *   products by the library's SIMD gemm), `MaxPoolGrad`, 2×2×2 `MaxPool3D`/`MaxPool3DGrad` and
- *   `Sum` over leading axes with WebAssembly SIMD loops on the backend's own memory, `Slice`
+ *   products by the library's SIMD gemm), `MaxPoolGrad`, 2×2/stride-2 `MaxPool`, 2×2×2
+ *   `MaxPool3D`/`MaxPool3DGrad`, `Sum` over leading axes and large elementwise arithmetic and
+ *   `Relu` with WebAssembly SIMD loops on the backend's own memory, `Conv2D` with the library's
+ *   segmented product, `Slice`
  *   with one that copies only the slice, `Identity` with one that shares its input's memory (no
  *   copy), and `Conv3D` with its two gradients by 2D convolutions of a depth-unfolded input (the
  *   stock `Conv3D` is a plain loop; the stock 3D gradients are wrong), `LeakyRelu` and `Tanh`

@@ -442,6 +442,7 @@ describeBackends('training kernels', (backend) => {
         'wasm/DepthwiseConv2dNativeBackpropFilter',
         'wasm/DepthwiseConv2dNativeBackpropInput',
         'wasm/GatherV2',
+        'wasm/MaxPool',
         'wasm/MaxPool3D',
         'wasm/MaxPool3DGrad',
         'wasm/LeakyRelu',
@@ -1150,6 +1151,45 @@ describeBackends('max-pool gradient', (backend) => {
     expect(typeof loops!.gemm).toBe('function');
     expect(typeof loops!.leakyReluGrad).toBe('function');
   });
+
+  it.each([
+    // the SIMD rows: windows tiling the input (one call, shared with a helper where one runs),
+    // odd sizes (a call per image), 'same' without padding
+    [[2, 8, 10, 8], 'valid' as const, true],
+    [[3, 7, 9, 12], 'valid' as const, true],
+    [[1, 6, 6, 4], 'same' as const, true],
+    // the stock kernel: padding, channels not a multiple of 4 (no NaN: the stock wasm kernel
+    // gives −∞ for a window holding one)
+    [[1, 7, 7, 8], 'same' as const, false],
+    [[2, 6, 6, 3], 'valid' as const, false],
+  ])(
+    `${backend}: MaxPool 2×2 stride 2 on %j %s equals stock cpu bit for bit (ties, ±0, −∞; NaN: %s)`,
+    async (shape, pad, withNaN) => {
+      const values = tf.tidy(() => {
+        const v = tf.floor(tf.mul(tf.randomUniform(shape, 0, 1, 'float32', 51), 3));
+        const special = tf.randomUniform(shape, 0, 1, 'float32', 52);
+        const signed = tf.where(tf.less(special, 0.4), tf.neg(v), v); // −0 and +0 both
+        return tf
+          .where(
+            tf.less(special, withNaN ? 0.08 : 0),
+            tf.fill(shape, Number.NaN),
+            tf.where(tf.less(special, 0.2), tf.fill(shape, Number.NEGATIVE_INFINITY), signed),
+          )
+          .dataSync() as Float32Array;
+      });
+      const pool = () => {
+        const x = tf.tensor4d(values, shape as [number, number, number, number]);
+        const y = tf.maxPool(x, 2, 2, pad);
+        const out = new Uint32Array((y.dataSync() as Float32Array).slice().buffer);
+        tf.dispose([x, y]);
+        return Array.from(out);
+      };
+      await tf.setBackend('cpu');
+      const cpu = pool();
+      await tf.setBackend(backend);
+      expect(await expectNoLeak(pool)).toEqual(cpu);
+    },
+  );
 
   it.each([
     [[2, 2], [2, 2], 'valid' as const, 3],

@@ -282,7 +282,7 @@ describe('useWasmThreads', () => {
     }
   });
 
-  it('splits a convolution, its gradients, ReLU, its gradient, elementwise arithmetic and max pooling’s gradient with the helper thread: bit for bit one thread', async () => {
+  it('splits a convolution, its gradients, ReLU, its gradient, elementwise arithmetic, max pooling and its gradient with the helper thread: bit for bit one thread', async () => {
     await tf.setBackend('wasm');
     const helper = passHelperFor(wasmMemoryOf(tf.backend()));
     expect(helper).toBeDefined();
@@ -291,6 +291,7 @@ describe('useWasmThreads', () => {
     for (const [size, ci, co, k] of [
       [14, 32, 64, 3], // dy: 200,704 elements, over the ReLU gradient's sharing threshold
       [9, 8, 16, 1],
+      [14, 1, 32, 3], // a first layer on grey images: one input channel
     ] as const) {
       const x = tf.randomNormal([16, size, size, ci], 0, 1, 'float32', ci);
       const dy = tf.randomNormal([16, size, size, co], 0, 1, 'float32', co);
@@ -311,6 +312,10 @@ describe('useWasmThreads', () => {
           tf.engine().runKernel('Multiply', { a: bias, b: dy }, {}),
           tf.engine().runKernel('Sub', { a: dy, b: dy2 }, {}),
           tf.engine().runKernel('RealDiv', { a: dy, b: dy2 }, {}),
+          // 2×2 max pooling and its gradient (the first half of the rows on the helper)
+          tf
+            .engine()
+            .runKernel('MaxPool', { x }, { filterSize: [2, 2], strides: [2, 2], pad: 'valid' }),
           // 2×2 max pooling's gradient (the first half of its rows on the helper)
           tf
             .engine()

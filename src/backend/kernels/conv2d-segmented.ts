@@ -6,10 +6,13 @@
  * lie together in the input; per tap where the filter is dilated along the width) against the filter
  * as it lies in memory, [taps · in channels × out channels]. No panel is written, and the filter
  * is not packed (XNNPACK packs it again for every new filter, i.e. every training step). The
- * input gradient (`Conv2DBackpropInput`, a convolution of dy at stride 1) runs on it too. An
- * input of fewer than 8 channels, filters not in multiples of 8, output positions not in
- * multiples of 4 and NCHW go to the backend's own kernel (XNNPACK), with 'same' padding at
- * stride > 1 given to it explicitly (its own 'same' is wrong there for non-square filters).
+ * input gradient (`Conv2DBackpropInput`, a convolution of dy at stride 1) runs on it too, and so
+ * do inputs of one to seven channels (a first layer on grey or RGB images: 1.3–1.7× XNNPACK's
+ * time on one thread, about level on two, measured, and on the multi-threaded build XNNPACK's
+ * worker then stays asleep instead of spinning on the core the helper thread needs). Filters not
+ * in multiples of 8, output positions not in multiples of 4 and NCHW go to the backend's own
+ * kernel (XNNPACK), with 'same' padding at stride > 1 given to it explicitly (its own 'same' is
+ * wrong there for non-square filters).
  *
  * @module
  */
@@ -52,7 +55,7 @@ export function conv2dSegmented(backendName: string): tf.KernelFunc {
     const { strideHeight: sh, strideWidth: sw } = info;
     const { top, left } = info.padInfo;
     const M = B * oh * ow;
-    if (ci < 8 || co % 8 || M % 4 || M === 0) return own();
+    if (ci === 0 || co % 8 || M % 4 || M === 0) return own();
     // the padded input: row r at r + top, column c at c + left; a tap's rows oy·sh + ky·dh
     const Hp = Math.max(H + top, (oh - 1) * sh + (fh - 1) * dh + 1);
     const Wp = Math.max(W + left, (ow - 1) * sw + (fw - 1) * dw + 1);

@@ -9,29 +9,17 @@
  *
  * @module
  */
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import { passHelperFor } from '../pass-helper.js';
 import { accessFor, heapOffset, wasmMemoryOf } from './js-access.js';
+import { pool2dInfo } from './max-pool.js';
 import { simdFor } from './simd/modules.js';
 
 /** Builds the kernel function for `backendName`. @internal */
 export function maxPoolGrad(backendName: string): tf.KernelFunc {
   return ({ inputs, backend, attrs }) => {
     const { dy, input } = inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };
-    const a = attrs as unknown as {
-      filterSize: [number, number] | number;
-      strides: [number, number] | number;
-      pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
-      dimRoundingMode?: 'floor' | 'round' | 'ceil';
-    };
-    const info = tf.backend_util.computePool2DInfo(
-      input.shape as [number, number, number, number],
-      a.filterSize,
-      a.strides,
-      1,
-      a.pad,
-      a.dimRoundingMode,
-    );
+    const info = pool2dInfo(input.shape, attrs);
     const {
       batchSize: B,
       inHeight: H,

@@ -41,6 +41,8 @@
  *   call for a whole gradient or a helper thread's share of it.
  * - `segmentGemm` (the third module): a product whose A rows are read as runs at table offsets, a
  *   convolution's filter gradient straight from its padded, transposed input (no im2row panel).
+ * - `maxPool2x2Rows` (the third module): 2×2, stride-2 max pooling over consecutive output rows
+ *   (`MaxPool`), one call for a whole pooling or a helper thread's share of it.
  *
  * - `gemm` again, in relaxed SIMD (`f32x4.relaxed_madd`), where the runtime validates it: it
  *   replaces the plain one (see {@link allowRelaxedSimd}). Its module also holds `gemm6`, the
@@ -55,7 +57,7 @@
  * - `segmentGemm` and `segmentGemm6` (a second relaxed module): `segmentGemm` in relaxed SIMD, over
  *   blocks of 4 and of 6 rows.
  *
- * Each module stays under 4 KB (3.7, 3.2 and 3.3 KB now; the relaxed loops 3.6 and 2.7 KB): Chromium
+ * Each module stays under 4 KB (3.7, 3.2 and 3.7 KB now; the relaxed loops 3.6 and 2.7 KB): Chromium
  * refuses to compile larger modules synchronously on a page's main thread, and kernels are
  * synchronous.
  *
@@ -122,6 +124,11 @@ export interface SimdLoops {
    * the last, whose dy rows follow one another.
    */
   maxPoolGrad2x2Rows: PoolRowLoop;
+  /**
+   * 2×2, stride-2 max pooling (2D rule) over `rows` output rows (the 7th parameter), each two
+   * input rows after the last, the output rows one after another; `dxMinusX` unused.
+   */
+  maxPool2x2Rows: PoolRowLoop;
   /** The 2×2×2 max-pooling gradient (3D rule). */
   maxPoolGrad2x2x2Row: PoolRowLoop;
   /** 2×2×2, stride-2 max pooling (3D rule); `dxMinusX` unused. */
@@ -309,6 +316,7 @@ const MODULES: readonly (readonly LoopEntry[])[] = [
     { name: 'finite32', signature: 'elementwise', body: finite32Body },
     { name: 'segmentGemm', signature: 'four', body: () => segmentGemmBody() },
     { name: 'maxPoolGrad2x2Rows', signature: 'seven', body: () => maxPoolBody(false, false, true) },
+    { name: 'maxPool2x2Rows', signature: 'seven', body: () => maxPoolBody(false, true, true) },
   ],
 ];
 
