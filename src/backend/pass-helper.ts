@@ -25,8 +25,7 @@ export type HelperLoop =
   | 'subRows4'
   | 'mulRows4'
   | 'divRows4'
-  | 'finite32'
-  | 'maxPool2x2Rows';
+  | 'finite32';
 
 /**
  * A loop over the columns of a block of rows cut in chunks (at most {@link MAX_CHUNKS}), which

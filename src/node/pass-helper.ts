@@ -69,7 +69,6 @@ const LOOPS: readonly HelperLoop[] = [
   'mulRows4',
   'divRows4',
   'finite32',
-  'maxPool2x2Rows',
 ];
 const JSON_LOOPS = JSON.stringify(LOOPS);
 

@@ -1,7 +1,7 @@
 /**
  * `MaxPool` on the wasm backend for 2×2 windows at stride 2 (the common pooling layer): one
- * WebAssembly SIMD loop over the output rows (`maxPool2x2Rows`, four channels a step), the first
- * half of the rows on the helper thread where `useWasmThreads` started one. Two reasons:
+ * WebAssembly SIMD loop over the output rows (`maxPool2x2Rows`, four channels a step). Two
+ * reasons:
  *
  * - The stock kernel (XNNPACK) gives −∞ for a window holding a NaN even beside finite values
  *   (tfjs-backend-cpu gives their maximum). Here, tfjs-backend-cpu's rule: the first maximum
@@ -9,10 +9,12 @@
  *   backend's, bit for bit, and match `MaxPoolGrad`'s choice of position.
  * - On the multi-threaded build XNNPACK's worker keeps spinning for about a millisecond after
  *   each operation, on the core the library's helper thread works on: the product right after a
- *   stock pooling took 1.1–1.3 ms against 0.7 after another product (measured). With the
- *   pooling here, a training step without other stock threaded kernels leaves XNNPACK's pool
- *   asleep.
+ *   stock pooling took 1.1–1.3 ms against 0.7 after another product (measured). With this
+ *   pooling and the segmented `Conv2D`, a training step leaves XNNPACK's pool asleep.
  *
+ * It runs on the calling thread alone: inference interleaves it with XNNPACK's fused
+ * convolutions, whose worker is still spinning when it starts (shared with the helper thread,
+ * the seed CNN's predictions ran 15% slower; a training step gains ~0.3 ms from sharing).
  * Windows reaching into padding, other window sizes and strides, dtypes other than float32 and
  * channels not a multiple of 4 go to the stock kernel.
  *
@@ -20,8 +22,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { callKernel } from '../kernel-calls.js';
-import { passHelperFor } from '../pass-helper.js';
-import { accessFor, heapOffset, wasmMemoryOf } from './js-access.js';
+import { accessFor, heapOffset } from './js-access.js';
 import { simdFor } from './simd/modules.js';
 
 /** The attributes of `MaxPool` and `MaxPoolGrad`. */
@@ -44,9 +45,6 @@ export function pool2dInfo(shape: number[], attrs: unknown): tf.backend_util.Con
     a.dimRoundingMode,
   );
 }
-
-/** Output rows from which the pooling is shared with the helper thread. */
-const SHARE_FROM = 16;
 
 /** Builds the kernel function for `backendName` (wasm). @internal */
 export function maxPool2x2(backendName: string): tf.KernelFunc {
@@ -74,16 +72,10 @@ export function maxPool2x2(backendName: string): tf.KernelFunc {
     const [x0, y0] = [heapOffset(backend, x), heapOffset(backend, out)];
     // the loop's arguments after x and y: (unused), windows a row, channel bytes, input row bytes
     const args = [0, OW, 4 * C, 4 * W * C] as const;
-    if (2 * OH === H) {
-      // every output row two input rows after the last, across images too: one call for all of
-      // them, the first half on the helper (the rows write apart: the same values either way)
-      const rows = B * OH;
-      const helper = rows >= SHARE_FROM ? passHelperFor(wasmMemoryOf(backend)) : undefined;
-      const half = helper ? rows >> 1 : 0;
-      if (helper) helper.start('maxPool2x2Rows', [x0, y0, ...args, half]);
-      loops.maxPool2x2Rows(x0 + 8 * half * W * C, y0 + 4 * half * OW * C, ...args, rows - half);
-      if (helper) helper.wait();
-    } else
+    if (2 * OH === H)
+      // every output row two input rows after the last, across images too: one call for all
+      loops.maxPool2x2Rows(x0, y0, ...args, B * OH);
+    else
       for (let b = 0; b < B; b++)
         loops.maxPool2x2Rows(x0 + 4 * b * H * W * C, y0 + 4 * b * OH * OW * C, ...args, OH);
     return out;

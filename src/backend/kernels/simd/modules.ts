@@ -42,7 +42,7 @@
  * - `segmentGemm` (the third module): a product whose A rows are read as runs at table offsets, a
  *   convolution's filter gradient straight from its padded, transposed input (no im2row panel).
  * - `maxPool2x2Rows` (the third module): 2×2, stride-2 max pooling over consecutive output rows
- *   (`MaxPool`), one call for a whole pooling or a helper thread's share of it.
+ *   (`MaxPool`), one call for a whole pooling.
  *
  * - `gemm` again, in relaxed SIMD (`f32x4.relaxed_madd`), where the runtime validates it: it
  *   replaces the plain one (see {@link allowRelaxedSimd}). Its module also holds `gemm6`, the
