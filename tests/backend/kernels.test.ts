@@ -1494,14 +1494,41 @@ describeBackends('gather', (backend) => {
   });
 });
 
+/** tfjs-core's 'same' padding of a convolution, [top, bottom, left, right]. */
+function samePads(
+  xShape: [number, number, number, number],
+  wShape: [number, number, number, number],
+  stride: number,
+): [number, number, number, number] {
+  const { top, bottom, left, right } = tf.backend_util.computeConv2DInfo(
+    xShape,
+    wShape,
+    stride,
+    1,
+    'same',
+  ).padInfo;
+  return [top, bottom, left, right];
+}
+
 describeBackends('fused conv2d', (backend) => {
-  it.each(['linear', 'relu', 'relu6', 'elu', 'sigmoid', 'leakyrelu', 'prelu'] as const)(
-    `${backend}: bias + %s equals conv, add and the activation`,
-    (activation) => {
+  // a 3 × 2 filter at stride 2, 'same' (the padding the stock wasm convolution gets wrong in some
+  // shapes), 5 or 16 filters
+  it.each(
+    (['linear', 'relu', 'relu6', 'elu', 'sigmoid', 'leakyrelu', 'prelu'] as const).flatMap(
+      (activation) =>
+        [
+          [activation, 5, [5]],
+          [activation, 16, [16]],
+        ] as const,
+    ),
+  )(
+    `${backend}: bias + %s (%i filters, bias %j) equals conv, add and the activation`,
+    (activation, co, biasShape) => {
       const x = tf.randomNormal([2, 7, 6, 3], 0, 1, 'float32', 41) as tf.Tensor4D;
-      const w = tf.randomNormal([3, 3, 3, 5], 0, 1, 'float32', 42) as tf.Tensor4D;
-      const bias = tf.randomNormal([5], 0, 1, 'float32', 43);
-      const alpha = tf.randomUniform([5], 0, 0.3, 'float32', 44);
+      const w = tf.randomNormal([3, 2, 3, co], 0, 1, 'float32', 42) as tf.Tensor4D;
+      const bias = tf.randomNormal([...biasShape], 0, 1, 'float32', 43);
+      const alpha = tf.randomUniform([co], 0, 0.3, 'float32', 44);
+      const before = tf.memory().numTensors;
       const fused = tf.fused.conv2d({
         x,
         filter: w,
@@ -1512,6 +1539,7 @@ describeBackends('fused conv2d', (backend) => {
         ...(activation === 'prelu' ? { preluActivationWeights: alpha } : {}),
         ...(activation === 'leakyrelu' ? { leakyreluAlpha: 0.1 } : {}),
       });
+      expect(tf.memory().numTensors).toBe(before + 1); // the output alone
       const z = tf.add(tf.conv2d(x, w, 2, 'same'), bias);
       const acts: Record<string, () => tf.Tensor> = {
         linear: () => z,
@@ -1522,6 +1550,29 @@ describeBackends('fused conv2d', (backend) => {
         leakyrelu: () => tf.leakyRelu(z, 0.1),
         prelu: () => tf.prelu(z, alpha),
       };
+      // the float64 reference of the convolution, then the bias and the activation
+      const ref = convGrads(
+        {
+          batch: 2,
+          height: 7,
+          width: 6,
+          inChannels: 3,
+          out: co,
+          kernel: [3, 2],
+          stride: [2, 2],
+          dilation: [1, 1],
+          pads: samePads([2, 7, 6, 3], [3, 2, 3, co], 2),
+        },
+        x.dataSync() as Float32Array,
+        w.dataSync() as Float32Array,
+        new Float32Array(fused.size),
+        false,
+      ).y;
+      expectClose(
+        z,
+        Array.from(ref, (v, i) => v + bias.dataSync()[i % co]!),
+        { rtol: 0, atol: 1e-4 },
+      );
       expectClose(fused, acts[activation]!(), { rtol: 1e-5, atol: 1e-5 });
       tf.dispose([x, w, bias, alpha, fused, z]);
     },
