@@ -25,7 +25,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { WasmBackendLike } from './kernels/js-access.js';
 import { heapOffset, wasmMemoryOf } from './kernels/js-access.js';
 import { type SimdLoops, simdFor } from './kernels/simd/modules.js';
-import { type ChunkedJob, MAX_CHUNKS, passHelperFor, runChunk } from './pass-helper.js';
+import { type ChunkedJob, inHalves, MAX_CHUNKS, passHelperFor, runChunk } from './pass-helper.js';
 
 /**
  * A block's bytes: 52 rows of 10,000 floats (2 MB), of which each of two threads reads about
@@ -357,10 +357,14 @@ export function allFinite(t: tf.Tensor): boolean {
   try {
     const x0 = heapOffset(backend, t);
     const f0 = heapOffset(backend, flags);
-    const half = helper ? 32 * Math.floor(n8 / 16) : 0;
-    if (helper) helper.start('finite32', [x0, 0, f0 + 16, half, 0]);
-    loops.finite32(x0 + half, 0, f0, 4 * n8 - half, 0);
-    if (helper) helper.wait();
+    // in groups of 32 bytes (the loop's step)
+    inHalves(helper, 'finite32', loops.finite32, n8 / 8, (from, count, onHelper) => [
+      x0 + 32 * from,
+      0,
+      onHelper ? f0 + 16 : f0,
+      32 * count,
+      0,
+    ]);
     const sums = (backend as unknown as WasmBackendLike).typedArrayFromHeap(flags) as Float32Array;
     const values = tensorValues(t);
     return sums.every((f) => f === 0) && finiteSum(values, n8, n) === 0;
@@ -369,8 +373,11 @@ export function allFinite(t: tf.Tensor): boolean {
   }
 }
 
-/** Σ values[i]·0 for i in [from, to): 0 while every value is finite, NaN once one is not. */
-function finiteSum(values: ArrayLike<number>, from: number, to: number): number {
+/**
+ * Σ values[i]·0 for i in [from, to): 0 while every value is finite, NaN once one is not (one
+ * branch-free pass). @internal
+ */
+export function finiteSum(values: ArrayLike<number>, from: number, to: number): number {
   let zero = 0;
   for (let i = from; i < to; i++) zero += values[i]! * 0;
   return zero;

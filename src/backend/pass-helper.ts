@@ -114,6 +114,26 @@ export interface PassHelper {
   share(job: ChunkedJob, loops: Parameters<typeof runChunk>[0] & { relaxed: boolean }): void;
 }
 
+/**
+ * Runs `run` over `units` units (rows, or vectors of an elementwise loop) in two parts: where
+ * `helper` is given, it runs `loop` (the same loop) over the first half, rounded down, while this
+ * thread runs the rest, and the call returns once both are done; without one, this thread runs
+ * all. `args(from, count, onHelper)` gives the loop's arguments for units [from, from + count).
+ * Loops whose units write apart give the same values either way. @internal
+ */
+export function inHalves(
+  helper: PassHelper | undefined,
+  loop: HelperLoop,
+  run: (...args: number[]) => void,
+  units: number,
+  args: (from: number, count: number, onHelper: boolean) => number[],
+): void {
+  const half = helper ? Math.floor(units / 2) : 0;
+  if (half > 0) helper!.start(loop, args(0, half, true));
+  run(...args(half, units - half, false));
+  if (half > 0) helper!.wait();
+}
+
 let registered: PassHelper | undefined;
 
 /** Registers (or with undefined, removes) the helper thread. @internal */

@@ -9,7 +9,7 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { allFinite, tensorValues } from '../backend/matrix-pass.js';
+import { allFinite, finiteSum, tensorValues } from '../backend/matrix-pass.js';
 import {
   ArgumentError,
   BackendError,
@@ -207,12 +207,8 @@ function assertFinite(
   name: string,
   known?: boolean,
 ): void {
-  if (known === undefined) {
-    // x·0 is 0 for every finite x and NaN for NaN and ±∞: one branch-free pass
-    let zero = 0;
-    for (let i = 0; i < data.length; i++) zero += data[i]! * 0;
-    known = zero === 0;
-  }
+  // x·0 is 0 for every finite x and NaN for NaN and ±∞: one branch-free pass
+  if (known === undefined) known = finiteSum(data, 0, data.length) === 0;
   for (let i = 0; !known && i < data.length; i++) {
     if (!Number.isFinite(data[i]!)) {
       throw new ArgumentError(

@@ -25,7 +25,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { callKernel, type KernelBackend } from '../kernel-calls.js';
-import { passHelperFor } from '../pass-helper.js';
+import { inHalves, passHelperFor } from '../pass-helper.js';
 import { accessFor, heapOffset, wasmMemoryOf, wasmThreads } from './js-access.js';
 import { type SimdLoops, simdFor } from './simd/modules.js';
 import { unaryLoop } from './unary-cpu.js';
@@ -131,10 +131,10 @@ export function wasmBinaryKernel(
       const pattern = patternOf(big.shape, small.shape);
       const n = Math.max(sizeA, sizeB);
       if (!pattern) return stock();
+      const width = n === 0 ? 1 : (big.shape.at(-1) ?? 1);
       if (n > SMALL) {
         const loops = simdFor(backend);
         const commutes = kernelName === 'Add' || kernelName === 'Multiply';
-        const width = big.shape.at(-1) ?? 1;
         const rowWise = pattern === 'same' || (pattern === 'row' && width % 4 === 0);
         if (!loops || !rowWise || (swapped && !commutes)) return stock();
         return largeBinary(
@@ -153,7 +153,6 @@ export function wasmBinaryKernel(
         false,
       );
       const [x, y] = values as [Float32Array, Float32Array];
-      const width = n === 0 ? 1 : (big.shape.at(-1) ?? 1);
       // y's element for x's row r, column c: r·rowStep + c·columnStep
       const [rowStep, columnStep] = STEPS[pattern](width);
       combine(
@@ -189,21 +188,28 @@ function largeBinary(
   const loop = ROW_LOOPS[kernelName];
   const helper = n >= SHARE_FROM ? passHelperFor(wasmMemoryOf(backend)) : undefined;
   if (width > 0) {
-    // rows of `width` floats, each with all of y; the helper's share the first half of the rows
-    const rows = n / width;
+    // rows of `width` floats, each with all of y
     const rowBytes = 4 * width;
-    const h = helper ? Math.floor(rows / 2) : 0;
-    if (h > 0) helper!.start(loop, [px, py, po, h, rowBytes, 0]);
-    loops[loop](px + h * rowBytes, py, po + h * rowBytes, rows - h, rowBytes, 0);
-    if (h > 0) helper!.wait();
+    inHalves(helper, loop, loops[loop], n / width, (from, count) => [
+      px + from * rowBytes,
+      py,
+      po + from * rowBytes,
+      count,
+      rowBytes,
+      0,
+    ]);
     return out;
   }
-  // the same shape: one row of the first multiple of four, the rest here
+  // the same shape: one row of the first multiple of four (vectors of 16 bytes), the rest here
   const n4 = n - (n % 4);
-  const half = helper ? 16 * Math.floor(n4 / 8) : 0;
-  if (half > 0) helper!.start(loop, [px, py, po, 1, half, 0]);
-  loops[loop](px + half, py + half, po + half, 1, 4 * n4 - half, 0);
-  if (half > 0) helper!.wait();
+  inHalves(helper, loop, loops[loop], n4 / 4, (from, count) => [
+    px + 16 * from,
+    py + 16 * from,
+    po + 16 * from,
+    1,
+    16 * count,
+    0,
+  ]);
   const [xv, yv] = values as [Float32Array, Float32Array];
   combine(
     KINDS.indexOf(kernelName),
@@ -250,10 +256,13 @@ export function wasmReluKernel(threadedOnly = true): (backendName: string) => tf
       const n4 = n - (n % 4);
       const [px, po] = [heapOffset(backend, x), heapOffset(backend, out)];
       const helper = n >= SHARE_FROM ? passHelperFor(wasmMemoryOf(backend)) : undefined;
-      const half = helper ? 16 * Math.floor(n4 / 8) : 0;
-      if (half > 0) helper!.start('relu', [px, 0, po, half, 0]);
-      loops.relu(px + half, 0, po + half, 4 * n4 - half, 0);
-      if (half > 0) helper!.wait();
+      inHalves(helper, 'relu', loops.relu, n4 / 4, (from, count) => [
+        px + 16 * from,
+        0,
+        po + 16 * from,
+        16 * count,
+        0,
+      ]);
       reluBits(values[0]!.subarray(n4), outValues.subarray(n4));
       return out;
     };

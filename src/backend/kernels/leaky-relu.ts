@@ -10,7 +10,7 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import { callKernel, type KernelBackend } from '../kernel-calls.js';
-import { passHelperFor } from '../pass-helper.js';
+import { inHalves, passHelperFor } from '../pass-helper.js';
 import { accessFor, heapOffset, wasmMemoryOf } from './js-access.js';
 import { simdFor } from './simd/modules.js';
 
@@ -78,10 +78,13 @@ function activationGradKernel(
       // (elementwise: the same values); α goes to it as an integer, so leaky ReLU's stays here
       const helper =
         loop === 'reluGrad' && n4 >= SHARE_FROM ? passHelperFor(wasmMemoryOf(backend)) : undefined;
-      const half = helper ? 16 * Math.floor(n4 / 8) : 0;
-      if (helper) helper.start('reluGrad', [px, pdy, pout, half, 0]);
-      loops[loop](px + half, pdy + half, pout + half, 4 * n4 - half, alpha);
-      if (helper) helper.wait();
+      inHalves(helper, 'reluGrad', loops[loop], n4 / 4, (from, count) => [
+        px + 16 * from,
+        pdy + 16 * from,
+        pout + 16 * from,
+        16 * count,
+        alpha,
+      ]);
     }
     const a = Math.fround(alpha);
     for (let i = n4; i < n; i++) outValues[i] = scalar(dv[i]!, xv[i]!, a);

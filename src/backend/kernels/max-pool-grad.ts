@@ -10,7 +10,7 @@
  * @module
  */
 import type * as tf from '@tensorflow/tfjs-core';
-import { passHelperFor } from '../pass-helper.js';
+import { inHalves, passHelperFor } from '../pass-helper.js';
 import { accessFor, heapOffset, wasmMemoryOf } from './js-access.js';
 import { pool2dInfo } from './max-pool.js';
 import { simdFor } from './simd/modules.js';
@@ -57,16 +57,15 @@ export function maxPoolGrad(backendName: string): tf.KernelFunc {
           // half on the helper thread where there is one (the rows write apart: the same values)
           const rows = B * OH;
           const helper = rows >= 16 ? passHelperFor(wasmMemoryOf(backend)) : undefined;
-          const half = helper ? rows >> 1 : 0;
-          const args = [delta, ow2, 4 * C, 4 * W * C] as const;
-          if (helper) helper.start('maxPoolGrad2x2Rows', [x0, dy0, ...args, half]);
-          loops.maxPoolGrad2x2Rows(
-            x0 + 8 * half * W * C,
-            dy0 + 4 * half * OW * C,
-            ...args,
-            rows - half,
-          );
-          if (helper) helper.wait();
+          inHalves(helper, 'maxPoolGrad2x2Rows', loops.maxPoolGrad2x2Rows, rows, (from, count) => [
+            x0 + 8 * from * W * C,
+            dy0 + 4 * from * OW * C,
+            delta,
+            ow2,
+            4 * C,
+            4 * W * C,
+            count,
+          ]);
         } else
           for (let b = 0; b < B; b++)
             for (let oh = 0; oh < oh2; oh++)
