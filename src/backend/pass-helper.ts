@@ -25,7 +25,11 @@ export type HelperLoop =
   | 'subRows4'
   | 'mulRows4'
   | 'divRows4'
-  | 'finite32';
+  | 'finite32'
+  | 'winograd'
+  | 'winograd6'
+  | 'winogradGradient'
+  | 'winogradGradient6';
 
 /**
  * A loop over the columns of a block of rows cut in chunks (at most {@link MAX_CHUNKS}), which

@@ -69,6 +69,10 @@ const LOOPS: readonly HelperLoop[] = [
   'mulRows4',
   'divRows4',
   'finite32',
+  'winograd',
+  'winograd6',
+  'winogradGradient',
+  'winogradGradient6',
 ];
 const JSON_LOOPS = JSON.stringify(LOOPS);
 
@@ -88,6 +92,8 @@ if (relaxed) {
   const r = Object.assign({}, ...relaxed.map((m) => new WebAssembly.Instance(m, { env: { memory } }).exports));
   loops.gemm6 = r.gemm6;
   loops.segmentGemm6 = r.segmentGemm6;
+  loops.winograd6 = r.winograd6;
+  loops.winogradGradient6 = r.winogradGradient6;
   fused = { rowDots: r.rowDots, scaledRows: r.scaledRows };
 }
 // each loop a small function of its own: V8 optimises it once, where the loops in one long

@@ -286,12 +286,14 @@ describe('useWasmThreads', () => {
     await tf.setBackend('wasm');
     const helper = passHelperFor(wasmMemoryOf(tf.backend()));
     expect(helper).toBeDefined();
-    // 3×3 taps of 32 channels (288 rows of the filter gradient: blocks of 6 in relaxed SIMD), 1×1
-    // taps of 8 (blocks of 4); the convolution's rows, output positions: 3,136 and 1,296
+    // 3×3 filters at stride 1 (Winograd F(2×2, 3×3): the helper takes the first half of the
+    // blocks of tiles; the filter gradient sums the halves apart either way), 1×1 taps of 8
+    // (the segmented product's blocks of 4 rows: output positions 1,296)
     for (const [size, ci, co, k] of [
       [14, 32, 64, 3], // dy: 200,704 elements, over the ReLU gradient's sharing threshold
       [9, 8, 16, 1],
       [14, 1, 32, 3], // a first layer on grey images: one input channel
+      [13, 8, 16, 3], // Winograd on an odd grid: 784 tiles, the last block part-filled
     ] as const) {
       const x = tf.randomNormal([16, size, size, ci], 0, 1, 'float32', ci);
       const dy = tf.randomNormal([16, size, size, co], 0, 1, 'float32', co);

@@ -25,6 +25,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { callKernel, callRegistered, type KernelBackend, release } from '../kernel-calls.js';
 import { conv2dGeometry, tapRange } from './conv-geometry.js';
+import { winogradApplies, winogradFilterGradient } from './conv2d-winograd.js';
 import { accessFor, heapOffset, wasmMemoryOf, wasmThreads } from './js-access.js';
 import { segmentProduct } from './segment-product.js';
 import { type SimdLoops, simdFor } from './simd/modules.js';
@@ -53,8 +54,11 @@ export function conv2dBackpropFilterGemm(backendName: string): tf.KernelFunc {
     const threads = wasmThreads(backend);
     // stride 1 on one or two threads: no panel (more threads: XNNPACK's product below)
     const segmented = simdLoops && threads <= 2 && sh === 1 && sw === 1 && co % 8 === 0 && ow >= 4;
-    if (segmented && x.dtype === 'float32' && dy.dtype === 'float32')
-      return bySegments(backendName, backend, simdLoops, x, dy, info);
+    const float32 = x.dtype === 'float32' && dy.dtype === 'float32';
+    // 3×3 at stride 1 on one or two threads: Winograd F(2×2, 3×3)
+    if (simdLoops && threads <= 2 && float32 && winogradApplies(info))
+      return winogradFilterGradient(backendName, backend, simdLoops, x, dy, info);
+    if (segmented && float32) return bySegments(backendName, backend, simdLoops, x, dy, info);
     const chunk = Math.max(1, Math.min(B, Math.floor(MAX_PANEL / (rows * perSample))));
     const access = accessFor(backendName, backend);
     const xT = callKernel('Transpose', backendName, b, { x }, { perm: [3, 0, 1, 2] });

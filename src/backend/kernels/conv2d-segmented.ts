@@ -19,6 +19,8 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { callKernel, type KernelBackend, release } from '../kernel-calls.js';
 import { type ConvAttrs, conv2dGeometry } from './conv-geometry.js';
+import { winogradApplies, winogradConv2d } from './conv2d-winograd.js';
+import { copyImageRows } from './image-rows.js';
 import { accessFor, heapOffset, wasmThreads } from './js-access.js';
 import { explicitSamePadding } from './same-padding.js';
 import { segmentProduct } from './segment-product.js';
@@ -49,6 +51,7 @@ export function conv2dSegmented(backendName: string): tf.KernelFunc {
     )
       return own();
     const info = conv2dGeometry(x.shape, filter.shape, attrs as never);
+    if (winogradApplies(info)) return winogradConv2d(backendName, backend, loops, x, filter, info);
     const { filterHeight: fh, filterWidth: fw, dilationHeight: dh, dilationWidth: dw } = info;
     const { inHeight: H, inWidth: W, outHeight: oh, outWidth: ow } = info;
     const { inChannels: ci, outChannels: co, batchSize: B } = info;
@@ -64,15 +67,18 @@ export function conv2dSegmented(backendName: string): tf.KernelFunc {
     const out = access.output([B, oh, ow, co], [], false);
     const pPad = heapOffset(backend, padded.out);
     const px = heapOffset(backend, x);
-    for (let bb = 0; bb < B; bb++)
-      loops.copyRuns(
-        px + 4 * bb * H * W * ci,
-        4 * W * ci,
-        pPad + 4 * ((bb * Hp + top) * Wp + left) * ci,
-        4 * Wp * ci,
-        H,
-        W * ci,
-      );
+    copyImageRows(
+      loops,
+      B,
+      H,
+      W * ci,
+      { at: px, imageBytes: 4 * H * W * ci, rowBytes: 4 * W * ci },
+      {
+        at: pPad + 4 * (top * Wp + left) * ci,
+        imageBytes: 4 * Hp * Wp * ci,
+        rowBytes: 4 * Wp * ci,
+      },
+    );
     const rowOffsets = new Int32Array(M);
     for (let bb = 0, i = 0; bb < B; bb++)
       for (let oy = 0; oy < oh; oy++)

@@ -22,6 +22,7 @@ import {
   simd,
   store128,
   store128At,
+  uleb,
   V128_LOAD32_SPLAT,
 } from './assembler.js';
 
@@ -66,9 +67,10 @@ const rowsOf = (g: GemmBlock) => [...Array(g.height).keys()];
 
 /**
  * One term for every entry of the block: B's 8 floats at the pointer in the local `from`, A's
- * float at each row pointer plus `offset` bytes. @internal
+ * float at each row pointer plus `offset` bytes, plus `rowStep`·r bytes for row r (a transposed
+ * A, whose rows' floats lie side by side). @internal
  */
-export function blockTerms(g: GemmBlock, from: number, offset: number): number[] {
+export function blockTerms(g: GemmBlock, from: number, offset: number, rowStep = 0): number[] {
   const mulAdd = (r: number, h: number, bv: number) =>
     multiplyAdd(g.acc(r, h), [...get(g.av), ...get(bv)], g.relaxed);
   return [
@@ -82,7 +84,7 @@ export function blockTerms(g: GemmBlock, from: number, offset: number): number[]
       ...get(g.rowPtr(r)),
       ...simd(V128_LOAD32_SPLAT),
       2,
-      offset,
+      ...uleb(offset + rowStep * r),
       ...set(g.av),
       ...mulAdd(r, 0, g.b0),
       ...mulAdd(r, 1, g.b1),

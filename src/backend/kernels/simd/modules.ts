@@ -43,6 +43,10 @@
  *   convolution's filter gradient straight from its padded, transposed input (no im2row panel).
  * - `maxPool2x2Rows` (the third module): 2×2, stride-2 max pooling over consecutive output rows
  *   (`MaxPool`), one call for a whole pooling.
+ * - `winograd`, `winogradFilter` (the fourth module): 3×3 convolutions at stride 1 by Winograd's
+ *   F(2×2, 3×3), block by block of tiles (their transforms and gemm in the module, called by
+ *   index); `winogradGradient`, `winogradFilterGradient` (the fifth): their filter gradient
+ *   (`winograd.loops.ts`).
  *
  * - `gemm` again, in relaxed SIMD (`f32x4.relaxed_madd`), where the runtime validates it: it
  *   replaces the plain one (see {@link allowRelaxedSimd}). Its module also holds `gemm6`, the
@@ -56,8 +60,11 @@
  *   multiply-add): a logistic regression's passes over its design, ~10% faster on Node 24.
  * - `segmentGemm` and `segmentGemm6` (a second relaxed module): `segmentGemm` in relaxed SIMD, over
  *   blocks of 4 and of 6 rows.
+ * - `winograd6` and `winogradGradient6` (a third and a fourth relaxed module): the Winograd
+ *   drivers with the relaxed gemm (blocks of 6 rows) and gemmTN.
  *
- * Each module stays under 4 KB (3.7, 3.2 and 3.7 KB now; the relaxed loops 3.6 and 2.7 KB): Chromium
+ * Each module stays under 4 KB (3.7, 3.2, 3.7, 4.0 and 3.6 KB now; the relaxed loops 3.6, 2.7, 3.2
+ * and 2.3 KB): Chromium
  * refuses to compile larger modules synchronously on a page's main thread, and kernels are
  * synchronous.
  *
@@ -80,6 +87,15 @@ import { segmentGemmBody } from '../segment-gemm.loops.js';
 import { addRowsBody } from '../sum.loops.js';
 import { tanhBody } from '../tanh.loops.js';
 import { transposeBody } from '../transpose.loops.js';
+import {
+  gemmTNBody,
+  winogradDriverBody,
+  winogradDyBody,
+  winogradFilterBody,
+  winogradFilterGradientBody,
+  winogradInputBody,
+  winogradOutputBody,
+} from '../winograd.loops.js';
 import { F32, HEADER, I32, name, section, uleb, vec } from './assembler.js';
 
 /** `count` runs of `length` floats at `src` and `dst`, each run `srcStride`/`dstStride` bytes on. */
@@ -231,6 +247,43 @@ export interface SimdLoops {
    */
   segmentGemm6?: (params: number, rowFrom: number, rowTo: number) => void;
   /**
+   * U = G g Gᵀ, the Winograd F(2×2, 3×3) transform of a 3×3 filter ([3, 3, in, out] at `g`) into
+   * 16 planes of [in × out] at `u`; `plane` is in·out·4 bytes (a multiple of 16). See
+   * `winograd.loops.ts`.
+   */
+  winogradFilter(g: number, u: number, plane: number, ...unused: number[]): void;
+  /**
+   * A 3×3 convolution at stride 1 by Winograd F(2×2, 3×3) over the tiles [from, to) (whole
+   * blocks), from the parameter block at `params`, with the thread's `scratch`: the relaxed one
+   * (fused multiply-adds, blocks of 6 rows) where `relaxed`.
+   */
+  winograd(params: number, from: number, to: number, scratch: number, ...unused: number[]): void;
+  /** The relaxed `winograd` where the runtime validates relaxed SIMD: what a helper thread runs. */
+  winograd6?: (params: number, from: number, to: number, scratch: number) => void;
+  /**
+   * The 3×3 filter gradient at stride 1 by Winograd F(2×2, 3×3): the 16 transformed sums over the
+   * tiles [from, to) (whole blocks), added into the accumulator `m`, with the thread's `scratch`;
+   * the relaxed one where `relaxed`. See `winograd.loops.ts`.
+   */
+  winogradGradient(
+    params: number,
+    from: number,
+    to: number,
+    scratch: number,
+    m: number,
+    ...unused: number[]
+  ): void;
+  /** The relaxed `winogradGradient`: what a helper thread runs. */
+  winogradGradient6?: (
+    params: number,
+    from: number,
+    to: number,
+    scratch: number,
+    m: number,
+  ) => void;
+  /** dW = Gᵀ M G: the filter gradient from its 16 transformed sums (planes of `plane` bytes). */
+  winogradFilterGradient(m: number, dw: number, plane: number, ...unused: number[]): void;
+  /**
    * Whether `gemm` (fused multiply-adds, blocks of 6 rows), `rowDots` and `scaledRows` are the
    * relaxed-SIMD ones.
    */
@@ -275,7 +328,14 @@ const SIGNATURE_NAMES = Object.keys(SIGNATURES) as (keyof typeof SIGNATURES)[];
 /** One loop of a module: its export name, its signature, and its body. */
 interface LoopEntry {
   /** The loop's name (`gemm6`: a part of the relaxed `gemm`, not a loop of its own). */
-  name: keyof SimdLoops | 'gemm6';
+  name:
+    | keyof SimdLoops
+    | 'gemm6'
+    | 'winogradInput'
+    | 'winogradOutput'
+    | 'winogradGemm'
+    | 'winogradDy'
+    | 'winogradGemmTN';
   signature: keyof typeof SIGNATURES;
   body: () => number[];
 }
@@ -318,6 +378,22 @@ const MODULES: readonly (readonly LoopEntry[])[] = [
     { name: 'maxPoolGrad2x2Rows', signature: 'seven', body: () => maxPoolBody(false, false, true) },
     { name: 'maxPool2x2Rows', signature: 'seven', body: () => maxPoolBody(false, true, true) },
   ],
+  // the Winograd loops call one another by index: input 0, output 1, gemm 3 (of 4 rows)
+  [
+    { name: 'winogradInput', signature: 'seven', body: winogradInputBody },
+    { name: 'winogradOutput', signature: 'seven', body: winogradOutputBody },
+    { name: 'winogradFilter', signature: 'seven', body: winogradFilterBody },
+    { name: 'winogradGemm', signature: 'seven', body: () => gemmBody(false, 4) },
+    { name: 'winograd', signature: 'seven', body: () => winogradDriverBody(false, 0, 3, 1) },
+  ],
+  // input 0, dy 1, gemmTN 2
+  [
+    { name: 'winogradInput', signature: 'seven', body: winogradInputBody },
+    { name: 'winogradDy', signature: 'seven', body: winogradDyBody },
+    { name: 'winogradGemmTN', signature: 'seven', body: () => gemmTNBody(false) },
+    { name: 'winogradFilterGradient', signature: 'seven', body: winogradFilterGradientBody },
+    { name: 'winogradGradient', signature: 'seven', body: () => winogradDriverBody(true, 0, 2, 1) },
+  ],
 ];
 
 /**
@@ -335,6 +411,23 @@ const RELAXED: readonly (readonly LoopEntry[])[] = [
   [
     { name: 'segmentGemm', signature: 'four', body: () => segmentGemmBody(true) },
     { name: 'segmentGemm6', signature: 'four', body: () => segmentGemmBody(true, 6) },
+  ],
+  // input 0, output 1, the relaxed gemm of 6 rows 2
+  [
+    { name: 'winogradInput', signature: 'seven', body: winogradInputBody },
+    { name: 'winogradOutput', signature: 'seven', body: winogradOutputBody },
+    { name: 'winogradGemm', signature: 'seven', body: () => gemmBody(true, 6) },
+    { name: 'winograd6', signature: 'seven', body: () => winogradDriverBody(false, 0, 2, 1) },
+  ],
+  [
+    { name: 'winogradInput', signature: 'seven', body: winogradInputBody },
+    { name: 'winogradDy', signature: 'seven', body: winogradDyBody },
+    { name: 'winogradGemmTN', signature: 'seven', body: () => gemmTNBody(true) },
+    {
+      name: 'winogradGradient6',
+      signature: 'seven',
+      body: () => winogradDriverBody(true, 0, 2, 1),
+    },
   ],
 ];
 
@@ -484,6 +577,7 @@ export function simdForMemory(memory: WebAssembly.Memory): SimdLoops | undefined
       SimdLoops['gemm']
     > &
       Record<'segmentGemm' | 'segmentGemm6', SimdLoops['segmentGemm']> &
+      Pick<Required<SimdLoops>, 'winograd6' | 'winogradGradient6'> &
       Pick<SimdLoops, 'rowDots' | 'scaledRows'>;
     Object.assign(loops, {
       gemm: tallBlocks(fused.gemm, fused.gemm6),
@@ -491,6 +585,10 @@ export function simdForMemory(memory: WebAssembly.Memory): SimdLoops | undefined
       scaledRows: fused.scaledRows,
       segmentGemm: tallSegmentBlocks(fused.segmentGemm, fused.segmentGemm6),
       segmentGemm6: fused.segmentGemm6,
+      winograd: fused.winograd6,
+      winograd6: fused.winograd6,
+      winogradGradient: fused.winogradGradient6,
+      winogradGradient6: fused.winogradGradient6,
       relaxed: true,
     });
   }

@@ -1,0 +1,340 @@
+/**
+ * 3×3 convolutions at stride 1 on the wasm backend by Winograd's F(2×2, 3×3)
+ * (`winograd.loops.ts`): 16 multiply-adds per input and output channel for each 2×2 block of
+ * outputs instead of 36, for `Conv2D` (and so `Conv2DBackpropInput`, a convolution of dy) and for
+ * `Conv2DBackpropFilter`. The input is copied once with its padding written out (zeros), and the
+ * tiles run in blocks whose transforms and products stay in a core's cache; the helper thread,
+ * where `useWasmThreads` started one, takes the first half of the blocks and runs the same loop
+ * as this thread. Output sizes that are odd are computed on the even grid around them.
+ *
+ * Every result is the same on one thread or two: each output of the convolution comes from one
+ * tile, and the filter gradient always sums the two halves of the blocks apart, then adds them.
+ *
+ * @module
+ */
+import type * as tf from '@tensorflow/tfjs-core';
+import { type KernelBackend, release } from '../kernel-calls.js';
+import { type HelperLoop, passHelperFor } from '../pass-helper.js';
+import { copyImageRows, type ImageLayout } from './image-rows.js';
+import { accessFor, heapOffset, wasmMemoryOf } from './js-access.js';
+import type { SimdLoops } from './simd/modules.js';
+import { WINOGRAD_PARAM_BYTES, WINOGRAD_PARAMS, WINOGRAD_PLANE_PAD } from './winograd.loops.js';
+
+/**
+ * Tiles a block of the convolution, and of its filter gradient: multiples of 12 (the relaxed
+ * gemm's blocks of 6 rows, the plain one's of 4), whose transforms and products (16 · block ·
+ * (in + out) floats: 288 KB for 32 → 64 channels at 48) stay in a core's cache between the steps
+ * (24–192 measured for the convolution: 48 best; the gradient's products load and store their
+ * accumulators once a block, so it takes larger ones).
+ */
+const BLOCK = 48;
+const GRADIENT_BLOCK = 96;
+
+/**
+ * Whether the Winograd kernels compute this convolution (or its filter gradient): a 3×3 filter at
+ * stride 1 without dilation, input channels a multiple of 4 and at least 8 (fewer leave the
+ * products too short to gain), output channels a multiple of 8. @internal
+ */
+export function winogradApplies(info: tf.backend_util.Conv2DInfo): boolean {
+  return (
+    info.filterHeight === 3 &&
+    info.filterWidth === 3 &&
+    info.strideHeight === 1 &&
+    info.strideWidth === 1 &&
+    info.dilationHeight === 1 &&
+    info.dilationWidth === 1 &&
+    info.inChannels % 4 === 0 &&
+    info.inChannels >= 8 &&
+    info.outChannels % 8 === 0 &&
+    info.batchSize * info.outHeight * info.outWidth > 0
+  );
+}
+
+/** The tiling of one convolution: its padded input and the parameter block with its tables. */
+interface Plan {
+  /** The backend's memory. */
+  memory: WebAssembly.Memory;
+  /** Tiles in whole blocks (the last block's extra tiles read zeros). */
+  count: number;
+  /** The padded input (zeros around x), and the scratch tensor, to release. */
+  padded: tf.TensorInfo;
+  scratch: tf.TensorInfo;
+  /** The parameter block's address (its tables follow it), and `extra` floats after the tables. */
+  params: number;
+  extra: number;
+  /** The helper thread that takes the first half of the blocks, if one does. */
+  helper: ReturnType<typeof passHelperFor>;
+  /** The first tile of the second half of the blocks. */
+  split: number;
+}
+
+/**
+ * Pads x, allocates `extra` floats of scratch after the parameter block and its tables, fills the
+ * block (tiles of `block`; channels and row bytes of the side the second table addresses: the
+ * output, or dy) and the first table (each tile's top-left input). The second table is the
+ * caller's, from `second(b, ty, tx)`, its extra tiles at `spare` (an address in the scratch:
+ * `spareAt`, floats after the extra's start).
+ */
+function plan(
+  backendName: string,
+  backend: unknown,
+  loops: SimdLoops,
+  x: tf.TensorInfo,
+  info: tf.backend_util.Conv2DInfo,
+  block: number,
+  sideChannels: number,
+  sideRowBytes: number,
+  extra: number,
+  second: (extraAt: number) => { at: (b: number, ty: number, tx: number) => number; spare: number },
+  relaxedLoop: boolean,
+): Plan {
+  const { inHeight: H, inWidth: W } = info;
+  const { inChannels: ci, batchSize: B } = info;
+  const { top, left } = info.padInfo;
+  const { th, tw } = tileGrid(info);
+  const tiles = B * th * tw;
+  const blocks = Math.ceil(tiles / block);
+  const count = blocks * block;
+  // input row r at r + top, column c at c + left; tile (ty, tx) reads rows 2ty … 2ty + 3 and
+  // columns 2tx … 2tx + 3
+  const Hp = Math.max(H + top, 2 * th + 2);
+  const Wp = Math.max(W + left, 2 * tw + 2);
+  const access = accessFor(backendName, backend);
+  const padded = access.output([B * Hp * Wp * ci], []); // zeroed: the padding
+  const words = WINOGRAD_PARAM_BYTES / 4 + 2 * count;
+  const scratch = access.output([words + extra], [], false);
+  const memory = wasmMemoryOf(backend)!;
+  const at = heapOffset(backend, scratch.out);
+  const pPad = heapOffset(backend, padded.out);
+  copyImageRows(
+    loops,
+    B,
+    H,
+    W * ci,
+    { at: heapOffset(backend, x), imageBytes: 4 * H * W * ci, rowBytes: 4 * W * ci },
+    { at: pPad + 4 * (top * Wp + left) * ci, imageBytes: 4 * Hp * Wp * ci, rowBytes: 4 * Wp * ci },
+  );
+  const table = new Int32Array(memory.buffer, at, words);
+  const inputs = WINOGRAD_PARAM_BYTES / 4;
+  const outputs = inputs + count;
+  const side = second(at + 4 * words);
+  for (let b = 0, t = 0; b < B; b++)
+    for (let ty = 0; ty < th; ty++)
+      for (let tx = 0; tx < tw; tx++, t++) {
+        table[inputs + t] = pPad + 4 * ((b * Hp + 2 * ty) * Wp + 2 * tx) * ci;
+        table[outputs + t] = side.at(b, ty, tx);
+      }
+  table.fill(pPad, inputs + tiles, inputs + count);
+  table.fill(side.spare, outputs + tiles, outputs + count);
+  // the helper runs the same loop as this thread (the relaxed one where this thread's is), or none
+  const helper = passHelperFor(memory);
+  const shared =
+    helper !== undefined && (!loops.relaxed || (helper.relaxed && relaxedLoop))
+      ? helper
+      : undefined;
+  const p: Plan = {
+    memory,
+    count,
+    padded: padded.out,
+    scratch: scratch.out,
+    params: at,
+    extra: at + 4 * words,
+    helper: shared,
+    split: Math.floor(blocks / 2) * block,
+  };
+  field(p, 'tiles', at + WINOGRAD_PARAM_BYTES);
+  field(p, 'count', count);
+  field(p, 'inChannels', ci);
+  field(p, 'inRowBytes', 4 * Wp * ci);
+  field(p, 'outChannels', sideChannels);
+  field(p, 'outRowBytes', sideRowBytes);
+  field(p, 'block', block);
+  return p;
+}
+
+/** Tiles along the output's height and width, and whether they cover it exactly. */
+function tileGrid(info: tf.backend_util.Conv2DInfo) {
+  const [th, tw] = [Math.ceil(info.outHeight / 2), Math.ceil(info.outWidth / 2)];
+  return { th, tw, even: info.outHeight === 2 * th && info.outWidth === 2 * tw };
+}
+
+/** [B, h, w, c] at `at`. */
+const denseLayout = (at: number, h: number, w: number, c: number): ImageLayout => ({
+  at,
+  imageBytes: 4 * h * w * c,
+  rowBytes: 4 * w * c,
+});
+/** The even grid of `th` × `tw` tiles around an output ([B, 2·th, 2·tw, c]) at `at`. */
+const gridLayout = (at: number, th: number, tw: number, c: number) =>
+  denseLayout(at, 2 * th, 2 * tw, c);
+
+/** Floats of one thread's V and M (or Ŷ) for a block of `block` tiles. */
+const threadScratch = (block: number, ci: number, co: number) =>
+  16 * (block * (ci + co) + (2 * WINOGRAD_PLANE_PAD) / 4);
+
+/** Runs `loop` over the first half of the blocks on the helper, if any, while `mine` runs. */
+function inTwo(
+  p: Plan,
+  loop: HelperLoop,
+  helperArgs: number[],
+  mine: () => void,
+  alone: () => void,
+): void {
+  if (p.helper && p.split > 0) {
+    p.helper.start(loop, helperArgs);
+    mine();
+    p.helper.wait();
+  } else {
+    alone();
+    mine();
+  }
+}
+
+/**
+ * The convolution of `x` ([batch, height, width, in], float32) with the 3×3 `filter` ([3, 3, in,
+ * out]) that `info` describes (see {@link winogradApplies}), as a new tensor of the backend's.
+ * @internal
+ */
+export function winogradConv2d(
+  backendName: string,
+  backend: unknown,
+  loops: SimdLoops,
+  x: tf.TensorInfo,
+  filter: tf.TensorInfo,
+  info: tf.backend_util.Conv2DInfo,
+): tf.TensorInfo {
+  const { outHeight: oh, outWidth: ow, inChannels: ci, outChannels: co, batchSize: B } = info;
+  const { th, tw, even } = tileGrid(info);
+  const out = accessFor(backendName, backend).output([B, oh, ow, co], [], false);
+  const pOut = heapOffset(backend, out.out);
+  const perThread = threadScratch(BLOCK, ci, co);
+  // after the tables: U, each thread's V and M, the extra tiles' outputs (all at one place), and
+  // the even grid's outputs when the output is not that grid
+  const spare = 2 * (2 * tw * co) + 8;
+  const grid = even ? 0 : B * 2 * th * 2 * tw * co;
+  const extra = 16 * ci * co + 2 * perThread + spare + grid;
+  const rowBytes = 4 * 2 * tw * co;
+  let pGrid = pOut;
+  const p = plan(
+    backendName,
+    backend,
+    loops,
+    x,
+    info,
+    BLOCK,
+    co,
+    rowBytes,
+    extra,
+    (at) => {
+      const pSpare = at + 4 * (16 * ci * co + 2 * perThread);
+      if (!even) pGrid = pSpare + 4 * spare;
+      return {
+        at: (b, ty, tx) => pGrid + 4 * ((b * 2 * th + 2 * ty) * 2 * tw + 2 * tx) * co,
+        spare: pSpare,
+      };
+    },
+    loops.winograd6 !== undefined,
+  );
+  const pU = p.extra;
+  const pScratch = pU + 64 * ci * co;
+  field(p, 'u', pU);
+  loops.winogradFilter(heapOffset(backend, filter), pU, 4 * ci * co);
+  const loop = loops.relaxed ? 'winograd6' : 'winograd';
+  const helperArgs = [p.params, 0, p.split, pScratch + 4 * perThread];
+  inTwo(
+    p,
+    loop,
+    helperArgs,
+    () => loops.winograd(p.params, p.split, p.count, pScratch),
+    () => loops.winograd(p.params, 0, p.split, pScratch),
+  );
+  if (!even)
+    copyImageRows(
+      loops,
+      B,
+      oh,
+      ow * co,
+      gridLayout(pGrid, th, tw, co),
+      denseLayout(pOut, oh, ow, co),
+    );
+  release(backend as KernelBackend, p.padded, p.scratch);
+  return out.out;
+}
+
+/**
+ * The filter gradient ([3, 3, in, out]) of the convolution that `info` describes (see
+ * {@link winogradApplies}) from its input `x` and output gradient `dy` (float32): dW = Gᵀ (Σ over
+ * tiles of V_ξ ⊙ Ŷ_ξ) G, with V the tiles' transformed input and Ŷ = A dy Aᵀ their transformed
+ * output gradient (the forward's Aᵀ [U ⊙ V] A differentiated through U = G g Gᵀ). @internal
+ */
+export function winogradFilterGradient(
+  backendName: string,
+  backend: unknown,
+  loops: SimdLoops,
+  x: tf.TensorInfo,
+  dy: tf.TensorInfo,
+  info: tf.backend_util.Conv2DInfo,
+): tf.TensorInfo {
+  const { outHeight: oh, outWidth: ow, inChannels: ci, outChannels: co, batchSize: B } = info;
+  const { th, tw, even } = tileGrid(info);
+  const access = accessFor(backendName, backend);
+  const dw = access.output([3, 3, ci, co], [], false);
+  // the two halves' sums (zeroed), and dy on the even grid (zeros around it) when it is not
+  // that grid; the extra tiles read zeros past the sums
+  const rowBytes = 4 * 2 * tw * co;
+  const zeros = (rowBytes + 8 * co) / 4;
+  const sums = access.output(
+    [2 * 16 * ci * co + zeros + (even ? 0 : B * 2 * th * 2 * tw * co)],
+    [],
+  );
+  const pSums = heapOffset(backend, sums.out);
+  const pZeros = pSums + 4 * 2 * 16 * ci * co;
+  const pGrid = even ? heapOffset(backend, dy) : pZeros + 4 * zeros;
+  if (!even)
+    copyImageRows(
+      loops,
+      B,
+      oh,
+      ow * co,
+      denseLayout(heapOffset(backend, dy), oh, ow, co),
+      gridLayout(pGrid, th, tw, co),
+    );
+  const perThread = threadScratch(GRADIENT_BLOCK, ci, co);
+  const p = plan(
+    backendName,
+    backend,
+    loops,
+    x,
+    info,
+    GRADIENT_BLOCK,
+    co,
+    rowBytes,
+    2 * perThread,
+    () => ({
+      at: (b, ty, tx) => pGrid + 4 * ((b * 2 * th + 2 * ty) * 2 * tw + 2 * tx) * co,
+      spare: pZeros,
+    }),
+    loops.winogradGradient6 !== undefined,
+  );
+  const pScratch = p.extra;
+  const plane = 4 * ci * co;
+  const second = pSums + 16 * plane;
+  const loop = loops.relaxed ? 'winogradGradient6' : 'winogradGradient';
+  inTwo(
+    p,
+    loop,
+    [p.params, 0, p.split, pScratch + 4 * perThread, pSums],
+    () => loops.winogradGradient(p.params, p.split, p.count, pScratch, second),
+    () => loops.winogradGradient(p.params, 0, p.split, pScratch, pSums),
+  );
+  // the halves added (the same sums on one thread or two), then transformed back
+  loops.addRows4(pSums, second, pSums, 1, 16 * plane, 0);
+  loops.winogradFilterGradient(pSums, heapOffset(backend, dw.out), plane);
+  release(backend as KernelBackend, p.padded, p.scratch, sums.out);
+  return dw.out;
+}
+
+/** Sets a field of a plan's parameter block. */
+function field(p: Plan, name: keyof typeof WINOGRAD_PARAMS, value: number): void {
+  new Int32Array(p.memory.buffer, p.params + WINOGRAD_PARAMS[name], 1)[0] = value;
+}
