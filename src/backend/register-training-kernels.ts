@@ -26,6 +26,7 @@ import {
   fusedConv2dJs,
 } from './kernels/conv2d-js.js';
 import { conv2dSegmented } from './kernels/conv2d-segmented.js';
+import { fusedConv2dWinograd } from './kernels/conv2d-winograd.js';
 import {
   conv3dBackpropFilterUnfolded,
   conv3dBackpropInputUnfolded,
@@ -87,6 +88,7 @@ const PROVIDED: Record<string, Provided[]> = {
     { kernelName: 'UnsortedSegmentSum', make: unsortedSegmentSumComposed, replaces: false },
     { kernelName: 'Conv2DBackpropInput', make: conv2dBackpropInputComposed, replaces: true },
     { kernelName: 'Conv2D', make: conv2dSegmented, replaces: true },
+    { kernelName: 'FusedConv2D', make: fusedConv2dWinograd, replaces: true },
     ...['Add', 'Sub', 'Multiply', 'RealDiv'].map((kernelName) => ({
       kernelName,
       make: wasmBinaryKernel(kernelName),

@@ -441,6 +441,7 @@ describeBackends('training kernels', (backend) => {
         'wasm/DepthwiseConv2dNative',
         'wasm/DepthwiseConv2dNativeBackpropFilter',
         'wasm/DepthwiseConv2dNativeBackpropInput',
+        'wasm/FusedConv2D',
         'wasm/GatherV2',
         'wasm/MaxPool',
         'wasm/MaxPool3D',

@@ -6,8 +6,9 @@
  * transforms mix (an output's 2×2 tile; a filter gradient's nine taps): the direct sum's bound,
  * K·2⁻²⁴·Σ|aᵢbᵢ|, widened for the transforms' additions. On even and odd grids, 'same',
  * 'valid' and explicit padding, and batches whose tiles leave the last block part-filled;
- * nothing left behind. A NaN in the input makes NaN every output whose
- * window holds it, and leaves finite every output whose tile does not read it.
+ * nothing left behind. `FusedConv2D` with a bias and ReLU applied on the way out. A NaN in the
+ * input makes NaN every output whose window holds it, and leaves finite every output whose tile
+ * does not read it.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
@@ -36,6 +37,26 @@ const CASES: [number, number, number, number, number, [number, number, number, n
   [1, 1, 1, 8, 8, [1, 1, 1, 1]], // one output: one tile, the rest of its block extra
   [1, 2, 3, 20, 8, [0, 1, 2, 0]],
 ];
+
+/** A 3×3 convolution at stride 1 without dilation. */
+const case3x3 = (
+  batch: number,
+  height: number,
+  width: number,
+  inChannels: number,
+  out: number,
+  pads: [number, number, number, number],
+): ConvCase => ({
+  batch,
+  height,
+  width,
+  inChannels,
+  out,
+  kernel: [3, 3],
+  stride: [1, 1],
+  dilation: [1, 1],
+  pads,
+});
 
 /** The attributes of a convolution with explicit padding. */
 const attrsOf = (pads: [number, number, number, number]) => ({
@@ -113,17 +134,7 @@ describe('Winograd F(2×2, 3×3) [wasm]', () => {
   it.each(CASES)(
     '%i × %i × %i × %i → %i, pads %j: the convolution and both gradients equal the float64 definition',
     async (batch, height, width, inChannels, out, pads) => {
-      const c: ConvCase = {
-        batch,
-        height,
-        width,
-        inChannels,
-        out,
-        kernel: [3, 3],
-        stride: [1, 1],
-        dilation: [1, 1],
-        pads,
-      };
+      const c = case3x3(batch, height, width, inChannels, out, pads);
       const [OH, OW] = outSize(c);
       const random = new Random(batch * 1000 + inChannels * 10 + out);
       const draw = (n: number) => Float32Array.from({ length: n }, () => random.uniform(-1, 1));
@@ -166,6 +177,45 @@ describe('Winograd F(2×2, 3×3) [wasm]', () => {
       ])
         expect(worst).toBeLessThan(2);
       tf.dispose([x, w, dy]);
+    },
+  );
+
+  it.each([
+    ['relu', true],
+    ['linear', true],
+    ['relu', false],
+  ] as const)(
+    'fuses a bias and %s (bias %s) into the convolution: the float64 definition, then the epilogue',
+    async (activation, withBias) => {
+      const c = case3x3(3, 7, 10, 16, 24, [1, 1, 1, 1]);
+      const random = new Random(11);
+      const draw = (n: number) => Float32Array.from({ length: n }, () => random.uniform(-1, 1));
+      const xv = draw(3 * 7 * 10 * 16);
+      const wv = draw(9 * 16 * 24);
+      const bv = draw(24);
+      const [OH, OW] = outSize(c);
+      const dyv = new Float32Array(3 * OH * OW * 24);
+      const ref = convGrads(c, xv, wv, dyv, false);
+      const mag = convGrads(c, xv.map(Math.abs), wv.map(Math.abs), dyv, false);
+      const x = tf.tensor4d(xv, [3, 7, 10, 16]);
+      const w = tf.tensor4d(wv, [3, 3, 16, 24]);
+      const b = tf.tensor1d(bv);
+      const inputs = { x, filter: w, ...(withBias ? { bias: b } : {}) };
+      const attrs = { ...attrsOf([1, 1, 1, 1]), activation };
+      const y = await valuesOf(() => tf.engine().runKernel('FusedConv2D', inputs, attrs as never));
+      const scale = scales(mag.y, [3, OH, OW, 24]);
+      // the epilogue on the reference: + bias (its rounding on top of the bound), then ReLU
+      const want = ref.y.map((v, i) => {
+        const biased = withBias ? v + bv[i % 24]! : v;
+        return activation === 'relu' ? Math.max(biased, 0) : biased;
+      });
+      const K = 9 * 16;
+      for (let i = 0; i < y.length; i++) {
+        const bound = (K + 16) * 2 ** -23 * (scale[i]! + (withBias ? Math.abs(bv[i % 24]!) : 0));
+        expect(Math.abs(y[i]! - want[i]!)).toBeLessThanOrEqual(bound);
+        if (activation === 'relu') expect(y[i]!).toBeGreaterThanOrEqual(0);
+      }
+      tf.dispose([x, w, b]);
     },
   );
 

@@ -282,7 +282,7 @@ describe('useWasmThreads', () => {
     }
   });
 
-  it('splits a convolution, its gradients, ReLU, its gradient, elementwise arithmetic and max pooling’s gradient with the helper thread: bit for bit one thread', async () => {
+  it('splits a convolution (fused too), its gradients, ReLU, its gradient, elementwise arithmetic and max pooling’s gradient with the helper thread: bit for bit one thread', async () => {
     await tf.setBackend('wasm');
     const helper = passHelperFor(wasmMemoryOf(tf.backend()));
     expect(helper).toBeDefined();
@@ -331,6 +331,9 @@ describe('useWasmThreads', () => {
             },
           ),
           tf.engine().runKernel('Conv2D', { x, filter: w }, attrs),
+          tf
+            .engine()
+            .runKernel('FusedConv2D', { x, filter: w, bias }, { ...attrs, activation: 'relu' }),
           tf.engine().runKernel(
             'Conv2DBackpropInput',
             { dy, filter: w },

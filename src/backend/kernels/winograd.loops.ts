@@ -31,16 +31,20 @@ import {
   get,
   I32,
   I32_ADD,
+  I32_AND,
   I32_GE_S,
   I32_LOAD,
   I32_MUL,
+  I32X4_MAX_S,
   i32,
   load128,
+  SELECT,
   set,
   simd,
   splat32,
   store128,
   sum,
+  TEE,
   V128,
   whileLoop,
 } from './simd/assembler.js';
@@ -50,8 +54,10 @@ const ADD = simd(F32X4_ADD);
 const SUB = simd(F32X4_SUB);
 /** The call instruction. */
 const CALL = 0x10;
+/** The local of {@link channelPairs} that holds ½ in every lane. */
+const HALF_LOCAL = 9;
 /** Multiplies the f32x4 on the stack by ½ (exact). */
-const HALF = [...splat32(0x3f000000), ...simd(F32X4_MUL)];
+const HALF = [...get(HALF_LOCAL), ...simd(F32X4_MUL)];
 const FOUR = [0, 1, 2, 3];
 
 /**
@@ -182,69 +188,108 @@ export function winogradDyBody(): number[] {
 
 /**
  * winogradOutput: for `count` tiles, the 2×2 outputs y = Aᵀ M A from M[ξ][t][c] (the planes),
- * four channels at a time, to the tile's output (see {@link L}).
+ * four channels at a time, to the tile's output (see {@link L}; param 6 the epilogue: a bias's
+ * address (C floats) or 0, plus 1 for ReLU after it). The bias is added to M's entry (1, 1),
+ * which Aᵀ · A carries into all four outputs with coefficient 1; ReLU keeps a value whose sign bit
+ * is clear and makes any other +0 (the rule of the library's `Relu`).
  */
 export function winogradOutputBody(): number[] {
-  // v128: Aᵀ M's two rows, four columns each, and the value read
-  const s0 = (k: number) => 11 + k;
-  const s1 = (k: number) => 15 + k;
-  const value = 19;
-  const next = [...get(L.q), ...load128, ...set(value), ...addTo(L.q, get(L.plane))];
+  const epilogue = 6;
+  const [bias, relu] = [11, 12];
+  // v128: Aᵀ M's two rows, four columns each, the value read, the bias's four channels, zeros
+  const s0 = (k: number) => 13 + k;
+  const s1 = (k: number) => 17 + k;
+  const [value, bv, zero] = [21, 22, 23];
+  const next = (k: number) => [
+    ...get(L.q),
+    ...load128,
+    ...set(value),
+    ...addTo(L.q, get(L.plane)),
+    // the bias on M's entry (1, 1), where there is one
+    ...(k === 1
+      ? [...get(value), ...get(bv), ...ADD, ...get(value), ...get(bias), SELECT, ...set(value)]
+      : []),
+  ];
   const add = (s: number, op: number[]) => [...get(s), ...get(value), ...op, ...set(s)];
+  const store = (at: number[], y: number[]) => [
+    ...at,
+    ...y,
+    TEE,
+    value,
+    ...get(zero),
+    ...simd(I32X4_MAX_S),
+    ...get(value),
+    ...get(relu),
+    SELECT,
+    ...store128,
+  ];
   const channel = [
+    ...atTile(false),
+    ...sum(bias, L.c),
+    ...load128,
+    ...set(bv),
     // row 0 of M: s0 = m0; row 1: s0 += m1, s1 = m1; row 2: s0 += m2, s1 −= m2; row 3: s1 −= m3
-    ...FOUR.flatMap((k) => [...next, ...get(value), ...set(s0(k))]),
-    ...FOUR.flatMap((k) => [...next, ...add(s0(k), ADD), ...get(value), ...set(s1(k))]),
-    ...FOUR.flatMap((k) => [...next, ...add(s0(k), ADD), ...add(s1(k), SUB)]),
-    ...FOUR.flatMap((k) => [...next, ...add(s1(k), SUB)]),
+    ...FOUR.flatMap((k) => [...next(-1), ...get(value), ...set(s0(k))]),
+    ...FOUR.flatMap((k) => [...next(k), ...add(s0(k), ADD), ...get(value), ...set(s1(k))]),
+    ...FOUR.flatMap((k) => [...next(-1), ...add(s0(k), ADD), ...add(s1(k), SUB)]),
+    ...FOUR.flatMap((k) => [...next(-1), ...add(s1(k), SUB)]),
     // each row's two outputs: s[0] + s[1] + s[2] and s[1] − s[2] − s[3]
     ...[s0, s1].flatMap((s, i) => [
-      ...atTile(i === 1),
-      ...get(s(0)),
-      ...get(s(1)),
-      ...ADD,
-      ...get(s(2)),
-      ...ADD,
-      ...store128,
-      ...atTile(i === 1, L.cb),
-      ...get(s(1)),
-      ...get(s(2)),
-      ...SUB,
-      ...get(s(3)),
-      ...SUB,
-      ...store128,
+      ...store(atTile(i === 1), [...get(s(0)), ...get(s(1)), ...ADD, ...get(s(2)), ...ADD]),
+      ...store(atTile(i === 1, L.cb), [...get(s(1)), ...get(s(2)), ...SUB, ...get(s(3)), ...SUB]),
     ]),
   ];
-  return tileTransform(0, 9, [], channel);
+  const prologue = [
+    ...get(epilogue),
+    ...i32(1),
+    I32_AND,
+    ...set(relu),
+    ...get(epilogue),
+    ...i32(-2),
+    I32_AND,
+    ...set(bias),
+  ];
+  return tileTransform(2, 11, prologue, channel);
 }
 
 /**
  * Every pair of input and output channels of a filter or its gradient, four pairs a vector:
  * params 0 the source planes, 1 the destination planes, 2 a plane's bytes (in·out·4, a multiple
- * of 16), 3–6 unused; `body(from, plane, into)` reads plane k at `from(k)` and stores the
- * destination's planes in order through the pointer `into`. Locals 7 i, 8 the pointer, v128 from
- * 9 (`v128Locals`).
+ * of 16), 3–6 unused. The `planes` source planes are read into locals first; `body(from, into)`
+ * reads plane k by `from(k)` and stores the destination's planes in order by `into(value)`, using
+ * `v128Locals` more locals of its own from 10 + planes. Locals 7 i, 8 the pointer, v128 9 ½
+ * ({@link HALF}), then the planes.
  */
 function channelPairs(
+  planes: number,
   v128Locals: number,
   body: (from: (k: number) => number[], into: (value: number[]) => number[]) => number[],
 ): number[] {
   const [src, dst, plane, i, q] = [0, 1, 2, 7, 8];
-  const from = (k: number) => [
-    ...sum(src, i),
-    ...get(plane),
-    ...i32(k),
-    I32_MUL,
-    I32_ADD,
-    ...load128,
-  ];
   const into = (value: number[]) => [...get(q), ...value, ...store128, ...addTo(q, get(plane))];
+  const read = [...Array(planes).keys()].flatMap((k) => [
+    ...get(q),
+    ...load128,
+    ...set(10 + k),
+    ...addTo(q, get(plane)),
+  ]);
   return funcBody(
     [
       [2, I32],
-      [v128Locals, V128],
+      [1 + planes + v128Locals, V128],
     ],
-    counted(i, get(plane), 16, [...sum(dst, i), ...set(q), ...body(from, into)]),
+    [
+      ...splat32(0x3f000000),
+      ...set(HALF_LOCAL),
+      ...counted(i, get(plane), 16, [
+        ...sum(src, i),
+        ...set(q),
+        ...read,
+        ...sum(dst, i),
+        ...set(q),
+        ...body((k) => get(10 + k), into),
+      ]),
+    ],
   );
 }
 
@@ -253,7 +298,7 @@ function channelPairs(
  * 16 planes of [in × out] (see {@link channelPairs}).
  */
 export function winogradFilterBody(): number[] {
-  const h = (r: number, k: number) => 9 + 3 * r + k; // v128: G g, 4 × 3
+  const h = (r: number, k: number) => 19 + 3 * r + k; // v128: G g, 4 × 3
   // G's row r applied to three values: the first, (x0 ± x1 + x2)·½, or the last
   const byG = (r: number, x: (a: number) => number[]) =>
     r === 0
@@ -261,7 +306,7 @@ export function winogradFilterBody(): number[] {
       : r === 3
         ? x(2)
         : [...x(0), ...x(1), ...(r === 1 ? ADD : SUB), ...x(2), ...ADD, ...HALF];
-  return channelPairs(12, (from, into) => [
+  return channelPairs(9, 12, (from, into) => [
     ...FOUR.flatMap((r) =>
       [0, 1, 2].flatMap((k) => [...byG(r, (a) => from(3 * a + k)), ...set(h(r, k))]),
     ),
@@ -274,7 +319,7 @@ export function winogradFilterBody(): number[] {
  * transformed sums (planes of [in × out]; see {@link channelPairs}).
  */
 export function winogradFilterGradientBody(): number[] {
-  const h = (a: number, k: number) => 9 + 4 * a + k; // v128: Gᵀ M, 3 × 4
+  const h = (a: number, k: number) => 26 + 4 * a + k; // v128: Gᵀ M, 3 × 4
   // Gᵀ's row a applied to four values: x0 + (x1 + x2)·½, (x1 − x2)·½, (x1 + x2)·½ + x3
   const byGt = (a: number, x: (k: number) => number[]) =>
     a === 0
@@ -283,7 +328,7 @@ export function winogradFilterGradientBody(): number[] {
         ? [...x(1), ...x(2), ...SUB, ...HALF]
         : [...x(1), ...x(2), ...ADD, ...HALF, ...x(3), ...ADD];
   const taps = [0, 1, 2];
-  return channelPairs(12, (from, into) => [
+  return channelPairs(16, 12, (from, into) => [
     ...taps.flatMap((a) =>
       FOUR.flatMap((k) => [...byGt(a, (r) => from(4 * r + k)), ...set(h(a, k))]),
     ),
@@ -346,9 +391,11 @@ export const WINOGRAD_PARAMS = {
   u: 24,
   /** The tiles a block (a multiple of the gemm's height). */
   block: 28,
+  /** The convolution's epilogue: a bias's address or 0, plus 1 for ReLU (`winogradOutput`). */
+  epilogue: 32,
 } as const;
 /** The parameter block's size in bytes. @internal */
-export const WINOGRAD_PARAM_BYTES = 32;
+export const WINOGRAD_PARAM_BYTES = 36;
 /**
  * Bytes between the end of one plane ξ of V (and of M or Ŷ) and the start of the next: planes a
  * multiple of 4 KB apart make the 16 stores of a channel's transform alias one another's
@@ -375,7 +422,7 @@ export function winogradDriverBody(
 ): number[] {
   const [params, from, to, scratch, acc] = [0, 1, 2, 3, 4];
   const [table, count, ci, inRow, co, outRow, block, u] = [7, 8, 9, 10, 11, 12, 13, 14];
-  const [t, xi, vPlane, wPlane, w, uPlane] = [15, 16, 17, 18, 19, 20];
+  const [t, xi, vPlane, wPlane, w, uPlane, epilogue] = [15, 16, 17, 18, 19, 20, 21];
   const P = WINOGRAD_PARAMS;
   const fields: [number, number][] = [
     [P.tiles, table],
@@ -386,6 +433,7 @@ export function winogradDriverBody(
     [P.outRowBytes, outRow],
     [P.block, block],
     [P.u, u],
+    [P.epilogue, epilogue],
   ];
   const times = (a: number, b: number) => [...get(a), ...get(b), I32_MUL];
   const bytes = (a: number, b: number) => [...times(a, b), ...i32(4), I32_MUL];
@@ -417,7 +465,7 @@ export function winogradDriverBody(
     ...get(rowBytes),
     ...get(dst),
     ...get(plane),
-    ...i32(0),
+    ...get(epilogue),
     CALL,
     fn,
   ];
@@ -445,7 +493,7 @@ export function winogradDriverBody(
     ...addTo(t, get(block)),
   ];
   return funcBody(
-    [[14, I32]],
+    [[15, I32]],
     [
       ...fields.flatMap(([offset, local]) => [...get(params), I32_LOAD, 2, offset, ...set(local)]),
       ...planeOf(ci, vPlane),

@@ -45,7 +45,8 @@
  *   (`MaxPool`), one call for a whole pooling.
  * - `winograd`, `winogradFilter` (the fourth module): 3×3 convolutions at stride 1 by Winograd's
  *   F(2×2, 3×3), block by block of tiles (their transforms and gemm in the module, called by
- *   index); `winogradGradient`, `winogradFilterGradient` (the fifth): their filter gradient
+ *   index), a bias and ReLU on the way out where asked, and the filter's transform;
+ *   `winogradGradient`, `winogradFilterGradient` (the fifth): their filter gradient
  *   (`winograd.loops.ts`).
  *
  * - `gemm` again, in relaxed SIMD (`f32x4.relaxed_madd`), where the runtime validates it: it
@@ -378,13 +379,13 @@ const MODULES: readonly (readonly LoopEntry[])[] = [
     { name: 'maxPoolGrad2x2Rows', signature: 'seven', body: () => maxPoolBody(false, false, true) },
     { name: 'maxPool2x2Rows', signature: 'seven', body: () => maxPoolBody(false, true, true) },
   ],
-  // the Winograd loops call one another by index: input 0, output 1, gemm 3 (of 4 rows)
+  // the Winograd loops call one another by index: input 0, output 1, gemm 2 (of 4 rows)
   [
     { name: 'winogradInput', signature: 'seven', body: winogradInputBody },
     { name: 'winogradOutput', signature: 'seven', body: winogradOutputBody },
-    { name: 'winogradFilter', signature: 'seven', body: winogradFilterBody },
     { name: 'winogradGemm', signature: 'seven', body: () => gemmBody(false, 4) },
-    { name: 'winograd', signature: 'seven', body: () => winogradDriverBody(false, 0, 3, 1) },
+    { name: 'winograd', signature: 'seven', body: () => winogradDriverBody(false, 0, 2, 1) },
+    { name: 'winogradFilter', signature: 'seven', body: winogradFilterBody },
   ],
   // input 0, dy 1, gemmTN 2
   [
