@@ -20,8 +20,8 @@ import type * as tf from '@tensorflow/tfjs-core';
 import { callKernel, type KernelBackend, release } from '../kernel-calls.js';
 import { type ConvAttrs, conv2dGeometry } from './conv-geometry.js';
 import { winogradApplies, winogradConv2d } from './conv2d-winograd.js';
-import { copyImageRows } from './image-rows.js';
-import { accessFor, heapOffset, wasmThreads } from './js-access.js';
+import { padImages } from './image-rows.js';
+import { accessFor, heapOffset, wasmMemoryOf, wasmThreads } from './js-access.js';
 import { explicitSamePadding } from './same-padding.js';
 import { segmentProduct } from './segment-product.js';
 import { simdFor } from './simd/modules.js';
@@ -63,22 +63,19 @@ export function conv2dSegmented(backendName: string): tf.KernelFunc {
     const Hp = Math.max(H + top, (oh - 1) * sh + (fh - 1) * dh + 1);
     const Wp = Math.max(W + left, (ow - 1) * sw + (fw - 1) * dw + 1);
     const access = accessFor(backendName, backend);
-    const padded = access.output([B * Hp * Wp * ci], []); // zeroed: the padding
+    const padded = access.output([B * Hp * Wp * ci], [], false); // padImages writes every float
     const out = access.output([B, oh, ow, co], [], false);
     const pPad = heapOffset(backend, padded.out);
-    const px = heapOffset(backend, x);
-    copyImageRows(
-      loops,
-      B,
-      H,
-      W * ci,
-      { at: px, imageBytes: 4 * H * W * ci, rowBytes: 4 * W * ci },
-      {
-        at: pPad + 4 * (top * Wp + left) * ci,
-        imageBytes: 4 * Hp * Wp * ci,
-        rowBytes: 4 * Wp * ci,
-      },
-    );
+    padImages(loops, wasmMemoryOf(backend)!, heapOffset(backend, x), pPad, {
+      images: B,
+      height: H,
+      width: W,
+      channels: ci,
+      paddedHeight: Hp,
+      paddedWidth: Wp,
+      top,
+      left,
+    });
     const rowOffsets = new Int32Array(M);
     for (let bb = 0, i = 0; bb < B; bb++)
       for (let oy = 0; oy < oh; oy++)

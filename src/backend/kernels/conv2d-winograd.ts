@@ -16,7 +16,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { callKernel, type KernelBackend, release } from '../kernel-calls.js';
 import { type HelperLoop, passHelperFor } from '../pass-helper.js';
 import { conv2dGeometry } from './conv-geometry.js';
-import { copyImageRows, type ImageLayout } from './image-rows.js';
+import { copyImageRows, type ImageLayout, padImages } from './image-rows.js';
 import { accessFor, heapOffset, wasmMemoryOf, wasmThreads } from './js-access.js';
 import { type SimdLoops, simdFor } from './simd/modules.js';
 import { WINOGRAD_PARAM_BYTES, WINOGRAD_PARAMS, WINOGRAD_PLANE_PAD } from './winograd.loops.js';
@@ -101,20 +101,22 @@ function plan(
   const Hp = Math.max(H + top, 2 * th + 2);
   const Wp = Math.max(W + left, 2 * tw + 2);
   const access = accessFor(backendName, backend);
-  const padded = access.output([B * Hp * Wp * ci], []); // zeroed: the padding
+  const padded = access.output([B * Hp * Wp * ci], [], false); // padImages writes every float
   const words = WINOGRAD_PARAM_BYTES / 4 + 2 * count;
   const scratch = access.output([words + extra], [], false);
   const memory = wasmMemoryOf(backend)!;
   const at = heapOffset(backend, scratch.out);
   const pPad = heapOffset(backend, padded.out);
-  copyImageRows(
-    loops,
-    B,
-    H,
-    W * ci,
-    { at: heapOffset(backend, x), imageBytes: 4 * H * W * ci, rowBytes: 4 * W * ci },
-    { at: pPad + 4 * (top * Wp + left) * ci, imageBytes: 4 * Hp * Wp * ci, rowBytes: 4 * Wp * ci },
-  );
+  padImages(loops, memory, heapOffset(backend, x), pPad, {
+    images: B,
+    height: H,
+    width: W,
+    channels: ci,
+    paddedHeight: Hp,
+    paddedWidth: Wp,
+    top,
+    left,
+  });
   const table = new Int32Array(memory.buffer, at, words);
   const inputs = WINOGRAD_PARAM_BYTES / 4;
   const outputs = inputs + count;
