@@ -20,7 +20,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import { callKernel, type KernelBackend, release } from '../kernel-calls.js';
 import { type ConvAttrs, conv2dGeometry } from './conv-geometry.js';
 import { winogradApplies, winogradConv2d } from './conv2d-winograd.js';
-import { padImages } from './image-rows.js';
+import { paddedInput, padImages } from './image-rows.js';
 import { accessFor, heapOffset, wasmMemoryOf, wasmThreads } from './js-access.js';
 import { explicitSamePadding } from './same-padding.js';
 import { segmentProduct } from './segment-product.js';
@@ -66,16 +66,13 @@ export function conv2dSegmented(backendName: string): tf.KernelFunc {
     const padded = access.output([B * Hp * Wp * ci], [], false); // padImages writes every float
     const out = access.output([B, oh, ow, co], [], false);
     const pPad = heapOffset(backend, padded.out);
-    padImages(loops, wasmMemoryOf(backend)!, heapOffset(backend, x), pPad, {
-      images: B,
-      height: H,
-      width: W,
-      channels: ci,
-      paddedHeight: Hp,
-      paddedWidth: Wp,
-      top,
-      left,
-    });
+    padImages(
+      loops,
+      wasmMemoryOf(backend)!,
+      heapOffset(backend, x),
+      pPad,
+      paddedInput(info, Hp, Wp),
+    );
     const rowOffsets = new Int32Array(M);
     for (let bb = 0, i = 0; bb < B; bb++)
       for (let oy = 0; oy < oh; oy++)

@@ -16,7 +16,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { callKernel, type KernelBackend, release } from '../kernel-calls.js';
 import { type HelperLoop, passHelperFor } from '../pass-helper.js';
 import { conv2dGeometry } from './conv-geometry.js';
-import { copyImageRows, type ImageLayout, padImages } from './image-rows.js';
+import { copyImageRows, type ImageLayout, paddedInput, padImages } from './image-rows.js';
 import { accessFor, heapOffset, wasmMemoryOf, wasmThreads } from './js-access.js';
 import { type SimdLoops, simdFor } from './simd/modules.js';
 import { WINOGRAD_PARAM_BYTES, WINOGRAD_PARAMS, WINOGRAD_PLANE_PAD } from './winograd.loops.js';
@@ -107,16 +107,7 @@ function plan(
   const memory = wasmMemoryOf(backend)!;
   const at = heapOffset(backend, scratch.out);
   const pPad = heapOffset(backend, padded.out);
-  padImages(loops, memory, heapOffset(backend, x), pPad, {
-    images: B,
-    height: H,
-    width: W,
-    channels: ci,
-    paddedHeight: Hp,
-    paddedWidth: Wp,
-    top,
-    left,
-  });
+  padImages(loops, memory, heapOffset(backend, x), pPad, paddedInput(info, Hp, Wp));
   const table = new Int32Array(memory.buffer, at, words);
   const inputs = WINOGRAD_PARAM_BYTES / 4;
   const outputs = inputs + count;

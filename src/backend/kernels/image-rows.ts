@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type * as tf from '@tensorflow/tfjs-core';
 import type { SimdLoops } from './simd/modules.js';
 
 /** Where a batch of images lies: its first float's address, and bytes per image and per row. */
@@ -47,6 +48,24 @@ export interface PaddedImages {
   paddedWidth: number;
   top: number;
   left: number;
+}
+
+/** A convolution's input padded to `paddedHeight` × `paddedWidth`, its padding before it kept. */
+export function paddedInput(
+  info: tf.backend_util.Conv2DInfo,
+  paddedHeight: number,
+  paddedWidth: number,
+): PaddedImages {
+  return {
+    images: info.batchSize,
+    height: info.inHeight,
+    width: info.inWidth,
+    channels: info.inChannels,
+    paddedHeight,
+    paddedWidth,
+    top: info.padInfo.top,
+    left: info.padInfo.left,
+  };
 }
 
 /**
