@@ -6,7 +6,8 @@
  * transforms mix (an output's 2×2 tile; a filter gradient's nine taps): the direct sum's bound,
  * K·2⁻²⁴·Σ|aᵢbᵢ|, widened for the transforms' additions. On even and odd grids, 'same',
  * 'valid' and explicit padding, and batches whose tiles leave the last block part-filled;
- * nothing left behind. `FusedConv2D` with a bias and ReLU applied on the way out. A NaN in the
+ * nothing left behind. `FusedConv2D` with a bias and ReLU applied on the way out (and XNNPACK's,
+ * for other convolutions, with 'same' padding made explicit at stride > 1). A NaN in the
  * input makes NaN every output whose window holds it, and leaves finite every output whose tile
  * does not read it.
  */
@@ -218,6 +219,40 @@ describe('Winograd F(2×2, 3×3) [wasm]', () => {
       tf.dispose([x, w, b]);
     },
   );
+
+  it('leaves other fused convolutions to XNNPACK, with ‘same’ right at stride > 1 and non-square filters', async () => {
+    // XNNPACK's own 'same' is wrong in two of these (errors up to 3.3): the padding goes to it
+    // explicitly
+    for (const [h, w, kh, kw, s] of [
+      [1, 2, 3, 1, 2],
+      [6, 6, 3, 1, 2],
+      [9, 7, 3, 5, 2],
+      [5, 8, 1, 3, 2],
+    ] as const) {
+      const info = tf.backend_util.computeConv2DInfo([2, h, w, 2], [kh, kw, 2, 3], s, 1, 'same');
+      const { top, bottom, left, right } = info.padInfo;
+      const c: ConvCase = {
+        ...case3x3(2, h, w, 2, 3, [top, bottom, left, right]),
+        kernel: [kh, kw],
+        stride: [s, s],
+      };
+      const random = new Random(h * 100 + w);
+      const draw = (n: number) => Float32Array.from({ length: n }, () => random.uniform(-1, 1));
+      const [xv, wv, bv] = [draw(2 * h * w * 2), draw(kh * kw * 2 * 3), draw(3)];
+      const [OH, OW] = outSize(c);
+      const ref = convGrads(c, xv, wv, new Float32Array(2 * OH * OW * 3), false);
+      const x = tf.tensor4d(xv, [2, h, w, 2]);
+      const f = tf.tensor4d(wv, [kh, kw, 2, 3]);
+      const b = tf.tensor1d(bv);
+      const y = await valuesOf(() =>
+        tf.fused.conv2d({ x, filter: f, strides: s, pad: 'same', bias: b, activation: 'relu' }),
+      );
+      expect(y.length).toBe(ref.y.length);
+      for (let i = 0; i < y.length; i++)
+        expect(y[i]!).toBeCloseTo(Math.max(ref.y[i]! + bv[i % 3]!, 0), 5);
+      tf.dispose([x, f, b]);
+    }
+  });
 
   it('leaves other convolutions to the other kernels', () => {
     const applies = (x: number[], f: number[], strides: number, dilations: number) =>

@@ -18,6 +18,7 @@ import { type HelperLoop, passHelperFor } from '../pass-helper.js';
 import { conv2dGeometry } from './conv-geometry.js';
 import { copyImageRows, type ImageLayout, paddedInput, padImages } from './image-rows.js';
 import { accessFor, heapOffset, wasmMemoryOf, wasmThreads } from './js-access.js';
+import { explicitSamePadding } from './same-padding.js';
 import { type SimdLoops, simdFor } from './simd/modules.js';
 import { WINOGRAD_PARAM_BYTES, WINOGRAD_PARAMS, WINOGRAD_PLANE_PAD } from './winograd.loops.js';
 
@@ -339,7 +340,7 @@ function field(p: Plan, name: keyof typeof WINOGRAD_PARAMS, value: number): void
 }
 
 /** A fused convolution's attributes read here (the geometry's are read by conv2dGeometry). */
-interface FusedAttrs {
+interface FusedAttrs extends Record<string, unknown> {
   dataFormat?: 'NHWC' | 'NCHW';
   activation?: string;
 }
@@ -349,7 +350,9 @@ interface FusedAttrs {
  * no bias or a float32 bias of one value per output channel, and a linear or ReLU activation, on
  * Winograd with the bias and ReLU applied as each tile's outputs are written (inference runs its
  * convolutions fused: the seed CNN's second layer 3.2–3.3 → ~1.6 ms for 32 images on two threads,
- * Node 24). Anything else goes to the backend's own kernel (XNNPACK). @internal
+ * Node 24). Anything else goes to the backend's own kernel (XNNPACK), with 'same' padding at
+ * stride > 1 given to it explicitly (its own is wrong there for non-square filters, as its
+ * `Conv2D`'s). @internal
  */
 export function fusedConv2dWinograd(backendName: string): tf.KernelFunc {
   return (args) => {
@@ -375,12 +378,14 @@ export function fusedConv2dWinograd(backendName: string): tf.KernelFunc {
           relu: activation === 'relu',
         });
     }
+    // the backend's own pads 'same' wrongly at stride > 1 with non-square filters, as its Conv2D
+    const own = a.dataFormat === 'NCHW' ? attrs : explicitSamePadding(x!.shape, filter!.shape, a);
     return callKernel(
       'FusedConv2D',
       backendName,
       backend as unknown as KernelBackend,
       inputs as never,
-      attrs as never,
+      own as never,
     );
   };
 }
