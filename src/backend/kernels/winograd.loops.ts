@@ -11,11 +11,15 @@
  * Aᵀ = [1 1 1 0; 0 1 −1 −1] (Lavin and Gray, "Fast Algorithms for Convolutional Neural Networks",
  * 2016). The transforms run four channels a vector, along the channel axis that NHWC keeps
  * contiguous; `winograd` runs a range of tiles block by block, each block's V and M small enough
- * to stay in a core's cache between the three steps.
+ * to stay in a core's cache between the three steps. The filter gradient runs the same tiles
+ * backwards (`winogradGradient`): Ŷ = A dy Aᵀ for each tile's 2×2 output gradient
+ * (`winogradDy`), the 16 sums M_ξ += V_ξᵀ · Ŷ_ξ (`gemmTN`), then dW = Gᵀ M G
+ * (`winogradFilterGradient`).
  *
- * The transforms add and subtract (and halve the filter), so the result differs from the direct
- * sum by rounding alone, a few float32 ulps of the sum of the absolute terms (measured in the
- * tests against a float64 reference).
+ * The transforms add and subtract (and halve), so the result differs from the direct sum by
+ * rounding alone: within (K + 16)·2⁻²³ of the Σ|aᵢbᵢ| of the outputs whose errors a tile mixes
+ * (tested entry by entry against a float64 reference). A NaN or ±∞ in a tile's input reaches all
+ * of its outputs, and ∞ − ∞ makes NaN where the direct sum gives ±∞.
  *
  * @module
  */
