@@ -1665,6 +1665,21 @@ describeBackends('sum', (backend) => {
     tf.dispose([x, s, rows]);
   });
 
+  it(`${backend}: column sums of 4 to 72 columns: the float64 sum in row order, rounded once`, () => {
+    // wasm: 16 columns' sums at a time in registers, then 4 at a time
+    for (const width of [4, 8, 16, 32, 56, 72]) {
+      const x = tf.randomNormal([97, width], 3, 10, 'float32', width);
+      const values = x.dataSync();
+      const ref = new Float64Array(width);
+      values.forEach((v, i) => {
+        ref[i % width]! += v;
+      });
+      const s = tf.sum(x, 0);
+      expect(Array.from(s.dataSync())).toEqual(Array.from(ref, Math.fround));
+      tf.dispose([x, s]);
+    }
+  });
+
   it(`${backend}: every axis pattern and keepDims equals the definition`, () => {
     const x = tf.randomNormal([3, 4, 5, 2], 0, 1, 'float32', 51);
     const values = Array.from(x.dataSync());
