@@ -29,8 +29,7 @@ export type HelperLoop =
   | 'winograd'
   | 'winograd6'
   | 'winogradGradient'
-  | 'winogradGradient6'
-  | 'addRows';
+  | 'winogradGradient6';
 
 /**
  * A loop over the columns of a block of rows cut in chunks (at most {@link MAX_CHUNKS}), which

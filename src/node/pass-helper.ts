@@ -73,7 +73,6 @@ const LOOPS: readonly HelperLoop[] = [
   'winograd6',
   'winogradGradient',
   'winogradGradient6',
-  'addRows',
 ];
 const JSON_LOOPS = JSON.stringify(LOOPS);
 

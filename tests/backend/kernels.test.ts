@@ -1666,7 +1666,6 @@ describeBackends('sum', (backend) => {
   });
 
   it(`${backend}: column sums of 4 to 72 columns: the float64 sum in row order, rounded once`, () => {
-    // wasm: 16 columns' sums at a time in registers, then 4 at a time
     for (const width of [4, 8, 16, 32, 56, 72]) {
       const x = tf.randomNormal([97, width], 3, 10, 'float32', width);
       const values = x.dataSync();

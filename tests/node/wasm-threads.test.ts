@@ -282,7 +282,7 @@ describe('useWasmThreads', () => {
     }
   });
 
-  it('splits a convolution (fused too), its gradients, column sums, ReLU, its gradient, elementwise arithmetic and max pooling’s gradient with the helper thread: bit for bit one thread', async () => {
+  it('splits a convolution (fused too), its gradients, ReLU, its gradient, elementwise arithmetic and max pooling’s gradient with the helper thread: bit for bit one thread', async () => {
     await tf.setBackend('wasm');
     const helper = passHelperFor(wasmMemoryOf(tf.backend()));
     expect(helper).toBeDefined();
@@ -330,7 +330,7 @@ describe('useWasmThreads', () => {
               filterShape: [k, k, ci, co],
             },
           ),
-          // bias gradients' column sums (the first half of the columns on the helper)
+          // bias gradients' column sums
           tf.engine().runKernel('Sum', { x: dy }, { axis: [0, 1, 2] }),
           tf.engine().runKernel('Sum', { x }, { axis: [0, 1, 2] }),
           tf.engine().runKernel('Conv2D', { x, filter: w }, attrs),

@@ -9,12 +9,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { callKernel } from '../kernel-calls.js';
-import { inHalves, passHelperFor } from '../pass-helper.js';
-import { accessFor, heapOffset, wasmMemoryOf } from './js-access.js';
+import { accessFor, heapOffset } from './js-access.js';
 import { simdFor } from './simd/modules.js';
-
-/** Elements from which a column sum shares its columns with the helper thread. */
-const SHARED_SUM = 1 << 16;
 
 /** Builds the kernel function for `backendName`. @internal */
 export function sumLeadingOrTrailing(backendName: string): tf.KernelFunc {
@@ -49,19 +45,7 @@ export function sumLeadingOrTrailing(backendName: string): tf.KernelFunc {
       const at = heapOffset(backend, scratch.out);
       let result: tf.TensorInfo | undefined;
       if (at % 8 === 0) {
-        // columns in groups of 4: the first half of the groups on the helper thread for a large
-        // input (each column's sum the same whoever adds it: its rows in order)
-        const px = heapOffset(backend, x);
-        const helper =
-          reduced * kept >= SHARED_SUM ? passHelperFor(wasmMemoryOf(backend)) : undefined;
-        inHalves(helper, 'addRows', loops.addRows, kept / 4, (from, count) => [
-          px,
-          at,
-          reduced,
-          4 * kept,
-          16 * from,
-          16 * (from + count),
-        ]);
+        loops.addRows(heapOffset(backend, x), at, reduced, 4 * kept);
         const { out, outValues } = access.output(outShape, [], false);
         // the second allocation may have grown the heap: view the accumulators through the new buffer
         outValues.set(new Float64Array(outValues.buffer, at, kept));

@@ -21,9 +21,8 @@
  * - `scaledRows`: rows scaled by one number each and added up: the last 1–3 rows of a matrix
  *   product (all of a vector-matrix product), one pass over the right operand.
  * - `adamUpdate`: one Adam step per variable (`fusedAdam`).
- * - `addRows` (the fifth module): column sums of a row-major matrix into float64 accumulators,
- *   16 columns' sums in registers over all the rows: `Sum` over leading axes (every bias
- *   gradient).
+ * - `addRows`: column sums of a row-major matrix into float64 accumulators: `Sum` over leading
+ *   axes (every bias gradient).
  * - `leakyRelu`, `leakyReluGrad`, `reluGrad` (the second module): leaky ReLU and its gradient,
  *   ReLU's gradient.
  * - `relu`, `addRows4`, `subRows4`, `mulRows4`, `divRows4` (the second module): ReLU, and the four
@@ -153,10 +152,9 @@ export interface SimdLoops {
   maxPool2x2x2Row: PoolRowLoop;
   /**
    * Adds each row of a [rows × rowBytes/4] float32 matrix at `x` into the float64 accumulators at
-   * `acc` (one per column, 8-byte aligned), over the columns whose bytes lie in [from, to)
-   * (multiples of 16): column sums in double precision, the rows in order.
+   * `acc` (one per column, 8-byte aligned): column sums in double precision.
    */
-  addRows(x: number, acc: number, rows: number, rowBytes: number, from: number, to: number): void;
+  addRows(x: number, acc: number, rows: number, rowBytes: number): void;
   /** vector[c] += Σ_k a[k·aStride + c] · b[k·bStride + c] (C % 4 = 0). */
   dotRows: RowsLoop;
   /** b[k·bStride + c] += a[k·aStride + c] · vector[c] (C % 4 = 0). */
@@ -351,6 +349,7 @@ const MODULES: readonly (readonly LoopEntry[])[] = [
   [
     { name: 'maxPoolGrad2x2Row', signature: 'six', body: () => maxPoolBody(false, false) },
     { name: 'copyRuns', signature: 'six', body: () => runsBody(false) },
+    { name: 'addRows', signature: 'four', body: addRowsBody },
     { name: 'addRuns', signature: 'six', body: () => runsBody(true) },
     { name: 'maxPoolGrad2x2x2Row', signature: 'seven', body: () => maxPoolBody(true, false) },
     { name: 'maxPool2x2x2Row', signature: 'seven', body: () => maxPoolBody(true, true) },
@@ -395,7 +394,6 @@ const MODULES: readonly (readonly LoopEntry[])[] = [
     { name: 'winogradGemmTN', signature: 'seven', body: () => gemmTNBody(false) },
     { name: 'winogradFilterGradient', signature: 'seven', body: winogradFilterGradientBody },
     { name: 'winogradGradient', signature: 'seven', body: () => winogradDriverBody(true, 0, 2, 1) },
-    { name: 'addRows', signature: 'six', body: addRowsBody },
   ],
 ];
 
