@@ -330,7 +330,7 @@ describe('useWasmThreads', () => {
               filterShape: [k, k, ci, co],
             },
           ),
-          // bias gradients' column sums
+          // bias gradients' column sums (on this thread: the threaded build's)
           tf.engine().runKernel('Sum', { x: dy }, { axis: [0, 1, 2] }),
           tf.engine().runKernel('Sum', { x }, { axis: [0, 1, 2] }),
           tf.engine().runKernel('Conv2D', { x, filter: w }, attrs),

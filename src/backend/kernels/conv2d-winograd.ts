@@ -65,6 +65,8 @@ interface Plan {
   /** The parameter block's address (its tables follow it), and `extra` floats after the tables. */
   params: number;
   extra: number;
+  /** Where the second table points: the even grid of tiles' outputs (or dy). */
+  grid: number;
   /** The helper thread that takes the first half of the blocks, if one does. */
   helper: ReturnType<typeof passHelperFor>;
   /** The first tile of the second half of the blocks. */
@@ -73,11 +75,10 @@ interface Plan {
 
 /**
  * Pads x, allocates `extra` floats of scratch after the parameter block and its tables, and fills
- * the block (tiles of `block`; `sideChannels` and `sideRowBytes` of what the second table
- * addresses: the output, or dy) and both tables: the first with each tile's top-left input, the
- * second from `second(extraAt)` (given the extra floats' address): `at(b, ty, tx)`, each tile's
- * top-left output (or dy), and `spare`, where the last block's extra tiles point. `relaxedLoop`:
- * whether the relaxed driver exists for the helper to run.
+ * the block (tiles of `block`; the channels of what the second table addresses: the output, or
+ * dy) and both tables: the first with each tile's top-left input, the second with its top-left
+ * output in the even grid ([batch, 2·th, 2·tw, channels]) at `side(extraAt).grid` (given the
+ * extra floats' address), the last block's extra tiles at `side(extraAt).spare`.
  */
 function plan(
   backendName: string,
@@ -87,10 +88,8 @@ function plan(
   info: tf.backend_util.Conv2DInfo,
   block: number,
   sideChannels: number,
-  sideRowBytes: number,
   extra: number,
-  second: (extraAt: number) => { at: (b: number, ty: number, tx: number) => number; spare: number },
-  relaxedLoop: boolean,
+  side: (extraAt: number) => { grid: number; spare: number },
 ): Plan {
   const { inHeight: H, inWidth: W } = info;
   const { inChannels: ci, batchSize: B } = info;
@@ -114,21 +113,18 @@ function plan(
   const table = new Int32Array(memory.buffer, at, words);
   const inputs = WINOGRAD_PARAM_BYTES / 4;
   const outputs = inputs + count;
-  const side = second(at + 4 * words);
+  const { grid, spare } = side(at + 4 * words);
   for (let b = 0, t = 0; b < B; b++)
     for (let ty = 0; ty < th; ty++)
       for (let tx = 0; tx < tw; tx++, t++) {
         table[inputs + t] = pPad + 4 * ((b * Hp + 2 * ty) * Wp + 2 * tx) * ci;
-        table[outputs + t] = side.at(b, ty, tx);
+        table[outputs + t] = grid + 4 * ((b * 2 * th + 2 * ty) * 2 * tw + 2 * tx) * sideChannels;
       }
   table.fill(pPad, inputs + tiles, inputs + count);
-  table.fill(side.spare, outputs + tiles, outputs + count);
+  table.fill(spare, outputs + tiles, outputs + count);
   // the helper runs the same loop as this thread (the relaxed one where this thread's is), or none
   const helper = passHelperFor(memory);
-  const shared =
-    helper !== undefined && (!loops.relaxed || (helper.relaxed && relaxedLoop))
-      ? helper
-      : undefined;
+  const shared = helper && (!loops.relaxed || helper.relaxed) ? helper : undefined;
   const p: Plan = {
     memory,
     count,
@@ -136,6 +132,7 @@ function plan(
     scratch: scratch.out,
     params: at,
     extra: at + 4 * words,
+    grid,
     helper: shared,
     split: Math.floor(blocks / 2) * block,
   };
@@ -144,7 +141,7 @@ function plan(
   field(p, 'inChannels', ci);
   field(p, 'inRowBytes', 4 * Wp * ci);
   field(p, 'outChannels', sideChannels);
-  field(p, 'outRowBytes', sideRowBytes);
+  field(p, 'outRowBytes', 4 * 2 * tw * sideChannels);
   field(p, 'block', block);
   field(p, 'epilogue', 0);
   return p;
@@ -170,21 +167,25 @@ const gridLayout = (at: number, th: number, tw: number, c: number) =>
 const threadScratch = (block: number, ci: number, co: number) =>
   16 * (block * (ci + co) + (2 * WINOGRAD_PLANE_PAD) / 4);
 
-/** Runs `loop` over the first half of the blocks on the helper, if any, while `mine` runs. */
-function inTwo(
+/**
+ * Runs `run` over the two halves of the blocks, the first on the helper thread (running `loop`)
+ * while this thread runs the second, or both here one after the other: `args(from, to, half)`
+ * gives the call's arguments for tiles [from, to), half 0 or 1.
+ */
+function byHalves(
   p: Plan,
   loop: HelperLoop,
-  helperArgs: number[],
-  mine: () => void,
-  alone: () => void,
+  run: (...args: number[]) => void,
+  args: (from: number, to: number, half: number) => number[],
 ): void {
+  const [first, second] = [args(0, p.split, 0), args(p.split, p.count, 1)];
   if (p.helper && p.split > 0) {
-    p.helper.start(loop, helperArgs);
-    mine();
+    p.helper.start(loop, first);
+    run(...second);
     p.helper.wait();
   } else {
-    alone();
-    mine();
+    run(...first);
+    run(...second);
   }
 }
 
@@ -211,52 +212,30 @@ export function winogradConv2d(
   // after the tables: U, each thread's V and M, the extra tiles' outputs (all at one place), and
   // the even grid's outputs when the output is not that grid
   const spare = 2 * (2 * tw * co) + 8;
-  const grid = even ? 0 : B * 2 * th * 2 * tw * co;
-  const extra = 16 * ci * co + 2 * perThread + spare + grid;
-  const rowBytes = 4 * 2 * tw * co;
-  let pGrid = pOut;
-  const p = plan(
-    backendName,
-    backend,
-    loops,
-    x,
-    info,
-    BLOCK,
-    co,
-    rowBytes,
-    extra,
-    (at) => {
-      const pSpare = at + 4 * (16 * ci * co + 2 * perThread);
-      if (!even) pGrid = pSpare + 4 * spare;
-      return {
-        at: (b, ty, tx) => pGrid + 4 * ((b * 2 * th + 2 * ty) * 2 * tw + 2 * tx) * co,
-        spare: pSpare,
-      };
-    },
-    loops.winograd6 !== undefined,
-  );
+  const extra = 16 * ci * co + 2 * perThread + spare + (even ? 0 : B * 2 * th * 2 * tw * co);
+  const p = plan(backendName, backend, loops, x, info, BLOCK, co, extra, (at) => {
+    const pSpare = at + 4 * (16 * ci * co + 2 * perThread);
+    return { grid: even ? pOut : pSpare + 4 * spare, spare: pSpare };
+  });
   const pU = p.extra;
   const pScratch = pU + 64 * ci * co;
   field(p, 'u', pU);
   const { bias, relu } = epilogue;
   field(p, 'epilogue', (bias ? heapOffset(backend, bias) : 0) + (relu ? 1 : 0));
   loops.winogradFilter(heapOffset(backend, filter), pU, 4 * ci * co);
-  const loop = loops.relaxed ? 'winograd6' : 'winograd';
-  const helperArgs = [p.params, 0, p.split, pScratch + 4 * perThread];
-  inTwo(
-    p,
-    loop,
-    helperArgs,
-    () => loops.winograd(p.params, p.split, p.count, pScratch),
-    () => loops.winograd(p.params, 0, p.split, pScratch),
-  );
+  byHalves(p, loops.relaxed ? 'winograd6' : 'winograd', loops.winograd, (from, to, half) => [
+    p.params,
+    from,
+    to,
+    pScratch + 4 * perThread * half,
+  ]);
   if (!even)
     copyImageRows(
       loops,
       B,
       oh,
       ow * co,
-      gridLayout(pGrid, th, tw, co),
+      gridLayout(p.grid, th, tw, co),
       denseLayout(pOut, oh, ow, co),
     );
   release(backend as KernelBackend, p.padded, p.scratch);
@@ -302,35 +281,23 @@ export function winogradFilterGradient(
       gridLayout(pGrid, th, tw, co),
     );
   const perThread = threadScratch(GRADIENT_BLOCK, ci, co);
-  const p = plan(
-    backendName,
-    backend,
-    loops,
-    x,
-    info,
-    GRADIENT_BLOCK,
-    co,
-    rowBytes,
-    2 * perThread,
-    () => ({
-      at: (b, ty, tx) => pGrid + 4 * ((b * 2 * th + 2 * ty) * 2 * tw + 2 * tx) * co,
-      spare: pZeros,
-    }),
-    loops.winogradGradient6 !== undefined,
-  );
+  const p = plan(backendName, backend, loops, x, info, GRADIENT_BLOCK, co, 2 * perThread, () => ({
+    grid: pGrid,
+    spare: pZeros,
+  }));
   const pScratch = p.extra;
   const plane = 4 * ci * co;
-  const second = pSums + 16 * plane;
+  // each half of the blocks into its own sums (the same on one thread or two)
   const loop = loops.relaxed ? 'winogradGradient6' : 'winogradGradient';
-  inTwo(
-    p,
-    loop,
-    [p.params, 0, p.split, pScratch + 4 * perThread, pSums],
-    () => loops.winogradGradient(p.params, p.split, p.count, pScratch, second),
-    () => loops.winogradGradient(p.params, 0, p.split, pScratch, pSums),
-  );
-  // the halves added (the same sums on one thread or two), then transformed back
-  loops.addRows4(pSums, second, pSums, 1, 16 * plane, 0);
+  byHalves(p, loop, loops.winogradGradient, (from, to, half) => [
+    p.params,
+    from,
+    to,
+    pScratch + 4 * perThread * half,
+    pSums + 16 * plane * half,
+  ]);
+  // the halves added, then transformed back
+  loops.addRows4(pSums, pSums + 16 * plane, pSums, 1, 16 * plane, 0);
   loops.winogradFilterGradient(pSums, heapOffset(backend, dw.out), plane);
   release(backend as KernelBackend, p.padded, p.scratch, sums.out);
   return dw.out;
