@@ -11,12 +11,18 @@ import { LOG_SIGMOID, LOG_SIGMOID_GRAD } from '../core/kernel-names.js';
 import { registerActivationGradients } from './activation-gradients.js';
 import { registerDilatedGradients } from './dilated-gradients.js';
 import { ADAM_UPDATE, adamUpdateKernel } from './fused-adam.js';
-import { registerDenseGradient } from './fused-dense.js';
+import { registerLayerGradients } from './fused-layers.js';
 import { registerLogSigmoidGradient } from './fused-log-sigmoid.js';
 import { rememberOriginal } from './kernel-calls.js';
 import { batchMatMulTransposeFree } from './kernels/batch-mat-mul.js';
 import { batchMatMulRows } from './kernels/batch-mat-mul-cpu.js';
 import { binaryLoop } from './kernels/binary-cpu.js';
+import {
+  CONV_BACKWARD,
+  CONV_FORWARD,
+  convBackwardKernel,
+  convForwardKernel,
+} from './kernels/conv-layer.js';
 import { conv2dBackpropFilterGemm } from './kernels/conv2d-backprop-filter.js';
 import { conv2dBackpropInputComposed } from './kernels/conv2d-backprop-input.js';
 import {
@@ -122,6 +128,8 @@ const PROVIDED: Record<string, Provided[]> = {
     { kernelName: RELU_GRAD, make: reluGradKernel, replaces: false },
     { kernelName: DENSE_FORWARD, make: denseForwardKernel, replaces: false },
     { kernelName: DENSE_BACKWARD, make: denseBackwardKernel, replaces: false },
+    { kernelName: CONV_FORWARD, make: convForwardKernel, replaces: false },
+    { kernelName: CONV_BACKWARD, make: convBackwardKernel, replaces: false },
     { kernelName: LOG_SIGMOID, make: logSigmoidKernel, replaces: false },
     { kernelName: LOG_SIGMOID_GRAD, make: logSigmoidGradKernel, replaces: false },
   ],
@@ -155,6 +163,8 @@ const PROVIDED: Record<string, Provided[]> = {
     { kernelName: '_FusedMatMul', make: fusedMatMulComposed(batchMatMulRows), replaces: true },
     { kernelName: DENSE_FORWARD, make: denseForwardKernel, replaces: false },
     { kernelName: DENSE_BACKWARD, make: denseBackwardKernel, replaces: false },
+    { kernelName: CONV_FORWARD, make: convForwardKernel, replaces: false },
+    { kernelName: CONV_BACKWARD, make: convBackwardKernel, replaces: false },
     { kernelName: LOG_SIGMOID, make: logSigmoidKernel, replaces: false },
     { kernelName: LOG_SIGMOID_GRAD, make: logSigmoidGradKernel, replaces: false },
   ],
@@ -240,7 +250,9 @@ function hookSetBackend(): void {
  *   `Step`, same-shape or scalar float32 `Multiply` and `Add` and bias `Add` as plain loops.
  * - cpu and wasm, new kernels: `MedkitAdamUpdate` ({@link fusedAdam}'s one-call step, bit for
  *   bit tf.train.adam), `MedkitDenseForward` and `MedkitDenseBackward` (a dense layer of the
- *   library's trainers in one call each way), and `MedkitReluGrad` and `MedkitLeakyReluGrad`
+ *   library's trainers in one call each way), `MedkitConv2DForward` and `MedkitConv2DBackward`
+ *   (the same for a 2D convolution layer: convolution, bias and activation in one kernel; the
+ *   activation's gradient, the bias's sum and both backprops in one), and `MedkitReluGrad` and `MedkitLeakyReluGrad`
  *   (the ReLU and leaky-ReLU gradients in one pass, bit for bit tfjs-core's three-kernel
  *   compositions, which every other backend keeps), and `MedkitLogSigmoid` with its gradient
  *   `MedkitLogSigmoidGrad` (the losses' log σ(z) in one call each way, the same kernels run
@@ -269,7 +281,7 @@ export function registerTrainingKernels(): string[] {
   const gradients = [
     ...registerDilatedGradients(),
     ...registerActivationGradients(),
-    ...registerDenseGradient(),
+    ...registerLayerGradients(),
     ...registerLogSigmoidGradient(),
   ];
   applyAll();

@@ -12,7 +12,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { checkTrainingSupport } from '../backend/check-training-support.js';
-import { withoutWeightGradients } from '../backend/fused-dense.js';
+import { withoutWeightGradients } from '../backend/fused-layers.js';
 import { requireSecondOrderGradients } from '../backend/second-order-gradients.js';
 import { ArgumentError, type BackendError, describeValue, ShapeError } from '../core/errors.js';
 import type { ProgressCallback } from '../core/progress.js';

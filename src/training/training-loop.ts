@@ -7,7 +7,7 @@
  */
 
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { fuseDenseLayers } from '../backend/fused-dense.js';
+import { fuseLayers } from '../backend/fused-layers.js';
 import { applyWebglWorkarounds, precisionHint } from '../backend/webgl-workarounds.js';
 import { MedkitError } from '../core/errors.js';
 import { type ProgressCallback, ProgressClock, type ProgressEventType } from '../core/progress.js';
@@ -144,7 +144,7 @@ export async function runTrainingLoop<B>(spec: LoopSpec<B>): Promise<LoopResult>
   let completed = 0;
   let stepsPerEpoch = spec.stepsPerEpoch;
   let lastFigures: Record<string, number> | undefined;
-  const restoreLayers = fuseDenseLayers(spec.models ?? []);
+  const restoreLayers = fuseLayers(spec.models ?? []);
   try {
     await emit('start', 0, 0);
     for (let epoch = 1; epoch <= spec.epochs && stopReason === 'completed'; epoch++) {

@@ -18,6 +18,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { callRegistered, type KernelBackend, release } from '../kernel-calls.js';
 import { accessFor } from './js-access.js';
+import { RELU_GRAD } from './leaky-relu.js';
 
 /** The kernel's name. @internal */
 export const DENSE_BACKWARD = 'MedkitDenseBackward';
@@ -28,16 +29,18 @@ export const DENSE_ACTIVATIONS = ['linear', 'relu', 'sigmoid', 'tanh'] as const;
 export type DenseActivation = (typeof DENSE_ACTIVATIONS)[number];
 
 /**
- * δ = dy ⊙ act'(y), rounded as tfjs-core's gradients round each op: relu dy·step(y); sigmoid
- * dy·(y·(1 − y)); tanh (1 − y²)·dy.
+ * δ = dy ⊙ act'(y), rounded as tfjs-core's gradients round each op: relu dy·step(y) (the
+ * registered `MedkitReluGrad`: SIMD on wasm, the same products); sigmoid dy·(y·(1 − y)); tanh
+ * (1 − y²)·dy. @internal
  */
-function activationGradient(
+export function activationGradient(
   backendName: string,
   backend: unknown,
   activation: Exclude<DenseActivation, 'linear'>,
   dy: tf.TensorInfo,
   y: tf.TensorInfo,
 ): tf.TensorInfo {
+  if (activation === 'relu') return callRegistered(RELU_GRAD, backendName, backend, { dy, x: y });
   const { out, outValues, values } = accessFor(backendName, backend).output(
     dy.shape,
     [dy, y],
@@ -46,12 +49,7 @@ function activationGradient(
   const [d, v] = values as [Float32Array, Float32Array];
   const f = Math.fround;
   const n = outValues.length;
-  if (activation === 'relu')
-    for (let i = 0; i < n; i++) {
-      const yi = v[i]!;
-      outValues[i] = d[i]! * (yi > 0 ? 1 : Number.isNaN(yi) ? Number.NaN : 0);
-    }
-  else if (activation === 'sigmoid')
+  if (activation === 'sigmoid')
     for (let i = 0; i < n; i++) outValues[i] = d[i]! * f(v[i]! * f(1 - v[i]!));
   else for (let i = 0; i < n; i++) outValues[i] = f(1 - f(v[i]! * v[i]!)) * d[i]!;
   return out;
@@ -59,9 +57,9 @@ function activationGradient(
 
 /**
  * The same data seen with another shape of the same size (as `Reshape` gives it, without a
- * kernel call): a view for reading, or an output renamed before it is returned.
+ * kernel call): a view for reading, or an output renamed before it is returned. @internal
  */
-const view = (info: tf.TensorInfo, shape: number[]): tf.TensorInfo => ({ ...info, shape });
+export const view = (info: tf.TensorInfo, shape: number[]): tf.TensorInfo => ({ ...info, shape });
 
 /** A product by the registered `BatchMatMul`, on rank-3 views as tfjs-core's matMul passes them. */
 function product(

@@ -1,0 +1,291 @@
+/**
+ * Dense layers by one kernel call forward (MedkitDenseForward) and one backward
+ * (MedkitDenseBackward): outputs and gradients bit for bit those of tfjs-layers' own Dense
+ * (linear, relu, sigmoid and tanh; with and without a bias; odd sizes), on cpu and wasm; one
+ * backward kernel a layer, with no product for the data's gradient (computed when asked for);
+ * the per-example pieces (row i of the gradient with respect to the pre-activation output
+ * depends on example i alone); layers restored; no leaks. Conv2D layers likewise
+ * (MedkitConv2DForward, MedkitConv2DBackward): outputs and gradients those of tfjs-layers' own
+ * Conv2D to float32 rounding (the fused forward adds the bias inside the convolution's sums),
+ * strides 1 and 2, 'same' and 'valid', every activation; layers left alone where the kernels do
+ * not apply (dilation, channels first).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { beforeAll, expect, it } from 'vitest';
+import { conv2dOp, denseOp, fuseLayers } from '../../src/backend/fused-layers.js';
+import { registerTrainingKernels } from '../../src/index.js';
+import { describeBackends, expectNoLeak } from '../helpers/backends.js';
+
+beforeAll(() => {
+  registerTrainingKernels();
+});
+
+const ACTIVATIONS = ['linear', 'relu', 'sigmoid', 'tanh'] as const;
+
+/** A stack of dense layers of odd sizes ending in each activation; seeded weights. */
+function model(activation: (typeof ACTIVATIONS)[number], useBias: boolean): tfl.Sequential {
+  const m = tfl.sequential({
+    layers: [
+      tfl.layers.dense({ units: 13, inputShape: [9], activation: 'relu', useBias }),
+      tfl.layers.dense({ units: 8, activation, useBias }),
+      tfl.layers.dense({ units: 3, activation, useBias, kernelInitializer: 'glorotNormal' }),
+    ],
+  });
+  return m;
+}
+
+/**
+ * The loss's value, its gradients with respect to every weight, and the kernels run, from the
+ * weights `initial` (written afresh: wasm's _FusedMatMul hands weights used three times to
+ * XNNPACK, whose sums differ in the last bit, so each run starts from new tensors).
+ */
+async function gradients(
+  m: tfl.Sequential,
+  x: tf.Tensor,
+  initial: tf.Tensor[],
+  backwardKernel = 'MedkitDenseBackward',
+) {
+  const fresh = initial.map((t) => tf.mul(t, 1));
+  m.setWeights(fresh);
+  tf.dispose(fresh);
+  const weights = m.trainableWeights.map((w) => w.read() as tf.Variable);
+  const f = () => tf.sum(tf.square(m.apply(x, { training: true }) as tf.Tensor)) as tf.Scalar;
+  const run = () => tf.variableGrads(f, weights);
+  const profile = await tf.profile(() => {
+    const { value, grads } = run();
+    tf.dispose([value, ...Object.values(grads)]);
+  });
+  const kernels = profile.kernels.map((k) => k.name);
+  // the shapes each backward call returned (dx, dw, db as asked)
+  const backward = profile.kernels
+    .filter((k) => k.name === backwardKernel)
+    .map((k) => k.outputShapes);
+  const { value, grads } = run();
+  const out = {
+    value: Array.from(value.dataSync()),
+    grads: weights.map((w) => Array.from(grads[w.name]!.dataSync())),
+  };
+  tf.dispose([value, ...Object.values(grads)]);
+  return { ...out, kernels, backward };
+}
+
+describeBackends('fused dense layers', (backend) => {
+  for (const activation of ACTIVATIONS)
+    for (const useBias of [true, false])
+      it(`${backend}: ${activation}${useBias ? '' : ', no bias'}: bit for bit tfjs-layers' Dense, one backward kernel a layer`, async () => {
+        const m = model(activation, useBias);
+        const initial = m
+          .getWeights()
+          .map((w, i) => tf.randomNormal(w.shape, 0, 0.7, 'float32', 10 + i));
+        const x = tf.randomNormal([11, 9], 0, 1, 'float32', 3);
+        const own = await gradients(m, x, initial);
+        const restore = fuseLayers([m]);
+        const fused = await gradients(m, x, initial);
+        restore();
+        expect(fused.value).toEqual(own.value);
+        expect(fused.grads).toEqual(own.grads);
+        // last layer first; the first layer's input is the data: no dx for it
+        const db = useBias ? [[3]] : [];
+        expect(fused.backward).toEqual([
+          [[11, 8], [8, 3], ...db],
+          [[11, 13], [13, 8], ...(useBias ? [[8]] : [])],
+          [[9, 13], ...(useBias ? [[13]] : [])],
+        ]);
+        expect(fused.kernels).not.toContain('BatchMatMul');
+        expect(fused.kernels.length).toBeLessThan(own.kernels.length);
+        // restored: the layers' own call again
+        const again = await gradients(m, x, initial);
+        expect(again.kernels).not.toContain('MedkitDenseBackward');
+        expect(m.layers.some((l) => Object.hasOwn(l, 'call'))).toBe(false);
+        tf.dispose([x, ...initial]);
+        m.dispose();
+      });
+
+  it(`${backend}: row i of δ is example i's own: changing one example changes one row of dx`, () => {
+    const w = tf.randomNormal([6, 5], 0, 1, 'float32', 1) as tf.Tensor2D;
+    const b = tf.randomNormal([5], 0, 1, 'float32', 2) as tf.Tensor1D;
+    const x = tf.randomNormal([4, 6], 0, 1, 'float32', 4) as tf.Tensor2D;
+    const x2 = tf.tidy(() => tf.concat([tf.slice(x, [0, 0], [3, 6]), tf.fill([1, 6], 3)]));
+    const dx = (input: tf.Tensor2D) =>
+      tf.grad((v: tf.Tensor) => tf.sum(tf.square(denseOp(v as tf.Tensor2D, w, b, 'tanh'))))(input);
+    const [a, c] = [dx(x), dx(x2 as tf.Tensor2D)];
+    const [ra, rc] = [a.arraySync() as number[][], c.arraySync() as number[][]];
+    expect(rc.slice(0, 3)).toEqual(ra.slice(0, 3));
+    expect(rc[3]).not.toEqual(ra[3]);
+    tf.dispose([w, b, x, x2, a, c]);
+  });
+
+  it(`${backend}: no tensor left behind, forward and backward`, async () => {
+    const m = model('sigmoid', true);
+    const x = tf.randomNormal([5, 9], 0, 1, 'float32', 5);
+    const restore = fuseLayers([m]);
+    const weights = m.trainableWeights.map((w) => w.read() as tf.Variable);
+    await expectNoLeak(() => {
+      const { value, grads } = tf.variableGrads(
+        () => tf.sum(m.apply(x, { training: true }) as tf.Tensor) as tf.Scalar,
+        weights,
+      );
+      tf.dispose([value, ...Object.values(grads)]);
+      tf.dispose(m.predict(x));
+    });
+    restore();
+    tf.dispose(x);
+    m.dispose();
+  });
+});
+
+/** Two convolutions (the first on the data) and a dense head; seeded weights. */
+function cnn(
+  activation: (typeof ACTIVATIONS)[number],
+  useBias: boolean,
+  strides: number,
+  padding: 'same' | 'valid',
+): tfl.Sequential {
+  return tfl.sequential({
+    layers: [
+      tfl.layers.conv2d({
+        inputShape: [9, 11, 3],
+        filters: 8,
+        kernelSize: 3,
+        activation,
+        useBias,
+        padding,
+      }),
+      tfl.layers.conv2d({ filters: 12, kernelSize: [3, 2], strides, activation, useBias, padding }),
+      tfl.layers.flatten(),
+      tfl.layers.dense({ units: 2 }),
+    ],
+  });
+}
+
+/** max |a − b| ≤ tol · max |b| entry-wise over each array. */
+function expectClose(a: number[][], b: number[][], tol: number) {
+  expect(a.length).toBe(b.length);
+  a.forEach((row, i) => {
+    const ref = b[i]!;
+    const scale = Math.max(...ref.map(Math.abs));
+    const worst = Math.max(...row.map((v, j) => Math.abs(v - ref[j]!)));
+    expect(worst).toBeLessThanOrEqual(tol * scale);
+  });
+}
+
+describeBackends('fused convolution layers', (backend) => {
+  for (const activation of ACTIVATIONS)
+    for (const [strides, padding, useBias] of [
+      [1, 'same', true],
+      [2, 'valid', true],
+      [2, 'same', false],
+    ] as const)
+      it(`${backend}: ${activation}, stride ${strides}, ${padding}${useBias ? '' : ', no bias'}: tfjs-layers' Conv2D to rounding, one backward kernel a layer`, async () => {
+        const m = cnn(activation, useBias, strides, padding);
+        const initial = m
+          .getWeights()
+          .map((w, i) => tf.randomNormal(w.shape, 0, 0.5, 'float32', 20 + i));
+        const x = tf.randomNormal([5, 9, 11, 3], 0, 1, 'float32', 7);
+        const own = await gradients(m, x, initial, 'MedkitConv2DBackward');
+        const restore = fuseLayers([m]);
+        const fused = await gradients(m, x, initial, 'MedkitConv2DBackward');
+        restore();
+        expectClose([fused.value], [own.value], 1e-5);
+        expectClose(fused.grads, own.grads, 1e-5);
+        // last convolution first (dx, dw, db); the first's input is the data: no dx
+        const [h1, w1] = padding === 'same' ? [9, 11] : [7, 9];
+        const out2 =
+          padding === 'same'
+            ? [Math.ceil(h1 / strides), Math.ceil(w1 / strides)]
+            : [Math.ceil((h1 - 2) / strides), Math.ceil((w1 - 1) / strides)];
+        expect(fused.backward).toEqual([
+          [[5, h1, w1, 8], [3, 2, 8, 12], ...(useBias ? [[12]] : [])],
+          [[3, 3, 3, 8], ...(useBias ? [[8]] : [])],
+        ]);
+        expect(m.outputs[0]!.shape).toEqual([null, 2]);
+        expect(m.layers[1]!.outputShape).toEqual([null, ...out2, 12]);
+        for (const k of ['Conv2DBackpropInput', 'Conv2DBackpropFilter', 'Add', 'Relu'])
+          expect(fused.kernels).not.toContain(k);
+        expect(fused.kernels.length).toBeLessThan(own.kernels.length);
+        // restored: the layers' own call again
+        const again = await gradients(m, x, initial, 'MedkitConv2DBackward');
+        expect(again.kernels).not.toContain('MedkitConv2DForward');
+        expect(m.layers.some((l) => Object.hasOwn(l, 'call'))).toBe(false);
+        tf.dispose([x, ...initial]);
+        m.dispose();
+      });
+
+  it(`${backend}: a batch with 32 channels into 64, as the seed CNN's second layer`, async () => {
+    const m = tfl.sequential({
+      layers: [
+        tfl.layers.conv2d({
+          inputShape: [14, 14, 32],
+          filters: 64,
+          kernelSize: 3,
+          padding: 'same',
+          activation: 'relu',
+        }),
+        tfl.layers.flatten(),
+        tfl.layers.dense({ units: 2 }),
+      ],
+    });
+    const initial = m.getWeights().map((w, i) => tf.randomNormal(w.shape, 0, 0.1, 'float32', i));
+    const x = tf.randomNormal([4, 14, 14, 32], 0, 1, 'float32', 8);
+    const own = await gradients(m, x, initial, 'MedkitConv2DBackward');
+    const restore = fuseLayers([m]);
+    const fused = await gradients(m, x, initial, 'MedkitConv2DBackward');
+    restore();
+    expectClose([fused.value], [own.value], 1e-5);
+    expectClose(fused.grads, own.grads, 1e-5);
+    expect(fused.backward).toEqual([[[3, 3, 32, 64], [64]]]);
+    tf.dispose([x, ...initial]);
+    m.dispose();
+  });
+
+  it(`${backend}: dilated convolutions and other activations keep their own call`, () => {
+    const m = tfl.sequential({
+      layers: [
+        tfl.layers.conv2d({ inputShape: [8, 8, 2], filters: 3, kernelSize: 3, dilationRate: 2 }),
+        tfl.layers.conv2d({ filters: 3, kernelSize: 1, activation: 'softmax' }),
+      ],
+    });
+    const restore = fuseLayers([m]);
+    expect(m.layers.some((l) => Object.hasOwn(l, 'call'))).toBe(false);
+    restore();
+    m.dispose();
+  });
+
+  it(`${backend}: example i's slice of the input gradient is its own`, () => {
+    const w = tf.randomNormal([3, 3, 2, 4], 0, 1, 'float32', 1) as tf.Tensor4D;
+    const b = tf.randomNormal([4], 0, 1, 'float32', 2) as tf.Tensor1D;
+    const x = tf.randomNormal([3, 6, 5, 2], 0, 1, 'float32', 4) as tf.Tensor4D;
+    const x2 = tf.tidy(() =>
+      tf.concat([tf.slice(x, [0, 0, 0, 0], [2, 6, 5, 2]), tf.fill([1, 6, 5, 2], 0.5)]),
+    );
+    const geometry = { strides: [1, 1] as [number, number], pad: 'same' as const };
+    const dx = (input: tf.Tensor) =>
+      tf.grad((v: tf.Tensor) =>
+        tf.sum(tf.square(conv2dOp(v as tf.Tensor4D, w, b, geometry, 'tanh'))),
+      )(input);
+    const [a, c] = [dx(x), dx(x2)];
+    const [ra, rc] = [a.arraySync() as number[][][][], c.arraySync() as number[][][][]];
+    expect(rc.slice(0, 2)).toEqual(ra.slice(0, 2));
+    expect(rc[2]).not.toEqual(ra[2]);
+    tf.dispose([w, b, x, x2, a, c]);
+  });
+
+  it(`${backend}: no tensor left behind, forward and backward`, async () => {
+    const m = cnn('sigmoid', true, 2, 'same');
+    const x = tf.randomNormal([2, 9, 11, 3], 0, 1, 'float32', 5);
+    const restore = fuseLayers([m]);
+    const weights = m.trainableWeights.map((w) => w.read() as tf.Variable);
+    await expectNoLeak(() => {
+      const { value, grads } = tf.variableGrads(
+        () => tf.sum(m.apply(x, { training: true }) as tf.Tensor) as tf.Scalar,
+        weights,
+      );
+      tf.dispose([value, ...Object.values(grads)]);
+      tf.dispose(m.predict(x));
+    });
+    restore();
+    tf.dispose(x);
+    m.dispose();
+  });
+});
