@@ -10,7 +10,9 @@
  * spare the five to ten engine dispatches (reshapes, products, sums, activation gradient)
  * tfjs-core issues for each layer's backward pass, the bias and activation passes over a
  * convolution's output, and the products nobody asks for (tfjs computes dx for a network's data
- * too). Anything else runs the layer's own call.
+ * too). A 2×2 `MaxPooling2D` layer runs as {@link maxPoolOp}, whose gradient takes a fused
+ * layer's ReLU along when it pools that ReLU's output (one pass over the activations instead of
+ * two). Anything else runs the layer's own call.
  *
  * @module
  */
@@ -25,6 +27,8 @@ import {
   type DenseActivation,
   type DenseWants,
 } from './kernels/dense-backward.js';
+import { MAX_POOL_FORWARD } from './kernels/max-pool.js';
+import { MAX_POOL_RELU_GRAD } from './kernels/max-pool-grad.js';
 
 /** The forward kernels' attributes: the activation, and which gradients a backward pass is likely to need. */
 interface ForwardAttrs {
@@ -48,7 +52,11 @@ const layerGradient =
   (backwardKernel: string, inputNames: { x: string; w: string }) =>
   (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: tf.NamedAttrMap) => {
     const [x, w, y] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
-    const { xGrad, wGrad, bGrad, ...rest } = attrs as unknown as ForwardAttrs;
+    const { xGrad, wGrad, bGrad, ...given } = attrs as unknown as ForwardAttrs;
+    // a gradient a pooling already took through this ReLU (see {@link maxPoolGradient}) is δ
+    const through =
+      given.activation === 'relu' && throughRelu.get((dy as tf.Tensor).dataId) === y.dataId;
+    const rest = { ...given, activation: through ? 'linear' : given.activation };
     const backward = (want: DenseWants) => {
       const outs = tf.engine().runKernel(
         backwardKernel,
@@ -70,9 +78,40 @@ const layerGradient =
     return { [inputNames.x]: take('dx'), [inputNames.w]: take('dw'), bias: take('db') };
   };
 
+/** The data of fused layers' ReLU outputs (whose pooling's gradient may go through the ReLU too). */
+const reluOutputs = new WeakSet<tf.DataId>();
+/** Gradients, by their data, that went through a ReLU already: the data of that ReLU's output. */
+const throughRelu = new WeakMap<tf.DataId, tf.DataId>();
+
 /**
- * Registers the gradients of `MedkitDenseForward` and `MedkitConv2DForward` (idempotent).
- * @internal
+ * The gradient of `MedkitMaxPool`: `MaxPoolGrad`, or where the pooled tensor is a fused layer's
+ * ReLU output, `MedkitMaxPoolReluGrad`, which takes the gradient through the ReLU as well in the
+ * same pass (the same values as `MaxPoolGrad` then `MedkitReluGrad`). The layer's backward pass
+ * then skips its ReLU gradient when the gradient it receives is that one itself; where the ReLU's
+ * output went elsewhere too, it receives a sum and applies the ReLU's gradient again, which
+ * changes no value (step(y)² = step(y)) but the sign of a zero.
+ */
+function maxPoolGradient(dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: tf.NamedAttrMap) {
+  const [x, y] = saved as [tf.Tensor4D, tf.Tensor4D];
+  const through = reluOutputs.has(x.dataId);
+  return {
+    x: () => {
+      const dx = tf
+        .engine()
+        .runKernel(
+          through ? MAX_POOL_RELU_GRAD : 'MaxPoolGrad',
+          { dy: dy as tf.Tensor, input: x, output: y },
+          attrs,
+        );
+      if (through) throughRelu.set((dx as tf.Tensor).dataId, x.dataId);
+      return dx as tf.Tensor;
+    },
+  };
+}
+
+/**
+ * Registers the gradients of `MedkitDenseForward`, `MedkitConv2DForward` and `MedkitMaxPool`
+ * (idempotent). @internal
  */
 export function registerLayerGradients(): string[] {
   const forwards = [
@@ -87,7 +126,14 @@ export function registerLayerGradients(): string[] {
         outputsToSave: [true],
         gradFunc: layerGradient(f.backward, f.names),
       });
-  return forwards.map((f) => f.kernelName);
+  if (!tf.getGradient(MAX_POOL_FORWARD))
+    tf.registerGradient({
+      kernelName: MAX_POOL_FORWARD,
+      inputsToSave: ['x'],
+      outputsToSave: [true],
+      gradFunc: maxPoolGradient,
+    });
+  return [...forwards.map((f) => f.kernelName), MAX_POOL_FORWARD];
 }
 
 /** True when `t` is a variable or the output of an op recorded on the active gradient tape. */
@@ -159,13 +205,24 @@ export function conv2dOp(
     strides: geometry.strides,
     pad: geometry.pad,
   };
-  return tf
+  const y = tf
     .engine()
     .runKernel(
       CONV_FORWARD,
       { x, filter, ...(bias ? { bias } : {}) },
       attrs as unknown as tf.NamedAttrMap,
     ) as tf.Tensor4D;
+  if (activation === 'relu') reluOutputs.add(y.dataId);
+  return y;
+}
+
+/** 2×2 max pooling at stride 2 ('valid', NHWC) as `MedkitMaxPool` (see {@link maxPoolGradient}). @internal */
+export function maxPoolOp(x: tf.Tensor4D): tf.Tensor4D {
+  return tf.engine().runKernel(MAX_POOL_FORWARD, { x }, {
+    filterSize: [2, 2],
+    strides: [2, 2],
+    pad: 'valid',
+  } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
 }
 
 /** Models whose weights are constants of the gradient being recorded (see {@link withoutWeightGradients}). */
@@ -189,13 +246,14 @@ export function withoutWeightGradients<T>(model: tfl.LayersModel, fn: () => T): 
   }
 }
 
-/** The parts of a tfjs-layers Dense or Conv2D layer the fused call reads. */
+/** The parts of a tfjs-layers Dense, Conv2D or MaxPooling2D layer the fused call reads. */
 interface LayerLike {
   call: (inputs: tf.Tensor | tf.Tensor[], kwargs: unknown) => tf.Tensor | tf.Tensor[];
   kernel?: { read(): tf.Tensor };
   bias?: { read(): tf.Tensor } | null;
   activation?: { getClassName(): string } | null;
-  // Conv2D's
+  // Conv2D's and MaxPooling2D's
+  poolSize?: number[];
   strides?: number[];
   padding?: string;
   dataFormat?: string;
@@ -224,9 +282,62 @@ function convGeometry(layer: LayerLike): ConvLayerGeometry | undefined {
 }
 
 /**
- * Runs each eligible Dense layer of `models` through {@link denseOp} and each eligible Conv2D
- * layer through {@link conv2dOp} until the returned function is called (which restores the
- * layers' own call). A layer called on another backend than cpu or wasm with the kernels
+ * How a layer of class `kind` runs fused: the input rank it takes, a kernel whose registration on
+ * the current backend says the fused kernels are there, and the call; undefined for a layer
+ * that keeps its own call.
+ */
+function fusedCall(
+  kind: string,
+  layer: LayerLike,
+  constant: () => boolean,
+): { rank: number; kernel: string; run: (x: tf.Tensor) => tf.Tensor } | undefined {
+  if (kind === 'MaxPooling2D') {
+    const { poolSize, strides, padding, dataFormat } = layer;
+    const twos = (v?: number[]) => v?.length === 2 && v[0] === 2 && v[1] === 2;
+    if (!twos(poolSize) || !twos(strides) || padding !== 'valid' || dataFormat !== 'channelsLast')
+      return undefined;
+    return { rank: 4, kernel: MAX_POOL_RELU_GRAD, run: (x) => maxPoolOp(x as tf.Tensor4D) };
+  }
+  if (kind !== 'Dense' && kind !== 'Conv2D') return undefined;
+  const activation = fusedActivation(layer);
+  const geometry = kind === 'Conv2D' ? convGeometry(layer) : undefined;
+  const kernel = layer.kernel;
+  if (!activation || !kernel || (kind === 'Conv2D' && !geometry)) return undefined;
+  const weights = () => ({
+    w: kernel.read(),
+    bias: layer.bias ? (layer.bias.read() as tf.Tensor1D) : undefined,
+  });
+  return geometry
+    ? {
+        rank: 4,
+        kernel: CONV_BACKWARD,
+        run: (x) => {
+          const { w, bias } = weights();
+          return conv2dOp(
+            x as tf.Tensor4D,
+            w as tf.Tensor4D,
+            bias,
+            geometry,
+            activation,
+            constant(),
+          );
+        },
+      }
+    : {
+        rank: 2,
+        kernel: DENSE_BACKWARD,
+        run: (x) => {
+          const { w, bias } = weights();
+          return denseOp(x as tf.Tensor2D, w as tf.Tensor2D, bias, activation, constant());
+        },
+      };
+}
+
+/**
+ * Runs each eligible Dense layer of `models` through {@link denseOp}, each eligible Conv2D layer
+ * through {@link conv2dOp} and each 2×2 MaxPooling2D layer (stride 2, 'valid', channels last)
+ * through {@link maxPoolOp} until the returned function is called (which restores the layers'
+ * own call). A layer called on another backend than cpu or wasm with the kernels
  * registered, or on a tensor of another rank or dtype, runs its own call, and so does a layer
  * called inside a gradient of a gradient (a gradient penalty), whose backward pass must itself
  * be differentiable. Layers already swapped (by an enclosing call) are left as they are.
@@ -237,17 +348,12 @@ export function fuseLayers(models: readonly tfl.LayersModel[]): () => void {
   const restores: (() => void)[] = [];
   for (const model of models)
     for (const layer of flatLayers(model)) {
-      const kind = layer.getClassName();
-      if (kind !== 'Dense' && kind !== 'Conv2D') continue;
       const fused = layer as unknown as LayerLike;
-      const activation = fusedActivation(fused);
-      const geometry = kind === 'Conv2D' ? convGeometry(fused) : undefined;
-      if (!activation || (kind === 'Conv2D' && !geometry) || Object.hasOwn(fused, 'call')) continue;
-      const [rank, backwardKernel] = kind === 'Dense' ? [2, DENSE_BACKWARD] : [4, CONV_BACKWARD];
+      const plan = fusedCall(layer.getClassName(), fused, () => constantWeights.has(model));
+      if (!plan || Object.hasOwn(fused, 'call')) continue;
       const own = fused.call;
       fused.call = (inputs, kwargs) => {
         const x = Array.isArray(inputs) && inputs.length === 1 ? inputs[0]! : inputs;
-        const backend = tf.getBackend();
         // inside a gradient of a gradient (a gradient penalty) the backward pass must itself be
         // differentiable: tfjs's own ops are
         const nested =
@@ -255,18 +361,12 @@ export function fuseLayers(models: readonly tfl.LayersModel[]): () => void {
         if (
           nested ||
           Array.isArray(x) ||
-          x.rank !== rank ||
+          x.rank !== plan.rank ||
           x.dtype !== 'float32' ||
-          !fused.kernel ||
-          tf.getKernel(backwardKernel, backend) === undefined
+          tf.getKernel(plan.kernel, tf.getBackend()) === undefined
         )
           return own.call(fused, inputs, kwargs);
-        const w = fused.kernel.read();
-        const bias = fused.bias ? (fused.bias.read() as tf.Tensor1D) : undefined;
-        const constant = constantWeights.has(model);
-        return geometry
-          ? conv2dOp(x as tf.Tensor4D, w as tf.Tensor4D, bias, geometry, activation, constant)
-          : denseOp(x as tf.Tensor2D, w as tf.Tensor2D, bias, activation, constant);
+        return plan.run(x);
       };
       restores.push(() => {
         delete (fused as Partial<LayerLike>).call;

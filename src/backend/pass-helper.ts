@@ -20,6 +20,7 @@ export type HelperLoop =
   | 'segmentGemm6'
   | 'reluGrad'
   | 'maxPoolGrad2x2Rows'
+  | 'maxPoolReluGrad2x2Rows'
   | 'relu'
   | 'addRows4'
   | 'subRows4'

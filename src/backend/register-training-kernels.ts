@@ -57,9 +57,9 @@ import {
   reluGradKernel,
 } from './kernels/leaky-relu.js';
 import { logSigmoidGradKernel, logSigmoidKernel } from './kernels/log-sigmoid.js';
-import { maxPool2x2 } from './kernels/max-pool.js';
+import { MAX_POOL_FORWARD, maxPool2x2, maxPoolForwardKernel } from './kernels/max-pool.js';
 import { maxPool3d, maxPool3dGrad } from './kernels/max-pool-3d.js';
-import { maxPoolGrad } from './kernels/max-pool-grad.js';
+import { MAX_POOL_RELU_GRAD, maxPoolGrad } from './kernels/max-pool-grad.js';
 import { depthwiseExplicitPadding } from './kernels/same-padding.js';
 import { sliceByRuns } from './kernels/slice.js';
 import { sumLeadingOrTrailing } from './kernels/sum.js';
@@ -130,6 +130,12 @@ const PROVIDED: Record<string, Provided[]> = {
     { kernelName: DENSE_BACKWARD, make: denseBackwardKernel, replaces: false },
     { kernelName: CONV_FORWARD, make: convForwardKernel, replaces: false },
     { kernelName: CONV_BACKWARD, make: convBackwardKernel, replaces: false },
+    { kernelName: MAX_POOL_FORWARD, make: maxPoolForwardKernel, replaces: false },
+    {
+      kernelName: MAX_POOL_RELU_GRAD,
+      make: (backendName) => maxPoolGrad(backendName, true),
+      replaces: false,
+    },
     { kernelName: LOG_SIGMOID, make: logSigmoidKernel, replaces: false },
     { kernelName: LOG_SIGMOID_GRAD, make: logSigmoidGradKernel, replaces: false },
   ],
@@ -165,6 +171,12 @@ const PROVIDED: Record<string, Provided[]> = {
     { kernelName: DENSE_BACKWARD, make: denseBackwardKernel, replaces: false },
     { kernelName: CONV_FORWARD, make: convForwardKernel, replaces: false },
     { kernelName: CONV_BACKWARD, make: convBackwardKernel, replaces: false },
+    { kernelName: MAX_POOL_FORWARD, make: maxPoolForwardKernel, replaces: false },
+    {
+      kernelName: MAX_POOL_RELU_GRAD,
+      make: (backendName) => maxPoolGrad(backendName, true),
+      replaces: false,
+    },
     { kernelName: LOG_SIGMOID, make: logSigmoidKernel, replaces: false },
     { kernelName: LOG_SIGMOID_GRAD, make: logSigmoidGradKernel, replaces: false },
   ],

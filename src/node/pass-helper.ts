@@ -73,6 +73,7 @@ const LOOPS: readonly HelperLoop[] = [
   'winograd6',
   'winogradGradient',
   'winogradGradient6',
+  'maxPoolReluGrad2x2Rows',
 ];
 const JSON_LOOPS = JSON.stringify(LOOPS);
 

@@ -239,6 +239,123 @@ describeBackends('fused convolution layers', (backend) => {
     m.dispose();
   });
 
+  it(`${backend}: conv, ReLU and 2×2 pooling twice: tfjs-layers' own to rounding, the ReLU gradients inside the poolings' gradients`, async () => {
+    const m = tfl.sequential({
+      layers: [
+        tfl.layers.conv2d({
+          inputShape: [12, 10, 1],
+          filters: 8,
+          kernelSize: 3,
+          padding: 'same',
+          activation: 'relu',
+        }),
+        tfl.layers.maxPooling2d({ poolSize: 2 }),
+        tfl.layers.conv2d({ filters: 16, kernelSize: 3, padding: 'same', activation: 'relu' }),
+        tfl.layers.maxPooling2d({ poolSize: 2, strides: 2 }),
+        tfl.layers.flatten(),
+        tfl.layers.dense({ units: 3 }),
+      ],
+    });
+    const initial = m
+      .getWeights()
+      .map((w, i) => tf.randomNormal(w.shape, 0, 0.4, 'float32', 40 + i));
+    const x = tf.randomNormal([6, 12, 10, 1], 0, 1, 'float32', 41);
+    const own = await gradients(m, x, initial, 'MedkitConv2DBackward');
+    const restore = fuseLayers([m]);
+    // the ReLU gradients the kernels run inside them (callers of the registered kernel)
+    const reluGrad = tf.getKernel('MedkitReluGrad', backend)!;
+    let reluGrads = 0;
+    tf.unregisterKernel('MedkitReluGrad', backend);
+    tf.registerKernel({
+      ...reluGrad,
+      kernelFunc: (args) => {
+        reluGrads++;
+        return reluGrad.kernelFunc(args);
+      },
+    });
+    const fused = await gradients(m, x, initial, 'MedkitConv2DBackward');
+    tf.unregisterKernel('MedkitReluGrad', backend);
+    tf.registerKernel(reluGrad);
+    restore();
+    expectClose([fused.value], [own.value], 1e-5);
+    expectClose(fused.grads, own.grads, 1e-5);
+    // none in the convolutions' backward passes; the 12×10 pooling's on wasm's SIMD rows, the
+    // 6×5 one's (its windows leave a column) and cpu's after the pooling's gradient; each of the
+    // two gradient runs (profiled, then read) counts
+    expect(reluGrads).toBe(2 * (backend === 'wasm' ? 1 : 2));
+    const count = (k: string) => fused.kernels.filter((n) => n === k).length;
+    expect(count('MedkitMaxPool')).toBe(2);
+    expect(count('MedkitMaxPoolReluGrad')).toBe(2);
+    for (const k of ['MaxPoolGrad', 'MaxPool']) expect(count(k)).toBe(0);
+    tf.dispose([x, ...initial]);
+    m.dispose();
+  });
+
+  it(`${backend}: a ReLU output pooled and also used elsewhere: its gradient the sum of both, through the ReLU`, async () => {
+    const input = tfl.input({ shape: [8, 8, 2] });
+    const conv = tfl.layers
+      .conv2d({ filters: 4, kernelSize: 3, padding: 'same', activation: 'relu' })
+      .apply(input) as tfl.SymbolicTensor;
+    const pooled = tfl.layers.flatten().apply(tfl.layers.maxPooling2d({ poolSize: 2 }).apply(conv));
+    const direct = tfl.layers.flatten().apply(conv);
+    const joined = tfl.layers.concatenate().apply([pooled, direct] as tfl.SymbolicTensor[]);
+    const m = tfl.model({
+      inputs: input,
+      outputs: tfl.layers.dense({ units: 2 }).apply(joined) as tfl.SymbolicTensor,
+    });
+    const initial = m
+      .getWeights()
+      .map((w, i) => tf.randomNormal(w.shape, 0, 0.4, 'float32', 50 + i));
+    const x = tf.randomNormal([3, 8, 8, 2], 0, 1, 'float32', 51);
+    const own = await gradients(m as unknown as tfl.Sequential, x, initial, 'MedkitConv2DBackward');
+    const restore = fuseLayers([m]);
+    const fused = await gradients(
+      m as unknown as tfl.Sequential,
+      x,
+      initial,
+      'MedkitConv2DBackward',
+    );
+    restore();
+    expectClose([fused.value], [own.value], 1e-5);
+    expectClose(fused.grads, own.grads, 1e-5);
+    expect(fused.kernels).toContain('MedkitMaxPoolReluGrad');
+    tf.dispose([x, ...initial]);
+    m.dispose();
+  });
+
+  for (const [h, w, c] of [
+    [8, 6, 8], // the SIMD rows on wasm
+    [9, 7, 8], // windows not tiling the input: the two kernels one after the other
+    [6, 4, 6], // channels not a multiple of 4
+  ] as const)
+    it(`${backend}: MedkitMaxPoolReluGrad on ${h}×${w}×${c} is MaxPoolGrad then MedkitReluGrad, bit for bit (NaN, ±0, ties)`, () => {
+      const shape = [3, h, w, c];
+      const input = tf.tidy(() => {
+        const v = tf.relu(tf.randomNormal(shape, 0, 1, 'float32', 61)).bufferSync();
+        v.values[0] = Number.NaN;
+        v.values[c + 1] = -0;
+        v.values[5 * c] = 0;
+        for (let i = 0; i < c; i++) v.values[w * c + i] = v.values[i + c]!; // ties
+        return v.toTensor() as tf.Tensor4D;
+      });
+      const output = tf.maxPool(input, 2, 2, 'valid');
+      const dy = tf.randomNormal(output.shape, 0, 1, 'float32', 62);
+      const attrs = { filterSize: [2, 2], strides: [2, 2], pad: 'valid' };
+      const got = tf
+        .engine()
+        .runKernel('MedkitMaxPoolReluGrad', { dy, input, output }, attrs) as tf.Tensor;
+      const expected = tf.tidy(() =>
+        tf.engine().runKernel('MedkitReluGrad', {
+          dy: tf.engine().runKernel('MaxPoolGrad', { dy, input, output }, attrs) as tf.Tensor,
+          x: input,
+        }),
+      ) as tf.Tensor;
+      const bits = (t: tf.Tensor) => Array.from(new Uint32Array(t.dataSync().slice().buffer));
+      expect(bits(got)).toEqual(bits(expected));
+      expect(got.dataSync().some(Number.isNaN)).toBe(true);
+      tf.dispose([input, output, dy, got, expected]);
+    });
+
   it(`${backend}: dilated convolutions and other activations keep their own call`, () => {
     const m = tfl.sequential({
       layers: [

@@ -282,7 +282,7 @@ describe('useWasmThreads', () => {
     }
   });
 
-  it('splits a convolution (fused too), its gradients, ReLU, its gradient, elementwise arithmetic and max pooling’s gradient with the helper thread: bit for bit one thread', async () => {
+  it('splits a convolution (fused too), its gradients, ReLU, its gradient, elementwise arithmetic and max pooling’s gradient (through a ReLU too) with the helper thread: bit for bit one thread', async () => {
     await tf.setBackend('wasm');
     const helper = passHelperFor(wasmMemoryOf(tf.backend()));
     expect(helper).toBeDefined();
@@ -319,6 +319,14 @@ describe('useWasmThreads', () => {
             .engine()
             .runKernel(
               'MaxPoolGrad',
+              { dy: dyPool, input: x, output: pooled },
+              { filterSize: [2, 2], strides: [2, 2], pad: 'valid' },
+            ),
+          // and through the ReLU whose output was pooled (x is no ReLU output: the mask matters)
+          tf
+            .engine()
+            .runKernel(
+              'MedkitMaxPoolReluGrad',
               { dy: dyPool, input: x, output: pooled },
               { filterSize: [2, 2], strides: [2, 2], pad: 'valid' },
             ),

@@ -58,19 +58,15 @@ export function leakyReluBody(gradient: boolean): number[] {
 }
 
 /**
- * reluGrad (x, dy → dx) over `bytes` bytes (a multiple of 16): dx = dy · s with s = 1 where
- * x > 0, x itself (NaN) where x is NaN, else 0: the products of tfjs-core's dy · step(x). Params
- * 0 x, 1 dy, 2 out, 3 bytes, 4 α (unused); locals 5 i, v128 6 one, 7 x's value.
+ * The vector dy · s, s = 1 where x > 0, x itself (NaN) where x is NaN, else 0 (the products of
+ * tfjs-core's dy · step(x)), left on the stack: `dy` and `x` push the two vectors, `one` holds
+ * 1 in every lane, `v` is a scratch local for x. @internal
  */
-export function reluGradBody(): number[] {
-  const [x, dy, out, bytes, , i, one, v] = [0, 1, 2, 3, 4, 5, 6, 7];
-  const element = [
-    ...sum(out, i),
-    ...sum(dy, i),
-    ...load128,
+export function reluGradProduct(dy: number[], x: number[], one: number, v: number): number[] {
+  return [
+    ...dy,
     // s = bitselect(x, bitselect(1, 0, x > 0), x ≠ x)
-    ...sum(x, i),
-    ...load128,
+    ...x,
     TEE,
     v,
     ...get(one),
@@ -84,6 +80,30 @@ export function reluGradBody(): number[] {
     ...simd(F32X4_NE),
     ...simd(V128_BITSELECT),
     ...simd(F32X4_MUL),
+  ];
+}
+
+/** 1.0 in every lane, into local `one`. @internal */
+export const ones = (one: number): number[] => [
+  F32_CONST,
+  0,
+  0,
+  0x80,
+  0x3f,
+  ...simd(F32X4_SPLAT),
+  ...set(one),
+];
+
+/**
+ * reluGrad (x, dy → dx) over `bytes` bytes (a multiple of 16): dx = dy · step(x) as
+ * {@link reluGradProduct}. Params 0 x, 1 dy, 2 out, 3 bytes, 4 α (unused); locals 5 i, v128
+ * 6 one, 7 x's value.
+ */
+export function reluGradBody(): number[] {
+  const [x, dy, out, bytes, , i, one, v] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const element = [
+    ...sum(out, i),
+    ...reluGradProduct([...sum(dy, i), ...load128], [...sum(x, i), ...load128], one, v),
     ...store128,
   ];
   return funcBody(
@@ -91,15 +111,6 @@ export function reluGradBody(): number[] {
       [1, I32],
       [2, V128],
     ],
-    [
-      F32_CONST,
-      0,
-      0,
-      0x80,
-      0x3f,
-      ...simd(F32X4_SPLAT),
-      ...set(one),
-      ...counted(i, get(bytes), 16, element),
-    ],
+    [...ones(one), ...counted(i, get(bytes), 16, element)],
   );
 }

@@ -10,14 +10,27 @@
  * @module
  */
 import type * as tf from '@tensorflow/tfjs-core';
+import { callRegistered, type KernelBackend, release } from '../kernel-calls.js';
 import { inHalves, passHelperFor } from '../pass-helper.js';
 import { accessFor, heapOffset, wasmMemoryOf } from './js-access.js';
+import { RELU_GRAD } from './leaky-relu.js';
 import { pool2dInfo } from './max-pool.js';
 import { simdFor } from './simd/modules.js';
 
-/** Builds the kernel function for `backendName`. @internal */
-export function maxPoolGrad(backendName: string): tf.KernelFunc {
-  return ({ inputs, backend, attrs }) => {
+/** The gradient of a pooling of ReLU's output through that ReLU too (see {@link maxPoolGrad}). @internal */
+export const MAX_POOL_RELU_GRAD = 'MedkitMaxPoolReluGrad';
+
+/**
+ * Builds the kernel function for `backendName`: `MaxPoolGrad`, or with `reluMask`
+ * `MedkitMaxPoolReluGrad`, the same gradient multiplied by step(input) as `MedkitReluGrad` would
+ * multiply it (1 above 0, NaN for NaN, else 0): a pooling of ReLU's output differentiated through
+ * the ReLU as well, in the same pass on wasm's SIMD rows (the same values as the two kernels,
+ * which it runs one after the other elsewhere). @internal
+ */
+export function maxPoolGrad(backendName: string, reluMask = false): tf.KernelFunc {
+  const unmasked = reluMask ? maxPoolGrad(backendName) : undefined;
+  return (args) => {
+    const { inputs, backend, attrs } = args;
     const { dy, input } = inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };
     const info = pool2dInfo(input.shape, attrs);
     const {
@@ -39,6 +52,12 @@ export function maxPoolGrad(backendName: string): tf.KernelFunc {
     const loops = full2x2 && backendName === 'wasm' && C % 4 === 0 ? simdFor(backend) : undefined;
     // the SIMD rows write every element of dx when the windows tile the input exactly
     const tiled = loops !== undefined && 2 * OH === H && 2 * OW === W;
+    if (unmasked && !tiled) {
+      const pooled = unmasked(args) as tf.TensorInfo;
+      const out = callRegistered(RELU_GRAD, backendName, backend, { dy: pooled, x: input });
+      release(backend as KernelBackend, pooled);
+      return out;
+    }
     const {
       out,
       outValues: dx,
@@ -57,7 +76,8 @@ export function maxPoolGrad(backendName: string): tf.KernelFunc {
           // half on the helper thread where there is one (the rows write apart: the same values)
           const rows = B * OH;
           const helper = rows >= 16 ? passHelperFor(wasmMemoryOf(backend)) : undefined;
-          inHalves(helper, 'maxPoolGrad2x2Rows', loops.maxPoolGrad2x2Rows, rows, (from, count) => [
+          const loop = reluMask ? 'maxPoolReluGrad2x2Rows' : 'maxPoolGrad2x2Rows';
+          inHalves(helper, loop, loops[loop], rows, (from, count) => [
             x0 + 8 * from * W * C,
             dy0 + 4 * from * OW * C,
             delta,

@@ -3,6 +3,8 @@
  *
  * @module
  */
+
+import { ones, reluGradProduct } from './leaky-relu.loops.js';
 import {
   addTo,
   counted,
@@ -31,14 +33,23 @@ import {
  * `forward` the pooled values. Params 0 x, 1 dy (or out), 2 dx − x, 3 windows, 4 C·4, 5 row
  * bytes, [6 slice bytes]; then locals w, p (window), c, and v128 best, idx, m, g, v. With `rows`
  * (2D): param 6 a count of output rows, each two input rows after the last, whose dy rows follow
- * one another (windows · C floats each); then one more local, the row.
+ * one another (windows · C floats each); then one more local, the row. With `reluMask` (the
+ * gradient of a pooling of ReLU's output, through that ReLU too), each value written is then
+ * multiplied by step(x) as tfjs-core's ReLU gradient does (1 above 0, NaN for NaN, else 0), x the
+ * input value at its place: a v128 local `one` before the row.
  */
-export function maxPoolBody(depth: boolean, forward: boolean, rows = false): number[] {
+export function maxPoolBody(
+  depth: boolean,
+  forward: boolean,
+  rows = false,
+  reluMask = false,
+): number[] {
   // 2D: the first maximum wins (strictly greater); 3D: the last (greater or equal), as tfjs-backend-cpu
   const compare = depth ? F32X4_GE : F32X4_GT;
   const [x, dy, delta, windows, cb, row, slice] = [0, 1, 2, 3, 4, 5, 6];
   const count = 6; // with `rows`: the output rows
   const base = depth || rows ? 7 : 6;
+  const one = base + 8; // with `reluMask`
   const [w, p, c, best, idx, m, g, v] = [0, 1, 2, 3, 4, 5, 6, 7].map((i) => base + i) as [
     number,
     number,
@@ -81,15 +92,20 @@ export function maxPoolBody(depth: boolean, forward: boolean, rows = false): num
         ...sum(dy, c),
         ...load128,
         ...set(g),
-        ...offsets.flatMap((o, k) => [
-          ...at([...o, ...get(delta), I32_ADD]),
-          ...get(idx),
-          ...splat32(k),
-          ...simd(I32X4_EQ),
-          ...get(g),
-          ...simd(V128_AND),
-          ...store128,
-        ]),
+        ...offsets.flatMap((o, k) => {
+          const routed = [
+            ...get(idx),
+            ...splat32(k),
+            ...simd(I32X4_EQ),
+            ...get(g),
+            ...simd(V128_AND),
+          ];
+          return [
+            ...at([...o, ...get(delta), I32_ADD]),
+            ...(reluMask ? reluGradProduct(routed, [...at(o), ...load128], one, v) : routed),
+            ...store128,
+          ];
+        }),
       ];
   const channel = [
     ...splat32(0xff800000), // −∞
@@ -113,11 +129,12 @@ export function maxPoolBody(depth: boolean, forward: boolean, rows = false): num
   ];
   const oneRow = counted(w, get(windows), 1, window);
   // with `rows`: `count` output rows, each two input rows on (dy's rows follow one another)
-  const r = base + 8;
+  const r = base + (reluMask ? 9 : 8);
+  const body = rows
+    ? counted(r, get(count), 1, [...oneRow, ...addTo(x, [...get(row), ...get(row), I32_ADD])])
+    : oneRow;
   return funcBody(
-    [[3, I32], [5, V128], ...(rows ? ([[1, I32]] as [number, number][]) : [])],
-    rows
-      ? counted(r, get(count), 1, [...oneRow, ...addTo(x, [...get(row), ...get(row), I32_ADD])])
-      : oneRow,
+    [[3, I32], [reluMask ? 6 : 5, V128], ...(rows ? ([[1, I32]] as [number, number][]) : [])],
+    reluMask ? [...ones(one), ...body] : body,
   );
 }

@@ -21,7 +21,7 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { callKernel } from '../kernel-calls.js';
+import { callKernel, callRegistered } from '../kernel-calls.js';
 import { accessFor, heapOffset } from './js-access.js';
 import { simdFor } from './simd/modules.js';
 
@@ -80,4 +80,16 @@ export function maxPool2x2(backendName: string): tf.KernelFunc {
         loops.maxPool2x2Rows(x0 + 4 * b * H * W * C, y0 + 4 * b * OH * OW * C, ...args, OH);
     return out;
   };
+}
+
+/** The pooling layers' forward kernel (whose gradient may run through a ReLU before it). @internal */
+export const MAX_POOL_FORWARD = 'MedkitMaxPool';
+
+/**
+ * `MedkitMaxPool`: the registered `MaxPool`, under a name of its own so that its gradient can
+ * see what it pooled (see fused-layers). @internal
+ */
+export function maxPoolForwardKernel(backendName: string): tf.KernelFunc {
+  return ({ inputs, backend, attrs }) =>
+    callRegistered('MaxPool', backendName, backend, inputs as never, attrs as never);
 }

@@ -38,7 +38,8 @@
  *   way (a double-precision design written into the wasm backend's heap); `finite32`, the same
  *   check alone over float32 values (a design given as a float32 tensor).
  * - `maxPoolGrad2x2Rows` (the third module): `maxPoolGrad2x2Row` over consecutive output rows, one
- *   call for a whole gradient or a helper thread's share of it.
+ *   call for a whole gradient or a helper thread's share of it; `maxPoolReluGrad2x2Rows` (the
+ *   second module), the same through the ReLU whose output was pooled.
  * - `segmentGemm` (the third module): a product whose A rows are read as runs at table offsets, a
  *   convolution's filter gradient straight from its padded, transposed input (no im2row panel).
  * - `maxPool2x2Rows` (the third module): 2×2, stride-2 max pooling over consecutive output rows
@@ -141,6 +142,11 @@ export interface SimdLoops {
    * the last, whose dy rows follow one another.
    */
   maxPoolGrad2x2Rows: PoolRowLoop;
+  /**
+   * `maxPoolGrad2x2Rows` through the ReLU whose output was pooled: each value written times
+   * step(x) (1 above 0, NaN for NaN, else 0), as `reluGrad` would multiply it.
+   */
+  maxPoolReluGrad2x2Rows: PoolRowLoop;
   /**
    * 2×2, stride-2 max pooling (2D rule) over `rows` output rows (the 7th parameter), each two
    * input rows after the last, the output rows one after another; `dxMinusX` unused.
@@ -370,6 +376,11 @@ const MODULES: readonly (readonly LoopEntry[])[] = [
     { name: 'transpose4', signature: 'six', body: transposeBody },
     { name: 'rowDots', signature: 'six', body: () => rowDotsBody(false) },
     { name: 'gemm', signature: 'seven', body: gemmBody },
+    {
+      name: 'maxPoolReluGrad2x2Rows',
+      signature: 'seven',
+      body: () => maxPoolBody(false, false, true, true),
+    },
   ],
   [
     { name: 'tanh', signature: 'elementwise', body: tanhBody },
