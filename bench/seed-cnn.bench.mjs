@@ -97,12 +97,17 @@ async function measure(backend, label, batches, { fused = false, warmup = 1 } = 
   tf.dispose([x, y]);
   model.dispose();
   optimizer.dispose();
+  return report(label, { train, infer }, breakdown);
+}
+
+/** Prints a row (and its step's kernel breakdown, where measured) and returns it. */
+function report(label, { train, infer }, breakdown) {
   const result = {
     bench: 'seed CNN',
     backend: label,
     batch: BATCH,
     trainSamplesPerSec: Number(train.toFixed(1)),
-    inferSamplesPerSec: Number(infer.toFixed(1)),
+    ...(infer === undefined ? {} : { inferSamplesPerSec: Number(infer.toFixed(1)) }),
   };
   console.log(JSON.stringify(result));
   if (breakdown)
@@ -146,15 +151,7 @@ async function measureTrainer(label) {
   tf.dispose(x);
   model.dispose();
   optimizer.dispose();
-  const result = {
-    bench: 'seed CNN',
-    backend: label,
-    batch: BATCH,
-    trainSamplesPerSec: Number(train.toFixed(1)),
-  };
-  console.log(JSON.stringify(result));
-  console.log(JSON.stringify({ bench: 'seed CNN', backend: label, trainingStep: breakdown }));
-  return result;
+  return report(label, { train }, breakdown);
 }
 
 const anchor = runAnchor(

@@ -77,6 +77,25 @@ interface Provided {
   replaces: boolean;
 }
 
+/**
+ * The new kernels both backends get: the fused layers' forward and backward passes (dense,
+ * convolution, pooling) and log σ with its gradient.
+ */
+const LAYER_KERNELS: Provided[] = [
+  { kernelName: DENSE_FORWARD, make: denseForwardKernel, replaces: false },
+  { kernelName: DENSE_BACKWARD, make: denseBackwardKernel, replaces: false },
+  { kernelName: CONV_FORWARD, make: convForwardKernel, replaces: false },
+  { kernelName: CONV_BACKWARD, make: convBackwardKernel, replaces: false },
+  { kernelName: MAX_POOL_FORWARD, make: maxPoolForwardKernel, replaces: false },
+  {
+    kernelName: MAX_POOL_RELU_GRAD,
+    make: (backendName) => maxPoolGrad(backendName, true),
+    replaces: false,
+  },
+  { kernelName: LOG_SIGMOID, make: logSigmoidKernel, replaces: false },
+  { kernelName: LOG_SIGMOID_GRAD, make: logSigmoidGradKernel, replaces: false },
+];
+
 /** What the library registers, per backend. */
 const PROVIDED: Record<string, Provided[]> = {
   wasm: [
@@ -126,18 +145,7 @@ const PROVIDED: Record<string, Provided[]> = {
     { kernelName: 'Tanh', make: tanhSimd, replaces: true },
     { kernelName: LEAKY_RELU_GRAD, make: leakyReluGradKernel, replaces: false },
     { kernelName: RELU_GRAD, make: reluGradKernel, replaces: false },
-    { kernelName: DENSE_FORWARD, make: denseForwardKernel, replaces: false },
-    { kernelName: DENSE_BACKWARD, make: denseBackwardKernel, replaces: false },
-    { kernelName: CONV_FORWARD, make: convForwardKernel, replaces: false },
-    { kernelName: CONV_BACKWARD, make: convBackwardKernel, replaces: false },
-    { kernelName: MAX_POOL_FORWARD, make: maxPoolForwardKernel, replaces: false },
-    {
-      kernelName: MAX_POOL_RELU_GRAD,
-      make: (backendName) => maxPoolGrad(backendName, true),
-      replaces: false,
-    },
-    { kernelName: LOG_SIGMOID, make: logSigmoidKernel, replaces: false },
-    { kernelName: LOG_SIGMOID_GRAD, make: logSigmoidGradKernel, replaces: false },
+    ...LAYER_KERNELS,
   ],
   cpu: [
     { kernelName: 'Conv2D', make: conv2dJs, replaces: true },
@@ -167,18 +175,7 @@ const PROVIDED: Record<string, Provided[]> = {
     { kernelName: 'Relu', make: reluLoop, replaces: true },
     { kernelName: 'BatchMatMul', make: batchMatMulRows, replaces: true },
     { kernelName: '_FusedMatMul', make: fusedMatMulComposed(batchMatMulRows), replaces: true },
-    { kernelName: DENSE_FORWARD, make: denseForwardKernel, replaces: false },
-    { kernelName: DENSE_BACKWARD, make: denseBackwardKernel, replaces: false },
-    { kernelName: CONV_FORWARD, make: convForwardKernel, replaces: false },
-    { kernelName: CONV_BACKWARD, make: convBackwardKernel, replaces: false },
-    { kernelName: MAX_POOL_FORWARD, make: maxPoolForwardKernel, replaces: false },
-    {
-      kernelName: MAX_POOL_RELU_GRAD,
-      make: (backendName) => maxPoolGrad(backendName, true),
-      replaces: false,
-    },
-    { kernelName: LOG_SIGMOID, make: logSigmoidKernel, replaces: false },
-    { kernelName: LOG_SIGMOID_GRAD, make: logSigmoidGradKernel, replaces: false },
+    ...LAYER_KERNELS,
   ],
 };
 

@@ -70,6 +70,23 @@ async function gradients(
   return { ...out, kernels, backward };
 }
 
+/** A gradient and a prediction of `m` (its layers fused) on `x` leave no tensor behind; disposes both. */
+async function expectFusedNoLeak(m: tfl.LayersModel, x: tf.Tensor) {
+  const restore = fuseLayers([m]);
+  const weights = m.trainableWeights.map((w) => w.read() as tf.Variable);
+  await expectNoLeak(() => {
+    const { value, grads } = tf.variableGrads(
+      () => tf.sum(m.apply(x, { training: true }) as tf.Tensor) as tf.Scalar,
+      weights,
+    );
+    tf.dispose([value, ...Object.values(grads)]);
+    tf.dispose(m.predict(x));
+  });
+  restore();
+  tf.dispose(x);
+  m.dispose();
+}
+
 describeBackends('fused dense layers', (backend) => {
   for (const activation of ACTIVATIONS)
     for (const useBias of [true, false])
@@ -117,21 +134,7 @@ describeBackends('fused dense layers', (backend) => {
   });
 
   it(`${backend}: no tensor left behind, forward and backward`, async () => {
-    const m = model('sigmoid', true);
-    const x = tf.randomNormal([5, 9], 0, 1, 'float32', 5);
-    const restore = fuseLayers([m]);
-    const weights = m.trainableWeights.map((w) => w.read() as tf.Variable);
-    await expectNoLeak(() => {
-      const { value, grads } = tf.variableGrads(
-        () => tf.sum(m.apply(x, { training: true }) as tf.Tensor) as tf.Scalar,
-        weights,
-      );
-      tf.dispose([value, ...Object.values(grads)]);
-      tf.dispose(m.predict(x));
-    });
-    restore();
-    tf.dispose(x);
-    m.dispose();
+    await expectFusedNoLeak(model('sigmoid', true), tf.randomNormal([5, 9], 0, 1, 'float32', 5));
   });
 });
 
@@ -388,21 +391,25 @@ describeBackends('fused convolution layers', (backend) => {
     tf.dispose([w, b, x, x2, a, c]);
   });
 
-  it(`${backend}: no tensor left behind, forward and backward`, async () => {
-    const m = cnn('sigmoid', true, 2, 'same');
-    const x = tf.randomNormal([2, 9, 11, 3], 0, 1, 'float32', 5);
-    const restore = fuseLayers([m]);
-    const weights = m.trainableWeights.map((w) => w.read() as tf.Variable);
-    await expectNoLeak(() => {
-      const { value, grads } = tf.variableGrads(
-        () => tf.sum(m.apply(x, { training: true }) as tf.Tensor) as tf.Scalar,
-        weights,
-      );
-      tf.dispose([value, ...Object.values(grads)]);
-      tf.dispose(m.predict(x));
+  it(`${backend}: no tensor left behind, forward and backward (pooling a ReLU output too)`, async () => {
+    await expectFusedNoLeak(
+      cnn('sigmoid', true, 2, 'same'),
+      tf.randomNormal([2, 9, 11, 3], 0, 1, 'float32', 5),
+    );
+    const pooled = tfl.sequential({
+      layers: [
+        tfl.layers.conv2d({
+          inputShape: [8, 8, 4],
+          filters: 8,
+          kernelSize: 3,
+          activation: 'relu',
+          padding: 'same',
+        }),
+        tfl.layers.maxPooling2d({ poolSize: 2 }),
+        tfl.layers.flatten(),
+        tfl.layers.dense({ units: 2 }),
+      ],
     });
-    restore();
-    tf.dispose(x);
-    m.dispose();
+    await expectFusedNoLeak(pooled, tf.randomNormal([2, 8, 8, 4], 0, 1, 'float32', 6));
   });
 });
