@@ -12,9 +12,10 @@
  * library's rows use its own optimizer, fusedAdam (one kernel per variable on cpu and wasm), and
  * two warm-up steps and time every sample, like the wasm row (the stock cpu row times
  * `--cpu-batches` batches, at ~30 s a batch). These rows run tfjs-layers' own layers in a plain
- * `optimizer.minimize` loop, as PyTorch's anchor does; one more row trains the same network with
- * the library's trainer, `trainClassifier` (fusedAdam, the same batches), whose Dense and Conv2D
- * layers run as one kernel call forward and one backward: its samples/s are timed from the first
+ * `optimizer.minimize` loop, as PyTorch's anchor does. Two more wasm rows train with the layers
+ * fused (Dense and Conv2D as one kernel call forward and one backward, the poolings taking the
+ * ReLU's gradient along): the same loop inside `withFusedLayers`, and the library's trainer,
+ * `trainClassifier` (fusedAdam, the same batches), whose samples/s are timed from the first
  * step's start to the last step's end, a warm-up epoch before, so the trainer's setup is not
  * counted but its per-step work (batching, the loss and accuracy it reports) is.
  *
@@ -26,7 +27,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { fusedAdam, registerTrainingKernels, trainClassifier } from 'tfjs-medkit';
+import { fusedAdam, registerTrainingKernels, trainClassifier, withFusedLayers } from 'tfjs-medkit';
 import { createLoss } from 'tfjs-medkit/losses';
 import { useWasmThreads } from 'tfjs-medkit/node';
 import { kernelBreakdown, runAnchor } from './harness.mjs';
@@ -62,10 +63,27 @@ function seedCnn() {
   });
 }
 
-async function measure(backend, label, batches, { fused = false, warmup = 1 } = {}) {
+async function measure(
+  backend,
+  label,
+  batches,
+  { fused = false, layers = false, warmup = 1 } = {},
+) {
   await tf.setBackend(backend);
   await tf.ready();
-  const model = seedCnn();
+  // with `layers`, the whole measurement inside withFusedLayers (the library's fused layers)
+  if (layers) {
+    let inner;
+    const model = seedCnn();
+    await withFusedLayers(model, async () => {
+      inner = await measureModel(label, batches, model, { fused, warmup });
+    });
+    return inner;
+  }
+  return measureModel(label, batches, seedCnn(), { fused, warmup });
+}
+
+async function measureModel(label, batches, model, { fused, warmup }) {
   const optimizer = fused ? fusedAdam(1e-3) : tf.train.adam(1e-3);
   const loss = createLoss('sparseSoftmaxCrossEntropy');
   const x = tf.randomNormal([SAMPLES, 28, 28, 1], 0, 1, 'float32', 1);
@@ -170,27 +188,26 @@ const sameThreads =
     : anchor;
 if (THREADS > 1 && sameThreads) console.log(JSON.stringify(sameThreads));
 const cpuBatches = Number(args['cpu-batches']);
-const results = [await measure('cpu', 'cpu (stock tfjs)', cpuBatches)];
+const stockCpu = await measure('cpu', 'cpu (stock tfjs)', cpuBatches);
 registerTrainingKernels();
 const threads = THREADS > 1 ? await useWasmThreads({ threads: THREADS }) : 1;
-results.push(
-  await measure(
-    'wasm',
-    `wasm, ${threads} thread${threads > 1 ? 's' : ''} (registerTrainingKernels, fusedAdam)`,
-    undefined,
-    { fused: true, warmup: 2 },
-  ),
+const onThreads = `wasm, ${threads} thread${threads > 1 ? 's' : ''}`;
+const wasm = await measure('wasm', `${onThreads} (registerTrainingKernels, fusedAdam)`, undefined, {
+  fused: true,
+  warmup: 2,
+});
+const wasmLayers = await measure(
+  'wasm',
+  `${onThreads} (registerTrainingKernels, fusedAdam, withFusedLayers)`,
+  undefined,
+  { fused: true, layers: true, warmup: 2 },
 );
-results.push(
-  await measureTrainer(`wasm, ${threads} thread${threads > 1 ? 's' : ''} (trainClassifier)`),
-);
-results.push(
-  await measure('cpu', 'cpu (registerTrainingKernels, fusedAdam)', undefined, {
-    fused: true,
-    warmup: 2,
-  }),
-);
-for (const r of results) {
+const trainer = await measureTrainer(`${onThreads} (trainClassifier)`);
+const cpu = await measure('cpu', 'cpu (registerTrainingKernels, fusedAdam)', undefined, {
+  fused: true,
+  warmup: 2,
+});
+for (const r of [stockCpu, wasm, wasmLayers, trainer, cpu]) {
   if (!anchor) continue;
   const inference = r.inferSamplesPerSec
     ? `, inference ${(r.inferSamplesPerSec / anchor.inferSamplesPerSec).toFixed(3)}`
@@ -200,18 +217,18 @@ for (const r of results) {
   );
 }
 // the wasm rows against PyTorch on as many threads
-if (sameThreads) {
-  const on = `PyTorch on ${THREADS} thread${THREADS > 1 ? 's' : ''}`;
-  console.log(
-    `ratio ${results[1].backend}/${on}: training ${(results[1].trainSamplesPerSec / sameThreads.trainSamplesPerSec).toFixed(3)} (target ≥ 1.3 at equal threads), inference ${(results[1].inferSamplesPerSec / sameThreads.inferSamplesPerSec).toFixed(3)}`,
-  );
-  console.log(
-    `ratio ${results[2].backend}/${on}: training ${(results[2].trainSamplesPerSec / sameThreads.trainSamplesPerSec).toFixed(3)} (target ≥ 1.3 at equal threads)`,
-  );
-}
+if (sameThreads)
+  for (const r of [wasm, wasmLayers, trainer]) {
+    const inference = r.inferSamplesPerSec
+      ? `, inference ${(r.inferSamplesPerSec / sameThreads.inferSamplesPerSec).toFixed(3)}`
+      : '';
+    console.log(
+      `ratio ${r.backend}/PyTorch on ${THREADS} thread${THREADS > 1 ? 's' : ''}: training ${(r.trainSamplesPerSec / sameThreads.trainSamplesPerSec).toFixed(3)} (target ≥ 1.3 at equal threads)${inference}`,
+    );
+  }
 console.log(
-  `ratio wasm/stock cpu training: ${(results[1].trainSamplesPerSec / results[0].trainSamplesPerSec).toFixed(1)}×`,
+  `ratio wasm/stock cpu training: ${(wasm.trainSamplesPerSec / stockCpu.trainSamplesPerSec).toFixed(1)}×`,
 );
 console.log(
-  `ratio cpu with the library's kernels/stock cpu training: ${(results[3].trainSamplesPerSec / results[0].trainSamplesPerSec).toFixed(1)}× (target ≥ 20×)`,
+  `ratio cpu with the library's kernels/stock cpu training: ${(cpu.trainSamplesPerSec / stockCpu.trainSamplesPerSec).toFixed(1)}× (target ≥ 20×)`,
 );

@@ -12,12 +12,14 @@
  * convolution's output, and the products nobody asks for (tfjs computes dx for a network's data
  * too). A 2×2 `MaxPooling2D` layer runs as {@link maxPoolOp}, whose gradient takes a fused
  * layer's ReLU along when it pools that ReLU's output (one pass over the activations instead of
- * two). Anything else runs the layer's own call.
+ * two). Anything else runs the layer's own call. {@link withFusedLayers} does the same for a
+ * training loop of the user's own.
  *
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
+import { ArgumentError, describeValue } from '../core/errors.js';
 import { flatLayers } from '../core/model-layers.js';
 import { CONV_BACKWARD, CONV_FORWARD, type ConvLayerGeometry } from './kernels/conv-layer.js';
 import {
@@ -375,4 +377,65 @@ export function fuseLayers(models: readonly tfl.LayersModel[]): () => void {
   return () => {
     for (const restore of restores) restore();
   };
+}
+
+/**
+ * Runs `fn` with the layers of `models` trained by one kernel call forward and one backward, as
+ * the library's trainers run them: for a training loop of your own (`optimizer.minimize`,
+ * `tf.variableGrads`, tfjs-layers' `model.fit`).
+ *
+ * On cpu and wasm after {@link registerTrainingKernels}, each `Dense` and `Conv2D` layer (channels
+ * last, dilation 1; linear, relu, sigmoid or tanh) runs as one fused kernel forward and one
+ * backward that computes only the gradients asked for (none for the data), and a 2×2, stride-2
+ * `MaxPooling2D` layer takes the ReLU gradient of the layer below along in its own. A dense
+ * layer's numbers are tfjs's bit for bit; a convolution's forward is the fused kernel tfjs runs
+ * at inference, so its values may differ from tfjs's training-time composition in the last bit.
+ * Other layers, other backends, and gradients of gradients run the layers' own calls. The layers'
+ * own calls come back when `fn` returns, throws, or (for a promise) settles.
+ *
+ * @param models - a tfjs-layers model, or several (a GAN's two networks).
+ * @param fn - the work to run with the layers fused; its result is returned.
+ * @returns what `fn` returns.
+ * @throws {@link ArgumentError} when `models` holds something that is not a tfjs-layers model or
+ *   `fn` is not a function.
+ *
+ * @example
+ * ```ts
+ * registerTrainingKernels();
+ * await tf.setBackend('wasm');
+ * const model = createSimpleCnn({ inputShape: [28, 28, 1], numClasses: 2 });
+ * const loss = createLoss('sparseSoftmaxCrossEntropy');
+ * const optimizer = fusedAdam(1e-3);
+ * const x = tf.randomNormal([64, 28, 28, 1]);
+ * const y = tf.tensor1d(Array.from({ length: 64 }, (_, i) => i % 2), 'int32');
+ * withFusedLayers(model, () => {
+ *   for (let step = 0; step < 10; step++)
+ *     optimizer.minimize(() => loss(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar);
+ * });
+ * ```
+ */
+export function withFusedLayers<T>(
+  models: tfl.LayersModel | readonly tfl.LayersModel[],
+  fn: () => T,
+): T {
+  const FN = 'withFusedLayers';
+  const list = (Array.isArray(models) ? models : [models]) as unknown[];
+  const bad = list.find((m) => !m || !Array.isArray((m as { layers?: unknown }).layers));
+  if (list.length === 0 || bad !== undefined)
+    throw new ArgumentError(
+      `${FN}: \`models\` must be a tfjs-layers model or an array of them. Received: ${describeValue(list.length === 0 ? models : bad)}.`,
+    );
+  if (typeof fn !== 'function')
+    throw new ArgumentError(`${FN}: \`fn\` must be a function. Received: ${describeValue(fn)}.`);
+  const restore = fuseLayers(list as tfl.LayersModel[]);
+  let result: T;
+  try {
+    result = fn();
+  } catch (error) {
+    restore();
+    throw error;
+  }
+  if (result instanceof Promise) return result.finally(restore) as T;
+  restore();
+  return result;
 }

@@ -6,5 +6,6 @@
  */
 export { checkTrainingSupport } from './check-training-support.js';
 export { FusedAdamOptimizer, fusedAdam } from './fused-adam.js';
+export { withFusedLayers } from './fused-layers.js';
 export { registerTrainingKernels } from './register-training-kernels.js';
 export { registerSecondOrderGradients } from './second-order-gradients.js';

@@ -13,8 +13,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, expect, it } from 'vitest';
-import { conv2dOp, denseOp, fuseLayers } from '../../src/backend/fused-layers.js';
-import { registerTrainingKernels } from '../../src/index.js';
+import { conv2dOp, denseOp, fuseLayers, withFusedLayers } from '../../src/backend/fused-layers.js';
+import { ArgumentError, createLoss, fusedAdam, registerTrainingKernels } from '../../src/index.js';
 import { describeBackends, expectNoLeak } from '../helpers/backends.js';
 
 beforeAll(() => {
@@ -411,5 +411,87 @@ describeBackends('fused convolution layers', (backend) => {
       ],
     });
     await expectFusedNoLeak(pooled, tf.randomNormal([2, 8, 8, 4], 0, 1, 'float32', 6));
+  });
+});
+
+describeBackends('withFusedLayers', (backend) => {
+  /** The seed CNN's layers at a small size, seeded. */
+  const small = () => {
+    const m = tfl.sequential({
+      layers: [
+        tfl.layers.conv2d({
+          inputShape: [8, 8, 1],
+          filters: 8,
+          kernelSize: 3,
+          padding: 'same',
+          activation: 'relu',
+        }),
+        tfl.layers.maxPooling2d({ poolSize: 2 }),
+        tfl.layers.flatten(),
+        tfl.layers.dense({ units: 2 }),
+      ],
+    });
+    m.setWeights(m.getWeights().map((w, i) => tf.randomNormal(w.shape, 0, 0.3, 'float32', 70 + i)));
+    return m;
+  };
+
+  it(`${backend}: a loop of one's own trains as the layers' own calls do (to rounding), with the fused kernels, and the calls come back`, async () => {
+    const x = tf.randomNormal([16, 8, 8, 1], 0, 1, 'float32', 71);
+    const y = tf.tensor1d(
+      Array.from({ length: 16 }, (_, i) => i % 2),
+      'int32',
+    );
+    const loss = createLoss('sparseSoftmaxCrossEntropy');
+    const train = (m: tfl.Sequential) => {
+      const optimizer = fusedAdam(1e-2);
+      for (let step = 0; step < 5; step++)
+        tf.dispose(
+          optimizer.minimize(
+            () => loss(y, m.apply(x, { training: true }) as tf.Tensor) as tf.Scalar,
+            true,
+          ) ?? [],
+        );
+      optimizer.dispose();
+      return m.getWeights().map((w) => Array.from(w.dataSync()));
+    };
+    const [own, fused] = [small(), small()];
+    const ownWeights = train(own);
+    let kernels: string[] = [];
+    const fusedWeights = await withFusedLayers(fused, async () => {
+      const profile = await tf.profile(() => {
+        tf.dispose(fused.apply(x, { training: true }) as tf.Tensor);
+      });
+      kernels = profile.kernels.map((k) => k.name);
+      return train(fused);
+    });
+    expect(kernels).toEqual(
+      expect.arrayContaining(['MedkitConv2DForward', 'MedkitMaxPool', 'MedkitDenseForward']),
+    );
+    expectClose(fusedWeights, ownWeights, 1e-4);
+    expect(fused.layers.some((l) => Object.hasOwn(l, 'call'))).toBe(false);
+    tf.dispose([x, y]);
+    own.dispose();
+    fused.dispose();
+  });
+
+  it(`${backend}: returns fn's result; restores the layers' calls when fn throws`, () => {
+    const m = small();
+    expect(withFusedLayers([m], () => 7)).toBe(7);
+    expect(() =>
+      withFusedLayers(m, () => {
+        expect(Object.hasOwn(m.layers[0]!, 'call')).toBe(true);
+        throw new Error('inside');
+      }),
+    ).toThrow('inside');
+    expect(m.layers.some((l) => Object.hasOwn(l, 'call'))).toBe(false);
+    m.dispose();
+  });
+
+  it(`${backend}: refuses what is not a model or not a function`, () => {
+    const m = small();
+    for (const models of [[], {}, [m, 3], null])
+      expect(() => withFusedLayers(models as never, () => 0)).toThrow(ArgumentError);
+    expect(() => withFusedLayers(m, 5 as never)).toThrow(/`fn` must be a function/);
+    m.dispose();
   });
 });
