@@ -41,7 +41,7 @@ function model(activation: (typeof ACTIVATIONS)[number], useBias: boolean): tfl.
  * XNNPACK, whose sums differ in the last bit, so each run starts from new tensors).
  */
 async function gradients(
-  m: tfl.Sequential,
+  m: tfl.LayersModel,
   x: tf.Tensor,
   initial: tf.Tensor[],
   backwardKernel = 'MedkitDenseBackward',
@@ -85,6 +85,26 @@ async function expectFusedNoLeak(m: tfl.LayersModel, x: tf.Tensor) {
   restore();
   tf.dispose(x);
   m.dispose();
+}
+
+/** The seed CNN's layers at a small size (8×8 inputs of `channels`), seeded. */
+function pooledCnn(channels: number): tfl.Sequential {
+  const m = tfl.sequential({
+    layers: [
+      tfl.layers.conv2d({
+        inputShape: [8, 8, channels],
+        filters: 8,
+        kernelSize: 3,
+        padding: 'same',
+        activation: 'relu',
+      }),
+      tfl.layers.maxPooling2d({ poolSize: 2 }),
+      tfl.layers.flatten(),
+      tfl.layers.dense({ units: 2 }),
+    ],
+  });
+  m.setWeights(m.getWeights().map((w, i) => tf.randomNormal(w.shape, 0, 0.3, 'float32', 70 + i)));
+  return m;
 }
 
 describeBackends('fused dense layers', (backend) => {
@@ -310,14 +330,9 @@ describeBackends('fused convolution layers', (backend) => {
       .getWeights()
       .map((w, i) => tf.randomNormal(w.shape, 0, 0.4, 'float32', 50 + i));
     const x = tf.randomNormal([3, 8, 8, 2], 0, 1, 'float32', 51);
-    const own = await gradients(m as unknown as tfl.Sequential, x, initial, 'MedkitConv2DBackward');
+    const own = await gradients(m, x, initial, 'MedkitConv2DBackward');
     const restore = fuseLayers([m]);
-    const fused = await gradients(
-      m as unknown as tfl.Sequential,
-      x,
-      initial,
-      'MedkitConv2DBackward',
-    );
+    const fused = await gradients(m, x, initial, 'MedkitConv2DBackward');
     restore();
     expectClose([fused.value], [own.value], 1e-5);
     expectClose(fused.grads, own.grads, 1e-5);
@@ -396,45 +411,11 @@ describeBackends('fused convolution layers', (backend) => {
       cnn('sigmoid', true, 2, 'same'),
       tf.randomNormal([2, 9, 11, 3], 0, 1, 'float32', 5),
     );
-    const pooled = tfl.sequential({
-      layers: [
-        tfl.layers.conv2d({
-          inputShape: [8, 8, 4],
-          filters: 8,
-          kernelSize: 3,
-          activation: 'relu',
-          padding: 'same',
-        }),
-        tfl.layers.maxPooling2d({ poolSize: 2 }),
-        tfl.layers.flatten(),
-        tfl.layers.dense({ units: 2 }),
-      ],
-    });
-    await expectFusedNoLeak(pooled, tf.randomNormal([2, 8, 8, 4], 0, 1, 'float32', 6));
+    await expectFusedNoLeak(pooledCnn(4), tf.randomNormal([2, 8, 8, 4], 0, 1, 'float32', 6));
   });
 });
 
 describeBackends('withFusedLayers', (backend) => {
-  /** The seed CNN's layers at a small size, seeded. */
-  const small = () => {
-    const m = tfl.sequential({
-      layers: [
-        tfl.layers.conv2d({
-          inputShape: [8, 8, 1],
-          filters: 8,
-          kernelSize: 3,
-          padding: 'same',
-          activation: 'relu',
-        }),
-        tfl.layers.maxPooling2d({ poolSize: 2 }),
-        tfl.layers.flatten(),
-        tfl.layers.dense({ units: 2 }),
-      ],
-    });
-    m.setWeights(m.getWeights().map((w, i) => tf.randomNormal(w.shape, 0, 0.3, 'float32', 70 + i)));
-    return m;
-  };
-
   it(`${backend}: a loop of one's own trains as the layers' own calls do (to rounding), with the fused kernels, and the calls come back`, async () => {
     const x = tf.randomNormal([16, 8, 8, 1], 0, 1, 'float32', 71);
     const y = tf.tensor1d(
@@ -454,7 +435,7 @@ describeBackends('withFusedLayers', (backend) => {
       optimizer.dispose();
       return m.getWeights().map((w) => Array.from(w.dataSync()));
     };
-    const [own, fused] = [small(), small()];
+    const [own, fused] = [pooledCnn(1), pooledCnn(1)];
     const ownWeights = train(own);
     let kernels: string[] = [];
     const fusedWeights = await withFusedLayers(fused, async () => {
@@ -475,7 +456,7 @@ describeBackends('withFusedLayers', (backend) => {
   });
 
   it(`${backend}: returns fn's result; restores the layers' calls when fn throws`, () => {
-    const m = small();
+    const m = pooledCnn(1);
     expect(withFusedLayers([m], () => 7)).toBe(7);
     expect(() =>
       withFusedLayers(m, () => {
@@ -488,7 +469,7 @@ describeBackends('withFusedLayers', (backend) => {
   });
 
   it(`${backend}: refuses what is not a model or not a function`, () => {
-    const m = small();
+    const m = pooledCnn(1);
     for (const models of [[], {}, [m, 3], null])
       expect(() => withFusedLayers(models as never, () => 0)).toThrow(ArgumentError);
     expect(() => withFusedLayers(m, 5 as never)).toThrow(/`fn` must be a function/);

@@ -22,7 +22,12 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import { callRegistered, type KernelBackend, release } from '../kernel-calls.js';
-import { activationGradient, type DenseActivation, type DenseWants } from './dense-backward.js';
+import {
+  activated,
+  activationGradient,
+  type DenseActivation,
+  type DenseWants,
+} from './dense-backward.js';
 
 /** The forward kernel's name. @internal */
 export const CONV_FORWARD = 'MedkitConv2DForward';
@@ -62,16 +67,7 @@ export function convForwardKernel(backendName: string): tf.KernelFunc {
         activation: a.activation === 'relu' ? 'relu' : 'linear',
       },
     );
-    if (a.activation !== 'sigmoid' && a.activation !== 'tanh') return z;
-    const y = callRegistered(
-      a.activation === 'tanh' ? 'Tanh' : 'Sigmoid',
-      backendName,
-      backend,
-      { x: z },
-      {},
-    );
-    release(backend as unknown as KernelBackend, z);
-    return y;
+    return activated(backendName, backend, z, a.activation);
   };
 }
 

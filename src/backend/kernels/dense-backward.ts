@@ -135,16 +135,28 @@ export function denseForwardKernel(backendName: string): tf.KernelFunc {
         activation: activation === 'relu' ? 'relu' : 'linear',
       },
     );
-    const z = view(fused, fused.shape.slice(1));
-    if (activation !== 'sigmoid' && activation !== 'tanh') return z;
-    const y = callRegistered(
-      activation === 'tanh' ? 'Tanh' : 'Sigmoid',
-      backendName,
-      backend,
-      { x: z },
-      {},
-    );
-    release(backend as unknown as KernelBackend, z);
-    return y;
+    return activated(backendName, backend, view(fused, fused.shape.slice(1)), activation);
   };
+}
+
+/**
+ * act(z) for an output `z` of a fused kernel that applied relu or nothing: sigmoid and tanh by the
+ * registered kernel (`z` then released), anything else `z` itself. @internal
+ */
+export function activated(
+  backendName: string,
+  backend: unknown,
+  z: tf.TensorInfo,
+  activation: DenseActivation,
+): tf.TensorInfo {
+  if (activation !== 'sigmoid' && activation !== 'tanh') return z;
+  const y = callRegistered(
+    activation === 'tanh' ? 'Tanh' : 'Sigmoid',
+    backendName,
+    backend,
+    { x: z },
+    {},
+  );
+  release(backend as unknown as KernelBackend, z);
+  return y;
 }
