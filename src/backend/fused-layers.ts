@@ -12,8 +12,10 @@
  * convolution's output, and the products nobody asks for (tfjs computes dx for a network's data
  * too). A 2×2 `MaxPooling2D` layer runs as {@link maxPoolOp}, whose gradient takes a fused
  * layer's ReLU along when it pools that ReLU's output (one pass over the activations instead of
- * two). Anything else runs the layer's own call. {@link withFusedLayers} does the same for a
- * training loop of the user's own.
+ * two); and while a gradient tape records, a convolution with a ReLU whose one use is such a
+ * pooling runs with it as {@link convPoolOp}, one op whose gradient goes from the pooling's
+ * straight to the filter's and the bias's. Anything else runs the layer's own call.
+ * {@link withFusedLayers} does the same for a training loop of the user's own.
  *
  * @module
  */
@@ -22,6 +24,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { ArgumentError, describeValue } from '../core/errors.js';
 import { flatLayers } from '../core/model-layers.js';
 import { CONV_BACKWARD, CONV_FORWARD, type ConvLayerGeometry } from './kernels/conv-layer.js';
+import { CONV_POOL_BACKWARD, CONV_POOL_FORWARD } from './kernels/conv-pool.js';
 import {
   DENSE_ACTIVATIONS,
   DENSE_BACKWARD,
@@ -43,42 +46,82 @@ interface ForwardAttrs {
   bGrad: boolean;
 }
 
+/** One call of a layer's backward kernel for the gradients `want` asks for: dx, dw, db in that order. */
+type Backward = (want: DenseWants) => tf.Tensor[];
+
 /**
- * The gradient of a fused layer's forward kernel: one call of its backward kernel for the
- * gradients the forward pass expected to be asked for (an input with no path to the variables
- * being differentiated, such as a network's data, or a frozen network's weights in a GAN's
- * generator step, costs no product), and a second call only for one asked for all the same.
- * Unclaimed results are freed with the backward pass's scope.
+ * The gradient thunks of a fused layer's inputs (`names.x`, `names.w`, bias) from `backward`:
+ * one call for the gradients the forward pass expected to be asked for (an input with no path
+ * to the variables being differentiated, such as a network's data, or a frozen network's
+ * weights in a GAN's generator step, costs no product), and a second call only for one asked
+ * for all the same. Unclaimed results are freed with the backward pass's scope.
  */
+function wantedGradients(
+  attrs: ForwardAttrs,
+  names: { x: string; w: string },
+  backward: Backward,
+): Record<string, () => tf.Tensor> {
+  const call = (want: DenseWants) => {
+    const outs = backward(want);
+    const got: Partial<Record<keyof DenseWants, tf.Tensor>> = {};
+    for (const k of ['dx', 'dw', 'db'] as const) if (want[k]) got[k] = outs.shift()!;
+    return got;
+  };
+  const computed = call({ dx: attrs.xGrad, dw: attrs.wGrad, db: attrs.bGrad });
+  const take = (k: keyof DenseWants) => () =>
+    computed[k] ?? call({ dx: k === 'dx', dw: k === 'dw', db: k === 'db' })[k]!;
+  return { [names.x]: take('dx'), [names.w]: take('dw'), bias: take('db') };
+}
+
+/** The gradient of a fused layer's forward kernel: its backward kernel (see {@link wantedGradients}). */
 const layerGradient =
   (backwardKernel: string, inputNames: { x: string; w: string }) =>
   (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: tf.NamedAttrMap) => {
     const [x, w, y] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
-    const { xGrad, wGrad, bGrad, ...given } = attrs as unknown as ForwardAttrs;
+    const forward = attrs as unknown as ForwardAttrs;
+    const { xGrad, wGrad, bGrad, ...given } = forward;
     // a gradient a pooling already took through this ReLU (see {@link maxPoolGradient}) is δ
     const through =
       given.activation === 'relu' && throughRelu.get((dy as tf.Tensor).dataId) === y.dataId;
     const rest = { ...given, activation: through ? 'linear' : given.activation };
-    const backward = (want: DenseWants) => {
-      const outs = tf.engine().runKernel(
-        backwardKernel,
-        {
-          x,
-          [inputNames.w]: w,
-          dy: dy as tf.Tensor,
-          ...(rest.activation === 'linear' ? {} : { y }),
-        },
-        { ...rest, ...want } as unknown as tf.NamedAttrMap,
-      ) as tf.Tensor[];
-      const got: Partial<Record<keyof DenseWants, tf.Tensor>> = {};
-      for (const k of ['dx', 'dw', 'db'] as const) if (want[k]) got[k] = outs.shift()!;
-      return got;
-    };
-    const computed = backward({ dx: xGrad, dw: wGrad, db: bGrad });
-    const take = (k: keyof DenseWants) => () =>
-      computed[k] ?? backward({ dx: k === 'dx', dw: k === 'dw', db: k === 'db' })[k]!;
-    return { [inputNames.x]: take('dx'), [inputNames.w]: take('dw'), bias: take('db') };
+    return wantedGradients(
+      forward,
+      inputNames,
+      (want) =>
+        tf.engine().runKernel(
+          backwardKernel,
+          {
+            x,
+            [inputNames.w]: w,
+            dy: dy as tf.Tensor,
+            ...(rest.activation === 'linear' ? {} : { y }),
+          },
+          { ...rest, ...want } as unknown as tf.NamedAttrMap,
+        ) as tf.Tensor[],
+    );
   };
+
+/**
+ * The gradient of {@link convPoolOp}: one `MedkitConv2DPoolBackward` call from the pooling's
+ * gradient (see {@link wantedGradients}).
+ */
+function convPoolGradient(
+  dy: tf.Tensor,
+  saved: tf.Tensor[],
+  attrs: ForwardAttrs & ConvLayerGeometry,
+) {
+  const [x, filter, y] = saved as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
+  const geometry = { strides: attrs.strides, pad: attrs.pad };
+  return wantedGradients(
+    attrs,
+    { x: 'x', w: 'filter' },
+    (want) =>
+      tf.engine().runKernel(CONV_POOL_BACKWARD, { x, filter, y, dy }, {
+        ...geometry,
+        ...want,
+      } as unknown as tf.NamedAttrMap) as tf.Tensor[],
+  );
+}
 
 /** The data of fused layers' ReLU outputs (whose pooling's gradient may go through the ReLU too). */
 const reluOutputs = new WeakSet<tf.DataId>();
@@ -218,14 +261,86 @@ export function conv2dOp(
   return y;
 }
 
+/** The pooling layers the fused calls take: 2×2 windows at stride 2, no padding. */
+const POOL_ATTRS = {
+  filterSize: [2, 2],
+  strides: [2, 2],
+  pad: 'valid',
+} as unknown as tf.NamedAttrMap;
+
 /** 2×2 max pooling at stride 2 ('valid', NHWC) as `MedkitMaxPool` (see {@link maxPoolGradient}). @internal */
 export function maxPoolOp(x: tf.Tensor4D): tf.Tensor4D {
-  return tf.engine().runKernel(MAX_POOL_FORWARD, { x }, {
-    filterSize: [2, 2],
-    strides: [2, 2],
-    pad: 'valid',
-  } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+  return tf.engine().runKernel(MAX_POOL_FORWARD, { x }, POOL_ATTRS) as tf.Tensor4D;
 }
+
+/** The engine's way of running an op with a gradient of its own (what `tf.customGrad` builds on). */
+interface CustomOpEngine {
+  runKernelFunc(params: {
+    forwardFunc: (backend: unknown, save: (tensors: tf.Tensor[]) => void) => tf.Tensor;
+    backwardsFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => Record<string, () => tf.Tensor>;
+    inputs: tf.NamedTensorMap;
+  }): tf.Tensor;
+}
+
+/**
+ * relu(conv(x, filter) + b) (NHWC, dilation 1) and its 2×2 max pooling at stride 2, while a
+ * gradient tape records: one `MedkitConv2DPoolForward` call, recorded as one op from x, filter
+ * and bias to the pooling, whose gradient is one `MedkitConv2DPoolBackward` call (the filter and
+ * bias gradients straight from the pooling's; no dx for the data). Returns [y, pooled]: y is the
+ * ReLU output the op saved, as a tensor of its own that the tape does not know, so that nothing
+ * but the pooling may use it (see {@link fusedCall}: the layer's one use is the pooling layer,
+ * which takes `pooled`). Needs both kernels registered for the current backend.
+ *
+ * @internal
+ */
+export function convPoolOp(
+  x: tf.Tensor4D,
+  filter: tf.Tensor4D,
+  bias: tf.Tensor1D | undefined,
+  geometry: ConvLayerGeometry,
+  constantWeights = false,
+): [tf.Tensor4D, tf.Tensor4D] {
+  const attrs = {
+    ...forwardAttrs(x, filter, bias, 'relu', constantWeights),
+    strides: geometry.strides,
+    pad: geometry.pad,
+  };
+  const inputs = { x, filter, ...(bias ? { bias } : {}) };
+  // tfjs-core's custom-gradient op (what tf.customGrad builds): a recorded node whose one output
+  // is the pooling (an output with no gradient would get one of zeros, as large as y, before the
+  // gradient runs), named for profiles (its forward kernel is listed inside it)
+  return tf.tidy('MedkitConv2DPool', () => {
+    let y: tf.Tensor4D | undefined;
+    const pooled = (tf.engine() as unknown as CustomOpEngine).runKernelFunc({
+      forwardFunc: (_, save) => {
+        const [relu, pool] = tf
+          .engine()
+          .runKernel(
+            CONV_POOL_FORWARD,
+            inputs,
+            attrs as unknown as tf.NamedAttrMap,
+          ) as unknown as tf.Tensor4D[];
+        save([x, filter, relu!]);
+        y = relu;
+        return pool!;
+      },
+      backwardsFunc: (dy, saved) => convPoolGradient(dy, saved, attrs),
+      inputs,
+    }) as tf.Tensor4D;
+    // y's data lives on in the saved copy; a new tensor of it (one more reference, as the
+    // Identity kernels make) for the layer's output
+    const backend = tf.engine().backend;
+    backend.incRef(y!.dataId);
+    const relu = tf.engine().makeTensorFromDataId(y!.dataId, y!.shape, 'float32', backend);
+    return [relu as tf.Tensor4D, pooled];
+  }) as [tf.Tensor4D, tf.Tensor4D];
+}
+
+/**
+ * The poolings made ahead by {@link convPoolOp}, by the data of the ReLU output they pooled: the
+ * pooling layer after takes its own from here.
+ */
+const pooledAhead = new WeakMap<tf.DataId, tf.Tensor4D>();
 
 /** Models whose weights are constants of the gradient being recorded (see {@link withoutWeightGradients}). */
 const constantWeights = new Set<tfl.LayersModel>();
@@ -260,6 +375,8 @@ interface LayerLike {
   padding?: string;
   dataFormat?: string;
   dilationRate?: number[];
+  /** Where its output goes: the layers called on it. */
+  outboundNodes?: { outboundLayer: LayerLike & { getClassName(): string } }[];
 }
 
 /** The activation of a layer, when the fused kernels compute its gradient. */
@@ -292,13 +409,23 @@ function fusedCall(
   kind: string,
   layer: LayerLike,
   constant: () => boolean,
+  exposed: ReadonlySet<unknown> = new Set(),
 ): { rank: number; kernel: string; run: (x: tf.Tensor) => tf.Tensor } | undefined {
   if (kind === 'MaxPooling2D') {
-    const { poolSize, strides, padding, dataFormat } = layer;
-    const twos = (v?: number[]) => v?.length === 2 && v[0] === 2 && v[1] === 2;
-    if (!twos(poolSize) || !twos(strides) || padding !== 'valid' || dataFormat !== 'channelsLast')
-      return undefined;
-    return { rank: 4, kernel: MAX_POOL_RELU_GRAD, run: (x) => maxPoolOp(x as tf.Tensor4D) };
+    if (!fusedPooling(layer)) return undefined;
+    return {
+      rank: 4,
+      kernel: MAX_POOL_RELU_GRAD,
+      run: (x) => {
+        // made ahead with the convolution before it
+        const ahead = pooledAhead.get(x.dataId);
+        if (ahead && !ahead.isDisposed) {
+          pooledAhead.delete(x.dataId);
+          return ahead;
+        }
+        return maxPoolOp(x as tf.Tensor4D);
+      },
+    };
   }
   if (kind !== 'Dense' && kind !== 'Conv2D') return undefined;
   const activation = fusedActivation(layer);
@@ -309,20 +436,28 @@ function fusedCall(
     w: kernel.read(),
     bias: layer.bias ? (layer.bias.read() as tf.Tensor1D) : undefined,
   });
+  // a ReLU output whose one use is a fused pooling (not a model's output): both in one call
+  // while gradients are recorded
+  const next =
+    layer.outboundNodes?.length === 1 ? layer.outboundNodes[0]!.outboundLayer : undefined;
+  const poolsNext =
+    activation === 'relu' &&
+    !exposed.has(layer) &&
+    next?.getClassName() === 'MaxPooling2D' &&
+    fusedPooling(next);
   return geometry
     ? {
         rank: 4,
         kernel: CONV_BACKWARD,
         run: (x) => {
           const { w, bias } = weights();
-          return conv2dOp(
-            x as tf.Tensor4D,
-            w as tf.Tensor4D,
-            bias,
-            geometry,
-            activation,
-            constant(),
-          );
+          const args = [x as tf.Tensor4D, w as tf.Tensor4D, bias, geometry] as const;
+          if (poolsNext && taping()) {
+            const [y, pooled] = convPoolOp(...args, constant());
+            pooledAhead.set(y.dataId, pooled);
+            return y;
+          }
+          return conv2dOp(...args, activation, constant());
         },
       }
     : {
@@ -333,6 +468,30 @@ function fusedCall(
           return denseOp(x as tf.Tensor2D, w as tf.Tensor2D, bias, activation, constant());
         },
       };
+}
+
+/** Whether a MaxPooling2D layer runs fused: 2×2 windows at stride 2, 'valid', channels last. */
+function fusedPooling(layer: LayerLike): boolean {
+  const { poolSize, strides, padding, dataFormat } = layer;
+  const twos = (v?: number[]) => v?.length === 2 && v[0] === 2 && v[1] === 2;
+  return twos(poolSize) && twos(strides) && padding === 'valid' && dataFormat === 'channelsLast';
+}
+
+/** True while a gradient tape records (a training step's forward pass). */
+function taping(): boolean {
+  return (tf.engine().state as unknown as { activeTape?: unknown }).activeTape != null;
+}
+
+/** The layers whose outputs are outputs of `model` or of a model nested in it. */
+function outputLayers(model: tfl.LayersModel): Set<unknown> {
+  const out = new Set<unknown>();
+  const visit = (m: { outputs?: { sourceLayer?: unknown }[]; layers?: unknown[] }) => {
+    for (const o of m.outputs ?? []) out.add(o.sourceLayer);
+    for (const l of m.layers ?? [])
+      if (Array.isArray((l as { layers?: unknown }).layers)) visit(l as never);
+  };
+  visit(model as never);
+  return out;
 }
 
 /**
@@ -348,10 +507,16 @@ function fusedCall(
  */
 export function fuseLayers(models: readonly tfl.LayersModel[]): () => void {
   const restores: (() => void)[] = [];
-  for (const model of models)
+  for (const model of models) {
+    const exposed = outputLayers(model);
     for (const layer of flatLayers(model)) {
       const fused = layer as unknown as LayerLike;
-      const plan = fusedCall(layer.getClassName(), fused, () => constantWeights.has(model));
+      const plan = fusedCall(
+        layer.getClassName(),
+        fused,
+        () => constantWeights.has(model),
+        exposed,
+      );
       if (!plan || Object.hasOwn(fused, 'call')) continue;
       const own = fused.call;
       fused.call = (inputs, kwargs) => {
@@ -374,6 +539,7 @@ export function fuseLayers(models: readonly tfl.LayersModel[]): () => void {
         delete (fused as Partial<LayerLike>).call;
       });
     }
+  }
   return () => {
     for (const restore of restores) restore();
   };
@@ -387,7 +553,9 @@ export function fuseLayers(models: readonly tfl.LayersModel[]): () => void {
  * On cpu and wasm after {@link registerTrainingKernels}, each `Dense` and `Conv2D` layer (channels
  * last, dilation 1; linear, relu, sigmoid or tanh) runs as one fused kernel forward and one
  * backward that computes only the gradients asked for (none for the data), and a 2×2, stride-2
- * `MaxPooling2D` layer takes the ReLU gradient of the layer below along in its own. A dense
+ * `MaxPooling2D` layer takes the ReLU gradient of the layer below along in its own (a `Conv2D`
+ * layer with a ReLU whose one use is that pooling runs with it as one op, whose gradient goes
+ * from the pooling's straight to the filter's and the bias's). A dense
  * layer's numbers are tfjs's bit for bit; a convolution's forward is the fused kernel tfjs runs
  * at inference, so its values may differ from tfjs's training-time composition in the last bit.
  * Other layers, other backends, and gradients of gradients run the layers' own calls. The layers'

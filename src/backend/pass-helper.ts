@@ -30,7 +30,8 @@ export type HelperLoop =
   | 'winograd'
   | 'winograd6'
   | 'winogradGradient'
-  | 'winogradGradient6';
+  | 'winogradGradient6'
+  | 'convPoolGradient';
 
 /**
  * A loop over the columns of a block of rows cut in chunks (at most {@link MAX_CHUNKS}), which

@@ -23,6 +23,12 @@ import {
   convBackwardKernel,
   convForwardKernel,
 } from './kernels/conv-layer.js';
+import {
+  CONV_POOL_BACKWARD,
+  CONV_POOL_FORWARD,
+  convPoolBackwardKernel,
+  convPoolForwardKernel,
+} from './kernels/conv-pool.js';
 import { conv2dBackpropFilterGemm } from './kernels/conv2d-backprop-filter.js';
 import { conv2dBackpropInputComposed } from './kernels/conv2d-backprop-input.js';
 import {
@@ -87,6 +93,8 @@ const LAYER_KERNELS: Provided[] = [
   { kernelName: CONV_FORWARD, make: convForwardKernel, replaces: false },
   { kernelName: CONV_BACKWARD, make: convBackwardKernel, replaces: false },
   { kernelName: MAX_POOL_FORWARD, make: maxPoolForwardKernel, replaces: false },
+  { kernelName: CONV_POOL_FORWARD, make: convPoolForwardKernel, replaces: false },
+  { kernelName: CONV_POOL_BACKWARD, make: convPoolBackwardKernel, replaces: false },
   {
     kernelName: MAX_POOL_RELU_GRAD,
     make: (backendName) => maxPoolGrad(backendName, true),

@@ -74,6 +74,7 @@ const LOOPS: readonly HelperLoop[] = [
   'winogradGradient',
   'winogradGradient6',
   'maxPoolReluGrad2x2Rows',
+  'convPoolGradient',
 ];
 const JSON_LOOPS = JSON.stringify(LOOPS);
 
@@ -95,6 +96,7 @@ if (relaxed) {
   loops.segmentGemm6 = r.segmentGemm6;
   loops.winograd6 = r.winograd6;
   loops.winogradGradient6 = r.winogradGradient6;
+  loops.convPoolGradient = r.convPoolGradient;
   fused = { rowDots: r.rowDots, scaledRows: r.scaledRows };
 }
 // each loop a small function of its own: V8 optimises it once, where the loops in one long

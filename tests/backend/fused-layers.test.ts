@@ -262,7 +262,7 @@ describeBackends('fused convolution layers', (backend) => {
     m.dispose();
   });
 
-  it(`${backend}: conv, ReLU and 2×2 pooling twice: tfjs-layers' own to rounding, the ReLU gradients inside the poolings' gradients`, async () => {
+  it(`${backend}: conv, ReLU and 2×2 pooling twice: tfjs-layers' own to rounding, each convolution and its pooling one call forward and one backward`, async () => {
     const m = tfl.sequential({
       layers: [
         tfl.layers.conv2d({
@@ -302,14 +302,17 @@ describeBackends('fused convolution layers', (backend) => {
     restore();
     expectClose([fused.value], [own.value], 1e-5);
     expectClose(fused.grads, own.grads, 1e-5);
-    // none in the convolutions' backward passes; the 12×10 pooling's on wasm's SIMD rows, the
-    // 6×5 one's (its windows leave a column) and cpu's after the pooling's gradient; each of the
-    // two gradient runs (profiled, then read) counts
+    // each convolution with its pooling: one op forward (its kernel inside) and one kernel
+    // backward; the ReLU gradients: none for the first pair on wasm (its filter and bias
+    // gradients come straight from the pooling's), the 6×5 pooling's (its windows leave a
+    // column) and cpu's after the pooling's gradient; each of the two gradient runs (profiled,
+    // then read) counts
     expect(reluGrads).toBe(2 * (backend === 'wasm' ? 1 : 2));
     const count = (k: string) => fused.kernels.filter((n) => n === k).length;
-    expect(count('MedkitMaxPool')).toBe(2);
-    expect(count('MedkitMaxPoolReluGrad')).toBe(2);
-    for (const k of ['MaxPoolGrad', 'MaxPool']) expect(count(k)).toBe(0);
+    for (const k of ['MedkitConv2DPool', 'MedkitConv2DPoolForward', 'MedkitConv2DPoolBackward'])
+      expect(count(k)).toBe(2);
+    for (const k of ['MaxPoolGrad', 'MaxPool', 'MedkitMaxPool', 'MedkitConv2DBackward'])
+      expect(count(k)).toBe(0);
     tf.dispose([x, ...initial]);
     m.dispose();
   });
@@ -337,6 +340,91 @@ describeBackends('fused convolution layers', (backend) => {
     expectClose([fused.value], [own.value], 1e-5);
     expectClose(fused.grads, own.grads, 1e-5);
     expect(fused.kernels).toContain('MedkitMaxPoolReluGrad');
+    tf.dispose([x, ...initial]);
+    m.dispose();
+  });
+
+  it(`${backend}: a convolution and its pooling in the middle of a network (its input gradient wanted), and with the tape recording a prediction (training false)`, async () => {
+    const m = tfl.sequential({
+      layers: [
+        tfl.layers.conv2d({
+          inputShape: [10, 10, 1],
+          filters: 2,
+          kernelSize: 3,
+          padding: 'same',
+          activation: 'tanh',
+        }),
+        tfl.layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same', activation: 'relu' }),
+        tfl.layers.maxPooling2d({ poolSize: 2 }),
+        tfl.layers.flatten(),
+        tfl.layers.dense({ units: 2 }),
+      ],
+    });
+    const initial = m
+      .getWeights()
+      .map((w, i) => tf.randomNormal(w.shape, 0, 0.4, 'float32', 80 + i));
+    const x = tf.randomNormal([5, 10, 10, 1], 0, 1, 'float32', 81);
+    const own = await gradients(m, x, initial, 'MedkitConv2DPoolBackward');
+    const restore = fuseLayers([m]);
+    const fused = await gradients(m, x, initial, 'MedkitConv2DPoolBackward');
+    // training false: tfjs-layers frees each layer's output once its one use has run
+    const weights = m.trainableWeights.map((w) => w.read() as tf.Variable);
+    const predicted = await expectNoLeak(() => {
+      const { value, grads } = tf.variableGrads(
+        () => tf.sum(tf.square(m.apply(x) as tf.Tensor)) as tf.Scalar,
+        weights,
+      );
+      const out = weights.map((w) => Array.from(grads[w.name]!.dataSync()));
+      tf.dispose([value, ...Object.values(grads)]);
+      return out;
+    });
+    restore();
+    expectClose([fused.value], [own.value], 1e-5);
+    expectClose(fused.grads, own.grads, 1e-5);
+    expectClose(predicted, own.grads, 1e-5);
+    // the second convolution's dx (for the first), dw and db from one call
+    expect(fused.backward).toEqual([[[5, 10, 10, 2], [3, 3, 2, 4], [4]]]);
+    tf.dispose([x, ...initial]);
+    m.dispose();
+  });
+
+  it(`${backend}: a convolution whose ReLU output the model also returns keeps its pooling apart`, async () => {
+    const input = tfl.input({ shape: [8, 8, 1] });
+    const conv = tfl.layers
+      .conv2d({ filters: 4, kernelSize: 3, padding: 'same', activation: 'relu' })
+      .apply(input) as tfl.SymbolicTensor;
+    const pooled = tfl.layers.flatten().apply(tfl.layers.maxPooling2d({ poolSize: 2 }).apply(conv));
+    const head = tfl.layers.dense({ units: 2 }).apply(pooled) as tfl.SymbolicTensor;
+    const m = tfl.model({ inputs: input, outputs: [head, conv] });
+    const initial = m
+      .getWeights()
+      .map((w, i) => tf.randomNormal(w.shape, 0, 0.4, 'float32', 90 + i));
+    const x = tf.randomNormal([3, 8, 8, 1], 0, 1, 'float32', 91);
+    const loss = () => {
+      const [a, b] = m.apply(x, { training: true }) as tf.Tensor[];
+      return tf.add(tf.sum(tf.square(a!)), tf.sum(b!)) as tf.Scalar;
+    };
+    const run = () => {
+      const fresh = initial.map((t) => tf.mul(t, 1));
+      m.setWeights(fresh);
+      tf.dispose(fresh);
+      const weights = m.trainableWeights.map((w) => w.read() as tf.Variable);
+      const { value, grads } = tf.variableGrads(loss, weights);
+      const out = weights.map((w) => Array.from(grads[w.name]!.dataSync()));
+      tf.dispose([value, ...Object.values(grads)]);
+      return out;
+    };
+    const own = run();
+    const restore = fuseLayers([m]);
+    const profile = await tf.profile(() => {
+      run();
+    });
+    const fused = run();
+    restore();
+    expectClose(fused, own, 1e-5);
+    const kernels = profile.kernels.map((k) => k.name);
+    expect(kernels).not.toContain('MedkitConv2DPoolForward');
+    expect(kernels).toContain('MedkitMaxPoolReluGrad');
     tf.dispose([x, ...initial]);
     m.dispose();
   });

@@ -282,7 +282,7 @@ describe('useWasmThreads', () => {
     }
   });
 
-  it('splits a convolution (fused too), its gradients, ReLU, its gradient, elementwise arithmetic and max pooling’s gradient (through a ReLU too) with the helper thread: bit for bit one thread', async () => {
+  it('splits a convolution (fused too), its gradients (from a pooling’s too), ReLU, its gradient, elementwise arithmetic and max pooling’s gradient (through a ReLU too) with the helper thread: bit for bit one thread', async () => {
     await tf.setBackend('wasm');
     const helper = passHelperFor(wasmMemoryOf(tf.backend()));
     expect(helper).toBeDefined();
@@ -302,9 +302,28 @@ describe('useWasmThreads', () => {
       const w = tf.randomNormal([k, k, ci, co], 0, 1, 'float32', k);
       const pooled = tf.maxPool(x as tf.Tensor4D, 2, 2, 'valid');
       const dyPool = tf.randomNormal(pooled.shape, 0, 1, 'float32', 5);
+      const half = Math.floor(size / 2);
+      const dyPoolY = tf.randomNormal([16, half, half, co], 0, 1, 'float32', 6);
       const attrs = { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', dilations: [1, 1] };
       const results = () => {
+        const relu = tf.engine().runKernel(
+          'FusedConv2D',
+          { x, filter: w, bias },
+          {
+            ...attrs,
+            activation: 'relu',
+          },
+        ) as tf.Tensor;
         const outs = [
+          // a convolution's filter and bias gradients from its ReLU output's pooling's gradient
+          // (the images in two halves, the first on the helper)
+          ...(tf
+            .engine()
+            .runKernel(
+              'MedkitConv2DPoolBackward',
+              { x, filter: w, y: relu, dy: dyPoolY },
+              { strides: [1, 1], pad: 'same', dx: false, dw: true, db: true },
+            ) as tf.Tensor[]),
           // ReLU's gradient (its first half on the helper for a large activation)
           tf.engine().runKernel('MedkitReluGrad', { dy, x: dy }, {}),
           // ReLU and the four operations, with a bias or with an operand of the same shape (the
@@ -355,7 +374,7 @@ describe('useWasmThreads', () => {
           ),
         ] as tf.Tensor[];
         const values = outs.flatMap((t) => Array.from(t.dataSync()));
-        tf.dispose(outs);
+        tf.dispose([relu, ...outs]);
         return values;
       };
       const two = await expectNoLeak(results);
@@ -364,7 +383,7 @@ describe('useWasmThreads', () => {
       setPassHelper(helper);
       expect(two.every(Number.isFinite)).toBe(true);
       expect(two).toEqual(one);
-      tf.dispose([x, dy, dy2, bias, w, pooled, dyPool]);
+      tf.dispose([x, dy, dy2, bias, w, pooled, dyPool, dyPoolY]);
     }
   });
 

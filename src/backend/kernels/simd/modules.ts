@@ -64,9 +64,12 @@
  *   blocks of 4 and of 6 rows.
  * - `winograd6` and `winogradGradient6` (a third and a fourth relaxed module): the Winograd
  *   drivers with the relaxed gemm (blocks of 6 rows) and gemmTN.
+ * - `convPoolGradient` (the sixth module; relaxed, the fifth): a 3×3 convolution's filter and bias
+ *   gradients straight from the gradient of the 2×2 max pooling of its ReLU output
+ *   (`conv-pool.loops.ts`).
  *
- * Each module stays under 4 KB (3.7, 3.2, 3.7, 4.0 and 3.6 KB now; the relaxed loops 3.6, 2.7, 3.2
- * and 2.3 KB): Chromium
+ * Each module stays under 4 KB (3.7, 3.9, 3.7, 3.7, 3.1 and 2.2 KB now; the relaxed loops 3.6,
+ * 2.7, 3.3, 2.3 and 2.1 KB): Chromium
  * refuses to compile larger modules synchronously on a page's main thread, and kernels are
  * synchronous.
  *
@@ -78,6 +81,7 @@
 
 import { adamBody } from '../../fused-adam.loops.js';
 import { gemmBody, rowDotsBody } from '../batch-mat-mul.loops.js';
+import { convPoolGradientBody } from '../conv-pool.loops.js';
 import { BINARY_OPS, binaryRowsBody, reluBody } from '../elementwise.loops.js';
 import { runsBody } from '../heap-runs.loops.js';
 import { wasmMemoryOf } from '../js-access.js';
@@ -288,6 +292,18 @@ export interface SimdLoops {
     scratch: number,
     m: number,
   ) => void;
+  /**
+   * The filter and bias gradients of a 3×3 convolution (stride 1) whose ReLU output a 2×2,
+   * stride-2 max pooling took, straight from the pooling's gradient, over the images [from,
+   * from + count), added into `acc` (see `conv-pool.loops.ts`); the relaxed one where `relaxed`.
+   */
+  convPoolGradient(
+    params: number,
+    from: number,
+    count: number,
+    acc: number,
+    ...unused: number[]
+  ): void;
   /** dW = Gᵀ M G: the filter gradient from its 16 transformed sums (planes of `plane` bytes). */
   winogradFilterGradient(m: number, dw: number, plane: number, ...unused: number[]): void;
   /**
@@ -406,6 +422,7 @@ const MODULES: readonly (readonly LoopEntry[])[] = [
     { name: 'winogradFilterGradient', signature: 'seven', body: winogradFilterGradientBody },
     { name: 'winogradGradient', signature: 'seven', body: () => winogradDriverBody(true, 0, 2, 1) },
   ],
+  [{ name: 'convPoolGradient', signature: 'seven', body: () => convPoolGradientBody() }],
 ];
 
 /**
@@ -441,6 +458,7 @@ const RELAXED: readonly (readonly LoopEntry[])[] = [
       body: () => winogradDriverBody(true, 0, 2, 1),
     },
   ],
+  [{ name: 'convPoolGradient', signature: 'seven', body: () => convPoolGradientBody(true) }],
 ];
 
 /** The number of relaxed-SIMD modules. @internal */
@@ -590,7 +608,7 @@ export function simdForMemory(memory: WebAssembly.Memory): SimdLoops | undefined
     > &
       Record<'segmentGemm' | 'segmentGemm6', SimdLoops['segmentGemm']> &
       Pick<Required<SimdLoops>, 'winograd6' | 'winogradGradient6'> &
-      Pick<SimdLoops, 'rowDots' | 'scaledRows'>;
+      Pick<SimdLoops, 'rowDots' | 'scaledRows' | 'convPoolGradient'>;
     Object.assign(loops, {
       gemm: tallBlocks(fused.gemm, fused.gemm6),
       rowDots: fused.rowDots,
@@ -601,6 +619,7 @@ export function simdForMemory(memory: WebAssembly.Memory): SimdLoops | undefined
       winograd6: fused.winograd6,
       winogradGradient: fused.winogradGradient6,
       winogradGradient6: fused.winogradGradient6,
+      convPoolGradient: fused.convPoolGradient,
       relaxed: true,
     });
   }

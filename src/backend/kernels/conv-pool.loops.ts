@@ -1,0 +1,326 @@
+/**
+ * The filter and bias gradients of a 3×3 convolution (stride 1) whose ReLU output went through a
+ * 2×2, stride-2 max pooling, straight from the pooling's gradient (`convPoolGradient`), in
+ * WebAssembly SIMD.
+ *
+ * @module
+ */
+import { ones, reluGradProduct } from './leaky-relu.loops.js';
+import {
+  addTo,
+  counted,
+  F32X4_ADD,
+  F32X4_GT,
+  funcBody,
+  get,
+  I32,
+  I32_ADD,
+  I32_EQZ,
+  I32_LOAD,
+  I32_MUL,
+  I32X4_EQ,
+  i32,
+  load128,
+  multiplyAdd,
+  SELECT,
+  set,
+  simd,
+  splat32,
+  store128,
+  sum,
+  uleb,
+  V128,
+  V128_AND,
+  V128_BITSELECT,
+  V128_LOAD32_SPLAT,
+} from './simd/assembler.js';
+
+/** The byte offsets of the parameter block's fields (i32 each). @internal */
+export const CONV_POOL_PARAMS = {
+  /** The convolution's output after its ReLU, [B, 2·Ho, 2·Wo, C]. */
+  y: 0,
+  /** The pooling's gradient, [B, Ho, Wo, C]. */
+  dy: 4,
+  /** The convolution's input with its padding written out, [B, Hp, Wp, ci]. */
+  x: 8,
+  Ho: 12,
+  Wo: 16,
+  /** C·4: a pixel of y and dy, and the step from one input channel's filter gradient to the next. */
+  pixel: 20,
+  /** A row of y: 2·Wo·C·4. */
+  yRow: 24,
+  /** A pixel of x: ci·4. */
+  xPixel: 28,
+  /** A row of x: Wp·ci·4. */
+  xRow: 32,
+  /** An image of x: Hp·Wp·ci·4. */
+  xImage: 36,
+  /** One tap of the filter gradient: ci·C·4. */
+  tap: 40,
+  /** The input channels. */
+  channels: 44,
+  /** Where in the accumulator the bias gradient lies (after the 9 taps), and a scratch row of C. */
+  db: 48,
+  scratch: 52,
+} as const;
+/** The parameter block's size in bytes. @internal */
+export const CONV_POOL_PARAM_BYTES = 56;
+
+/**
+ * convPoolGradient: for the images [from, from + count), adds into the accumulator `acc` the
+ * filter gradient dW[ky][kx][c][o] = Σ δ[b, i, j, o] · x[b, i + ky, j + kx, c] and (at the
+ * field `db`) the bias gradient Σ δ[b, i, j, o] of a 3×3 convolution at stride 1, where x is its
+ * input padded (the field `x`) and δ = MaxPoolGrad(dy) · step(y), the pooling's gradient taken
+ * through the ReLU whose output y it pooled, without writing δ: in each 2×2 window the gradient
+ * goes to the first maximum (strictly greater wins; NaN never; a window with no maximum above −∞
+ * passes nothing), and each of the four values is multiplied by step(y) (1 above 0, NaN for NaN,
+ * else 0) as `maxPoolReluGrad2x2Rows` writes it: the same δ, bit for bit. Sums run over the
+ * windows in order (images, pooled rows, windows), the four places of a window in row-major
+ * order, a multiply then an add per term (one `f32x4.relaxed_madd` where `relaxed`).
+ *
+ * Four output channels at a time: for each pooled row and each four channels the 9 + 1
+ * accumulators are read from `acc`, carried along the row's windows in registers, and written
+ * back; the row of y stays in the first-level cache from one four channels to the next. With
+ * several input channels, the whole sweep runs once for each (the bias sums into the scratch row
+ * after the first).
+ *
+ * Params 0 the parameter block ({@link CONV_POOL_PARAMS}), 1 from (an image), 2 count (images),
+ * 3 acc (9 taps of ci·C floats, then the bias row and the scratch row of C floats; zeroed by the
+ * caller), 4–6 unused.
+ */
+export function convPoolGradientBody(relaxed = false): number[] {
+  const [params, from, count, acc] = [0, 1, 2, 3];
+  // i32 locals from 7: the block's fields, then the loop's own
+  const [y, dy, x, Ho, Wo, pixel, yRow, xPixel, xRow, xImage, tap, channels, dbField, scratch] = [
+    7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20,
+  ];
+  const [c, img, r, cv, w, yRowAt, dyRowAt, xRowAt, xImgAt, tapAt, dbAt, yp, dp, xp] = [
+    21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34,
+  ];
+  const [xr2, xr3, xp2, xp3, a] = [35, 36, 37, 38, 39];
+  const I32_LOCALS = 33;
+  // v128 locals: 9 tap sums, the bias sum, the window's four values, best, idx, g, δ, one, t
+  const v0 = 7 + I32_LOCALS;
+  const sums = Array.from({ length: 9 }, (_, t) => v0 + t);
+  const bias = v0 + 9;
+  const vals = [0, 1, 2, 3].map((k) => v0 + 10 + k);
+  const [best, idx, g, d, one, t, m] = [14, 15, 16, 17, 18, 19, 20].map((i) => v0 + i) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const V128_LOCALS = 21;
+
+  // i32.load of a field: the offset in the memarg
+  const load = (local: number, offset: number) => [
+    ...get(params),
+    I32_LOAD,
+    2,
+    ...uleb(offset),
+    ...set(local),
+  ];
+  const P = CONV_POOL_PARAMS;
+  const fields: [number, number][] = [
+    [y, P.y],
+    [dy, P.dy],
+    [x, P.x],
+    [Ho, P.Ho],
+    [Wo, P.Wo],
+    [pixel, P.pixel],
+    [yRow, P.yRow],
+    [xPixel, P.xPixel],
+    [xRow, P.xRow],
+    [xImage, P.xImage],
+    [tap, P.tap],
+    [channels, P.channels],
+    [dbField, P.db],
+    [scratch, P.scratch],
+  ];
+  const setup = [
+    ...fields.flatMap(([local, offset]) => load(local, offset)),
+    ...get(xRow),
+    ...get(xRow),
+    I32_ADD,
+    ...set(xr2),
+    ...get(xr2),
+    ...get(xRow),
+    I32_ADD,
+    ...set(xr3),
+    ...get(xPixel),
+    ...get(xPixel),
+    I32_ADD,
+    ...set(xp2),
+    ...get(xp2),
+    ...get(xPixel),
+    I32_ADD,
+    ...set(xp3),
+    ...ones(one),
+  ];
+  /** address = base + local (or nothing for 0) */
+  const plus = (local: number | undefined) => (local === undefined ? [] : [...get(local), I32_ADD]);
+  const rowsOff = [undefined, xRow, xr2, xr3];
+  const colsOff = [undefined, xPixel, xp2, xp3];
+  // the four places of a window: (row, column) in y and x
+  const places = [
+    [0, 0],
+    [0, 1],
+    [1, 0],
+    [1, 1],
+  ] as const;
+  const yAt = (k: number) => {
+    const [dr, dc] = places[k]!;
+    return [...get(yp), ...(dr ? plus(yRow) : []), ...(dc ? plus(pixel) : []), ...load128];
+  };
+
+  const window = [
+    // the window's values and its first maximum
+    ...splat32(0xff800000), // −∞
+    ...set(best),
+    ...splat32(-1),
+    ...set(idx),
+    ...[0, 1, 2, 3].flatMap((k) => [
+      ...yAt(k),
+      ...set(vals[k]!),
+      ...get(vals[k]!),
+      ...get(best),
+      ...simd(F32X4_GT),
+      ...set(m),
+      ...get(vals[k]!),
+      ...get(best),
+      ...get(m),
+      ...simd(V128_BITSELECT),
+      ...set(best),
+      ...splat32(k),
+      ...get(idx),
+      ...get(m),
+      ...simd(V128_BITSELECT),
+      ...set(idx),
+    ]),
+    ...get(dp),
+    ...load128,
+    ...set(g),
+    ...[0, 1, 2, 3].flatMap((k) => {
+      const [dr, dc] = places[k]!;
+      const routed = [...get(idx), ...splat32(k), ...simd(I32X4_EQ), ...get(g), ...simd(V128_AND)];
+      return [
+        ...reluGradProduct(routed, get(vals[k]!), one, t),
+        ...set(d),
+        ...get(bias),
+        ...get(d),
+        ...simd(F32X4_ADD),
+        ...set(bias),
+        ...sums.flatMap((s, tIdx) => {
+          const [ky, kx] = [Math.floor(tIdx / 3), tIdx % 3];
+          const xv = [
+            ...get(xp),
+            ...plus(rowsOff[dr + ky]),
+            ...plus(colsOff[dc + kx]),
+            ...simd(V128_LOAD32_SPLAT),
+            2,
+            0,
+          ];
+          return multiplyAdd(s, [...get(d), ...xv], relaxed);
+        }),
+      ];
+    }),
+    ...addTo(yp, [...get(pixel), ...get(pixel), I32_ADD]),
+    ...addTo(dp, get(pixel)),
+    ...addTo(xp, get(xp2)),
+  ];
+  // the accumulators of four channels: tap s at a + s·tap, the bias at dbAt + cv
+  const sumAt = (s: number) => [
+    ...get(a),
+    ...(s === 0 ? [] : [...i32(s), ...get(tap), I32_MUL, I32_ADD]),
+  ];
+  const fourChannels = [
+    ...sum(tapAt, cv),
+    ...set(a),
+    ...sums.flatMap((s, i) => [...sumAt(i), ...load128, ...set(s)]),
+    ...sum(dbAt, cv),
+    ...load128,
+    ...set(bias),
+    ...sum(yRowAt, cv),
+    ...set(yp),
+    ...sum(dyRowAt, cv),
+    ...set(dp),
+    ...get(xRowAt),
+    ...set(xp),
+    ...counted(w, get(Wo), 1, window),
+    ...sums.flatMap((s, i) => [...sumAt(i), ...get(s), ...store128]),
+    ...sum(dbAt, cv),
+    ...get(bias),
+    ...store128,
+  ];
+  const pooledRow = [
+    ...counted(cv, get(pixel), 16, fourChannels),
+    ...addTo(yRowAt, [...get(yRow), ...get(yRow), I32_ADD]),
+    ...addTo(dyRowAt, [...get(Wo), ...get(pixel), I32_MUL]),
+    ...addTo(xRowAt, get(xr2)),
+  ];
+  const image = [
+    ...get(xImgAt),
+    ...set(xRowAt),
+    ...counted(r, get(Ho), 1, pooledRow),
+    ...addTo(xImgAt, get(xImage)),
+  ];
+  const channel = [
+    // the first image's rows of y and dy, its x at this input channel
+    ...get(y),
+    ...get(from),
+    ...get(Ho),
+    I32_MUL,
+    ...get(yRow),
+    I32_MUL,
+    ...i32(2),
+    I32_MUL,
+    I32_ADD,
+    ...set(yRowAt),
+    ...get(dy),
+    ...get(from),
+    ...get(Ho),
+    I32_MUL,
+    ...get(Wo),
+    I32_MUL,
+    ...get(pixel),
+    I32_MUL,
+    I32_ADD,
+    ...set(dyRowAt),
+    ...get(x),
+    ...get(from),
+    ...get(xImage),
+    I32_MUL,
+    I32_ADD,
+    ...get(c),
+    ...i32(4),
+    I32_MUL,
+    I32_ADD,
+    ...set(xImgAt),
+    // this channel's taps; the bias row for the first channel, the scratch row after
+    ...get(acc),
+    ...get(c),
+    ...get(pixel),
+    I32_MUL,
+    I32_ADD,
+    ...set(tapAt),
+    ...get(acc),
+    ...get(dbField),
+    ...get(scratch),
+    ...get(c),
+    I32_EQZ,
+    SELECT,
+    I32_ADD,
+    ...set(dbAt),
+    ...counted(img, get(count), 1, image),
+  ];
+  return funcBody(
+    [
+      [I32_LOCALS, I32],
+      [V128_LOCALS, V128],
+    ],
+    [...setup, ...counted(c, get(channels), 1, channel)],
+  );
+}
