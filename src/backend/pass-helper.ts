@@ -31,7 +31,8 @@ export type HelperLoop =
   | 'winograd6'
   | 'winogradGradient'
   | 'winogradGradient6'
-  | 'convPoolGradient';
+  | 'convPoolGradient'
+  | 'convSmall';
 
 /**
  * A loop over the columns of a block of rows cut in chunks (at most {@link MAX_CHUNKS}), which

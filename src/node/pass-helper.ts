@@ -75,6 +75,7 @@ const LOOPS: readonly HelperLoop[] = [
   'winogradGradient6',
   'maxPoolReluGrad2x2Rows',
   'convPoolGradient',
+  'convSmall',
 ];
 const JSON_LOOPS = JSON.stringify(LOOPS);
 
@@ -97,6 +98,7 @@ if (relaxed) {
   loops.winograd6 = r.winograd6;
   loops.winogradGradient6 = r.winogradGradient6;
   loops.convPoolGradient = r.convPoolGradient;
+  loops.convSmall = r.convSmall;
   fused = { rowDots: r.rowDots, scaledRows: r.scaledRows };
 }
 // each loop a small function of its own: V8 optimises it once, where the loops in one long

@@ -142,4 +142,49 @@ describeBackends('convolution, ReLU and 2×2 pooling in one kernel call', (backe
       if (where === 'dy') expect(nan(db!)).toEqual(Array.from({ length: co }, (_, o) => o === 3));
       tf.dispose([x, filter, y!, pooled!, dy, dw!, db!, delta!, dw0!, db0!]);
     });
+
+  for (const [B, H, W, ci, co, pad, useBias] of [
+    [3, 12, 10, 1, 8, 'same', true],
+    [1, 8, 8, 3, 4, 'same', false],
+    [4, 10, 6, 2, 12, 'valid', true],
+    [2, 14, 14, 4, 16, 'same', true],
+    [2, 7, 9, 1, 8, 'same', true], // an odd output: the backend's own
+  ] as const)
+    it(`${backend}: FusedConv2D on ${B}×${H}×${W}×${ci} → ${co}, ${pad}${useBias ? '' : ', no bias'}: the float64 sums within rounding; its ReLU that of its linear output`, () => {
+      const x = tf.randomNormal([B, H, W, ci], 0, 1, 'float32', 11 + ci);
+      const filter = tf.randomNormal([3, 3, ci, co], 0, 0.5, 'float32', 12);
+      const bias = useBias ? tf.randomNormal([co], 0, 0.3, 'float32', 13) : undefined;
+      const attrs = { strides: [1, 1], pad, dataFormat: 'NHWC', dilations: [1, 1] };
+      const inputs = { x, filter, ...(bias ? { bias } : {}) };
+      const [linear] = run('FusedConv2D', inputs, { ...attrs, activation: 'linear' });
+      const [relu] = run('FusedConv2D', inputs, { ...attrs, activation: 'relu' });
+      const [, Ho, Wo] = linear!.shape as number[];
+      const p = pad === 'same' ? 1 : 0;
+      const [xv, wv, bv] = [x.dataSync(), filter.dataSync(), bias?.dataSync()];
+      const got = linear!.dataSync();
+      for (let b = 0; b < B; b++)
+        for (let i = 0; i < Ho!; i++)
+          for (let j = 0; j < Wo!; j++)
+            for (let o = 0; o < co; o++) {
+              let ref = bv ? bv[o]! : 0;
+              let size = Math.abs(ref);
+              for (let ky = 0; ky < 3; ky++)
+                for (let kx = 0; kx < 3; kx++) {
+                  const [r, c] = [i + ky - p, j + kx - p];
+                  if (r < 0 || r >= H || c < 0 || c >= W) continue;
+                  for (let ch = 0; ch < ci; ch++) {
+                    const t =
+                      xv[((b * H + r) * W + c) * ci + ch]! *
+                      wv[((ky * 3 + kx) * ci + ch) * co + o]!;
+                    ref += t;
+                    size += Math.abs(t);
+                  }
+                }
+              const v = got[((b * Ho! + i) * Wo! + j) * co + o]!;
+              expect(Math.abs(v - ref)).toBeLessThanOrEqual((9 * ci + 2) * 2 ** -24 * size);
+            }
+      const [reluOfLinear] = run('Relu', { x: linear! }, {});
+      expect(relu!.dataSync()).toEqual(reluOfLinear!.dataSync());
+      tf.dispose([x, filter, ...(bias ? [bias] : []), linear!, relu!, reluOfLinear!]);
+    });
 });

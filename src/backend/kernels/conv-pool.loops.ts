@@ -9,6 +9,7 @@ import { ones, reluGradProduct } from './leaky-relu.loops.js';
 import {
   addTo,
   counted,
+  END,
   F32X4_ADD,
   F32X4_GT,
   funcBody,
@@ -19,8 +20,11 @@ import {
   I32_LOAD,
   I32_MUL,
   I32X4_EQ,
+  I32X4_MAX_S,
+  IF,
   i32,
   load128,
+  load128At,
   multiplyAdd,
   SELECT,
   set,
@@ -28,6 +32,7 @@ import {
   splat32,
   store128,
   sum,
+  TEE,
   uleb,
   V128,
   V128_AND,
@@ -322,5 +327,251 @@ export function convPoolGradientBody(relaxed = false): number[] {
       [V128_LOCALS, V128],
     ],
     [...setup, ...counted(c, get(channels), 1, channel)],
+  );
+}
+
+/** The byte offsets of the forward's parameter block's fields (i32 each). @internal */
+export const CONV_SMALL_PARAMS = {
+  /** The input with its padding written out, [B, Hp, Wp, ci]. */
+  x: 0,
+  /** The filter packed as [ci][C/4][9 taps][4 channels]. */
+  w: 4,
+  /** C floats (zeros for no bias). */
+  bias: 8,
+  /** The output, [B, 2·Ho, 2·Wo, C]. */
+  y: 12,
+  /** Its 2×2 max pooling, [B, Ho, Wo, C], or 0 for none. */
+  pooled: 16,
+  Ho: 20,
+  Wo: 24,
+  /** C·4. */
+  pixel: 28,
+  /** A row of y: 2·Wo·C·4. */
+  yRow: 32,
+  /** A pixel of x: ci·4. */
+  xPixel: 36,
+  /** A row of x: Wp·ci·4. */
+  xRow: 40,
+  /** An image of x. */
+  xImage: 44,
+  /** The input channels. */
+  channels: 48,
+  /** 1 for a ReLU after the bias, else 0. */
+  relu: 52,
+  /** One input channel of the packed filter: (C/4)·9·16 bytes. */
+  wChannel: 56,
+} as const;
+/** The forward's parameter block's size in bytes. @internal */
+export const CONV_SMALL_PARAM_BYTES = 60;
+
+/**
+ * convSmall: y = act(conv(x, w) + b) for a 3×3 filter at stride 1 over few input channels (a
+ * network's first layer on grey or colour images), for the images [from, from + count), and with
+ * a `pooled` address its 2×2, stride-2 max pooling in the same pass (the first maximum, strictly
+ * greater, from −∞: `maxPool2x2Rows`' rule, so the same bits). Each 2×2 block of outputs (a
+ * pooling window) four output channels at a time: its 4 × 4 input patch read as splats, the nine
+ * taps' four-channel weights at fixed offsets of the packed filter, four sums from the bias in
+ * order of input channel, then tap (a multiply and an add per term; one `f32x4.relaxed_madd`
+ * where `relaxed`); ReLU keeps a value whose sign bit is clear and makes any other +0 (the rule
+ * of the library's `Relu`).
+ *
+ * Params 0 the parameter block ({@link CONV_SMALL_PARAMS}), 1 from (an image), 2 count (images),
+ * 3–6 unused.
+ */
+export function convSmallBody(relaxed = false): number[] {
+  const [params, from, count] = [0, 1, 2];
+  const names = [
+    'x',
+    'w',
+    'bias',
+    'y',
+    'pooled',
+    'Ho',
+    'Wo',
+    'pixel',
+    'yRow',
+    'xPixel',
+    'xRow',
+    'xImage',
+    'channels',
+    'relu',
+    'wChannel',
+  ] as const;
+  const F = Object.fromEntries(names.map((n, i) => [n, 7 + i])) as Record<
+    (typeof names)[number],
+    number
+  >;
+  const [img, r, wi, cv, c, yRowAt, pRowAt, xRowAt, xImgAt, yp, pp, xp, wc, xc] = [
+    22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35,
+  ];
+  const [xr2, xr3, xp2, xp3] = [36, 37, 38, 39];
+  const I32_LOCALS = 33;
+  const v0 = 7 + I32_LOCALS;
+  const accs = [0, 1, 2, 3].map((k) => v0 + k);
+  const [wv, best, m, zero] = [v0 + 4, v0 + 5, v0 + 6, v0 + 7];
+  const V128_LOCALS = 8;
+
+  const setup = [
+    ...names.flatMap((n) => [
+      ...get(params),
+      I32_LOAD,
+      2,
+      ...uleb(CONV_SMALL_PARAMS[n]),
+      ...set(F[n]),
+    ]),
+    ...sum(F.xRow, F.xRow),
+    ...set(xr2),
+    ...sum(xr2, F.xRow),
+    ...set(xr3),
+    ...sum(F.xPixel, F.xPixel),
+    ...set(xp2),
+    ...sum(xp2, F.xPixel),
+    ...set(xp3),
+    ...splat32(0),
+    ...set(zero),
+    // the first image's rows of x, y and the pooling
+    ...get(F.x),
+    ...get(from),
+    ...get(F.xImage),
+    I32_MUL,
+    I32_ADD,
+    ...set(xImgAt),
+    ...get(F.y),
+    ...get(from),
+    ...get(F.Ho),
+    I32_MUL,
+    ...get(F.yRow),
+    I32_MUL,
+    ...i32(2),
+    I32_MUL,
+    I32_ADD,
+    ...set(yRowAt),
+    ...get(F.pooled),
+    ...get(from),
+    ...get(F.Ho),
+    I32_MUL,
+    ...get(F.Wo),
+    I32_MUL,
+    ...get(F.pixel),
+    I32_MUL,
+    I32_ADD,
+    ...set(pRowAt),
+  ];
+  const plus = (local: number | undefined) => (local === undefined ? [] : [...get(local), I32_ADD]);
+  const rowsOff = [undefined, F.xRow, xr2, xr3];
+  const colsOff = [undefined, F.xPixel, xp2, xp3];
+  const places = [
+    [0, 0],
+    [0, 1],
+    [1, 0],
+    [1, 1],
+  ] as const;
+  const yOff = [[], plus(F.pixel), plus(F.yRow), [...plus(F.yRow), ...plus(F.pixel)]];
+  // one input channel: nine taps, each four products into the window's four sums
+  const channel = [
+    ...[0, 1, 2, 3, 4, 5, 6, 7, 8].flatMap((t) => {
+      const [ky, kx] = [Math.floor(t / 3), t % 3];
+      return [
+        ...get(wc),
+        ...load128At(16 * t),
+        ...set(wv),
+        ...places.flatMap(([dr, dc], k) =>
+          multiplyAdd(
+            accs[k]!,
+            [
+              ...get(wv),
+              ...get(xc),
+              ...plus(rowsOff[dr + ky]),
+              ...plus(colsOff[dc + kx]),
+              ...simd(V128_LOAD32_SPLAT),
+              2,
+              0,
+            ],
+            relaxed,
+          ),
+        ),
+      ];
+    }),
+    ...addTo(wc, get(F.wChannel)),
+    ...addTo(xc, i32(4)),
+  ];
+  const fourChannels = [
+    ...accs.flatMap((acc) => [...sum(F.bias, cv), ...load128, ...set(acc)]),
+    // the packed filter's four channels: 9 · 16 bytes each
+    ...get(F.w),
+    ...get(cv),
+    ...i32(9),
+    I32_MUL,
+    I32_ADD,
+    ...set(wc),
+    ...get(xp),
+    ...set(xc),
+    ...counted(c, get(F.channels), 1, channel),
+    ...accs.flatMap((acc, k) => [
+      ...get(yp),
+      ...get(cv),
+      I32_ADD,
+      ...yOff[k]!,
+      ...get(acc),
+      ...get(zero),
+      ...simd(I32X4_MAX_S),
+      ...get(acc),
+      ...get(F.relu),
+      SELECT,
+      TEE,
+      acc,
+      ...store128,
+    ]),
+    ...get(F.pooled),
+    IF,
+    0x40,
+    ...splat32(0xff800000), // −∞
+    ...set(best),
+    ...accs.flatMap((acc) => [
+      ...get(acc),
+      ...get(best),
+      ...simd(F32X4_GT),
+      ...set(m),
+      ...get(acc),
+      ...get(best),
+      ...get(m),
+      ...simd(V128_BITSELECT),
+      ...set(best),
+    ]),
+    ...sum(pp, cv),
+    ...get(best),
+    ...store128,
+    END,
+  ];
+  const window = [
+    ...counted(cv, get(F.pixel), 16, fourChannels),
+    ...addTo(yp, [...get(F.pixel), ...get(F.pixel), I32_ADD]),
+    ...addTo(pp, get(F.pixel)),
+    ...addTo(xp, get(xp2)),
+  ];
+  const row = [
+    ...get(yRowAt),
+    ...set(yp),
+    ...get(pRowAt),
+    ...set(pp),
+    ...get(xRowAt),
+    ...set(xp),
+    ...counted(wi, get(F.Wo), 1, window),
+    ...addTo(yRowAt, [...get(F.yRow), ...get(F.yRow), I32_ADD]),
+    ...addTo(pRowAt, [...get(F.Wo), ...get(F.pixel), I32_MUL]),
+    ...addTo(xRowAt, get(xr2)),
+  ];
+  const image = [
+    ...get(xImgAt),
+    ...set(xRowAt),
+    ...counted(r, get(F.Ho), 1, row),
+    ...addTo(xImgAt, get(F.xImage)),
+  ];
+  return funcBody(
+    [
+      [I32_LOCALS, I32],
+      [V128_LOCALS, V128],
+    ],
+    [...setup, ...counted(img, get(count), 1, image)],
   );
 }

@@ -16,6 +16,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { callKernel, type KernelBackend, release } from '../kernel-calls.js';
 import { type HelperLoop, passHelperFor } from '../pass-helper.js';
 import { conv2dGeometry } from './conv-geometry.js';
+import { smallConv, smallConvApplies } from './conv-pool.js';
 import { copyImageRows, type ImageLayout, paddedInput, padImages } from './image-rows.js';
 import { accessFor, heapOffset, wasmMemoryOf, wasmThreads } from './js-access.js';
 import { explicitSamePadding } from './same-padding.js';
@@ -319,7 +320,10 @@ interface FusedAttrs extends Record<string, unknown> {
  * no bias or a float32 bias of one value per output channel, and a linear or ReLU activation, on
  * Winograd with the bias and ReLU applied as each tile's outputs are written (inference runs its
  * convolutions fused: the seed CNN's second layer 3.2–3.3 → ~1.6 ms for 32 images on two threads,
- * Node 24). Anything else goes to the backend's own kernel (XNNPACK), with 'same' padding at
+ * Node 24); with four input channels or fewer (a first layer on grey or colour images, output of
+ * even height and width) on the direct SIMD loop `convSmall` (see conv-pool.ts: the seed CNN's
+ * first layer 1.0 → ~0.75 ms on two threads with its pooling in the same pass). Anything else
+ * goes to the backend's own kernel (XNNPACK), with 'same' padding at
  * stride > 1 given to it explicitly (its own is wrong there for non-square filters, as its
  * `Conv2D`'s). @internal
  */
@@ -341,6 +345,19 @@ export function fusedConv2dWinograd(backendName: string): tf.KernelFunc {
     ) {
       const info = conv2dGeometry(x!.shape, filter!.shape, attrs as never);
       const biasFits = bias === undefined || tf.util.sizeFromShape(bias.shape) === info.outChannels;
+      // few input channels (a first layer): the direct SIMD convolution
+      if (smallConvApplies(info) && biasFits)
+        return smallConv(
+          backendName,
+          backend,
+          loops,
+          x!,
+          filter!,
+          bias,
+          info,
+          activation === 'relu',
+          false,
+        )[0]!;
       if (winogradApplies(info) && biasFits)
         return winogradConv2d(backendName, backend, loops, x!, filter!, info, {
           bias,

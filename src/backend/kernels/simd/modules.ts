@@ -64,12 +64,13 @@
  *   blocks of 4 and of 6 rows.
  * - `winograd6` and `winogradGradient6` (a third and a fourth relaxed module): the Winograd
  *   drivers with the relaxed gemm (blocks of 6 rows) and gemmTN.
- * - `convPoolGradient` (the sixth module; relaxed, the fifth): a 3×3 convolution's filter and bias
- *   gradients straight from the gradient of the 2×2 max pooling of its ReLU output
+ * - `convSmall` and `convPoolGradient` (the sixth module; relaxed, the fifth): a 3×3 convolution at
+ *   stride 1 over few input channels, with its 2×2 max pooling in the same pass where asked, and
+ *   its filter and bias gradients straight from the gradient of that pooling of its ReLU output
  *   (`conv-pool.loops.ts`).
  *
- * Each module stays under 4 KB (3.7, 3.9, 3.7, 3.7, 3.1 and 2.2 KB now; the relaxed loops 3.6,
- * 2.7, 3.3, 2.3 and 2.1 KB): Chromium
+ * Each module stays under 4 KB (3.7, 3.9, 3.7, 3.7, 3.1 and 3.8 KB now; the relaxed loops 3.6,
+ * 2.7, 3.3, 2.3 and 3.6 KB): Chromium
  * refuses to compile larger modules synchronously on a page's main thread, and kernels are
  * synchronous.
  *
@@ -81,7 +82,7 @@
 
 import { adamBody } from '../../fused-adam.loops.js';
 import { gemmBody, rowDotsBody } from '../batch-mat-mul.loops.js';
-import { convPoolGradientBody } from '../conv-pool.loops.js';
+import { convPoolGradientBody, convSmallBody } from '../conv-pool.loops.js';
 import { BINARY_OPS, binaryRowsBody, reluBody } from '../elementwise.loops.js';
 import { runsBody } from '../heap-runs.loops.js';
 import { wasmMemoryOf } from '../js-access.js';
@@ -304,6 +305,12 @@ export interface SimdLoops {
     acc: number,
     ...unused: number[]
   ): void;
+  /**
+   * act(conv(x, w) + b) for a 3×3 filter at stride 1 over few input channels, with its 2×2 max
+   * pooling in the same pass where asked, over the images [from, from + count) (see
+   * `conv-pool.loops.ts`); the relaxed one where `relaxed`.
+   */
+  convSmall(params: number, from: number, count: number, ...unused: number[]): void;
   /** dW = Gᵀ M G: the filter gradient from its 16 transformed sums (planes of `plane` bytes). */
   winogradFilterGradient(m: number, dw: number, plane: number, ...unused: number[]): void;
   /**
@@ -422,7 +429,10 @@ const MODULES: readonly (readonly LoopEntry[])[] = [
     { name: 'winogradFilterGradient', signature: 'seven', body: winogradFilterGradientBody },
     { name: 'winogradGradient', signature: 'seven', body: () => winogradDriverBody(true, 0, 2, 1) },
   ],
-  [{ name: 'convPoolGradient', signature: 'seven', body: () => convPoolGradientBody() }],
+  [
+    { name: 'convPoolGradient', signature: 'seven', body: () => convPoolGradientBody() },
+    { name: 'convSmall', signature: 'seven', body: () => convSmallBody() },
+  ],
 ];
 
 /**
@@ -458,7 +468,10 @@ const RELAXED: readonly (readonly LoopEntry[])[] = [
       body: () => winogradDriverBody(true, 0, 2, 1),
     },
   ],
-  [{ name: 'convPoolGradient', signature: 'seven', body: () => convPoolGradientBody(true) }],
+  [
+    { name: 'convPoolGradient', signature: 'seven', body: () => convPoolGradientBody(true) },
+    { name: 'convSmall', signature: 'seven', body: () => convSmallBody(true) },
+  ],
 ];
 
 /** The number of relaxed-SIMD modules. @internal */
@@ -608,7 +621,7 @@ export function simdForMemory(memory: WebAssembly.Memory): SimdLoops | undefined
     > &
       Record<'segmentGemm' | 'segmentGemm6', SimdLoops['segmentGemm']> &
       Pick<Required<SimdLoops>, 'winograd6' | 'winogradGradient6'> &
-      Pick<SimdLoops, 'rowDots' | 'scaledRows' | 'convPoolGradient'>;
+      Pick<SimdLoops, 'rowDots' | 'scaledRows' | 'convPoolGradient' | 'convSmall'>;
     Object.assign(loops, {
       gemm: tallBlocks(fused.gemm, fused.gemm6),
       rowDots: fused.rowDots,
@@ -620,6 +633,7 @@ export function simdForMemory(memory: WebAssembly.Memory): SimdLoops | undefined
       winogradGradient: fused.winogradGradient6,
       winogradGradient6: fused.winogradGradient6,
       convPoolGradient: fused.convPoolGradient,
+      convSmall: fused.convSmall,
       relaxed: true,
     });
   }
