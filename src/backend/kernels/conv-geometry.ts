@@ -53,3 +53,15 @@ export function tapRange(
     Math.min(outSize, Math.floor((inSize - 1 - shift) / stride) + 1),
   ];
 }
+
+/** Whether a convolution's filter is 3×3 at stride 1 without dilation. @internal */
+export function is3x3Stride1(info: tf.backend_util.Conv2DInfo): boolean {
+  return (
+    info.filterHeight === 3 &&
+    info.filterWidth === 3 &&
+    info.strideHeight === 1 &&
+    info.strideWidth === 1 &&
+    info.dilationHeight === 1 &&
+    info.dilationWidth === 1
+  );
+}

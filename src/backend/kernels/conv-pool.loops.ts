@@ -6,6 +6,7 @@
  * @module
  */
 import { ones, reluGradProduct } from './leaky-relu.loops.js';
+import { maximumStep } from './max-pool.loops.js';
 import {
   addTo,
   counted,
@@ -36,9 +37,84 @@ import {
   uleb,
   V128,
   V128_AND,
-  V128_BITSELECT,
   V128_LOAD32_SPLAT,
 } from './simd/assembler.js';
+
+/** The address on the stack plus the local's value (nothing for none). */
+const plus = (local?: number) => (local === undefined ? [] : [...get(local), I32_ADD]);
+
+/** The four places of a 2×2 pooling window, (row, column), in row-major order. */
+const PLACES = [
+  [0, 0],
+  [0, 1],
+  [1, 0],
+  [1, 1],
+] as const;
+
+/** Loads a parameter block's i32 fields ([local, byte offset] pairs) into locals. */
+function loadFields(params: number, fields: [number, number][]): number[] {
+  return fields.flatMap(([local, offset]) => [
+    ...get(params),
+    I32_LOAD,
+    2,
+    ...uleb(offset),
+    ...set(local),
+  ]);
+}
+
+/** local ← base + from · Π factors (locals) · constant: the first image's row of a tensor. */
+function imageStart(
+  local: number,
+  base: number,
+  from: number,
+  factors: number[],
+  constant = 1,
+): number[] {
+  return [
+    ...get(base),
+    ...get(from),
+    ...factors.flatMap((f) => [...get(f), I32_MUL]),
+    ...(constant === 1 ? [] : [...i32(constant), I32_MUL]),
+    I32_ADD,
+    ...set(local),
+  ];
+}
+
+/**
+ * The 4 × 4 input patch of a pooling window of a 3×3 convolution at stride 1 (rows and pixels of
+ * the padded input `xRow` and `xPixel` bytes apart): `setup` fills the locals `steps` (2 and 3
+ * rows, 2 and 3 pixels); `splat(xp, R, C)` pushes patch entry (R, C) of the patch at the local
+ * `xp`, in every lane.
+ */
+function windowPatch(
+  xRow: number,
+  xPixel: number,
+  steps: [number, number, number, number],
+): { setup: number[]; splat: (xp: number, R: number, C: number) => number[] } {
+  const [xr2, xr3, xp2, xp3] = steps;
+  const rows = [undefined, xRow, xr2, xr3];
+  const cols = [undefined, xPixel, xp2, xp3];
+  return {
+    setup: [
+      ...sum(xRow, xRow),
+      ...set(xr2),
+      ...sum(xr2, xRow),
+      ...set(xr3),
+      ...sum(xPixel, xPixel),
+      ...set(xp2),
+      ...sum(xp2, xPixel),
+      ...set(xp3),
+    ],
+    splat: (xp, R, C) => [
+      ...get(xp),
+      ...plus(rows[R]),
+      ...plus(cols[C]),
+      ...simd(V128_LOAD32_SPLAT),
+      2,
+      0,
+    ],
+  };
+}
 
 /** The byte offsets of the parameter block's fields (i32 each). @internal */
 export const CONV_POOL_PARAMS = {
@@ -120,64 +196,30 @@ export function convPoolGradientBody(relaxed = false): number[] {
   ];
   const V128_LOCALS = 21;
 
-  // i32.load of a field: the offset in the memarg
-  const load = (local: number, offset: number) => [
-    ...get(params),
-    I32_LOAD,
-    2,
-    ...uleb(offset),
-    ...set(local),
-  ];
   const P = CONV_POOL_PARAMS;
-  const fields: [number, number][] = [
-    [y, P.y],
-    [dy, P.dy],
-    [x, P.x],
-    [Ho, P.Ho],
-    [Wo, P.Wo],
-    [pixel, P.pixel],
-    [yRow, P.yRow],
-    [xPixel, P.xPixel],
-    [xRow, P.xRow],
-    [xImage, P.xImage],
-    [tap, P.tap],
-    [channels, P.channels],
-    [dbField, P.db],
-    [scratch, P.scratch],
-  ];
+  const patch = windowPatch(xRow, xPixel, [xr2, xr3, xp2, xp3]);
   const setup = [
-    ...fields.flatMap(([local, offset]) => load(local, offset)),
-    ...get(xRow),
-    ...get(xRow),
-    I32_ADD,
-    ...set(xr2),
-    ...get(xr2),
-    ...get(xRow),
-    I32_ADD,
-    ...set(xr3),
-    ...get(xPixel),
-    ...get(xPixel),
-    I32_ADD,
-    ...set(xp2),
-    ...get(xp2),
-    ...get(xPixel),
-    I32_ADD,
-    ...set(xp3),
+    ...loadFields(params, [
+      [y, P.y],
+      [dy, P.dy],
+      [x, P.x],
+      [Ho, P.Ho],
+      [Wo, P.Wo],
+      [pixel, P.pixel],
+      [yRow, P.yRow],
+      [xPixel, P.xPixel],
+      [xRow, P.xRow],
+      [xImage, P.xImage],
+      [tap, P.tap],
+      [channels, P.channels],
+      [dbField, P.db],
+      [scratch, P.scratch],
+    ]),
+    ...patch.setup,
     ...ones(one),
   ];
-  /** address = base + local (or nothing for 0) */
-  const plus = (local: number | undefined) => (local === undefined ? [] : [...get(local), I32_ADD]);
-  const rowsOff = [undefined, xRow, xr2, xr3];
-  const colsOff = [undefined, xPixel, xp2, xp3];
-  // the four places of a window: (row, column) in y and x
-  const places = [
-    [0, 0],
-    [0, 1],
-    [1, 0],
-    [1, 1],
-  ] as const;
   const yAt = (k: number) => {
-    const [dr, dc] = places[k]!;
+    const [dr, dc] = PLACES[k]!;
     return [...get(yp), ...(dr ? plus(yRow) : []), ...(dc ? plus(pixel) : []), ...load128];
   };
 
@@ -190,26 +232,12 @@ export function convPoolGradientBody(relaxed = false): number[] {
     ...[0, 1, 2, 3].flatMap((k) => [
       ...yAt(k),
       ...set(vals[k]!),
-      ...get(vals[k]!),
-      ...get(best),
-      ...simd(F32X4_GT),
-      ...set(m),
-      ...get(vals[k]!),
-      ...get(best),
-      ...get(m),
-      ...simd(V128_BITSELECT),
-      ...set(best),
-      ...splat32(k),
-      ...get(idx),
-      ...get(m),
-      ...simd(V128_BITSELECT),
-      ...set(idx),
+      ...maximumStep(vals[k]!, best, m, F32X4_GT, [idx, k]),
     ]),
     ...get(dp),
     ...load128,
     ...set(g),
-    ...[0, 1, 2, 3].flatMap((k) => {
-      const [dr, dc] = places[k]!;
+    ...PLACES.flatMap(([dr, dc], k) => {
       const routed = [...get(idx), ...splat32(k), ...simd(I32X4_EQ), ...get(g), ...simd(V128_AND)];
       return [
         ...reluGradProduct(routed, get(vals[k]!), one, t),
@@ -218,18 +246,13 @@ export function convPoolGradientBody(relaxed = false): number[] {
         ...get(d),
         ...simd(F32X4_ADD),
         ...set(bias),
-        ...sums.flatMap((s, tIdx) => {
-          const [ky, kx] = [Math.floor(tIdx / 3), tIdx % 3];
-          const xv = [
-            ...get(xp),
-            ...plus(rowsOff[dr + ky]),
-            ...plus(colsOff[dc + kx]),
-            ...simd(V128_LOAD32_SPLAT),
-            2,
-            0,
-          ];
-          return multiplyAdd(s, [...get(d), ...xv], relaxed);
-        }),
+        ...sums.flatMap((sumLocal, i) =>
+          multiplyAdd(
+            sumLocal,
+            [...get(d), ...patch.splat(xp, dr + Math.floor(i / 3), dc + (i % 3))],
+            relaxed,
+          ),
+        ),
       ];
     }),
     ...addTo(yp, [...get(pixel), ...get(pixel), I32_ADD]),
@@ -274,31 +297,10 @@ export function convPoolGradientBody(relaxed = false): number[] {
   ];
   const channel = [
     // the first image's rows of y and dy, its x at this input channel
-    ...get(y),
-    ...get(from),
-    ...get(Ho),
-    I32_MUL,
-    ...get(yRow),
-    I32_MUL,
-    ...i32(2),
-    I32_MUL,
-    I32_ADD,
-    ...set(yRowAt),
-    ...get(dy),
-    ...get(from),
-    ...get(Ho),
-    I32_MUL,
-    ...get(Wo),
-    I32_MUL,
-    ...get(pixel),
-    I32_MUL,
-    I32_ADD,
-    ...set(dyRowAt),
-    ...get(x),
-    ...get(from),
-    ...get(xImage),
-    I32_MUL,
-    I32_ADD,
+    ...imageStart(yRowAt, y, from, [Ho, yRow], 2),
+    ...imageStart(dyRowAt, dy, from, [Ho, Wo, pixel]),
+    ...imageStart(xImgAt, x, from, [xImage]),
+    ...get(xImgAt),
     ...get(c),
     ...i32(4),
     I32_MUL,
@@ -411,61 +413,20 @@ export function convSmallBody(relaxed = false): number[] {
   const [wv, best, m, zero] = [v0 + 4, v0 + 5, v0 + 6, v0 + 7];
   const V128_LOCALS = 8;
 
+  const patch = windowPatch(F.xRow, F.xPixel, [xr2, xr3, xp2, xp3]);
   const setup = [
-    ...names.flatMap((n) => [
-      ...get(params),
-      I32_LOAD,
-      2,
-      ...uleb(CONV_SMALL_PARAMS[n]),
-      ...set(F[n]),
-    ]),
-    ...sum(F.xRow, F.xRow),
-    ...set(xr2),
-    ...sum(xr2, F.xRow),
-    ...set(xr3),
-    ...sum(F.xPixel, F.xPixel),
-    ...set(xp2),
-    ...sum(xp2, F.xPixel),
-    ...set(xp3),
+    ...loadFields(
+      params,
+      names.map((n) => [F[n], CONV_SMALL_PARAMS[n]]),
+    ),
+    ...patch.setup,
     ...splat32(0),
     ...set(zero),
     // the first image's rows of x, y and the pooling
-    ...get(F.x),
-    ...get(from),
-    ...get(F.xImage),
-    I32_MUL,
-    I32_ADD,
-    ...set(xImgAt),
-    ...get(F.y),
-    ...get(from),
-    ...get(F.Ho),
-    I32_MUL,
-    ...get(F.yRow),
-    I32_MUL,
-    ...i32(2),
-    I32_MUL,
-    I32_ADD,
-    ...set(yRowAt),
-    ...get(F.pooled),
-    ...get(from),
-    ...get(F.Ho),
-    I32_MUL,
-    ...get(F.Wo),
-    I32_MUL,
-    ...get(F.pixel),
-    I32_MUL,
-    I32_ADD,
-    ...set(pRowAt),
+    ...imageStart(xImgAt, F.x, from, [F.xImage]),
+    ...imageStart(yRowAt, F.y, from, [F.Ho, F.yRow], 2),
+    ...imageStart(pRowAt, F.pooled, from, [F.Ho, F.Wo, F.pixel]),
   ];
-  const plus = (local: number | undefined) => (local === undefined ? [] : [...get(local), I32_ADD]);
-  const rowsOff = [undefined, F.xRow, xr2, xr3];
-  const colsOff = [undefined, F.xPixel, xp2, xp3];
-  const places = [
-    [0, 0],
-    [0, 1],
-    [1, 0],
-    [1, 1],
-  ] as const;
   const yOff = [[], plus(F.pixel), plus(F.yRow), [...plus(F.yRow), ...plus(F.pixel)]];
   // one input channel: nine taps, each four products into the window's four sums
   const channel = [
@@ -475,20 +436,8 @@ export function convSmallBody(relaxed = false): number[] {
         ...get(wc),
         ...load128At(16 * t),
         ...set(wv),
-        ...places.flatMap(([dr, dc], k) =>
-          multiplyAdd(
-            accs[k]!,
-            [
-              ...get(wv),
-              ...get(xc),
-              ...plus(rowsOff[dr + ky]),
-              ...plus(colsOff[dc + kx]),
-              ...simd(V128_LOAD32_SPLAT),
-              2,
-              0,
-            ],
-            relaxed,
-          ),
+        ...PLACES.flatMap(([dr, dc], k) =>
+          multiplyAdd(accs[k]!, [...get(wv), ...patch.splat(xc, dr + ky, dc + kx)], relaxed),
         ),
       ];
     }),
@@ -527,17 +476,7 @@ export function convSmallBody(relaxed = false): number[] {
     0x40,
     ...splat32(0xff800000), // −∞
     ...set(best),
-    ...accs.flatMap((acc) => [
-      ...get(acc),
-      ...get(best),
-      ...simd(F32X4_GT),
-      ...set(m),
-      ...get(acc),
-      ...get(best),
-      ...get(m),
-      ...simd(V128_BITSELECT),
-      ...set(best),
-    ]),
+    ...accs.flatMap((acc) => maximumStep(acc, best, m)),
     ...sum(pp, cv),
     ...get(best),
     ...store128,

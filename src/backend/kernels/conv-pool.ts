@@ -25,7 +25,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { callRegistered, type KernelBackend, release } from '../kernel-calls.js';
 import { inHalves, passHelperFor } from '../pass-helper.js';
-import { conv2dGeometry } from './conv-geometry.js';
+import { conv2dGeometry, is3x3Stride1 } from './conv-geometry.js';
 import {
   CONV_BACKWARD,
   CONV_FORWARD,
@@ -120,64 +120,32 @@ function directGradients(
   dy: tf.TensorInfo,
   a: Omit<ConvBackwardAttrs, 'activation'>,
 ): tf.TensorInfo[] | undefined {
-  const [B, H, W, C] = y.shape as [number, number, number, number];
-  const [kh, kw, ci] = filter.shape as [number, number, number, number];
-  const loops = backendName === 'wasm' ? simdFor(backend) : undefined;
-  const top = a.pad === 'same' ? 1 : 0;
-  if (
-    !loops ||
-    kh !== 3 ||
-    kw !== 3 ||
-    a.strides[0] !== 1 ||
-    a.strides[1] !== 1 ||
-    ci > 4 ||
-    C % 4 !== 0 ||
-    H % 2 !== 0 ||
-    W % 2 !== 0 ||
-    B === 0 ||
-    [x, filter, y, dy].some((t) => t.dtype !== 'float32')
-  )
-    return undefined;
+  const loops = backendName === 'wasm' ? smallConvLoops(backend, x, filter, undefined) : undefined;
+  if (!loops || y.dtype !== 'float32' || dy.dtype !== 'float32') return undefined;
+  const info = conv2dGeometry(x.shape, filter.shape, { ...a, dilations: [1, 1] });
+  if (!smallConvApplies(info)) return undefined;
+  const { batchSize: B, outHeight: H, outWidth: W, outChannels: C, inChannels: ci } = info;
   const k = backend as unknown as KernelBackend;
   const access = accessFor(backendName, backend);
-  // x with its padding written out: Hp = H + 2 rows, x's at [top, top + Hin)
+  // x with its padding written out, as the forward pass reads it
   const [Hp, Wp] = [H + 2, W + 2];
   const padded = access.output([B * Hp * Wp * ci], [], false);
   // two halves' sums: 9 taps of ci·C, the bias row, a scratch row; then the parameter block
   const part = (9 * ci + 2) * C;
   const sums = access.output([2 * part + CONV_POOL_PARAM_BYTES / 4], []);
   const [px, acc] = [heapOffset(backend, padded.out), heapOffset(backend, sums.out)];
-  const [, Hin, Win] = x.shape as [number, number, number, number];
-  padImages(loops, wasmMemoryOf(backend)!, heapOffset(backend, x), px, {
-    images: B,
-    height: Hin,
-    width: Win,
-    channels: ci,
-    paddedHeight: Hp,
-    paddedWidth: Wp,
-    top,
-    left: top,
-  });
+  padImages(loops, wasmMemoryOf(backend)!, heapOffset(backend, x), px, paddedInput(info, Hp, Wp));
   const params = acc + 8 * part;
-  const block = new Int32Array(wasmMemoryOf(backend)!.buffer, params, CONV_POOL_PARAM_BYTES / 4);
   const P = CONV_POOL_PARAMS;
-  const field = (offset: number, value: number) => {
-    block[offset / 4] = value;
-  };
-  field(P.y, heapOffset(backend, y));
-  field(P.dy, heapOffset(backend, dy));
-  field(P.x, px);
-  field(P.Ho, H / 2);
-  field(P.Wo, W / 2);
-  field(P.pixel, 4 * C);
-  field(P.yRow, 4 * W * C);
-  field(P.xPixel, 4 * ci);
-  field(P.xRow, 4 * Wp * ci);
-  field(P.xImage, 4 * Hp * Wp * ci);
-  field(P.tap, 4 * ci * C);
-  field(P.channels, ci);
-  field(P.db, 4 * 9 * ci * C);
-  field(P.scratch, 4 * (9 * ci + 1) * C);
+  writeParams(backend, params, CONV_POOL_PARAM_BYTES, [
+    [P.y, heapOffset(backend, y)],
+    [P.dy, heapOffset(backend, dy)],
+    [P.x, px],
+    ...windowFields(P, H, W, C, ci),
+    [P.tap, 4 * ci * C],
+    [P.db, 4 * 9 * ci * C],
+    [P.scratch, 4 * (9 * ci + 1) * C],
+  ]);
   // the first half on the helper where it runs the same loop (relaxed or not), else here too
   const half = B >> 1;
   const helper = passHelperFor(wasmMemoryOf(backend));
@@ -223,12 +191,7 @@ export function smallConvLoops(
  */
 export function smallConvApplies(info: tf.backend_util.Conv2DInfo): boolean {
   return (
-    info.filterHeight === 3 &&
-    info.filterWidth === 3 &&
-    info.strideHeight === 1 &&
-    info.strideWidth === 1 &&
-    info.dilationHeight === 1 &&
-    info.dilationWidth === 1 &&
+    is3x3Stride1(info) &&
     info.inChannels <= 4 &&
     info.outChannels % 4 === 0 &&
     info.outHeight % 2 === 0 &&
@@ -275,28 +238,21 @@ export function smallConv(
   const [px, base] = [heapOffset(backend, padded.out), heapOffset(backend, scratch.out)];
   padImages(loops, wasmMemoryOf(backend)!, heapOffset(backend, x), px, paddedInput(info, Hp, Wp));
   const params = base + 4 * (packedSize + C);
-  const block = new Int32Array(wasmMemoryOf(backend)!.buffer, params, CONV_SMALL_PARAM_BYTES / 4);
   const P = CONV_SMALL_PARAMS;
-  const fields: [number, number][] = [
+  writeParams(backend, params, CONV_SMALL_PARAM_BYTES, [
     [P.x, px],
     [P.w, base],
     [P.bias, base + 4 * packedSize],
     [P.y, heapOffset(backend, y.out)],
     [P.pooled, pooled ? heapOffset(backend, pooled.out) : 0],
-    [P.Ho, H / 2],
-    [P.Wo, W / 2],
-    [P.pixel, 4 * C],
-    [P.yRow, 4 * W * C],
-    [P.xPixel, 4 * ci],
-    [P.xRow, 4 * Wp * ci],
-    [P.xImage, 4 * Hp * Wp * ci],
-    [P.channels, ci],
+    ...windowFields(P, H, W, C, ci),
     [P.relu, relu ? 1 : 0],
     [P.wChannel, (C / 4) * 9 * 16],
-  ];
-  for (const [offset, value] of fields) block[offset / 4] = value;
+  ]);
+  const helper = passHelperFor(wasmMemoryOf(backend));
+  // the helper where it runs the same loop (relaxed or not)
   inHalves(
-    B >= 2 ? passHelperFor(wasmMemoryOf(backend)) : undefined,
+    B >= 2 && helper?.relaxed === loops.relaxed ? helper : undefined,
     'convSmall',
     loops.convSmall,
     B,
@@ -304,4 +260,38 @@ export function smallConv(
   );
   release(k, padded.out, scratch.out);
   return pooled ? [y.out, pooled.out] : [y.out];
+}
+
+/**
+ * The fields both loops' parameter blocks share, for y of H × W × C (whole 2×2 windows) over
+ * ci input channels padded to (H + 2) × (W + 2).
+ */
+function windowFields(
+  P: Record<'Ho' | 'Wo' | 'pixel' | 'yRow' | 'xPixel' | 'xRow' | 'xImage' | 'channels', number>,
+  H: number,
+  W: number,
+  C: number,
+  ci: number,
+): [number, number][] {
+  return [
+    [P.Ho, H / 2],
+    [P.Wo, W / 2],
+    [P.pixel, 4 * C],
+    [P.yRow, 4 * W * C],
+    [P.xPixel, 4 * ci],
+    [P.xRow, 4 * (W + 2) * ci],
+    [P.xImage, 4 * (H + 2) * (W + 2) * ci],
+    [P.channels, ci],
+  ];
+}
+
+/** Writes a loop's parameter block (i32 fields: [byte offset, value]) at `at` on the heap. */
+function writeParams(
+  backend: unknown,
+  at: number,
+  bytes: number,
+  fields: [number, number][],
+): void {
+  const block = new Int32Array(wasmMemoryOf(backend)!.buffer, at, bytes / 4);
+  for (const [offset, value] of fields) block[offset / 4] = value;
 }

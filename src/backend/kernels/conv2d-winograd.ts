@@ -15,7 +15,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { callKernel, type KernelBackend, release } from '../kernel-calls.js';
 import { type HelperLoop, passHelperFor } from '../pass-helper.js';
-import { conv2dGeometry } from './conv-geometry.js';
+import { conv2dGeometry, is3x3Stride1 } from './conv-geometry.js';
 import { smallConv, smallConvApplies } from './conv-pool.js';
 import { copyImageRows, type ImageLayout, paddedInput, padImages } from './image-rows.js';
 import { accessFor, heapOffset, wasmMemoryOf, wasmThreads } from './js-access.js';
@@ -41,12 +41,7 @@ const GRADIENT_BLOCK = 96;
  */
 export function winogradApplies(info: tf.backend_util.Conv2DInfo): boolean {
   return (
-    info.filterHeight === 3 &&
-    info.filterWidth === 3 &&
-    info.strideHeight === 1 &&
-    info.strideWidth === 1 &&
-    info.dilationHeight === 1 &&
-    info.dilationWidth === 1 &&
+    is3x3Stride1(info) &&
     info.inChannels % 4 === 0 &&
     info.inChannels >= 8 &&
     info.outChannels % 8 === 0 &&

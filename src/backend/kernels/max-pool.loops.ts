@@ -61,23 +61,11 @@ export function maxPoolBody(
     number,
   ];
   const at = (extra: number[]) => [...sum(p, c), ...extra];
-  const select = (value: number[], local: number) => [
-    ...value,
-    ...get(local),
-    ...get(m),
-    ...simd(V128_BITSELECT),
-    ...set(local),
-  ];
   const step = (address: number[], k: number) => [
     ...address,
     ...load128,
     ...set(v),
-    ...get(v),
-    ...get(best),
-    ...simd(compare),
-    ...set(m),
-    ...select(get(v), best),
-    ...select(splat32(k), idx),
+    ...maximumStep(v, best, m, compare, [idx, k]),
   ];
   const plane = [
     [],
@@ -137,4 +125,34 @@ export function maxPoolBody(
     [[3, I32], [reluMask ? 6 : 5, V128], ...(rows ? ([[1, I32]] as [number, number][]) : [])],
     reluMask ? [...ones(one), ...body] : body,
   );
+}
+
+/**
+ * One value (the v128 local `v`) of a pooling window into its running maximum `best`: where v
+ * compares above best (`compare`, lane by lane; the mask into the local `m`), best ← v, and with
+ * `index` = [idx, k] the local idx ← k there too. From best = −∞ and `F32X4_GT`, the window's
+ * first maximum (NaN never wins). @internal
+ */
+export function maximumStep(
+  v: number,
+  best: number,
+  m: number,
+  compare = F32X4_GT,
+  index?: [number, number],
+): number[] {
+  const select = (value: number[], local: number) => [
+    ...value,
+    ...get(local),
+    ...get(m),
+    ...simd(V128_BITSELECT),
+    ...set(local),
+  ];
+  return [
+    ...get(v),
+    ...get(best),
+    ...simd(compare),
+    ...set(m),
+    ...select(get(v), best),
+    ...(index ? select(splat32(index[1]), index[0]) : []),
+  ];
 }
