@@ -101,6 +101,9 @@ const layerGradient =
     );
   };
 
+/** The gradient of a fused convolution's ReLU output y (see {@link convPoolOp}). */
+const reluGradient = layerGradient(CONV_BACKWARD, { x: 'x', w: 'filter' });
+
 /**
  * The gradient of {@link convPoolOp}: one `MedkitConv2DPoolBackward` call from the pooling's
  * gradient (see {@link wantedGradients}).
@@ -286,10 +289,11 @@ interface CustomOpEngine {
  * relu(conv(x, filter) + b) (NHWC, dilation 1) and its 2×2 max pooling at stride 2, while a
  * gradient tape records: one `MedkitConv2DPoolForward` call, recorded as one op from x, filter
  * and bias to the pooling, whose gradient is one `MedkitConv2DPoolBackward` call (the filter and
- * bias gradients straight from the pooling's; no dx for the data). Returns [y, pooled]: y is the
- * ReLU output the op saved, as a tensor of its own that the tape does not know, so that nothing
- * but the pooling may use it (see {@link fusedCall}: the layer's one use is the pooling layer,
- * which takes `pooled`). Needs both kernels registered for the current backend.
+ * bias gradients straight from the pooling's; no dx for the data). Returns [y, pooled]: y, the
+ * ReLU output, comes out of a second recorded op from the same inputs, whose gradient (the
+ * layer's `MedkitConv2DBackward`) runs only where something uses y besides the pooling layer
+ * after (see {@link fusedCall}), which takes `pooled` and records nothing on y. Needs the
+ * kernels registered for the current backend.
  *
  * @internal
  */
@@ -327,12 +331,28 @@ export function convPoolOp(
       backwardsFunc: (dy, saved) => convPoolGradient(dy, saved, attrs),
       inputs,
     }) as tf.Tensor4D;
-    // y's data lives on in the saved copy; a new tensor of it (one more reference, as the
-    // Identity kernels make) for the layer's output
-    const backend = tf.engine().backend;
-    backend.incRef(y!.dataId);
-    const relu = tf.engine().makeTensorFromDataId(y!.dataId, y!.shape, 'float32', backend);
-    return [relu as tf.Tensor4D, pooled];
+    // y, the layer's output, as an op of its own from the same inputs: its data lives on in the
+    // copy saved above; a new tensor of it (one more reference, as the Identity kernels make).
+    // Its gradient (the layer's own backward kernel, through the ReLU) runs only where something
+    // besides the pooling uses y: the pooling layer takes `pooled` and records nothing on y.
+    const relu = tf.tidy('MedkitConv2DPoolRelu', () =>
+      (tf.engine() as unknown as CustomOpEngine).runKernelFunc({
+        forwardFunc: (_, save) => {
+          const backend = tf.engine().backend;
+          backend.incRef(y!.dataId);
+          const out = tf.engine().makeTensorFromDataId(y!.dataId, y!.shape, 'float32', backend);
+          save([x, filter, out]);
+          return out;
+        },
+        backwardsFunc: (dy, saved) =>
+          reluGradient(dy, saved, attrs as unknown as tf.NamedAttrMap) as Record<
+            string,
+            () => tf.Tensor
+          >,
+        inputs,
+      }),
+    ) as tf.Tensor4D;
+    return [relu, pooled];
   }) as [tf.Tensor4D, tf.Tensor4D];
 }
 
@@ -436,8 +456,8 @@ function fusedCall(
     w: kernel.read(),
     bias: layer.bias ? (layer.bias.read() as tf.Tensor1D) : undefined,
   });
-  // a ReLU output whose one use is a fused pooling (not a model's output): both in one call
-  // while gradients are recorded
+  // a ReLU output whose one use is a fused pooling: both in one op while gradients are recorded
+  // (not for a model's output, whose gradient would then need a second backward pass)
   const next =
     layer.outboundNodes?.length === 1 ? layer.outboundNodes[0]!.outboundLayer : undefined;
   const poolsNext =

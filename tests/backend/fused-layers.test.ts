@@ -429,6 +429,38 @@ describeBackends('fused convolution layers', (backend) => {
     m.dispose();
   });
 
+  it(`${backend}: a convolution made to pool with its pooling but called alone: its output's gradient still reaches its weights`, async () => {
+    const m = pooledCnn(1);
+    const conv = m.layers[0]!;
+    const x = tf.randomNormal([3, 8, 8, 1], 0, 1, 'float32', 95);
+    const weights = conv.trainableWeights.map((w) => w.read() as tf.Variable);
+    const grads = () => {
+      const { value, grads } = tf.variableGrads(
+        () => tf.sum(tf.square(conv.apply(x) as tf.Tensor)) as tf.Scalar,
+        weights,
+      );
+      const out = weights.map((w) => Array.from(grads[w.name]!.dataSync()));
+      tf.dispose([value, ...Object.values(grads)]);
+      return out;
+    };
+    const own = grads();
+    const restore = fuseLayers([m]);
+    const fused = grads();
+    const profile = await tf.profile(() => {
+      grads();
+    });
+    restore();
+    expectClose(fused, own, 1e-5);
+    expect(fused[0]!.some((v) => v !== 0)).toBe(true);
+    // the convolution and its pooling in one op, y's own op's gradient run for y's other use
+    const kernels = profile.kernels.map((k) => k.name);
+    expect(kernels).toContain('MedkitConv2DPoolForward');
+    expect(kernels).toContain('MedkitConv2DBackward');
+    expect(kernels).not.toContain('MedkitConv2DPoolBackward');
+    tf.dispose(x);
+    m.dispose();
+  });
+
   for (const [h, w, c] of [
     [8, 6, 8], // the SIMD rows on wasm
     [9, 7, 8], // windows not tiling the input: the two kernels one after the other
