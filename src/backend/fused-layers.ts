@@ -248,11 +248,7 @@ export function conv2dOp(
   activation: DenseActivation,
   constantWeights = false,
 ): tf.Tensor4D {
-  const attrs = {
-    ...forwardAttrs(x, filter, bias, activation, constantWeights),
-    strides: geometry.strides,
-    pad: geometry.pad,
-  };
+  const attrs = { ...forwardAttrs(x, filter, bias, activation, constantWeights), ...geometry };
   const y = tf
     .engine()
     .runKernel(
@@ -304,11 +300,7 @@ export function convPoolOp(
   geometry: ConvLayerGeometry,
   constantWeights = false,
 ): [tf.Tensor4D, tf.Tensor4D] {
-  const attrs = {
-    ...forwardAttrs(x, filter, bias, 'relu', constantWeights),
-    strides: geometry.strides,
-    pad: geometry.pad,
-  };
+  const attrs = { ...forwardAttrs(x, filter, bias, 'relu', constantWeights), ...geometry };
   const inputs = { x, filter, ...(bias ? { bias } : {}) };
   // tfjs-core's custom-gradient op (what tf.customGrad builds): a recorded node whose one output
   // is the pooling (an output with no gradient would get one of zeros, as large as y, before the

@@ -70,6 +70,27 @@ async function gradients(
   return { ...out, kernels, backward };
 }
 
+/** Weights for `m` drawn from N(0, sd²), each seeded: seed, seed + 1, … */
+function seededWeights(m: tfl.LayersModel, sd: number, seed: number): tf.Tensor[] {
+  return m.getWeights().map((w, i) => tf.randomNormal(w.shape, 0, sd, 'float32', seed + i));
+}
+
+/** {@link gradients} of `m` with its layers' own calls, then with them fused (restored after). */
+async function ownThenFused(
+  m: tfl.LayersModel,
+  x: tf.Tensor,
+  initial: tf.Tensor[],
+  backwardKernel?: string,
+) {
+  const own = await gradients(m, x, initial, backwardKernel);
+  const restore = fuseLayers([m]);
+  try {
+    return { own, fused: await gradients(m, x, initial, backwardKernel) };
+  } finally {
+    restore();
+  }
+}
+
 /** A gradient and a prediction of `m` (its layers fused) on `x` leave no tensor behind; disposes both. */
 async function expectFusedNoLeak(m: tfl.LayersModel, x: tf.Tensor) {
   const restore = fuseLayers([m]);
@@ -103,7 +124,7 @@ function pooledCnn(channels: number): tfl.Sequential {
       tfl.layers.dense({ units: 2 }),
     ],
   });
-  m.setWeights(m.getWeights().map((w, i) => tf.randomNormal(w.shape, 0, 0.3, 'float32', 70 + i)));
+  m.setWeights(seededWeights(m, 0.3, 70));
   return m;
 }
 
@@ -112,14 +133,9 @@ describeBackends('fused dense layers', (backend) => {
     for (const useBias of [true, false])
       it(`${backend}: ${activation}${useBias ? '' : ', no bias'}: bit for bit tfjs-layers' Dense, one backward kernel a layer`, async () => {
         const m = model(activation, useBias);
-        const initial = m
-          .getWeights()
-          .map((w, i) => tf.randomNormal(w.shape, 0, 0.7, 'float32', 10 + i));
+        const initial = seededWeights(m, 0.7, 10);
         const x = tf.randomNormal([11, 9], 0, 1, 'float32', 3);
-        const own = await gradients(m, x, initial);
-        const restore = fuseLayers([m]);
-        const fused = await gradients(m, x, initial);
-        restore();
+        const { own, fused } = await ownThenFused(m, x, initial);
         expect(fused.value).toEqual(own.value);
         expect(fused.grads).toEqual(own.grads);
         // last layer first; the first layer's input is the data: no dx for it
@@ -202,14 +218,9 @@ describeBackends('fused convolution layers', (backend) => {
     ] as const)
       it(`${backend}: ${activation}, stride ${strides}, ${padding}${useBias ? '' : ', no bias'}: tfjs-layers' Conv2D to rounding, one backward kernel a layer`, async () => {
         const m = cnn(activation, useBias, strides, padding);
-        const initial = m
-          .getWeights()
-          .map((w, i) => tf.randomNormal(w.shape, 0, 0.5, 'float32', 20 + i));
+        const initial = seededWeights(m, 0.5, 20);
         const x = tf.randomNormal([5, 9, 11, 3], 0, 1, 'float32', 7);
-        const own = await gradients(m, x, initial, 'MedkitConv2DBackward');
-        const restore = fuseLayers([m]);
-        const fused = await gradients(m, x, initial, 'MedkitConv2DBackward');
-        restore();
+        const { own, fused } = await ownThenFused(m, x, initial, 'MedkitConv2DBackward');
         expectClose([fused.value], [own.value], 1e-5);
         expectClose(fused.grads, own.grads, 1e-5);
         // last convolution first (dx, dw, db); the first's input is the data: no dx
@@ -249,12 +260,9 @@ describeBackends('fused convolution layers', (backend) => {
         tfl.layers.dense({ units: 2 }),
       ],
     });
-    const initial = m.getWeights().map((w, i) => tf.randomNormal(w.shape, 0, 0.1, 'float32', i));
+    const initial = seededWeights(m, 0.1, 0);
     const x = tf.randomNormal([4, 14, 14, 32], 0, 1, 'float32', 8);
-    const own = await gradients(m, x, initial, 'MedkitConv2DBackward');
-    const restore = fuseLayers([m]);
-    const fused = await gradients(m, x, initial, 'MedkitConv2DBackward');
-    restore();
+    const { own, fused } = await ownThenFused(m, x, initial, 'MedkitConv2DBackward');
     expectClose([fused.value], [own.value], 1e-5);
     expectClose(fused.grads, own.grads, 1e-5);
     expect(fused.backward).toEqual([[[3, 3, 32, 64], [64]]]);
@@ -279,9 +287,7 @@ describeBackends('fused convolution layers', (backend) => {
         tfl.layers.dense({ units: 3 }),
       ],
     });
-    const initial = m
-      .getWeights()
-      .map((w, i) => tf.randomNormal(w.shape, 0, 0.4, 'float32', 40 + i));
+    const initial = seededWeights(m, 0.4, 40);
     const x = tf.randomNormal([6, 12, 10, 1], 0, 1, 'float32', 41);
     const own = await gradients(m, x, initial, 'MedkitConv2DBackward');
     const restore = fuseLayers([m]);
@@ -329,14 +335,9 @@ describeBackends('fused convolution layers', (backend) => {
       inputs: input,
       outputs: tfl.layers.dense({ units: 2 }).apply(joined) as tfl.SymbolicTensor,
     });
-    const initial = m
-      .getWeights()
-      .map((w, i) => tf.randomNormal(w.shape, 0, 0.4, 'float32', 50 + i));
+    const initial = seededWeights(m, 0.4, 50);
     const x = tf.randomNormal([3, 8, 8, 2], 0, 1, 'float32', 51);
-    const own = await gradients(m, x, initial, 'MedkitConv2DBackward');
-    const restore = fuseLayers([m]);
-    const fused = await gradients(m, x, initial, 'MedkitConv2DBackward');
-    restore();
+    const { own, fused } = await ownThenFused(m, x, initial, 'MedkitConv2DBackward');
     expectClose([fused.value], [own.value], 1e-5);
     expectClose(fused.grads, own.grads, 1e-5);
     expect(fused.kernels).toContain('MedkitMaxPoolReluGrad');
@@ -360,9 +361,7 @@ describeBackends('fused convolution layers', (backend) => {
         tfl.layers.dense({ units: 2 }),
       ],
     });
-    const initial = m
-      .getWeights()
-      .map((w, i) => tf.randomNormal(w.shape, 0, 0.4, 'float32', 80 + i));
+    const initial = seededWeights(m, 0.4, 80);
     const x = tf.randomNormal([5, 10, 10, 1], 0, 1, 'float32', 81);
     const own = await gradients(m, x, initial, 'MedkitConv2DPoolBackward');
     const restore = fuseLayers([m]);
@@ -396,9 +395,7 @@ describeBackends('fused convolution layers', (backend) => {
     const pooled = tfl.layers.flatten().apply(tfl.layers.maxPooling2d({ poolSize: 2 }).apply(conv));
     const head = tfl.layers.dense({ units: 2 }).apply(pooled) as tfl.SymbolicTensor;
     const m = tfl.model({ inputs: input, outputs: [head, conv] });
-    const initial = m
-      .getWeights()
-      .map((w, i) => tf.randomNormal(w.shape, 0, 0.4, 'float32', 90 + i));
+    const initial = seededWeights(m, 0.4, 90);
     const x = tf.randomNormal([3, 8, 8, 1], 0, 1, 'float32', 91);
     const loss = () => {
       const [a, b] = m.apply(x, { training: true }) as tf.Tensor[];

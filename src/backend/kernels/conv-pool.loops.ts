@@ -62,7 +62,7 @@ function loadFields(params: number, fields: [number, number][]): number[] {
   ]);
 }
 
-/** local ← base + from · Π factors (locals) · constant: the first image's row of a tensor. */
+/** local ← base + from · Π factors (locals) · constant: e.g. the first image's row of a tensor. */
 function imageStart(
   local: number,
   base: number,
@@ -300,19 +300,9 @@ export function convPoolGradientBody(relaxed = false): number[] {
     ...imageStart(yRowAt, y, from, [Ho, yRow], 2),
     ...imageStart(dyRowAt, dy, from, [Ho, Wo, pixel]),
     ...imageStart(xImgAt, x, from, [xImage]),
-    ...get(xImgAt),
-    ...get(c),
-    ...i32(4),
-    I32_MUL,
-    I32_ADD,
-    ...set(xImgAt),
+    ...addTo(xImgAt, [...get(c), ...i32(4), I32_MUL]),
     // this channel's taps; the bias row for the first channel, the scratch row after
-    ...get(acc),
-    ...get(c),
-    ...get(pixel),
-    I32_MUL,
-    I32_ADD,
-    ...set(tapAt),
+    ...imageStart(tapAt, acc, c, [pixel]),
     ...get(acc),
     ...get(dbField),
     ...get(scratch),

@@ -57,7 +57,7 @@ export function convPoolForwardKernel(backendName: string): tf.KernelFunc {
   return ({ inputs, backend, attrs }) => {
     const { x, filter, bias } = inputs as Record<string, tf.TensorInfo | undefined>;
     const a = attrs as unknown as ConvLayerGeometry;
-    const loops = backendName === 'wasm' ? smallConvLoops(backend, x!, filter!, bias) : undefined;
+    const loops = backendName === 'wasm' ? fusedConvLoops(backend, x!, filter!, bias) : undefined;
     if (loops) {
       const info = conv2dGeometry(x!.shape, filter!.shape, { ...a, dilations: [1, 1] });
       // the convolution and its pooling in one pass
@@ -120,7 +120,7 @@ function directGradients(
   dy: tf.TensorInfo,
   a: Omit<ConvBackwardAttrs, 'activation'>,
 ): tf.TensorInfo[] | undefined {
-  const loops = backendName === 'wasm' ? smallConvLoops(backend, x, filter, undefined) : undefined;
+  const loops = backendName === 'wasm' ? fusedConvLoops(backend, x, filter, undefined) : undefined;
   if (!loops || y.dtype !== 'float32' || dy.dtype !== 'float32') return undefined;
   const info = conv2dGeometry(x.shape, filter.shape, { ...a, dilations: [1, 1] });
   if (!smallConvApplies(info)) return undefined;
@@ -170,10 +170,11 @@ function directGradients(
 }
 
 /**
- * The SIMD loops where {@link smallConv} may run on `backend` (wasm, one or two threads, float32
- * operands, a bias of one value per output channel or none), else undefined. @internal
+ * The SIMD loops where the library's fused convolutions ({@link smallConv}, the Winograd ones)
+ * may run on `backend` (wasm, one or two threads, float32 operands, a bias of one value per
+ * output channel or none), else undefined. @internal
  */
-export function smallConvLoops(
+export function fusedConvLoops(
   backend: unknown,
   x: tf.TensorInfo,
   filter: tf.TensorInfo,
@@ -227,14 +228,17 @@ export function smallConv(
   const padded = access.output([B * Hp * Wp * ci], [], false);
   // the packed filter [ci][C/4][9][4], the bias (or zeros), the parameter block
   const packedSize = 9 * ci * C;
-  const scratch = access.output([packedSize + C + CONV_SMALL_PARAM_BYTES / 4], [filter]);
+  const scratch = access.output(
+    [packedSize + C + CONV_SMALL_PARAM_BYTES / 4],
+    bias ? [filter, bias] : [filter],
+  );
   const [w, s] = [scratch.values[0]!, scratch.outValues];
   for (let c = 0; c < ci; c++)
     for (let cv = 0; cv < C / 4; cv++)
       for (let t = 0; t < 9; t++)
         for (let lane = 0; lane < 4; lane++)
           s[((c * (C / 4) + cv) * 9 + t) * 4 + lane] = w[(t * ci + c) * C + 4 * cv + lane]!;
-  if (bias) s.set(access.output([0], [bias]).values[0]!.subarray(0, C), packedSize);
+  if (bias) s.set(scratch.values[1]!.subarray(0, C), packedSize);
   const [px, base] = [heapOffset(backend, padded.out), heapOffset(backend, scratch.out)];
   padImages(loops, wasmMemoryOf(backend)!, heapOffset(backend, x), px, paddedInput(info, Hp, Wp));
   const params = base + 4 * (packedSize + C);

@@ -12,15 +12,15 @@
  *
  * @module
  */
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import { callKernel, type KernelBackend, release } from '../kernel-calls.js';
 import { type HelperLoop, passHelperFor } from '../pass-helper.js';
 import { conv2dGeometry, is3x3Stride1 } from './conv-geometry.js';
-import { smallConv, smallConvApplies } from './conv-pool.js';
+import { fusedConvLoops, smallConv, smallConvApplies } from './conv-pool.js';
 import { copyImageRows, type ImageLayout, paddedInput, padImages } from './image-rows.js';
-import { accessFor, heapOffset, wasmMemoryOf, wasmThreads } from './js-access.js';
+import { accessFor, heapOffset, wasmMemoryOf } from './js-access.js';
 import { explicitSamePadding } from './same-padding.js';
-import { type SimdLoops, simdFor } from './simd/modules.js';
+import type { SimdLoops } from './simd/modules.js';
 import { WINOGRAD_PARAM_BYTES, WINOGRAD_PARAMS, WINOGRAD_PLANE_PAD } from './winograd.loops.js';
 
 /**
@@ -327,37 +327,21 @@ export function fusedConv2dWinograd(backendName: string): tf.KernelFunc {
     const { inputs, backend, attrs } = args;
     const { x, filter, bias, preluActivationWeights } = inputs as Record<string, tf.TensorInfo>;
     const a = (attrs ?? {}) as FusedAttrs;
-    const loops = simdFor(backend);
     const activation = a.activation ?? 'linear';
-    const float32 = [x, filter, bias].every((t) => t === undefined || t.dtype === 'float32');
-    if (
-      loops &&
-      float32 &&
+    const loops =
       a.dataFormat !== 'NCHW' &&
       preluActivationWeights === undefined &&
-      (activation === 'linear' || activation === 'relu') &&
-      wasmThreads(backend) <= 2
-    ) {
+      (activation === 'linear' || activation === 'relu')
+        ? fusedConvLoops(backend, x!, filter!, bias)
+        : undefined;
+    if (loops) {
       const info = conv2dGeometry(x!.shape, filter!.shape, attrs as never);
-      const biasFits = bias === undefined || tf.util.sizeFromShape(bias.shape) === info.outChannels;
+      const relu = activation === 'relu';
       // few input channels (a first layer): the direct SIMD convolution
-      if (smallConvApplies(info) && biasFits)
-        return smallConv(
-          backendName,
-          backend,
-          loops,
-          x!,
-          filter!,
-          bias,
-          info,
-          activation === 'relu',
-          false,
-        )[0]!;
-      if (winogradApplies(info) && biasFits)
-        return winogradConv2d(backendName, backend, loops, x!, filter!, info, {
-          bias,
-          relu: activation === 'relu',
-        });
+      if (smallConvApplies(info))
+        return smallConv(backendName, backend, loops, x!, filter!, bias, info, relu, false)[0]!;
+      if (winogradApplies(info))
+        return winogradConv2d(backendName, backend, loops, x!, filter!, info, { bias, relu });
     }
     // the backend's own pads 'same' wrongly at stride > 1 with non-square filters, as its Conv2D
     const own = a.dataFormat === 'NCHW' ? attrs : explicitSamePadding(x!.shape, filter!.shape, a);
